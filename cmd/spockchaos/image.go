@@ -1,0 +1,33 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spockchaos/spockchaos/docker"
+)
+
+func newImageCmd() *cobra.Command {
+	var printTag bool
+	cmd := &cobra.Command{
+		Use:   "image",
+		Short: "Build the default node image if it is missing (offline: debootstrap + docker import)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if printTag {
+				fmt.Fprintln(cmd.OutOrStdout(), docker.DefaultImage())
+				return nil
+			}
+			tag, err := docker.EnsureDefaultImage(cmd.Context(), os.Stderr)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintln(cmd.OutOrStdout(), tag)
+			return nil
+		},
+	}
+	cmd.Flags().BoolVar(&printTag, "tag", false, "print the image tag of the current recipe and exit")
+	return cmd
+}

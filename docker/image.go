@@ -1,0 +1,152 @@
+package docker
+
+import (
+	"context"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+)
+
+//go:embed node/*
+var recipe embed.FS
+
+// ImageRepository is the repository of the default node image; the tag is
+// "pg17-" followed by the recipe hash.
+const ImageRepository = "spockchaos-node"
+
+// RecipeHash is a short hash over every file of the embedded recipe, in
+// name order, so that any change to it yields a new image tag.
+func RecipeHash() string {
+	names, err := fs.Glob(recipe, "node/*")
+	if err != nil {
+		panic(err) // the pattern is constant
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	for _, name := range names {
+		data, err := recipe.ReadFile(name)
+		if err != nil {
+			panic(err) // embedded files are always readable
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", name, len(data))
+		h.Write(data)
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+
+// DefaultImage is the tag of the default (pglogical) node image.
+func DefaultImage() string { return ImageRepository + ":pg17-" + RecipeHash() }
+
+// ErrNoDocker is returned when no Docker engine answers.
+var ErrNoDocker = errors.New("no Docker engine reachable (is the daemon running and DOCKER_HOST right?)")
+
+// Client connects to the Docker engine the way testcontainers-go does and
+// checks that it answers.
+func Client(ctx context.Context) (*testcontainers.DockerClient, error) {
+	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrNoDocker, err)
+	}
+	if _, err := cli.Ping(ctx, client.PingOptions{}); err != nil {
+		cli.Close()
+		return nil, fmt.Errorf("%w: %v", ErrNoDocker, err)
+	}
+	return cli, nil
+}
+
+// ImageExists reports whether the engine has image ref locally.
+func ImageExists(ctx context.Context, cli *testcontainers.DockerClient, ref string) (bool, error) {
+	_, err := cli.ImageInspect(ctx, ref)
+	if err == nil {
+		return true, nil
+	}
+	if cerrdefs.IsNotFound(err) {
+		return false, nil
+	}
+	return false, fmt.Errorf("inspect image %s: %w", ref, err)
+}
+
+// EnsureDefaultImage returns the default image tag, building the image first
+// when the engine lacks it. Progress lines of the build go to progress.
+func EnsureDefaultImage(ctx context.Context, progress io.Writer) (string, error) {
+	cli, err := Client(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer cli.Close()
+	tag := DefaultImage()
+	ok, err := ImageExists(ctx, cli, tag)
+	if err != nil || ok {
+		return tag, err
+	}
+	fmt.Fprintf(progress, "node image %s is missing: building it offline from Debian packages (about a minute)\n", tag)
+	if err := BuildDefaultImage(ctx, tag, progress); err != nil {
+		return "", err
+	}
+	if ok, err := ImageExists(ctx, cli, tag); err != nil || !ok {
+		return "", fmt.Errorf("build image %s: the build ended but the engine has no such image (%v)", tag, err)
+	}
+	fmt.Fprintf(progress, "node image %s built\n", tag)
+	return tag, nil
+}
+
+// BuildDefaultImage runs the offline recipe (debootstrap + docker import).
+// It needs root, debootstrap and the docker CLI.
+func BuildDefaultImage(ctx context.Context, tag string, progress io.Writer) error {
+	for _, tool := range []string{"debootstrap", "docker", "tar", "chroot"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return fmt.Errorf("build image %s: %s not found in PATH (on Debian/Ubuntu: apt-get install -y debootstrap)", tag, tool)
+		}
+	}
+	if os.Geteuid() != 0 {
+		return fmt.Errorf("build image %s: debootstrap needs root; run `sudo make image` once", tag)
+	}
+	dir, err := os.MkdirTemp("", "spockchaos-recipe-")
+	if err != nil {
+		return fmt.Errorf("build image %s: %w", tag, err)
+	}
+	defer os.RemoveAll(dir)
+	if err := WriteRecipe(dir); err != nil {
+		return fmt.Errorf("build image %s: %w", tag, err)
+	}
+	args := []string{filepath.Join(dir, "build-offline.sh"), dir, tag}
+	if mirror := os.Getenv("SPOCKCHAOS_DEBIAN_MIRROR"); mirror != "" {
+		args = append(args, mirror)
+	}
+	cmd := exec.CommandContext(ctx, "/bin/sh", args...)
+	cmd.Stdout, cmd.Stderr = progress, progress
+	if err := cmd.Run(); err != nil {
+		return fmt.Errorf("build image %s with %s: %w", tag, args[0], err)
+	}
+	return nil
+}
+
+// WriteRecipe writes the embedded recipe files (flat) into dir.
+func WriteRecipe(dir string) error {
+	names, err := fs.Glob(recipe, "node/*")
+	if err != nil {
+		return err
+	}
+	for _, name := range names {
+		data, err := recipe.ReadFile(name)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, filepath.Base(name)), data, 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
+}

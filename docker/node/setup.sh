@@ -1,0 +1,39 @@
+#!/bin/sh
+# Runs INSIDE the node root file system (a debootstrap chroot or a
+# debian:trixie-slim build stage) and turns it into a spockchaos node:
+# PostgreSQL 17 + pglogical, iproute2 and procps, a cluster initialised at
+# build time so that a container only has to start the server.
+set -eu
+export DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8
+
+# No service may start inside the build, and Debian's default "main"
+# cluster is not wanted: the image carries its own data directory.
+printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+chmod +x /usr/sbin/policy-rc.d
+mkdir -p /etc/postgresql-common/createcluster.d
+echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.d/spockchaos.conf
+
+apt-get update
+apt-get install -y --no-install-recommends \
+  postgresql-17 postgresql-17-pglogical iproute2 procps
+apt-get clean
+rm -rf /var/lib/apt/lists/* /usr/share/doc/* /usr/share/man/* /usr/sbin/policy-rc.d
+
+PGBIN=/usr/lib/postgresql/17/bin
+PGDATA=/var/lib/postgresql/data
+mkdir -p "$PGDATA" /var/run/postgresql
+chown -R postgres:postgres /var/lib/postgresql /var/run/postgresql
+su postgres -s /bin/sh -c "$PGBIN/initdb -D $PGDATA -U postgres -E UTF8 --locale=C.UTF-8 --auth-local=trust --auth-host=scram-sha-256" >/dev/null
+
+cat > "$PGDATA/pg_hba.conf" <<'HBA'
+local all         all             trust
+host  all         all 0.0.0.0/0   scram-sha-256
+host  all         all ::/0        scram-sha-256
+host  replication all 0.0.0.0/0   scram-sha-256
+host  replication all ::/0        scram-sha-256
+HBA
+cp /tmp/spockchaos-node/spockchaos.conf "$PGDATA/spockchaos.conf"
+echo "include 'spockchaos.conf'" >> "$PGDATA/postgresql.conf"
+install -m 0755 /tmp/spockchaos-node/entrypoint.sh /usr/local/bin/spockchaos-node
+chown postgres:postgres "$PGDATA"/*.conf
+chmod 0700 "$PGDATA"

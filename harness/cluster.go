@@ -1,0 +1,219 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/testcontainers/testcontainers-go"
+	tcnetwork "github.com/testcontainers/testcontainers-go/network"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/spockchaos/spockchaos/docker"
+)
+
+// Limits on the number of nodes of a cluster.
+const (
+	MinNodes     = 2
+	MaxNodes     = 9
+	DefaultNodes = 3
+)
+
+// Config describes a cluster to start. The zero value of every field but
+// Flavor has a sensible default.
+type Config struct {
+	// Nodes is the number of nodes, MinNodes..MaxNodes (default 3).
+	Nodes int
+	// Flavor sets up replication (default pglogical).
+	Flavor Flavor
+	// Image overrides the flavor's default image. It must be present in
+	// the engine: nothing is pulled.
+	Image string
+	// Schema is SQL applied on every node, its tables put into
+	// replication, before the cluster is declared ready.
+	Schema string
+	// RunID names the run (default NewRunID()).
+	RunID string
+	// Detached marks the run as meant to outlive this process, so that
+	// `spockchaos clean` leaves it alone.
+	Detached bool
+	// ReadyTimeout bounds the wait for replication and the barrier
+	// (default 2 minutes).
+	ReadyTimeout time.Duration
+	// Progress receives human-readable progress (image builds); may be nil.
+	Progress io.Writer
+	// Logger receives structured logs (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Cluster is a running set of nodes with replication configured.
+type Cluster struct {
+	RunID    string
+	Flavor   Flavor
+	Image    string
+	Password string
+	Nodes    []*Node
+
+	network      *testcontainers.DockerNetwork
+	readyTimeout time.Duration
+	log          *slog.Logger
+}
+
+func (cfg *Config) setDefaults() error {
+	if cfg.Nodes == 0 {
+		cfg.Nodes = DefaultNodes
+	}
+	if cfg.Nodes < MinNodes || cfg.Nodes > MaxNodes {
+		return fmt.Errorf("nodes must be between %d and %d, got %d", MinNodes, MaxNodes, cfg.Nodes)
+	}
+	if cfg.Flavor == nil {
+		cfg.Flavor = pglogical{}
+	}
+	if cfg.Image == "" {
+		cfg.Image = cfg.Flavor.DefaultImage()
+	}
+	if cfg.Image == "" {
+		return fmt.Errorf("flavor %s has no default image: name one with --image", cfg.Flavor.Name())
+	}
+	if cfg.RunID == "" {
+		cfg.RunID = NewRunID()
+	}
+	if cfg.ReadyTimeout == 0 {
+		cfg.ReadyTimeout = 2 * time.Minute
+	}
+	if cfg.Progress == nil {
+		cfg.Progress = io.Discard
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	return nil
+}
+
+// Start brings up a ready cluster (see the package doc). On error nothing
+// it created is left behind.
+func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
+	start := time.Now()
+	c, err := StartNodes(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if err != nil {
+			err = removeAfterError(ctx, c.RunID, err)
+		}
+	}()
+	if err := c.configure(ctx, cfg.Schema); err != nil {
+		return nil, err
+	}
+	if err := c.WaitReady(ctx, c.Nodes, c.readyTimeout); err != nil {
+		return nil, err
+	}
+	c.log.Info("cluster ready", "flavor", c.Flavor.Name(), "nodes", len(c.Nodes), "elapsed", time.Since(start).Round(time.Millisecond))
+	return c, nil
+}
+
+// StartNodes starts the nodes of cfg on their network and waits until each
+// accepts connections, but sets up no replication: plain servers, used by
+// Start and as the baseline of `spockchaos bench up`. On error nothing it
+// created is left behind.
+func StartNodes(ctx context.Context, cfg Config) (_ *Cluster, err error) {
+	if err := cfg.setDefaults(); err != nil {
+		return nil, err
+	}
+	if err := ensureImage(ctx, cfg); err != nil {
+		return nil, err
+	}
+	c := &Cluster{RunID: cfg.RunID, Flavor: cfg.Flavor, Image: cfg.Image, Password: randomPassword(),
+		readyTimeout: cfg.ReadyTimeout, log: cfg.Logger.With("run", cfg.RunID)}
+	defer func() {
+		if err != nil {
+			err = removeAfterError(ctx, c.RunID, err)
+		}
+	}()
+	start := time.Now()
+	labels := runLabels(c.RunID, cfg.Detached)
+	c.network, err = tcnetwork.New(ctx, tcnetwork.WithLabels(labels))
+	if err != nil {
+		return nil, fmt.Errorf("create network for run %s: %w", c.RunID, err)
+	}
+	if err := c.startNodes(ctx, cfg.Nodes, labels); err != nil {
+		return nil, err
+	}
+	c.log.Info("nodes accepting connections", "nodes", cfg.Nodes, "elapsed", time.Since(start).Round(time.Millisecond))
+	return c, nil
+}
+
+func removeAfterError(ctx context.Context, runID string, err error) error {
+	if _, rmErr := RemoveRun(ctx, runID); rmErr != nil {
+		return errors.Join(err, fmt.Errorf("and cleanup of run %s failed: %w", runID, rmErr))
+	}
+	return err
+}
+
+func ensureImage(ctx context.Context, cfg Config) error {
+	if cfg.Image == docker.DefaultImage() {
+		_, err := docker.EnsureDefaultImage(ctx, cfg.Progress)
+		return err
+	}
+	cli, err := docker.Client(ctx)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	ok, err := docker.ImageExists(ctx, cli, cfg.Image)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("image %s is not in the Docker engine, and spockchaos never pulls: load it first (docker load / docker pull)", cfg.Image)
+	}
+	return nil
+}
+
+func (c *Cluster) startNodes(ctx context.Context, n int, labels map[string]string) error {
+	c.Nodes = make([]*Node, n)
+	settings := c.Flavor.ServerSettings(n)
+	g, gctx := errgroup.WithContext(ctx)
+	for i := range n {
+		name := fmt.Sprintf("n%d", i+1)
+		g.Go(func() error {
+			req := nodeRequest(c.RunID, name, c.Image, c.Password, c.network, settings, labels)
+			ctr, err := testcontainers.GenericContainer(gctx, req)
+			if err != nil {
+				return fmt.Errorf("start node %s (image %s): %w", name, c.Image, err)
+			}
+			dc, ok := ctr.(*testcontainers.DockerContainer)
+			if !ok {
+				return fmt.Errorf("start node %s: unexpected container type %T", name, ctr)
+			}
+			port, err := dc.MappedPort(gctx, PostgresPort)
+			if err != nil {
+				return fmt.Errorf("start node %s: published port: %w", name, err)
+			}
+			node := &Node{Name: name, Container: dc, DSN: hostDSN("127.0.0.1", port.Port(), c.Password), NetworkDSN: networkDSN(name, c.Password)}
+			c.Nodes[i] = node
+			return waitAccepting(gctx, node, 60*time.Second)
+		})
+	}
+	return g.Wait()
+}
+
+// Node returns the node called name, or nil.
+func (c *Cluster) Node(name string) *Node {
+	for _, n := range c.Nodes {
+		if n.Name == name {
+			return n
+		}
+	}
+	return nil
+}
+
+// Remove removes every container and the network of the cluster.
+func (c *Cluster) Remove(ctx context.Context) error {
+	_, err := RemoveRun(ctx, c.RunID)
+	return err
+}

@@ -1,0 +1,20 @@
+// Package harness runs a cluster of PostgreSQL nodes in containers and sets
+// up their replication.
+//
+// Contract:
+//   - Start brings up N nodes (2..9) on a private Docker network created for
+//     the run, with DNS aliases n1..nN, configures the Flavor's full mesh,
+//     applies an optional schema and returns only when the cluster is Ready:
+//     every subscription replicating AND a barrier passed. If any step fails
+//     (or ctx is cancelled) everything it created is removed before it
+//     returns.
+//   - Every container and network carries the label spockchaos.run=<run id>;
+//     Remove, RemoveRun and Clean find them by that label alone, so cleanup
+//     works from another process too. testcontainers' Ryuk reaper is disabled
+//     (its image cannot be pulled here); the harness cleans up itself.
+//   - Ports are published on 127.0.0.1 only; the superuser password is random
+//     per run. Every wait is bounded and says what it waited for; every error
+//     names the node and the step.
+//
+// It knows nothing of workloads, checkers or reports.
+package harness

@@ -1,0 +1,65 @@
+package harness
+
+// spock drives pgEdge Spock (5.0.x / 6.0) in an image the user names. It
+// follows the Spock API facts of DESIGN.md section 4 and is built and tested
+// here only by the SQL it issues: no Spock server can be built offline.
+//
+// Decisions: conflict resolution is Spock's only one (last_update_wins), so
+// nothing is set for it; output_plugin_libraries exists only on newer
+// minors, so it is not passed at start (an unknown setting would stop the
+// server) but set by CreateNode when the server has it.
+type spock struct{}
+
+func init() { registerFlavor(spock{}) }
+
+func (spock) Name() string         { return "spock" }
+func (spock) DefaultImage() string { return "" }
+
+func (spock) ServerSettings(n int) map[string]string {
+	s := commonSettings(n)
+	s["shared_preload_libraries"] = "spock"
+	s["listen_addresses"] = "*"
+	return s
+}
+
+func (spock) CreateNode(self Peer) []Statement {
+	return []Statement{
+		{SQL: "CREATE EXTENSION IF NOT EXISTS spock"},
+		// A list setting: with ALTER SYSTEM each name is quoted on its own.
+		{SQL: `DO $$BEGIN
+  IF EXISTS (SELECT 1 FROM pg_settings WHERE name = 'output_plugin_libraries') THEN
+    EXECUTE $q$ALTER SYSTEM SET output_plugin_libraries = 'pgoutput', 'test_decoding', 'spock_output'$q$;
+    PERFORM pg_reload_conf();
+  END IF;
+END$$`},
+		{SQL: "SELECT spock.node_create(node_name := $1, dsn := $2)", Args: []any{self.Name, self.DSN}},
+	}
+}
+
+// ReplicateTables uses spock.repset_add_all_tables(set, schemas, sync),
+// inherited from pglogical, whose version skips tables already in the set.
+func (spock) ReplicateTables(schemas []string) []Statement {
+	return []Statement{{
+		SQL:  "SELECT spock.repset_add_all_tables('default', $1::text[], false)",
+		Args: []any{schemas},
+	}}
+}
+
+func (spock) SubscriptionName(subscriber, provider string) string {
+	return "sub_" + subscriber + "_" + provider
+}
+
+func (f spock) Subscribe(subscriber, provider Peer) []Statement {
+	return []Statement{{
+		SQL: `SELECT spock.sub_create(
+  subscription_name := $1, provider_dsn := $2,
+  replication_sets := ARRAY['default', 'default_insert_only', 'ddl_sql'],
+  synchronize_structure := false, synchronize_data := false,
+  forward_origins := '{}'::text[], enabled := true)`,
+		Args: []any{f.SubscriptionName(subscriber.Name, provider.Name), provider.DSN},
+	}}
+}
+
+func (spock) SubscriptionStatusQuery() string {
+	return "SELECT subscription_name::text, status::text, provider_node::text FROM spock.sub_show_status()"
+}

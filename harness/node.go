@@ -1,0 +1,138 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"net/url"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/network"
+	"github.com/testcontainers/testcontainers-go"
+)
+
+// PostgresPort is the server port inside every node container.
+const PostgresPort = "5432/tcp"
+
+// Node is one PostgreSQL server in its own container.
+type Node struct {
+	// Name is n1..nN, also the node's DNS alias on the run network.
+	Name string
+	// DSN reaches the node from the host (127.0.0.1 and a published port).
+	DSN string
+	// NetworkDSN reaches the node from the other nodes (host = Name).
+	NetworkDSN string
+	// Container is the node's container; faults act on it.
+	Container *testcontainers.DockerContainer
+}
+
+// Connect opens a connection to the node from the host.
+func (n *Node) Connect(ctx context.Context) (*pgx.Conn, error) {
+	conn, err := pgx.Connect(ctx, n.DSN)
+	if err != nil {
+		return nil, fmt.Errorf("connect to %s: %w", n.Name, err)
+	}
+	return conn, nil
+}
+
+// Peer is the node as its peers see it.
+func (n *Node) Peer() Peer { return Peer{Name: n.Name, DSN: n.NetworkDSN} }
+
+// nodeRequest builds the container of one node: on the run network with
+// alias name, labelled, port published on 127.0.0.1 only.
+func nodeRequest(runID, name, image, password string, net *testcontainers.DockerNetwork, settings map[string]string, labels map[string]string) testcontainers.GenericContainerRequest {
+	keys := make([]string, 0, len(settings))
+	for k := range settings {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	cmd := []string{"postgres"}
+	for _, k := range keys {
+		cmd = append(cmd, "-c", k+"="+settings[k])
+	}
+	nodeLabels := map[string]string{LabelNode: name}
+	for k, v := range labels {
+		nodeLabels[k] = v
+	}
+	return testcontainers.GenericContainerRequest{
+		ContainerRequest: testcontainers.ContainerRequest{
+			Name:           "spockchaos-" + runID + "-" + name,
+			Image:          image,
+			Hostname:       name,
+			Cmd:            cmd,
+			Env:            map[string]string{"POSTGRES_PASSWORD": password, "POSTGRES_USER": "postgres", "POSTGRES_DB": "postgres"},
+			ExposedPorts:   []string{PostgresPort},
+			Labels:         nodeLabels,
+			Networks:       []string{net.Name},
+			NetworkAliases: map[string][]string{net.Name: {name}},
+			HostConfigModifier: func(hc *container.HostConfig) {
+				port := network.MustParsePort(PostgresPort)
+				hc.PortBindings = network.PortMap{port: {{HostIP: netip.MustParseAddr("127.0.0.1")}}}
+				// Shared memory for PostgreSQL; docker's 64 MB default is tight.
+				hc.ShmSize = 256 << 20
+			},
+		},
+		Started: true,
+	}
+}
+
+func hostDSN(host, port, password string) string {
+	u := url.URL{
+		Scheme:   "postgres",
+		User:     url.UserPassword("postgres", password),
+		Host:     net.JoinHostPort(host, port),
+		Path:     "/postgres",
+		RawQuery: "sslmode=disable&connect_timeout=5",
+	}
+	return u.String()
+}
+
+func networkDSN(name, password string) string {
+	return fmt.Sprintf("host=%s port=5432 dbname=postgres user=postgres password=%s sslmode=disable connect_timeout=5", name, password)
+}
+
+// waitAccepting polls until the node accepts a login or timeout passes.
+func waitAccepting(ctx context.Context, n *Node, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var last error
+	for {
+		conn, err := pgx.Connect(ctx, n.DSN)
+		if err == nil {
+			conn.Close(ctx)
+			return nil
+		}
+		last = err
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for %s to accept connections: gave up after %s: %v", n.Name, timeout, last)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// execer is a connection or a transaction.
+type execer interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+}
+
+// execStatements runs statements in order on one connection.
+func execStatements(ctx context.Context, conn execer, stmts []Statement) error {
+	for _, s := range stmts {
+		if _, err := conn.Exec(ctx, s.SQL, s.Args...); err != nil {
+			return fmt.Errorf("%s: %w", firstLine(s.SQL), err)
+		}
+	}
+	return nil
+}
+
+func firstLine(sql string) string {
+	line, _, _ := strings.Cut(strings.TrimSpace(sql), "\n")
+	return line
+}

@@ -1,0 +1,102 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"golang.org/x/sync/errgroup"
+)
+
+// barrierSchema holds the harness's own replicated table. It is applied
+// with the user's schema so that it replicates like any other table.
+const barrierSchema = `CREATE SCHEMA IF NOT EXISTS spockchaos;
+CREATE TABLE IF NOT EXISTS spockchaos.barrier (
+  token text NOT NULL,
+  node  text NOT NULL,
+  at    timestamptz NOT NULL DEFAULT clock_timestamp(),
+  PRIMARY KEY (token, node)
+)`
+
+// userSchemasQuery lists the schemas whose tables are replicated: every
+// schema but the system's and the replication extensions' own.
+const userSchemasQuery = `SELECT coalesce(array_agg(nspname::text ORDER BY nspname), '{}') FROM pg_namespace
+WHERE nspname NOT LIKE 'pg\_%' AND nspname NOT IN ('information_schema', 'pglogical', 'spock')`
+
+// configure creates every node and its tables before any subscription
+// exists, then subscribes every node to every other. Ordering it this way
+// keeps pglogical apply workers from ever failing (a failed worker only
+// retries after a delay), so bring-up stays fast.
+func (c *Cluster) configure(ctx context.Context, schema string) error {
+	err := c.onEach(ctx, c.Nodes, func(ctx context.Context, n *Node, conn *pgx.Conn) error {
+		if err := execStatements(ctx, conn, c.Flavor.CreateNode(n.Peer())); err != nil {
+			return fmt.Errorf("create replication node %s: %w", n.Name, err)
+		}
+		return c.applySchema(ctx, n, conn, barrierSchema+";\n"+schema)
+	})
+	if err != nil {
+		return err
+	}
+	// One transaction per node: the flavor's manager then sees all of a
+	// node's subscriptions at once and starts their workers in one pass
+	// (created one by one, pglogical started the second a second later).
+	return c.onEach(ctx, c.Nodes, func(ctx context.Context, n *Node, conn *pgx.Conn) error {
+		return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+			for _, p := range c.Nodes {
+				if p == n {
+					continue
+				}
+				if err := execStatements(ctx, tx, c.Flavor.Subscribe(n.Peer(), p.Peer())); err != nil {
+					return fmt.Errorf("subscribe %s to %s: %w", n.Name, p.Name, err)
+				}
+			}
+			return nil
+		})
+	})
+}
+
+// ApplySchema runs schema on every node, puts the new tables into
+// replication and waits for a barrier, so that the tables replicate once it
+// returns. DDL does not replicate: this is how tables are added to a
+// running cluster.
+func (c *Cluster) ApplySchema(ctx context.Context, schema string, timeout time.Duration) error {
+	err := c.onEach(ctx, c.Nodes, func(ctx context.Context, n *Node, conn *pgx.Conn) error {
+		return c.applySchema(ctx, n, conn, schema)
+	})
+	if err != nil {
+		return err
+	}
+	return c.Barrier(ctx, c.Nodes, timeout)
+}
+
+func (c *Cluster) applySchema(ctx context.Context, n *Node, conn *pgx.Conn, schema string) error {
+	// The simple protocol runs a multi-statement script in one round trip.
+	if _, err := conn.Exec(ctx, schema, pgx.QueryExecModeSimpleProtocol); err != nil {
+		return fmt.Errorf("apply schema on %s: %w", n.Name, err)
+	}
+	var schemas []string
+	if err := conn.QueryRow(ctx, userSchemasQuery).Scan(&schemas); err != nil {
+		return fmt.Errorf("list schemas on %s: %w", n.Name, err)
+	}
+	if err := execStatements(ctx, conn, c.Flavor.ReplicateTables(schemas)); err != nil {
+		return fmt.Errorf("put tables into replication on %s: %w", n.Name, err)
+	}
+	return nil
+}
+
+// onEach connects to every node of nodes and runs fn on them in parallel.
+func (c *Cluster) onEach(ctx context.Context, nodes []*Node, fn func(context.Context, *Node, *pgx.Conn) error) error {
+	g, gctx := errgroup.WithContext(ctx)
+	for _, n := range nodes {
+		g.Go(func() error {
+			conn, err := n.Connect(gctx)
+			if err != nil {
+				return err
+			}
+			defer conn.Close(context.WithoutCancel(gctx))
+			return fn(gctx, n, conn)
+		})
+	}
+	return g.Wait()
+}

@@ -1,0 +1,37 @@
+package harness
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// WaitFor calls check every interval until it reports done, returns an
+// error, or timeout passes. On timeout the error names what was awaited and
+// the last state check described, e.g. "n3: sub_n3_n1 down".
+func WaitFor(ctx context.Context, what string, timeout, interval time.Duration, check func(context.Context) (done bool, state string, err error)) error {
+	deadline := time.Now().Add(timeout)
+	ctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	state := "not checked yet"
+	for {
+		done, s, err := check(ctx)
+		if err != nil && ctx.Err() == nil {
+			return fmt.Errorf("wait for %s: %w", what, err)
+		}
+		if err == nil {
+			if done {
+				return nil
+			}
+			state = s
+		}
+		select {
+		case <-ctx.Done():
+			if time.Now().Before(deadline) {
+				return fmt.Errorf("wait for %s: %w (last state: %s)", what, ctx.Err(), state)
+			}
+			return fmt.Errorf("wait for %s: timed out after %s (last state: %s)", what, timeout, state)
+		case <-time.After(interval):
+		}
+	}
+}
