@@ -1,0 +1,55 @@
+package recovery
+
+import "time"
+
+// Result is what a recovery strategy did, as stored in the "recovery" part
+// of results.json. A run where nothing needed recovery says so with
+// NothingToRecover; it never reports zero silently.
+type Result struct {
+	Strategy              string `json:"strategy"`
+	FailedNode            string `json:"failed_node"`
+	TransactionsRecovered int64  `json:"transactions_recovered"`
+	RowsRecovered         int64  `json:"rows_recovered"`
+	NothingToRecover      bool   `json:"nothing_to_recover"`
+	// Note explains choices made, e.g. a fallback to another strategy.
+	Note    string   `json:"note,omitempty"`
+	PerPair []Pair   `json:"per_pair"`
+	Phases  []Phase  `json:"phases,omitempty"`
+	Actions []Action `json:"actions,omitempty"`
+	Clones  []Clone  `json:"clones,omitempty"`
+	Errors  []string `json:"errors,omitempty"`
+}
+
+// Pair is what one source sent to one target.
+type Pair struct {
+	Source       string        `json:"source"`
+	Target       string        `json:"target"`
+	Transactions int64         `json:"transactions"`
+	Rows         int64         `json:"rows"`
+	FromLSN      string        `json:"from_lsn,omitempty"`
+	ToLSN        string        `json:"to_lsn,omitempty"`
+	Duration     time.Duration `json:"duration_ns"`
+}
+
+// Phase is one named step of a strategy with its times.
+type Phase struct {
+	Name  string    `json:"name"`
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+}
+
+// Action is one thing done on one node (SQL issued, its output).
+type Action struct {
+	Node   string    `json:"node"`
+	At     time.Time `json:"at"`
+	What   string    `json:"what"`
+	Output string    `json:"output,omitempty"`
+	Error  string    `json:"error,omitempty"`
+}
+
+// Clone is a slot clone created for recovery, and whether it was removed.
+type Clone struct {
+	Node    string `json:"node"`
+	Slot    string `json:"slot"`
+	Removed bool   `json:"removed"`
+}
