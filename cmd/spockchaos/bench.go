@@ -11,12 +11,19 @@ import (
 	"github.com/spockchaos/spockchaos/harness"
 )
 
+func init() {
+	commands = append(commands, newBenchCmd)
+	benchCommands = append(benchCommands, newBenchUpCmd)
+}
+
 func newBenchCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "bench",
 		Short: "Benchmarks that compare against a baseline in the same run",
 	}
-	cmd.AddCommand(newBenchUpCmd())
+	for _, newCmd := range benchCommands {
+		cmd.AddCommand(newCmd())
+	}
 	return cmd
 }
 

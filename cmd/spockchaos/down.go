@@ -9,6 +9,8 @@ import (
 	"github.com/spockchaos/spockchaos/harness"
 )
 
+func init() { commands = append(commands, newDownCmd, newCleanCmd) }
+
 func newDownCmd() *cobra.Command {
 	var all bool
 	cmd := &cobra.Command{

@@ -9,6 +9,8 @@ import (
 	"github.com/spockchaos/spockchaos/docker"
 )
 
+func init() { commands = append(commands, newImageCmd) }
+
 func newImageCmd() *cobra.Command {
 	var printTag bool
 	cmd := &cobra.Command{

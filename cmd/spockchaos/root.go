@@ -24,6 +24,16 @@ func newRootCmd() *cobra.Command {
 		},
 	}
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "debug logging")
-	root.AddCommand(newUpCmd(), newDownCmd(), newCleanCmd(), newImageCmd(), newBenchCmd())
+	for _, newCmd := range commands {
+		root.AddCommand(newCmd())
+	}
 	return root
 }
+
+// commands are the top-level commands; each command's file registers its
+// constructor in an init func, so commands live in files of their own.
+var commands []func() *cobra.Command
+
+// benchCommands are the subcommands of `spockchaos bench`, registered the
+// same way.
+var benchCommands []func() *cobra.Command

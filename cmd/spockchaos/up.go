@@ -39,6 +39,8 @@ func (f *clusterFlags) config() (harness.Config, error) {
 	return harness.Config{Nodes: f.nodes, Flavor: flavor, Image: f.image, ReadyTimeout: f.timeout, Progress: os.Stderr}, nil
 }
 
+func init() { commands = append(commands, newUpCmd) }
+
 // upOutput is what `up --json` prints: exactly one object on stdout.
 type upOutput struct {
 	RunID  string       `json:"run_id"`
