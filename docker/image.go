@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"sort"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
 	"github.com/moby/moby/client"
@@ -54,7 +55,16 @@ var ErrNoDocker = errors.New("no Docker engine reachable (is the daemon running 
 
 // Client connects to the Docker engine the way testcontainers-go does and
 // checks that it answers.
+//
+// testcontainers falls back to the default socket when DOCKER_HOST does not
+// answer; spockchaos does not: a DOCKER_HOST that is set must work, or the
+// user would silently get another engine.
 func Client(ctx context.Context) (*testcontainers.DockerClient, error) {
+	if host := os.Getenv("DOCKER_HOST"); host != "" {
+		if err := pingFromEnv(ctx); err != nil {
+			return nil, fmt.Errorf("%w: DOCKER_HOST=%s: %v", ErrNoDocker, host, err)
+		}
+	}
 	cli, err := testcontainers.NewDockerClientWithOpts(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrNoDocker, err)
@@ -64,6 +74,18 @@ func Client(ctx context.Context) (*testcontainers.DockerClient, error) {
 		return nil, fmt.Errorf("%w: %v", ErrNoDocker, err)
 	}
 	return cli, nil
+}
+
+func pingFromEnv(ctx context.Context) error {
+	cli, err := client.New(client.FromEnv, client.WithAPIVersionNegotiation())
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_, err = cli.Ping(ctx, client.PingOptions{})
+	return err
 }
 
 // ImageExists reports whether the engine has image ref locally.

@@ -39,6 +39,9 @@ func run() int {
 	// Ctrl-C and SIGTERM cancel ctx; every command cleans up on cancellation.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// A closed stdout/stderr (a pipe whose reader went away) must not kill
+	// the process before it has removed its containers.
+	signal.Ignore(syscall.SIGPIPE)
 	root := newRootCmd()
 	err := root.ExecuteContext(ctx)
 	if err == nil {

@@ -100,8 +100,11 @@ func newUpCmd() *cobra.Command {
 				return nil
 			}
 			<-ctx.Done()
-			fmt.Fprintln(cmd.ErrOrStderr(), "removing cluster", cluster.RunID)
-			return cluster.Remove(context.WithoutCancel(ctx))
+			// Remove first, then say so: printing to a closed pipe must not
+			// be able to stop the cleanup.
+			err = cluster.Remove(context.WithoutCancel(ctx))
+			fmt.Fprintln(cmd.ErrOrStderr(), "removed cluster", cluster.RunID)
+			return err
 		},
 	}
 	cf.register(cmd)

@@ -1,0 +1,135 @@
+package fault
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/url"
+	"slices"
+	"strings"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+	tcexec "github.com/testcontainers/testcontainers-go/exec"
+
+	"github.com/spockchaos/spockchaos/docker"
+	"github.com/spockchaos/spockchaos/harness"
+)
+
+// withDocker runs fn with a fresh engine client; faults are rare, so a
+// client per action keeps no connection open between them.
+func withDocker(ctx context.Context, fn func(*client.Client) error) error {
+	cli, err := docker.Client(ctx)
+	if err != nil {
+		return err
+	}
+	defer cli.Close()
+	return fn(cli.Client)
+}
+
+func containerID(n *harness.Node) string { return n.Container.GetContainerID() }
+
+// containerState inspects the node's container.
+func containerState(ctx context.Context, n *harness.Node) (*container.State, error) {
+	st, err := n.Container.State(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("inspect container of %s: %w", n.Name, err)
+	}
+	return st, nil
+}
+
+// killContainer sends signal (e.g. "KILL", "TERM") to the node's main process.
+func killContainer(ctx context.Context, n *harness.Node, signal string) error {
+	return withDocker(ctx, func(cli *client.Client) error {
+		if _, err := cli.ContainerKill(ctx, containerID(n), client.ContainerKillOptions{Signal: signal}); err != nil {
+			return fmt.Errorf("send SIG%s to container of %s: %w", signal, n.Name, err)
+		}
+		return nil
+	})
+}
+
+// startContainer starts the node's stopped container again (same data).
+func startContainer(ctx context.Context, n *harness.Node) error {
+	return withDocker(ctx, func(cli *client.Client) error {
+		if _, err := cli.ContainerStart(ctx, containerID(n), client.ContainerStartOptions{}); err != nil {
+			return fmt.Errorf("start container of %s: %w", n.Name, err)
+		}
+		return nil
+	})
+}
+
+func pauseContainer(ctx context.Context, n *harness.Node) error {
+	return withDocker(ctx, func(cli *client.Client) error {
+		if _, err := cli.ContainerPause(ctx, containerID(n), client.ContainerPauseOptions{}); err != nil {
+			return fmt.Errorf("pause container of %s: %w", n.Name, err)
+		}
+		return nil
+	})
+}
+
+func unpauseContainer(ctx context.Context, n *harness.Node) error {
+	return withDocker(ctx, func(cli *client.Client) error {
+		if _, err := cli.ContainerUnpause(ctx, containerID(n), client.ContainerUnpauseOptions{}); err != nil {
+			return fmt.Errorf("unpause container of %s: %w", n.Name, err)
+		}
+		return nil
+	})
+}
+
+// RefreshDSN rewrites n.DSN with the host port the container publishes
+// now: the port is allocated anew on every container start.
+func RefreshDSN(ctx context.Context, n *harness.Node) error {
+	port, err := n.Container.MappedPort(ctx, harness.PostgresPort)
+	if err != nil {
+		return fmt.Errorf("read published port of %s: %w", n.Name, err)
+	}
+	u, err := url.Parse(n.DSN)
+	if err != nil {
+		return fmt.Errorf("parse DSN of %s: %w", n.Name, err)
+	}
+	u.Host = u.Hostname() + ":" + port.Port()
+	n.DSN = u.String()
+	return nil
+}
+
+// networkIP is the node's address on the run network: the network on
+// which the container carries its name as an alias.
+func networkIP(ctx context.Context, n *harness.Node) (string, error) {
+	inspect, err := n.Container.Inspect(ctx)
+	if err != nil {
+		return "", fmt.Errorf("inspect container of %s: %w", n.Name, err)
+	}
+	for _, ep := range inspect.NetworkSettings.Networks {
+		if ep == nil || !ep.IPAddress.IsValid() {
+			continue
+		}
+		if slices.Contains(ep.Aliases, n.Name) || len(inspect.NetworkSettings.Networks) == 1 {
+			return ep.IPAddress.String(), nil
+		}
+	}
+	return "", fmt.Errorf("address of %s on the run network: not found", n.Name)
+}
+
+// execRoot runs cmd as root inside the node's container and returns its
+// exit code and combined output.
+func execRoot(ctx context.Context, n *harness.Node, cmd ...string) (int, string, error) {
+	code, r, err := n.Container.Exec(ctx, cmd, tcexec.WithUser("root"), tcexec.Multiplexed())
+	if err != nil {
+		return 0, "", fmt.Errorf("exec %q in %s: %w", strings.Join(cmd, " "), n.Name, err)
+	}
+	var out bytes.Buffer
+	if r != nil {
+		_, _ = io.Copy(&out, r)
+	}
+	return code, strings.TrimSpace(out.String()), nil
+}
+
+// nodeByName returns the cluster's node or an error naming it.
+func nodeByName(c *harness.Cluster, name string) (*harness.Node, error) {
+	n := c.Node(name)
+	if n == nil {
+		return nil, fmt.Errorf("no node %s in run %s", name, c.RunID)
+	}
+	return n, nil
+}

@@ -1,0 +1,125 @@
+package fault
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spockchaos/spockchaos/harness"
+)
+
+// DefaultLagWindow is how long the lag effect check watches a marker not
+// reach the lagged receiver.
+const DefaultLagWindow = 2 * time.Second
+
+// lag stops one node (receiver) from receiving another's (origin) changes
+// while every other node keeps receiving them: the receiver's one
+// subscription to origin is disabled. This is the asymmetry that makes a
+// recovery test non-vacuous.
+type lag struct {
+	c        *harness.Cluster
+	receiver string
+	origin   string
+	window   time.Duration
+	marker   string // written by the effect check, awaited by the heal check
+}
+
+// Lag disables receiver's subscription from origin. Effect: a marker
+// written on origin reaches every other node but not receiver within
+// DefaultLagWindow. Heal re-enables it; healed when it is replicating and
+// the markers written on origin have reached receiver.
+func Lag(c *harness.Cluster, receiver, origin string) Mode {
+	return &lag{c: c, receiver: receiver, origin: origin, window: DefaultLagWindow}
+}
+
+func (l *lag) Kind() string      { return "lag" }
+func (l *lag) Node() string      { return l.receiver }
+func (l *lag) Targets() []string { return []string{l.receiver, l.origin} }
+func (l *lag) subscription() string {
+	return l.c.Flavor.SubscriptionName(l.receiver, l.origin)
+}
+
+func (l *lag) StartDetail() Detail {
+	return Detail{"receiver": l.receiver, "origin": l.origin, "subscription": l.subscription()}
+}
+
+func (l *lag) nodes() (receiver, origin *harness.Node, err error) {
+	if l.receiver == l.origin {
+		return nil, nil, fmt.Errorf("lag: receiver and origin are both %s", l.receiver)
+	}
+	if receiver, err = nodeByName(l.c, l.receiver); err != nil {
+		return nil, nil, err
+	}
+	origin, err = nodeByName(l.c, l.origin)
+	return receiver, origin, err
+}
+
+func (l *lag) Inject(ctx context.Context) error {
+	receiver, _, err := l.nodes()
+	if err != nil {
+		return err
+	}
+	return setSubscriptionEnabled(ctx, l.c, receiver, l.subscription(), false)
+}
+
+func (l *lag) CheckEffective(ctx context.Context, timeout time.Duration) (Detail, error) {
+	receiver, origin, err := l.nodes()
+	if err != nil {
+		return nil, err
+	}
+	token := newToken("lag")
+	if err := writeMarker(ctx, origin, token); err != nil {
+		return nil, err
+	}
+	l.marker = token
+	start := time.Now()
+	keepUp := others(l.c, receiver, origin)
+	if err := waitMarker(ctx, keepUp, token, origin.Name, timeout); err != nil {
+		return nil, fmt.Errorf("the other nodes do not keep up with %s: %w", origin.Name, err)
+	}
+	if err := markerAbsentFor(ctx, []*harness.Node{receiver}, token, origin.Name, l.window); err != nil {
+		return nil, err
+	}
+	status, err := subscriptionStatus(ctx, l.c, receiver, l.subscription())
+	if err != nil {
+		return nil, err
+	}
+	if status == harness.Replicating {
+		return nil, fmt.Errorf("%s on %s is still %s", l.subscription(), receiver.Name, status)
+	}
+	return Detail{"marker": token, "reached": names(keepUp), "not_reached": receiver.Name,
+		"window_ms": l.window.Milliseconds(), "subscription_status": status, "checked_in_ms": time.Since(start).Milliseconds()}, nil
+}
+
+func (l *lag) Heal(ctx context.Context) error {
+	receiver, _, err := l.nodes()
+	if err != nil {
+		return err
+	}
+	return setSubscriptionEnabled(ctx, l.c, receiver, l.subscription(), true)
+}
+
+func (l *lag) CheckHealed(ctx context.Context, timeout time.Duration) (Detail, error) {
+	receiver, origin, err := l.nodes()
+	if err != nil {
+		return nil, err
+	}
+	start := time.Now()
+	if err := l.c.WaitReplicating(ctx, []*harness.Node{receiver, origin}, timeout); err != nil {
+		return nil, err
+	}
+	token := newToken("lag-healed")
+	if err := writeMarker(ctx, origin, token); err != nil {
+		return nil, err
+	}
+	tokens := []string{token}
+	if l.marker != "" {
+		tokens = append(tokens, l.marker)
+	}
+	for _, t := range tokens {
+		if err := waitMarker(ctx, []*harness.Node{receiver}, t, origin.Name, timeout-time.Since(start)); err != nil {
+			return nil, err
+		}
+	}
+	return Detail{"markers": tokens, "caught_up_in_ms": time.Since(start).Milliseconds()}, nil
+}

@@ -1,0 +1,77 @@
+package fault
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spockchaos/spockchaos/harness"
+	"github.com/spockchaos/spockchaos/workload/history"
+)
+
+// KillInFlight kills node at a moment when its clients have transactions
+// in flight: it polls rec.InFlight(node) until it is above zero (for at
+// most wait), then injects a kill. The number in flight, sampled right
+// before the SIGKILL is sent, is recorded in the start event's Detail as
+// in_flight_at_kill and returned. An op may still complete in the few
+// milliseconds the engine takes to deliver the signal, so the number is an
+// upper bound of what the kill cut off. The fault is returned Injected:
+// confirm it with WaitEffective.
+func KillInFlight(ctx context.Context, c *harness.Cluster, node string, rec *history.Recorder, wait time.Duration) (*Fault, int, error) {
+	if rec == nil {
+		return nil, 0, fmt.Errorf("kill %s mid-transaction: a recorder is required", node)
+	}
+	deadline := time.Now().Add(wait)
+	for rec.InFlight(node) == 0 {
+		if time.Now().After(deadline) {
+			return nil, 0, fmt.Errorf("kill %s mid-transaction: no transaction in flight within %s", node, wait)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, 0, fmt.Errorf("kill %s mid-transaction: %w", node, ctx.Err())
+		case <-time.After(500 * time.Microsecond):
+		}
+	}
+	return killCounting(ctx, c, node, rec, Detail{"trigger": "in-flight"})
+}
+
+// KillOnSignal kills node delay after signal is closed (e.g. by a client
+// right before it sends COMMIT of a large transaction), waiting at most
+// wait for the signal. in_flight_at_kill is recorded as for KillInFlight.
+func KillOnSignal(ctx context.Context, c *harness.Cluster, node string, rec *history.Recorder, signal <-chan struct{}, delay, wait time.Duration) (*Fault, int, error) {
+	select {
+	case <-signal:
+	case <-time.After(wait):
+		return nil, 0, fmt.Errorf("kill %s on signal: no signal within %s", node, wait)
+	case <-ctx.Done():
+		return nil, 0, fmt.Errorf("kill %s on signal: %w", node, ctx.Err())
+	}
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return nil, 0, fmt.Errorf("kill %s on signal: %w", node, ctx.Err())
+		}
+	}
+	return killCounting(ctx, c, node, rec, Detail{"trigger": "signal", "delay_ms": delay.Milliseconds()})
+}
+
+func killCounting(ctx context.Context, c *harness.Cluster, node string, rec *history.Recorder, extra Detail) (*Fault, int, error) {
+	inFlight := 0
+	mode := &process{c: c, node: node, kind: "kill", signal: "KILL", startDetail: func() Detail {
+		d := Detail{}
+		for k, v := range extra {
+			d[k] = v
+		}
+		if rec != nil {
+			inFlight = rec.InFlight(node)
+			d["in_flight_at_kill"] = inFlight
+		}
+		return d
+	}}
+	f := New(mode, rec)
+	if err := f.Inject(ctx); err != nil {
+		return f, inFlight, err
+	}
+	return f, inFlight, nil
+}

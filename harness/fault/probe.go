@@ -1,0 +1,182 @@
+package fault
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/spockchaos/spockchaos/harness"
+)
+
+// probeTimeout bounds one probe of a node (connect + one query).
+const probeTimeout = 2 * time.Second
+
+// probe connects to n from the host and runs SELECT 1 within timeout.
+func probe(ctx context.Context, n *harness.Node, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, n.DSN)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	var one int
+	return conn.QueryRow(ctx, "SELECT 1").Scan(&one)
+}
+
+// refused reports whether err says that nothing serves the node's port:
+// the connection was refused or closed at once, not merely slow.
+func refused(err error) bool {
+	return errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF)
+}
+
+// timedOut reports whether err is a deadline passing, not a refusal.
+func timedOut(err error) bool {
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, os.ErrDeadlineExceeded) {
+		return true
+	}
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
+}
+
+// newToken names one marker row; unique per check.
+func newToken(kind string) string {
+	b := make([]byte, 6)
+	_, _ = rand.Read(b)
+	return "fault-" + kind + "-" + hex.EncodeToString(b)
+}
+
+// writeMarker inserts a row into the harness's replicated barrier table on n.
+func writeMarker(ctx context.Context, n *harness.Node, token string) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	conn, err := n.Connect(ctx)
+	if err != nil {
+		return fmt.Errorf("write marker %s: %w", token, err)
+	}
+	defer conn.Close(context.Background())
+	if _, err := conn.Exec(ctx, "INSERT INTO spockchaos.barrier (token, node) VALUES ($1, $2)", token, n.Name); err != nil {
+		return fmt.Errorf("write marker %s on %s: %w", token, n.Name, err)
+	}
+	return nil
+}
+
+// markerSeen reports whether reader has the marker token written on writer.
+func markerSeen(ctx context.Context, reader *harness.Node, token, writer string) (bool, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	conn, err := reader.Connect(ctx)
+	if err != nil {
+		return false, err
+	}
+	defer conn.Close(context.Background())
+	var seen bool
+	err = conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM spockchaos.barrier WHERE token = $1 AND node = $2)", token, writer).Scan(&seen)
+	if err != nil {
+		return false, fmt.Errorf("read marker %s on %s: %w", token, reader.Name, err)
+	}
+	return seen, nil
+}
+
+// markerAbsentFor checks, every 200ms for window, that none of readers has
+// writer's marker token; it fails as soon as one has.
+func markerAbsentFor(ctx context.Context, readers []*harness.Node, token, writer string, window time.Duration) error {
+	deadline := time.Now().Add(window)
+	for {
+		for _, r := range readers {
+			seen, err := markerSeen(ctx, r, token, writer)
+			if err != nil {
+				return err
+			}
+			if seen {
+				return fmt.Errorf("marker %s written on %s reached %s", token, writer, r.Name)
+			}
+		}
+		if time.Now().After(deadline) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// waitMarker waits until every reader has writer's marker token.
+func waitMarker(ctx context.Context, readers []*harness.Node, token, writer string, timeout time.Duration) error {
+	what := fmt.Sprintf("marker %s of %s to reach %s", token, writer, nodeNames(readers))
+	return harness.WaitFor(ctx, what, timeout, 100*time.Millisecond, func(ctx context.Context) (bool, string, error) {
+		var lacking []*harness.Node
+		for _, r := range readers {
+			seen, err := markerSeen(ctx, r, token, writer)
+			if err != nil {
+				return false, err.Error(), nil // a node may still be coming back
+			}
+			if !seen {
+				lacking = append(lacking, r)
+			}
+		}
+		return len(lacking) == 0, "lacking on " + nodeNames(lacking), nil
+	})
+}
+
+// liveNodes are the nodes whose containers run unpaused.
+func liveNodes(ctx context.Context, c *harness.Cluster) ([]*harness.Node, error) {
+	var live []*harness.Node
+	for _, n := range c.Nodes {
+		st, err := containerState(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		if st.Running && !st.Paused {
+			live = append(live, n)
+		}
+	}
+	return live, nil
+}
+
+func nodeNames(nodes []*harness.Node) string {
+	s := ""
+	for i, n := range nodes {
+		if i > 0 {
+			s += ","
+		}
+		s += n.Name
+	}
+	return s
+}
+
+func names(nodes []*harness.Node) []string {
+	out := make([]string, len(nodes))
+	for i, n := range nodes {
+		out[i] = n.Name
+	}
+	return out
+}
+
+func others(c *harness.Cluster, except ...*harness.Node) []*harness.Node {
+	var out []*harness.Node
+	for _, n := range c.Nodes {
+		skip := false
+		for _, e := range except {
+			if n == e {
+				skip = true
+			}
+		}
+		if !skip {
+			out = append(out, n)
+		}
+	}
+	return out
+}

@@ -1,0 +1,113 @@
+package harness
+
+import (
+	"strings"
+	"testing"
+)
+
+// These pin the SQL each flavor issues. The spock flavor cannot run here
+// (Spock needs pgEdge-patched PostgreSQL), so its SQL is checked against
+// the API facts of DESIGN.md section 4 statement by statement.
+
+func TestSpockCreateNodeUsesNodeCreate(t *testing.T) {
+	stmts := spock{}.CreateNode(Peer{Name: "n2", DSN: "host=n2 port=5432"})
+	if len(stmts) != 3 {
+		t.Fatalf("want 3 statements, got %d", len(stmts))
+	}
+	if stmts[0].SQL != "CREATE EXTENSION IF NOT EXISTS spock" {
+		t.Errorf("first statement: %q", stmts[0].SQL)
+	}
+	if !strings.Contains(stmts[1].SQL, "'pgoutput', 'test_decoding', 'spock_output'") {
+		t.Errorf("output_plugin_libraries must quote each name on its own with ALTER SYSTEM: %q", stmts[1].SQL)
+	}
+	last := stmts[2]
+	if last.SQL != "SELECT spock.node_create(node_name := $1, dsn := $2)" {
+		t.Errorf("node statement: %q", last.SQL)
+	}
+	if len(last.Args) != 2 || last.Args[0] != "n2" || last.Args[1] != "host=n2 port=5432" {
+		t.Errorf("node args: %v", last.Args)
+	}
+}
+
+func TestSpockSubscribeUsesSubCreateWithoutForwarding(t *testing.T) {
+	stmts := spock{}.Subscribe(Peer{Name: "n3"}, Peer{Name: "n1", DSN: "host=n1"})
+	if len(stmts) != 1 {
+		t.Fatalf("want 1 statement, got %d", len(stmts))
+	}
+	s := stmts[0]
+	for _, want := range []string{
+		"spock.sub_create(", "subscription_name := $1", "provider_dsn := $2",
+		"replication_sets := ARRAY['default', 'default_insert_only', 'ddl_sql']",
+		"synchronize_structure := false", "synchronize_data := false",
+		"forward_origins := '{}'::text[]", "enabled := true",
+	} {
+		if !strings.Contains(s.SQL, want) {
+			t.Errorf("sub_create statement lacks %q:\n%s", want, s.SQL)
+		}
+	}
+	if s.Args[0] != "sub_n3_n1" || s.Args[1] != "host=n1" {
+		t.Errorf("args: %v", s.Args)
+	}
+}
+
+func TestSpockReplicateTablesUsesRepsetAddAllTables(t *testing.T) {
+	stmts := spock{}.ReplicateTables([]string{"public", "app"})
+	if len(stmts) != 1 || stmts[0].SQL != "SELECT spock.repset_add_all_tables('default', $1::text[], false)" {
+		t.Fatalf("statements: %+v", stmts)
+	}
+	if got := stmts[0].Args[0].([]string); strings.Join(got, ",") != "public,app" {
+		t.Errorf("schemas: %v", got)
+	}
+}
+
+func TestSpockStatusReadsSubShowStatus(t *testing.T) {
+	q := spock{}.SubscriptionStatusQuery()
+	if !strings.Contains(q, "FROM spock.sub_show_status()") || !strings.Contains(q, "subscription_name") || !strings.Contains(q, "status") {
+		t.Errorf("status query: %q", q)
+	}
+}
+
+func TestSpockSettingsPreloadSpockAndSizeForN(t *testing.T) {
+	s := spock{}.ServerSettings(5)
+	if s["shared_preload_libraries"] != "spock" || s["track_commit_timestamp"] != "on" || s["wal_level"] != "logical" {
+		t.Errorf("settings: %v", s)
+	}
+	if s["max_replication_slots"] != "30" {
+		t.Errorf("max_replication_slots for 5 nodes: %s", s["max_replication_slots"])
+	}
+	if _, ok := s["output_plugin_libraries"]; ok {
+		t.Error("output_plugin_libraries must not be passed at start: older Spock minors lack it and would not start")
+	}
+}
+
+func TestPglogicalSubscribeFullMeshArgs(t *testing.T) {
+	stmts := pglogical{}.Subscribe(Peer{Name: "n2"}, Peer{Name: "n3", DSN: "host=n3"})
+	s := stmts[0]
+	for _, want := range []string{"pglogical.create_subscription(", "forward_origins := '{}'::text[]", "synchronize_data := false"} {
+		if !strings.Contains(s.SQL, want) {
+			t.Errorf("create_subscription lacks %q", want)
+		}
+	}
+	if s.Args[0] != "sub_n2_n3" {
+		t.Errorf("subscription name %v", s.Args[0])
+	}
+}
+
+func TestLookupFlavorRejectsUnknown(t *testing.T) {
+	if _, err := LookupFlavor("bdr"); err == nil || !strings.Contains(err.Error(), "pglogical, spock") {
+		t.Errorf("want an error listing the known flavors, got %v", err)
+	}
+}
+
+func TestConfigRejectsNodeCountsOutsideRange(t *testing.T) {
+	for _, n := range []int{1, 10, -3} {
+		cfg := Config{Nodes: n}
+		if err := cfg.setDefaults(); err == nil {
+			t.Errorf("nodes=%d accepted", n)
+		}
+	}
+	cfg := Config{Flavor: spock{}}
+	if err := cfg.setDefaults(); err == nil || !strings.Contains(err.Error(), "--image") {
+		t.Errorf("spock without an image: %v", err)
+	}
+}
