@@ -217,3 +217,18 @@ func (c *Cluster) Remove(ctx context.Context) error {
 	_, err := RemoveRun(ctx, c.RunID)
 	return err
 }
+
+// ServerLog returns the node's server log (its container's output); it is
+// available after a kill too, since killed containers are kept.
+func (c *Cluster) ServerLog(ctx context.Context, n *Node) ([]byte, error) {
+	rc, err := n.Container.Logs(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("server log of %s: %w", n.Name, err)
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, fmt.Errorf("server log of %s: %w", n.Name, err)
+	}
+	return data, nil
+}

@@ -1,0 +1,90 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spockchaos/spockchaos/scenarios"
+	"github.com/spockchaos/spockchaos/verify"
+)
+
+func init() { commands = append(commands, newRunCmd) }
+
+func newRunCmd() *cobra.Command {
+	var (
+		opts     scenarios.Options
+		planOnly bool
+	)
+	cmd := &cobra.Command{
+		Use:   "run SCENARIO",
+		Short: "Run one scenario (phases up, load, fault, detect, recover, quiesce, verify, report)",
+		Long: `Runs one scenario and writes its run directory (run.json, history.jsonl,
+results.json, junit.xml, summary.md, report.html, nodes/). Prints the seed
+first and the verdict and report path last. Exit code 0 pass, 1 fail,
+2 harness error or unknown verdict. Ctrl-C stops the run, removes the
+cluster and still writes what it has. --plan prints the fault plan the
+seed gives and exits without starting anything.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			spec, err := scenarios.Lookup(args[0])
+			if err != nil {
+				return err
+			}
+			if opts.Seed == 0 {
+				opts.Seed = scenarios.NewSeed()
+			}
+			if planOnly {
+				n := opts.Nodes
+				if n == 0 {
+					n = spec.Nodes
+				}
+				d := opts.Duration
+				if d == 0 {
+					d = spec.Load
+				}
+				fmt.Fprint(cmd.OutOrStdout(), scenarios.NewPlan(spec, opts.Seed, n, d).String())
+				return nil
+			}
+			opts.Progress = cmd.ErrOrStderr()
+			out, runErr := scenarios.Run(cmd.Context(), spec, opts)
+			if out == nil {
+				return runErr
+			}
+			w := cmd.OutOrStdout()
+			fmt.Fprintf(w, "verdict: %s (expected for this scenario: %s)\n", out.Verdict, spec.Expect)
+			fmt.Fprintf(w, "seed: %d  replay: spockchaos run %s --seed %d\n", opts.Seed, spec.Name, opts.Seed)
+			fmt.Fprintf(w, "report: %s\n", filepath.Join(out.Dir, "report.html"))
+			if out.Kept != nil {
+				fmt.Fprintf(w, "cluster kept: %s\n", out.Kept.RunID)
+				for _, n := range out.Kept.Nodes {
+					fmt.Fprintf(w, "  %s  psql '%s'\n", n.Name, n.DSN)
+				}
+				fmt.Fprintf(w, "remove it with: spockchaos down %s\n", out.Kept.RunID)
+			}
+			switch {
+			case runErr != nil:
+				return runErr
+			case out.Verdict == verify.Pass:
+				return nil
+			case out.Verdict == verify.Fail:
+				return &exitError{code: exitFail}
+			default:
+				return &exitError{code: exitHarness, err: errors.New("verdict unknown: a checker could not decide (see the report)")}
+			}
+		},
+	}
+	f := cmd.Flags()
+	f.Int64Var(&opts.Seed, "seed", 0, "seed of every random choice (default: a new one, printed)")
+	f.IntVar(&opts.Nodes, "nodes", 0, "node count (default: the scenario's)")
+	f.StringVar(&opts.Flavor, "flavor", "pglogical", "replication flavor: pglogical or spock")
+	f.StringVar(&opts.Image, "image", "", "node image (default: the flavor's)")
+	f.StringVar(&opts.Recovery, "recovery", "", "recovery strategy: auto, reference, spock, none (default: the scenario's)")
+	f.DurationVar(&opts.Duration, "duration", 0, "load duration (default: the scenario's)")
+	f.StringVar(&opts.OutDir, "out", "reports", "parent folder of the run directory")
+	f.BoolVar(&opts.Keep, "keep", false, "leave the cluster up when the verdict is not pass")
+	f.BoolVar(&planOnly, "plan", false, "print the plan the seed gives and exit")
+	return cmd
+}

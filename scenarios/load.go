@@ -1,0 +1,95 @@
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/spockchaos/spockchaos/reports"
+	"github.com/spockchaos/spockchaos/workload"
+)
+
+// loadWithFaults runs the workload (T1) and, during it, the plan's steps
+// at their offsets (T2..T4 for each kill). A step that fails stops the
+// load and is the run's error.
+func (r *run) loadWithFaults(ctx context.Context) error {
+	loadCtx, stopLoad := context.WithCancel(ctx)
+	defer stopLoad()
+	load := reports.Phase{Name: reports.PhaseLoad, Start: time.Now().UTC()}
+	type result struct {
+		stats workload.Stats
+		err   error
+	}
+	done := make(chan result, 1)
+	cfg := workload.RunConfig{Nodes: r.targets(r.alive), Recorder: r.rec, Seed: r.opts.Seed,
+		ClientsPerNode: r.spec.ClientsPerNode, Duration: r.opts.Duration, Progress: r.showProgress}
+	fmt.Fprintf(r.opts.Progress, "phase %s (%s, %s)\n", reports.PhaseLoad, r.wl.Name(), r.opts.Duration)
+	go func() {
+		stats, err := r.wl.Run(loadCtx, cfg)
+		done <- result{stats, err}
+	}()
+
+	var stepErr error
+	for _, step := range r.plan.Steps {
+		if err := sleepUntil(ctx, load.Start.Add(step.At)); err != nil {
+			stepErr = err
+			break
+		}
+		if err := r.doStep(ctx, step); err != nil {
+			stepErr = fmt.Errorf("step %q: %w", step, err)
+			break
+		}
+	}
+	if stepErr != nil {
+		stopLoad()
+	}
+	var res result
+	select {
+	case res = <-done:
+	case <-time.After(r.opts.Duration + 2*time.Minute):
+		stopLoad()
+		res = result{err: fmt.Errorf("workload %s did not stop within %s of its duration", r.wl.Name(), 2*time.Minute)}
+	}
+	load.End = time.Now().UTC()
+	r.report.Phases = append(r.report.Phases, load)
+	sort.SliceStable(r.report.Phases, func(i, j int) bool { return r.report.Phases[i].Start.Before(r.report.Phases[j].Start) })
+	if err := r.rec.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(r.opts.Progress, "load done: %d ok, %d fail, %d info in %s\n", res.stats.Ok, res.stats.Fail, res.stats.Info, res.stats.Elapsed.Round(time.Millisecond))
+	if stepErr != nil {
+		return stepErr
+	}
+	if res.err != nil {
+		return fmt.Errorf("workload %s: %w", r.wl.Name(), res.err)
+	}
+	return nil
+}
+
+// showProgress prints the workload's figures about every 2 seconds.
+func (r *run) showProgress(s workload.Stats) {
+	if s.Elapsed.Round(time.Second)%(2*time.Second) != 0 {
+		return
+	}
+	line := fmt.Sprintf("  load %s/%s  %.0f ops/s  ok=%d fail=%d info=%d", s.Elapsed.Round(time.Second), r.opts.Duration, s.Rate(), s.Ok, s.Fail, s.Info)
+	for _, name := range r.plan.Nodes {
+		if ns, ok := s.PerNode[name]; ok {
+			line += fmt.Sprintf("  %s:%d", name, ns.Ops())
+		}
+	}
+	fmt.Fprintln(r.opts.Progress, line)
+}
+
+func sleepUntil(ctx context.Context, t time.Time) error {
+	d := time.Until(t)
+	if d <= 0 {
+		return nil
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(d):
+		return nil
+	}
+}

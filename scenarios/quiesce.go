@@ -1,0 +1,144 @@
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spockchaos/spockchaos/reports"
+	"github.com/spockchaos/spockchaos/verify"
+	"github.com/spockchaos/spockchaos/workload/history"
+)
+
+// quiesceTimeout bounds replication draining among the survivors.
+const quiesceTimeout = 2 * time.Minute
+
+// quiesce (T5) heals the lags whose both ends survived, then waits until
+// every subscription among the survivors replicates and a barrier among
+// them passes: every survivor has applied every other's writes.
+func (r *run) quiesce(ctx context.Context) error {
+	for _, l := range r.lags {
+		if contains(r.alive, l.receiver) && contains(r.alive, l.origin) {
+			if err := l.f.HealAndConfirm(ctx); err != nil {
+				return err
+			}
+			r.endFault(l.receiver)
+		}
+	}
+	survivors := r.nodes(r.alive)
+	if len(survivors) < 2 {
+		return nil
+	}
+	return r.cluster.WaitReady(ctx, survivors, quiesceTimeout)
+}
+
+// verify (T6) runs the scenario's checkers on the survivors.
+func (r *run) verify(ctx context.Context) error {
+	targets := make([]verify.Target, 0, len(r.alive))
+	for _, n := range r.nodes(r.alive) {
+		targets = append(targets, verify.Target{Name: n.Name, DSN: n.DSN})
+	}
+	for _, name := range r.spec.Checkers {
+		switch name {
+		case CheckConvergence:
+			if len(targets) < 2 {
+				r.report.Checkers = append(r.report.Checkers, verify.CheckResult{Name: CheckConvergence, Verdict: verify.Unknown,
+					Summary: fmt.Sprintf("only %d survivor(s): nothing to compare", len(targets))})
+				continue
+			}
+			r.report.Checkers = append(r.report.Checkers, verify.CheckConvergence(ctx, targets, verify.ConvergenceOptions{}))
+		case CheckHistory:
+			r.report.Checkers = append(r.report.Checkers, r.historyChecks(ctx, targets)...)
+		case CheckRecovered:
+			r.report.Checkers = append(r.report.Checkers, r.recoveredCheck())
+		default:
+			return fmt.Errorf("unknown checker %q", name)
+		}
+	}
+	return nil
+}
+
+func (r *run) historyChecks(ctx context.Context, targets []verify.Target) []verify.CheckResult {
+	unknown := func(err error) []verify.CheckResult {
+		return []verify.CheckResult{{Name: CheckHistory, Verdict: verify.Unknown, Summary: err.Error()}}
+	}
+	if err := r.rec.Flush(); err != nil {
+		return unknown(err)
+	}
+	obs, err := verify.Observe(ctx, targets)
+	if err != nil {
+		return unknown(fmt.Errorf("observe the survivors' final state: %w", err))
+	}
+	r.report.Observation = obs
+	ops, err := history.Load(r.histPath())
+	if err != nil {
+		return unknown(fmt.Errorf("load history: %w", err))
+	}
+	return verify.CheckHistory(ops, obs, verify.HistoryOptions{Survivors: r.alive, Failed: r.failed})
+}
+
+// recoveredCheck fails a recovery scenario whose recovery moved nothing:
+// its lag was meant to leave work, so a zero is a vacuous test.
+func (r *run) recoveredCheck() verify.CheckResult {
+	res := r.report.Recovery
+	c := verify.CheckResult{Name: CheckRecovered}
+	switch {
+	case res == nil:
+		c.Verdict, c.Summary = verify.Fail, "no recovery ran"
+	case res.TransactionsRecovered > 0:
+		c.Verdict, c.Summary = verify.Pass, fmt.Sprintf("%s recovery moved %d transactions (%d rows)", res.Strategy, res.TransactionsRecovered, res.RowsRecovered)
+	default:
+		c.Verdict, c.Summary = verify.Fail, fmt.Sprintf("%s recovery moved no transaction (nothing_to_recover=%v): the scenario's lag should have left work", res.Strategy, res.NothingToRecover)
+	}
+	return c
+}
+
+// captureBefore records every live node's replication state once, before
+// the first destructive fault.
+func (r *run) captureBefore(ctx context.Context) {
+	if r.captured {
+		return
+	}
+	r.captured = true
+	for _, n := range r.nodes(r.alive) {
+		st, err := reports.CaptureNodeState(ctx, n.DSN)
+		if err != nil {
+			r.opts.Logger.Warn("capture node state before fault", "node", n.Name, "err", err)
+			continue
+		}
+		r.reportNode(n.Name).BeforeFault = &st
+	}
+}
+
+// collectNodeArtifacts takes every node's server log and the survivors'
+// replication state after recovery.
+func (r *run) collectNodeArtifacts(ctx context.Context) {
+	if r.cluster == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for _, n := range r.cluster.Nodes {
+		rn := r.reportNode(n.Name)
+		if logs, err := r.cluster.ServerLog(ctx, n); err == nil {
+			rn.ServerLog = logs
+		} else {
+			r.opts.Logger.Warn("collect server log", "node", n.Name, "err", err)
+		}
+		if contains(r.alive, n.Name) {
+			if st, err := reports.CaptureNodeState(ctx, n.DSN); err == nil {
+				rn.AfterRecovery = &st
+			}
+		}
+	}
+}
+
+func (r *run) reportNode(name string) *reports.Node {
+	for i := range r.report.Nodes {
+		if r.report.Nodes[i].Name == name {
+			return &r.report.Nodes[i]
+		}
+	}
+	r.report.Nodes = append(r.report.Nodes, reports.Node{Name: name})
+	return &r.report.Nodes[len(r.report.Nodes)-1]
+}

@@ -1,0 +1,106 @@
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spockchaos/spockchaos/harness/fault"
+	"github.com/spockchaos/spockchaos/recovery"
+)
+
+// recover runs the run's recovery strategy for failed on the nodes still
+// alive. With a kill-during-recovery step pending, it kills that survivor
+// while the strategy runs, then runs recovery again on the remaining
+// survivors, and then recovers the second victim too.
+func (r *run) recover(ctx context.Context, failed string) error {
+	strategy, err := recovery.Lookup(r.opts.Recovery)
+	if err != nil {
+		return err
+	}
+	victim := r.killDuringRecovery
+	r.killDuringRecovery = ""
+	if victim == "" || victim == failed || !contains(r.alive, victim) {
+		res, err := strategy.Recover(ctx, r.recoveryInput(failed))
+		r.addRecovery(res, "")
+		return err
+	}
+
+	type attempt struct {
+		res *recovery.Result
+		err error
+	}
+	first := make(chan attempt, 1)
+	go func() {
+		res, err := strategy.Recover(ctx, r.recoveryInput(failed))
+		first <- attempt{res, err}
+	}()
+	f := fault.New(fault.Kill(r.cluster, victim), r.rec)
+	r.addFault(Step{Kind: StepKillRecovery, Node: victim}, r.rec.InFlight(victim), "killed while recovery of "+failed+" ran")
+	killErr := f.InjectAndConfirm(ctx)
+	r.endFault(victim)
+	var a attempt
+	select {
+	case a = <-first:
+	case <-time.After(5 * time.Minute):
+		return fmt.Errorf("recovery of %s: no result within 5m after %s was killed", failed, victim)
+	}
+	if killErr != nil {
+		return killErr
+	}
+	r.markFailed(victim)
+	note := fmt.Sprintf("attempt 1 of recovery of %s ran while survivor %s was killed", failed, victim)
+	if a.err != nil {
+		note += fmt.Sprintf(" and stopped: %v", a.err)
+	} else {
+		note += " and finished before the kill took effect"
+	}
+	r.addRecovery(a.res, note)
+	res, err := strategy.Recover(ctx, r.recoveryInput(failed))
+	r.addRecovery(res, fmt.Sprintf("attempt 2 of recovery of %s on the remaining survivors %s", failed, strings.Join(r.alive, ",")))
+	if err != nil {
+		return err
+	}
+	res, err = strategy.Recover(ctx, r.recoveryInput(victim))
+	r.addRecovery(res, fmt.Sprintf("recovery of %s, killed during the recovery of %s", victim, failed))
+	return err
+}
+
+func (r *run) recoveryInput(failed string) recovery.Input {
+	in := recovery.Input{Failed: failed, Flavor: r.opts.Flavor, Logger: r.opts.Logger}
+	for _, n := range r.nodes(r.alive) {
+		in.Survivors = append(in.Survivors, recovery.Survivor{Name: n.Name, DSN: n.DSN, NetworkDSN: n.NetworkDSN})
+	}
+	return in
+}
+
+// addRecovery merges one recovery result into the run's: counts add up,
+// pairs, phases, actions and clones are concatenated, and nothing to
+// recover holds only if it held for every recovery.
+func (r *run) addRecovery(res *recovery.Result, note string) {
+	if res == nil {
+		res = &recovery.Result{Strategy: r.opts.Recovery, Errors: []string{"the strategy returned no result"}}
+	}
+	if note != "" {
+		res.Note = strings.TrimSpace(note + ". " + res.Note)
+	}
+	total := r.report.Recovery
+	if total == nil {
+		copied := *res
+		r.report.Recovery = &copied
+		return
+	}
+	total.FailedNode += "," + res.FailedNode
+	total.TransactionsRecovered += res.TransactionsRecovered
+	total.RowsRecovered += res.RowsRecovered
+	total.NothingToRecover = total.NothingToRecover && res.NothingToRecover
+	total.PerPair = append(total.PerPair, res.PerPair...)
+	total.Phases = append(total.Phases, res.Phases...)
+	total.Actions = append(total.Actions, res.Actions...)
+	total.Clones = append(total.Clones, res.Clones...)
+	total.Errors = append(total.Errors, res.Errors...)
+	if res.Note != "" {
+		total.Note = strings.TrimSpace(total.Note + " | " + res.Note)
+	}
+}

@@ -1,0 +1,308 @@
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"path/filepath"
+	"time"
+
+	"github.com/spockchaos/spockchaos/harness"
+	"github.com/spockchaos/spockchaos/recovery"
+	"github.com/spockchaos/spockchaos/reports"
+	"github.com/spockchaos/spockchaos/verify"
+	"github.com/spockchaos/spockchaos/workload"
+	"github.com/spockchaos/spockchaos/workload/history"
+)
+
+// Options are the knobs of one run; zero values take the spec's defaults.
+type Options struct {
+	// Seed drives every random choice; 0 picks one (printed).
+	Seed int64
+	// Nodes overrides the spec's node count.
+	Nodes int
+	// Flavor is the replication flavor (default pglogical).
+	Flavor string
+	// Image overrides the flavor's node image.
+	Image string
+	// Recovery overrides the spec's strategy (auto, reference, spock, none).
+	Recovery string
+	// Duration overrides the spec's load duration.
+	Duration time.Duration
+	// OutDir is the parent of run directories (default "reports").
+	OutDir string
+	// Keep leaves the cluster up when the verdict is not pass.
+	Keep bool
+	// Progress receives human progress lines (default io.Discard).
+	Progress io.Writer
+	// Logger receives structured logs (default slog.Default()).
+	Logger *slog.Logger
+}
+
+// Outcome is what a run produced.
+type Outcome struct {
+	Verdict verify.Verdict
+	// Dir is the run directory with every artifact.
+	Dir  string
+	Plan Plan
+	Run  *reports.Run
+	// Kept is the cluster left up by Keep (nil when removed).
+	Kept *harness.Cluster
+}
+
+// NewSeed picks a seed for a run started without one.
+func NewSeed() int64 { return rand.Int64N(1 << 31) }
+
+// resolve fills the defaults of opts from spec and checks them.
+func resolve(spec *Spec, opts Options) (Options, error) {
+	if opts.Seed == 0 {
+		opts.Seed = NewSeed()
+	}
+	if opts.Nodes == 0 {
+		opts.Nodes = spec.Nodes
+	}
+	if opts.Nodes < max(spec.MinNodes, harness.MinNodes) || opts.Nodes > harness.MaxNodes {
+		return opts, fmt.Errorf("scenario %s needs %d..%d nodes, got %d", spec.Name, max(spec.MinNodes, harness.MinNodes), harness.MaxNodes, opts.Nodes)
+	}
+	if opts.Flavor == "" {
+		opts.Flavor = "pglogical"
+	}
+	if _, err := harness.LookupFlavor(opts.Flavor); err != nil {
+		return opts, err
+	}
+	if len(spec.Flavors) > 0 && !contains(spec.Flavors, opts.Flavor) {
+		return opts, fmt.Errorf("scenario %s does not run on flavor %s (only %v)", spec.Name, opts.Flavor, spec.Flavors)
+	}
+	if opts.Recovery == "" {
+		opts.Recovery = spec.Recovery
+	}
+	if _, err := recovery.Lookup(opts.Recovery); err != nil {
+		return opts, err
+	}
+	if opts.Duration == 0 {
+		opts.Duration = spec.Load
+	}
+	if opts.Duration < time.Second {
+		return opts, fmt.Errorf("--duration must be at least 1s, got %s", opts.Duration)
+	}
+	if opts.OutDir == "" {
+		opts.OutDir = "reports"
+	}
+	if opts.Progress == nil {
+		opts.Progress = io.Discard
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	return opts, nil
+}
+
+// Run executes spec with opts: phases T0..T7, artifacts in a new run
+// directory. It returns an Outcome whenever a run directory was created,
+// also with a harness error (the verdict is then Unknown, never Pass).
+// Cancelling ctx (Ctrl-C) stops the run, removes the cluster and still
+// writes what the run has.
+func Run(ctx context.Context, spec *Spec, opts Options) (*Outcome, error) {
+	opts, err := resolve(spec, opts)
+	if err != nil {
+		return nil, err
+	}
+	wl, err := workload.Lookup(spec.Workload)
+	if err != nil {
+		return nil, err
+	}
+	plan := NewPlan(spec, opts.Seed, opts.Nodes, opts.Duration)
+	fmt.Fprintf(opts.Progress, "scenario %s seed %d (replay: spockchaos run %s --seed %d)\n", spec.Name, opts.Seed, spec.Name, opts.Seed)
+	fmt.Fprint(opts.Progress, plan.String())
+
+	start := time.Now()
+	dir, err := reports.NewRunDir(opts.OutDir, spec.Name, opts.Seed, start)
+	if err != nil {
+		return nil, err
+	}
+	histPath := filepath.Join(dir, "history.jsonl")
+	rec, err := history.Create(histPath)
+	if err != nil {
+		return nil, err
+	}
+	r := &run{spec: spec, opts: opts, plan: plan, wl: wl, rec: rec, dir: dir,
+		report: &reports.Run{Scenario: spec.Name, Seed: opts.Seed, Flavor: opts.Flavor, Config: runConfig(spec, opts, plan)}}
+	runCtx, cancel := context.WithTimeout(ctx, spec.Timeout)
+	defer cancel()
+	runErr := r.execute(runCtx)
+	if runErr == nil && ctx.Err() != nil {
+		runErr = fmt.Errorf("interrupted: %w", ctx.Err())
+	}
+	if runErr != nil && runCtx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
+		runErr = fmt.Errorf("scenario timeout %s exceeded: %w", spec.Timeout, runErr)
+	}
+	out := r.finish(context.WithoutCancel(ctx), runErr, histPath)
+	return out, runErr
+}
+
+// run is the state of one execution.
+type run struct {
+	spec    *Spec
+	opts    Options
+	plan    Plan
+	wl      workload.Workload
+	rec     *history.Recorder
+	dir     string
+	report  *reports.Run
+	cluster *harness.Cluster
+
+	alive    []string // nodes up at the end
+	failed   []string // nodes lost for good, in the order they failed
+	lags     []*lagFault
+	captured bool // node state before the first fault taken
+
+	killDuringRecovery string // survivor to kill during the next recovery
+}
+
+func (r *run) histPath() string { return filepath.Join(r.dir, "history.jsonl") }
+
+// phase runs fn as the named phase, recording its start and end and
+// flushing the history at its end.
+func (r *run) phase(name string, fn func() error) error {
+	fmt.Fprintf(r.opts.Progress, "phase %s\n", name)
+	p := reports.Phase{Name: name, Start: time.Now().UTC()}
+	err := fn()
+	p.End = time.Now().UTC()
+	r.report.Phases = append(r.report.Phases, p)
+	if ferr := r.rec.Flush(); ferr != nil && err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return fmt.Errorf("phase %s: %w", name, err)
+	}
+	return nil
+}
+
+func (r *run) execute(ctx context.Context) error {
+	if err := r.phase(reports.PhaseUp, func() error { return r.up(ctx) }); err != nil {
+		return err
+	}
+	if err := r.loadWithFaults(ctx); err != nil {
+		return err
+	}
+	if err := r.phase(reports.PhaseQuiesce, func() error { return r.quiesce(ctx) }); err != nil {
+		return err
+	}
+	return r.phase(reports.PhaseVerify, func() error { return r.verify(ctx) })
+}
+
+func (r *run) up(ctx context.Context) error {
+	flavor, _ := harness.LookupFlavor(r.opts.Flavor)
+	c, err := harness.Start(ctx, harness.Config{Nodes: r.opts.Nodes, Flavor: flavor, Image: r.opts.Image,
+		Schema: r.wl.Schema(), Detached: r.opts.Keep, Progress: r.opts.Progress, Logger: r.opts.Logger})
+	if err != nil {
+		return err
+	}
+	r.cluster = c
+	r.report.RunID, r.report.ImageID = c.RunID, c.Image
+	for _, n := range c.Nodes {
+		r.alive = append(r.alive, n.Name)
+	}
+	if err := recovery.PrepareSlots(ctx, c); err != nil {
+		return err
+	}
+	if err := r.wl.Setup(ctx, r.targets(r.alive), r.rec); err != nil {
+		return err
+	}
+	return c.Barrier(ctx, c.Nodes, time.Minute)
+}
+
+// finish writes the report (whatever happened) and removes the cluster
+// unless it is to be kept.
+func (r *run) finish(ctx context.Context, runErr error, histPath string) *Outcome {
+	out := &Outcome{Dir: r.dir, Plan: r.plan, Run: r.report}
+	_ = r.phase(reports.PhaseReport, func() error {
+		r.collectNodeArtifacts(ctx)
+		r.report.Survivors, r.report.Failed = r.alive, r.failed
+		if runErr != nil {
+			r.report.Error = runErr.Error()
+		}
+		r.report.Verdict = r.verdict(runErr)
+		return nil
+	})
+	if err := r.rec.Close(); err != nil && runErr == nil {
+		r.report.Error = err.Error()
+		r.report.Verdict = verify.Unknown
+	}
+	out.Verdict = r.report.Verdict
+	if err := reports.Write(r.dir, r.report, histPath); err != nil {
+		r.opts.Logger.Error("write report", "dir", r.dir, "err", err)
+		out.Verdict = verify.Unknown
+	} else if err := reports.LinkLatest(r.dir); err != nil {
+		r.opts.Logger.Warn("link latest report", "dir", r.dir, "err", err)
+	}
+	if r.cluster != nil {
+		if r.opts.Keep && out.Verdict != verify.Pass {
+			out.Kept = r.cluster
+		} else if err := r.cluster.Remove(ctx); err != nil {
+			r.opts.Logger.Error("remove cluster", "run", r.cluster.RunID, "err", err)
+		}
+	}
+	return out
+}
+
+// verdict is the run's verdict: Unknown on a harness error, else the
+// checkers' combination.
+func (r *run) verdict(runErr error) verify.Verdict {
+	if runErr != nil {
+		return verify.Unknown
+	}
+	return verify.Combine(r.report.Checkers)
+}
+
+func (r *run) targets(names []string) []workload.Target {
+	out := make([]workload.Target, 0, len(names))
+	for _, name := range names {
+		if n := r.cluster.Node(name); n != nil {
+			out = append(out, workload.Target{Name: n.Name, DSN: n.DSN})
+		}
+	}
+	return out
+}
+
+func (r *run) nodes(names []string) []*harness.Node {
+	out := make([]*harness.Node, 0, len(names))
+	for _, name := range names {
+		out = append(out, r.cluster.Node(name))
+	}
+	return out
+}
+
+func (r *run) markFailed(node string) {
+	r.alive = remove(r.alive, node)
+	r.failed = append(r.failed, node)
+}
+
+func runConfig(spec *Spec, opts Options, plan Plan) map[string]any {
+	return map[string]any{
+		"nodes": opts.Nodes, "flavor": opts.Flavor, "image": opts.Image, "recovery": opts.Recovery,
+		"load": opts.Duration.String(), "workload": spec.Workload, "clients_per_node": spec.ClientsPerNode,
+		"checkers": spec.Checkers, "expect": spec.Expect, "plan": plan.Steps, "keep": opts.Keep,
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func remove(list []string, s string) []string {
+	out := make([]string, 0, len(list))
+	for _, x := range list {
+		if x != s {
+			out = append(out, x)
+		}
+	}
+	return out
+}

@@ -1,0 +1,150 @@
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spockchaos/spockchaos/harness/fault"
+	"github.com/spockchaos/spockchaos/reports"
+	"github.com/spockchaos/spockchaos/workload"
+)
+
+// Bounds of the waits a step makes.
+const (
+	inFlightWait   = 15 * time.Second // for a transaction in flight on the victim
+	largeTxnWait   = 2 * time.Minute  // for a large transaction to reach COMMIT
+	restartTimeout = 2 * time.Minute  // for a restarted node to rejoin
+)
+
+// lagFault is a lag left injected until quiesce (or until its origin dies).
+type lagFault struct {
+	f                *fault.Fault
+	receiver, origin string
+}
+
+func (r *run) doStep(ctx context.Context, s Step) error {
+	c := r.cluster
+	switch s.Kind {
+	case StepLag:
+		f := fault.New(fault.Lag(c, s.Node, s.Peer), r.rec)
+		if err := f.InjectAndConfirm(ctx); err != nil {
+			return err
+		}
+		r.lags = append(r.lags, &lagFault{f: f, receiver: s.Node, origin: s.Peer})
+		r.addFault(s, 0, "")
+		return nil
+	case StepPause, StepPartition:
+		mode := fault.Pause(c, s.Node)
+		if s.Kind == StepPartition {
+			mode = fault.Partition(c, s.Node)
+		}
+		f := fault.New(mode, r.rec)
+		if err := f.InjectAndConfirm(ctx); err != nil {
+			return err
+		}
+		i := r.addFault(s, 0, "")
+		if err := sleepUntil(ctx, time.Now().Add(s.Hold)); err != nil {
+			return err
+		}
+		err := f.HealAndConfirm(ctx)
+		r.report.Faults[i].End = time.Now().UTC()
+		return err
+	case StepRestart:
+		r.captureBefore(ctx)
+		f := fault.New(fault.Kill(c, s.Node), r.rec)
+		if err := f.InjectAndConfirm(ctx); err != nil {
+			return err
+		}
+		i := r.addFault(s, 0, "")
+		if err := sleepUntil(ctx, time.Now().Add(s.Hold)); err != nil {
+			return err
+		}
+		err := fault.Restart(ctx, c, s.Node, restartTimeout)
+		r.report.Faults[i].End = time.Now().UTC()
+		return err
+	case StepKill:
+		r.captureBefore(ctx)
+		var f *fault.Fault
+		err := r.phase(reports.PhaseFault, func() error {
+			var inFlight int
+			var err error
+			f, inFlight, err = fault.KillInFlight(ctx, c, s.Node, r.rec, inFlightWait)
+			r.addFault(s, inFlight, "")
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		return r.afterKill(ctx, f, s.Node)
+	case StepKillLargeTxn:
+		r.captureBefore(ctx)
+		return r.killLargeTxn(ctx, s)
+	case StepKillRecovery:
+		r.killDuringRecovery = s.Node
+		return nil
+	}
+	return fmt.Errorf("unknown step kind %q", s.Kind)
+}
+
+// killLargeTxn starts a large transaction on the victim and kills the
+// victim the moment its COMMIT has been sent.
+func (r *run) killLargeTxn(ctx context.Context, s Step) error {
+	sent := make(chan struct{})
+	outcome := make(chan error, 1)
+	target := r.targets([]string{s.Node})[0]
+	go func() {
+		_, err := workload.LargeTxnWith(ctx, workload.LargeTxnConfig{Target: target, Rows: workload.MinLargeTxnRows,
+			Process: s.Node + "-large", OnCommitSent: func() { close(sent) }}, r.rec)
+		outcome <- err
+	}()
+	var f *fault.Fault
+	err := r.phase(reports.PhaseFault, func() error {
+		var inFlight int
+		var err error
+		f, inFlight, err = fault.KillOnSignal(ctx, r.cluster, s.Node, r.rec, sent, 0, largeTxnWait)
+		r.addFault(s, inFlight, fmt.Sprintf("large transaction of %d rows committing", workload.MinLargeTxnRows))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	select {
+	case err := <-outcome:
+		if err != nil {
+			return fmt.Errorf("large transaction on %s: %w", s.Node, err)
+		}
+	case <-time.After(largeTxnWait):
+		return fmt.Errorf("large transaction on %s: no outcome within %s of the kill", s.Node, largeTxnWait)
+	}
+	return r.afterKill(ctx, f, s.Node)
+}
+
+// afterKill confirms the kill (T3 detect) and recovers the node's
+// transactions on the survivors (T4).
+func (r *run) afterKill(ctx context.Context, f *fault.Fault, node string) error {
+	err := r.phase(reports.PhaseDetect, func() error { return f.WaitEffective(ctx) })
+	r.endFault(node)
+	if err != nil {
+		return err
+	}
+	r.markFailed(node)
+	return r.phase(reports.PhaseRecover, func() error { return r.recover(ctx, node) })
+}
+
+func (r *run) addFault(s Step, inFlight int, detail string) int {
+	if detail == "" && s.Peer != "" {
+		detail = "from " + s.Peer
+	}
+	r.report.Faults = append(r.report.Faults, reports.Fault{Kind: s.Kind, Node: s.Node, InFlightAtKill: inFlight, Start: time.Now().UTC(), Detail: detail})
+	return len(r.report.Faults) - 1
+}
+
+func (r *run) endFault(node string) {
+	for i := len(r.report.Faults) - 1; i >= 0; i-- {
+		if r.report.Faults[i].Node == node && r.report.Faults[i].End.IsZero() {
+			r.report.Faults[i].End = time.Now().UTC()
+			return
+		}
+	}
+}
