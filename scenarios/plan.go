@@ -48,6 +48,8 @@ type Plan struct {
 	Workload string        `json:"workload"`
 	Load     time.Duration `json:"load"`
 	Steps    []Step        `json:"steps"`
+	// Keys are the workload's first choices (keys, txn ids) for the seed.
+	Keys []string `json:"keys,omitempty"`
 }
 
 // String is the printed form two runs compare to show determinism.
