@@ -9,7 +9,7 @@ OUT     ?= reports
 # at a time well, several at once badly.
 GINKGO_FLAGS ?= -r --keep-going --timeout=40m --junit-report=junit.xml --output-dir=$(OUT)/test
 
-.PHONY: all setup image build demo test unit e2e vet fmt clean
+.PHONY: all setup image build run demo test gate nightly unit e2e vet clean
 
 all: build
 
@@ -22,12 +22,21 @@ image:            ## build the default node image (offline) if missing
 build:
 	$(GO) build -o $(BIN) ./cmd/spockchaos
 
-demo: setup build ## the main job: bring up a cluster, show it, remove it
-	$(BIN) up --detach
+run: setup build  ## the main job: a chaos run on the default flavor, with a report
+	$(BIN) run lagged-kill-recovery --out $(OUT)
+
+demo: setup build ## bring up a cluster, show how to connect, remove it
+	$(BIN) up --detach --json
 	$(BIN) down --all
 
 test: setup       ## everything the CI gate runs: unit tests and end-to-end specs
 	$(GINKGO) $(GINKGO_FLAGS) --label-filter='!nightly && !release' ./...
+
+gate: setup       ## the CI gate scenarios only (JUnit in $(OUT)/test/junit.xml), under 15 minutes
+	$(GINKGO) $(GINKGO_FLAGS) --label-filter='gate' ./scenarios
+
+nightly: setup    ## the nightly and release scenarios (long)
+	$(GINKGO) -r --keep-going --timeout=3h --junit-report=junit.xml --output-dir=$(OUT)/nightly --label-filter='nightly || release' ./scenarios
 
 unit:             ## unit tests only; no Docker needed
 	$(GINKGO) -r --label-filter='!e2e' ./...

@@ -169,3 +169,6 @@ func Select(pattern, label string) ([]*Spec, error) {
 	}
 	return out, nil
 }
+
+// HasCheck reports whether the spec runs checker name.
+func (s *Spec) HasCheck(name string) bool { return slices.Contains(s.Checkers, name) }

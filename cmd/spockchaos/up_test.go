@@ -91,3 +91,21 @@ func runCount(ctx SpecContext, runID string) int {
 	}
 	return -1
 }
+
+var _ = Describe("spockchaos run --plan", func() {
+	It("prints the same plan for the same seed, and another for another seed", func() {
+		a := runCLI(30*time.Second, nil, "run", "lagged-kill-recovery", "--seed", "11", "--plan")
+		b := runCLI(30*time.Second, nil, "run", "lagged-kill-recovery", "--seed", "11", "--plan")
+		c := runCLI(30*time.Second, nil, "run", "lagged-kill-recovery", "--seed", "12", "--plan")
+		Expect(a.ExitCode()).To(Equal(0))
+		Expect(string(a.Out.Contents())).To(ContainSubstring("kill n"))
+		Expect(a.Out.Contents()).To(Equal(b.Out.Contents()))
+		Expect(a.Out.Contents()).NotTo(Equal(c.Out.Contents()))
+	})
+
+	It("refuses an unknown scenario with exit code 2", func() {
+		s := runCLI(30*time.Second, nil, "run", "no-such-scenario")
+		Expect(s.ExitCode()).To(Equal(2))
+		Expect(string(s.Err.Contents())).To(ContainSubstring(`unknown scenario "no-such-scenario"`))
+	})
+})

@@ -1,0 +1,67 @@
+package scenarios_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/spockchaos/spockchaos/reports"
+	"github.com/spockchaos/spockchaos/scenarios"
+	"github.com/spockchaos/spockchaos/verify"
+)
+
+// gateSeed is fixed so that a gate failure replays with the seed the
+// failure message prints; SPOCKCHAOS_SEED overrides it.
+const gateSeed = 20261125
+
+// The catalog, one spec per scenario, labelled with the scenario's labels:
+// `ginkgo --label-filter=gate ./scenarios` is the CI gate.
+var _ = Describe("the scenario catalog", func() {
+	for _, spec := range scenarios.All() {
+		labels := append([]string{"e2e", "scenario"}, spec.Labels...)
+		It(spec.Name+" ends with verdict "+string(spec.Expect), Label(labels...), func(ctx SpecContext) {
+			seed := int64(gateSeed)
+			if s := os.Getenv("SPOCKCHAOS_SEED"); s != "" {
+				Expect(func() error { _, err := fmtSscan(s, &seed); return err }()).To(Succeed())
+			}
+			out, err := scenarios.Run(ctx, spec, scenarios.Options{Seed: seed, OutDir: artifactsDir(), Progress: GinkgoWriter})
+			Expect(err).NotTo(HaveOccurred(), "harness error (replay: spockchaos run %s --seed %d)", spec.Name, seed)
+			Expect(out.Verdict).To(Equal(spec.Expect), "verdict of %s (replay: spockchaos run %s --seed %d; report %s)\n%s",
+				spec.Name, spec.Name, seed, out.Dir, summaryOf(out.Dir))
+			if spec.Expect == verify.Fail {
+				// The control must fail for the right reason: divergent keys named.
+				var conv *verify.CheckResult
+				for i, c := range out.Run.Checkers {
+					if c.Name == scenarios.CheckConvergence {
+						conv = &out.Run.Checkers[i]
+					}
+				}
+				Expect(conv).NotTo(BeNil())
+				Expect(conv.Verdict).To(Equal(verify.Fail))
+				Expect(reports.FirstKeys(*conv, 5)).NotTo(BeEmpty(), "the failing convergence check names no key")
+			}
+			if spec.HasCheck(scenarios.CheckRecovered) {
+				Expect(out.Run.Recovery).NotTo(BeNil())
+				Expect(out.Run.Recovery.TransactionsRecovered).To(BeNumerically(">", 0))
+			}
+		}, SpecTimeout(spec.Timeout+spec.Load))
+	}
+})
+
+func artifactsDir() string {
+	if d := os.Getenv("SPOCKCHAOS_ARTIFACTS"); d != "" {
+		return d
+	}
+	return filepath.Join(GinkgoT().TempDir(), "runs")
+}
+
+func summaryOf(dir string) string {
+	b, err := os.ReadFile(filepath.Join(dir, "summary.md"))
+	if err != nil {
+		return "(no summary.md: " + err.Error() + ")"
+	}
+	return strings.TrimSpace(string(b))
+}
