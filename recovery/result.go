@@ -18,6 +18,20 @@ type Result struct {
 	Actions []Action `json:"actions,omitempty"`
 	Clones  []Clone  `json:"clones,omitempty"`
 	Errors  []string `json:"errors,omitempty"`
+	// Survivors are the nodes the strategy worked on.
+	Survivors []string `json:"survivors,omitempty"`
+	// Progress is each survivor's progress for the failed origin before
+	// and after recovery (reference strategy; measured, never claimed).
+	Progress []Progress `json:"progress,omitempty"`
+}
+
+// Progress is how far one survivor had applied the failed node's
+// transactions (its origin's remote_lsn), before and after recovery.
+type Progress struct {
+	Node   string `json:"node"`
+	Origin string `json:"origin"`
+	Before string `json:"before"`
+	After  string `json:"after,omitempty"`
 }
 
 // Pair is what one source sent to one target.
@@ -29,6 +43,9 @@ type Pair struct {
 	FromLSN      string        `json:"from_lsn,omitempty"`
 	ToLSN        string        `json:"to_lsn,omitempty"`
 	Duration     time.Duration `json:"duration_ns"`
+	// RowsSkipped are row changes not applied because the target's row
+	// was newer (last update wins) or absent for an update/delete.
+	RowsSkipped int64 `json:"rows_skipped,omitempty"`
 }
 
 // Phase is one named step of a strategy with its times.

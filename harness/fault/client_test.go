@@ -5,12 +5,15 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
 	"github.com/spockchaos/spockchaos/harness"
@@ -37,10 +40,16 @@ func newTxnID(node string) string {
 	return fmt.Sprintf("%s-%d-%d", node, time.Now().UnixNano(), txnCounter.Add(1))
 }
 
+// clientThinkTime is how long a loop client's transaction stays open after
+// its INSERT: long against the ~20 ms a kill takes through the engine, so
+// that the kill lands inside transactions, not between them.
+const clientThinkTime = 200 * time.Millisecond
+
 // ledgerTxn records one ledger op of rows rows on conn: fail when it broke
 // before COMMIT was sent, info when COMMIT itself failed, ok otherwise.
-// beforeCommit, if set, runs right before COMMIT is sent.
-func ledgerTxn(conn *pgx.Conn, rec *history.Recorder, process, node, f string, rows int, payload string, beforeCommit func()) (history.Op, error) {
+// The transaction stays open for think before COMMIT; beforeCommit, if
+// set, runs right before COMMIT is sent.
+func ledgerTxn(conn *pgx.Conn, rec *history.Recorder, process, node, f string, rows int, payload string, think time.Duration, beforeCommit func()) (history.Op, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	txnID := newTxnID(node)
@@ -49,6 +58,9 @@ func ledgerTxn(conn *pgx.Conn, rec *history.Recorder, process, node, f string, r
 	if err == nil {
 		_, err = tx.Exec(ctx, `INSERT INTO fault_ledger (txn_id, seq, origin, payload)
 SELECT $1, g, $2, CASE WHEN g = 1 THEN $3 ELSE 'p' END FROM generate_series(1, $4::int) g`, txnID, node, payload, rows)
+		if err == nil && think > 0 {
+			_, err = tx.Exec(ctx, "SELECT pg_sleep($1)", think.Seconds())
+		}
 		if err != nil {
 			_ = tx.Rollback(ctx)
 		}
@@ -96,7 +108,7 @@ func ledgerClients(node *harness.Node, rec *history.Recorder, n, rows int) (stop
 					}
 					conn = c
 				}
-				if _, err := ledgerTxn(conn, rec, process, node.Name, "ledger-txn", rows, "p", nil); err != nil && !conn.IsClosed() {
+				if _, err := ledgerTxn(conn, rec, process, node.Name, "ledger-txn", rows, "p", clientThinkTime, nil); err != nil && !conn.IsClosed() {
 					conn.Close(context.Background())
 				}
 			}
@@ -158,9 +170,28 @@ func writeLedger(ctx context.Context, node *harness.Node, rec *history.Recorder,
 	defer conn.Close(context.Background())
 	var ids []string
 	for range count {
-		op, err := ledgerTxn(conn, rec, node.Name+"-w", node.Name, "ledger-txn", rows, "p", nil)
+		op, err := ledgerTxn(conn, rec, node.Name+"-w", node.Name, "ledger-txn", rows, "p", 0, nil)
 		Expect(err).NotTo(HaveOccurred())
 		ids = append(ids, op.TxnID)
 	}
 	return ids
+}
+
+// dumpLogsOnFailure writes the tail of every node's server log to the
+// spec's output when the spec failed: the first thing to read.
+func dumpLogsOnFailure(ctx context.Context, cluster *harness.Cluster) {
+	if cluster == nil || !CurrentSpecReport().Failed() {
+		return
+	}
+	for _, n := range cluster.Nodes {
+		rc, err := n.Container.Logs(ctx)
+		if err != nil {
+			GinkgoWriter.Printf("logs of %s: %v\n", n.Name, err)
+			continue
+		}
+		b, _ := io.ReadAll(rc)
+		rc.Close()
+		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+		GinkgoWriter.Printf("---- last log lines of %s ----\n%s\n", n.Name, strings.Join(lines[max(0, len(lines)-40):], "\n"))
+	}
 }

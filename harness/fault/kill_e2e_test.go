@@ -36,6 +36,8 @@ var _ = Describe("killing and restarting nodes", Label("e2e", "faults"), Ordered
 		DeferCleanup(rec.Close)
 	}, NodeTimeout(5*time.Minute))
 
+	AfterEach(func(ctx SpecContext) { dumpLogsOnFailure(ctx, cluster) }, NodeTimeout(30*time.Second))
+
 	It("kills a node mid-transaction: it refuses connections and its in-flight ops end as info or fail", func(ctx SpecContext) {
 		n1 := cluster.Node("n1")
 		stopN1 := ledgerClients(n1, rec, 4, 50)
@@ -89,13 +91,6 @@ var _ = Describe("killing and restarting nodes", Label("e2e", "faults"), Ordered
 				}
 			}
 		}
-		if cutOff == 0 {
-			for _, op := range ops {
-				if op.Index > start.Index-10 && op.Index < start.Index+15 {
-					GinkgoWriter.Printf("DEBUG %d %s %s %s %s %s\n", op.Index, op.Process, op.Node, op.Type, op.TxnID, op.Error)
-				}
-			}
-		}
 		Expect(cutOff).To(BeNumerically(">", 0), "no op in flight at the kill ended info or fail")
 		Expect(n1OK).NotTo(BeEmpty())
 	}, SpecTimeout(2*time.Minute))
@@ -128,7 +123,7 @@ var _ = Describe("killing and restarting nodes", Label("e2e", "faults"), Ordered
 		done := make(chan result, 1)
 		go func() {
 			defer GinkgoRecover()
-			op, err := ledgerTxn(conn, rec, "n2-c9", "n2", "large-txn", 20000, "slow-commit", func() { close(commitSent) })
+			op, err := ledgerTxn(conn, rec, "n2-c9", "n2", "large-txn", 20000, "slow-commit", 0, func() { close(commitSent) })
 			done <- result{op, err}
 		}()
 		f, inFlight, err := fault.KillOnSignal(ctx, cluster, "n2", rec, commitSent, 300*time.Millisecond, 60*time.Second)
