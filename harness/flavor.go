@@ -51,7 +51,14 @@ type Flavor interface {
 	SubscriptionStatusQuery() string
 	// SubscriptionName is the name of subscriber's subscription to provider.
 	SubscriptionName(subscriber, provider string) string
+	// WakeSubscription makes the flavor's manager look at an enabled
+	// subscription whose worker is down now, instead of after its retry
+	// delay (pglogical's manager may sleep minutes after a worker failed).
+	WakeSubscription(name string) []Statement
 }
+
+// Down is the status of an enabled subscription with no worker running.
+const Down = "down"
 
 // Replicating is the status every flavor reports for a working subscription.
 const Replicating = "replicating"

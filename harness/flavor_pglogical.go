@@ -49,3 +49,10 @@ func (f pglogical) Subscribe(subscriber, provider Peer) []Statement {
 func (pglogical) SubscriptionStatusQuery() string {
 	return "SELECT subscription_name::text, status::text, provider_node::text FROM pglogical.show_subscription_status()"
 }
+
+// WakeSubscription re-enables an enabled subscription: the catalog update
+// signals the database's manager at commit, which then starts the missing
+// apply worker at once.
+func (pglogical) WakeSubscription(name string) []Statement {
+	return []Statement{{SQL: "SELECT pglogical.alter_subscription_enable($1, true)", Args: []any{name}}}
+}

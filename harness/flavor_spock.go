@@ -63,3 +63,9 @@ func (f spock) Subscribe(subscriber, provider Peer) []Statement {
 func (spock) SubscriptionStatusQuery() string {
 	return "SELECT subscription_name::text, status::text, provider_node::text FROM spock.sub_show_status()"
 }
+
+// WakeSubscription re-enables an enabled subscription (sub_enable), which
+// wakes Spock's manager as it does pglogical's.
+func (spock) WakeSubscription(name string) []Statement {
+	return []Statement{{SQL: "SELECT spock.sub_enable($1, true)", Args: []any{name}}}
+}

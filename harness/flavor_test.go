@@ -111,3 +111,12 @@ func TestConfigRejectsNodeCountsOutsideRange(t *testing.T) {
 		t.Errorf("spock without an image: %v", err)
 	}
 }
+
+func TestWakeSubscriptionReEnables(t *testing.T) {
+	if s := (pglogical{}).WakeSubscription("sub_n2_n1"); s[0].SQL != "SELECT pglogical.alter_subscription_enable($1, true)" || s[0].Args[0] != "sub_n2_n1" {
+		t.Errorf("pglogical: %+v", s)
+	}
+	if s := (spock{}).WakeSubscription("sub_n2_n1"); s[0].SQL != "SELECT spock.sub_enable($1, true)" || s[0].Args[0] != "sub_n2_n1" {
+		t.Errorf("spock: %+v", s)
+	}
+}

@@ -21,8 +21,14 @@ func (c *Cluster) WaitReady(ctx context.Context, nodes []*Node, timeout time.Dur
 	return c.Barrier(ctx, nodes, timeout-time.Since(start))
 }
 
+// wakeInterval is how long a subscription may stay down before
+// WaitReplicating wakes the flavor's manager for it.
+const wakeInterval = 2 * time.Second
+
 // WaitReplicating waits until, on every node of nodes, the subscription to
-// every other node of nodes reports status "replicating".
+// every other node of nodes reports status "replicating". A subscription
+// that stays down (its worker failed, e.g. while the provider restarted)
+// is woken every wakeInterval; a disabled one is left alone.
 func (c *Cluster) WaitReplicating(ctx context.Context, nodes []*Node, timeout time.Duration) error {
 	conns, closeAll, err := connectAll(ctx, nodes)
 	if err != nil {
@@ -30,8 +36,13 @@ func (c *Cluster) WaitReplicating(ctx context.Context, nodes []*Node, timeout ti
 	}
 	defer closeAll()
 	what := fmt.Sprintf("subscriptions among %s to be %s", names(nodes), Replicating)
+	lastWake := time.Now()
 	return WaitFor(ctx, what, timeout, 100*time.Millisecond, func(ctx context.Context) (bool, string, error) {
 		var pending []string
+		wake := time.Since(lastWake) > wakeInterval
+		if wake {
+			lastWake = time.Now()
+		}
 		for i, n := range nodes {
 			status, err := c.subscriptionStatus(ctx, conns[i])
 			if err != nil {
@@ -47,6 +58,12 @@ func (c *Cluster) WaitReplicating(ctx context.Context, nodes []*Node, timeout ti
 						s = "missing"
 					}
 					pending = append(pending, fmt.Sprintf("%s: %s %s", n.Name, sub, s))
+					if s == Down && wake {
+						if err := execStatements(ctx, conns[i], c.Flavor.WakeSubscription(sub)); err != nil {
+							return false, "", fmt.Errorf("wake subscription %s on %s: %w", sub, n.Name, err)
+						}
+						c.log.Debug("woke a subscription that was down", "node", n.Name, "subscription", sub)
+					}
 				}
 			}
 		}

@@ -91,6 +91,13 @@ var _ = Describe("killing and restarting nodes", Label("e2e", "faults"), Ordered
 				}
 			}
 		}
+		if cutOff == 0 {
+			for _, op := range ops {
+				if op.Index > start.Index-12 && op.Index < start.Index+20 {
+					GinkgoWriter.Printf("DEBUG %d %s %s %s %s %s %s\n", op.Index, op.Process, op.Node, op.Type, op.F, op.TxnID, op.Error)
+				}
+			}
+		}
 		Expect(cutOff).To(BeNumerically(">", 0), "no op in flight at the kill ended info or fail")
 		Expect(n1OK).NotTo(BeEmpty())
 	}, SpecTimeout(2*time.Minute))
