@@ -22,8 +22,11 @@ func (r *run) loadWithFaults(ctx context.Context) error {
 		err   error
 	}
 	done := make(chan result, 1)
+	// The load has no duration of its own: it stops when its duration has
+	// passed AND the plan is done (plus a tail), so that a step delayed by
+	// a slow machine still happens under load.
 	cfg := workload.RunConfig{Nodes: r.targets(r.alive), Recorder: r.rec, Seed: r.opts.Seed,
-		ClientsPerNode: r.spec.ClientsPerNode, Duration: r.opts.Duration, Progress: r.showProgress}
+		ClientsPerNode: r.spec.ClientsPerNode, Progress: r.showProgress}
 	fmt.Fprintf(r.opts.Progress, "phase %s (%s, %s)\n", reports.PhaseLoad, r.wl.Name(), r.opts.Duration)
 	go func() {
 		stats, err := r.wl.Run(loadCtx, cfg)
@@ -41,15 +44,16 @@ func (r *run) loadWithFaults(ctx context.Context) error {
 			break
 		}
 	}
-	if stepErr != nil {
-		stopLoad()
+	if stepErr == nil {
+		stepErr = sleepUntil(ctx, laterOf(load.Start.Add(r.opts.Duration), time.Now().Add(loadTail)))
 	}
+	stopLoad()
 	var res result
 	select {
 	case res = <-done:
-	case <-time.After(r.opts.Duration + 2*time.Minute):
+	case <-time.After(2 * time.Minute):
 		stopLoad()
-		res = result{err: fmt.Errorf("workload %s did not stop within %s of its duration", r.wl.Name(), 2*time.Minute)}
+		res = result{err: fmt.Errorf("workload %s did not stop within %s of being told to", r.wl.Name(), 2*time.Minute)}
 	}
 	load.End = time.Now().UTC()
 	r.report.Phases = append(r.report.Phases, load)
@@ -79,6 +83,16 @@ func (r *run) showProgress(s workload.Stats) {
 		}
 	}
 	fmt.Fprintln(r.opts.Progress, line)
+}
+
+// loadTail is how long the load goes on after the plan's last step.
+const loadTail = 2 * time.Second
+
+func laterOf(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
 
 func sleepUntil(ctx context.Context, t time.Time) error {

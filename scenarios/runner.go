@@ -232,11 +232,10 @@ func (r *run) finish(ctx context.Context, runErr error, histPath string) *Outcom
 		r.report.Verdict = verify.Unknown
 	}
 	out.Verdict = r.report.Verdict
+	// Write also points the parent's "latest" link at dir.
 	if err := reports.Write(r.dir, r.report, histPath); err != nil {
 		r.opts.Logger.Error("write report", "dir", r.dir, "err", err)
 		out.Verdict = verify.Unknown
-	} else if err := reports.LinkLatest(r.dir); err != nil {
-		r.opts.Logger.Warn("link latest report", "dir", r.dir, "err", err)
 	}
 	if r.cluster != nil {
 		if r.opts.Keep && out.Verdict != verify.Pass {

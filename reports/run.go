@@ -1,0 +1,149 @@
+package reports
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/spockchaos/spockchaos/recovery"
+	"github.com/spockchaos/spockchaos/verify"
+)
+
+// Run is everything the runner knows about one run; it is stored as
+// run.json and every other file is rendered from it (and history.jsonl).
+type Run struct {
+	Scenario string `json:"scenario"`
+	Seed     int64  `json:"seed"`
+	Flavor   string `json:"flavor"`
+	// ImageID is the node image (tag and/or id) the nodes ran.
+	ImageID  string   `json:"image_id,omitempty"`
+	RunID    string   `json:"run_id,omitempty"`
+	Versions Versions `json:"versions"`
+	// Config is the scenario's configuration as the runner resolved it
+	// (any JSON-able value; read back as a generic JSON value).
+	Config any `json:"config,omitempty"`
+
+	Nodes     []Node   `json:"nodes"`
+	Survivors []string `json:"survivors,omitempty"`
+	Failed    []string `json:"failed,omitempty"`
+
+	Phases   []Phase              `json:"phases"`
+	Faults   []Fault              `json:"faults"`
+	Recovery *recovery.Result     `json:"recovery,omitempty"`
+	Checkers []verify.CheckResult `json:"checkers"`
+	// Verdict of the run; empty means verify.Combine(Checkers).
+	Verdict verify.Verdict `json:"verdict,omitempty"`
+	// Error is a harness error that stopped the run (the verdict is then
+	// never pass).
+	Error string `json:"error,omitempty"`
+
+	// Observation is the final state captured from the survivors
+	// (a *verify.Observation); Write stores it as observation.json so that
+	// `spockchaos check` can re-run the history checkers offline.
+	Observation any `json:"-"`
+}
+
+// Versions are the software versions of a run.
+type Versions struct {
+	Go         string `json:"go"`
+	Spockchaos string `json:"spockchaos"`
+	// PostgreSQL is server_version per node name.
+	PostgreSQL map[string]string `json:"postgresql,omitempty"`
+	// Flavor is the replication extension's version (e.g. pglogical 2.4.5).
+	Flavor string `json:"flavor,omitempty"`
+}
+
+// Node is one node of the run and its artifacts. The byte and state fields
+// are not stored in run.json: Write puts them under nodes/<name>/.
+type Node struct {
+	Name          string `json:"name"`
+	ServerVersion string `json:"server_version,omitempty"`
+	// Files are the node's artifacts, relative to the run directory
+	// (filled in by Write from what is on disk).
+	Files []string `json:"files,omitempty"`
+
+	ServerLog     []byte     `json:"-"`
+	BeforeFault   *NodeState `json:"-"`
+	AfterRecovery *NodeState `json:"-"`
+}
+
+// Phase names, T0..T7 of DESIGN.md section 3, in order.
+const (
+	PhaseUp      = "up"
+	PhaseLoad    = "load"
+	PhaseFault   = "fault"
+	PhaseDetect  = "detect"
+	PhaseRecover = "recover"
+	PhaseQuiesce = "quiesce"
+	PhaseVerify  = "verify"
+	PhaseReport  = "report"
+)
+
+// PhaseOrder lists the phases T0..T7.
+var PhaseOrder = []string{PhaseUp, PhaseLoad, PhaseFault, PhaseDetect, PhaseRecover, PhaseQuiesce, PhaseVerify, PhaseReport}
+
+// Phase is one phase of the run with its times; End is zero if the phase
+// never ended (the run stopped in it).
+type Phase struct {
+	Name  string    `json:"name"`
+	Start time.Time `json:"start"`
+	End   time.Time `json:"end"`
+	Error string    `json:"error,omitempty"`
+}
+
+// Duration is End-Start, or 0 if the phase never ended.
+func (p Phase) Duration() time.Duration {
+	if p.End.IsZero() || p.Start.IsZero() {
+		return 0
+	}
+	return p.End.Sub(p.Start)
+}
+
+// Fault is one fault injected during the run. End is when it was healed
+// (zero for a kill that was never undone).
+type Fault struct {
+	Kind           string    `json:"kind"`
+	Node           string    `json:"node"`
+	InFlightAtKill int       `json:"in_flight_at_kill"`
+	Start          time.Time `json:"start"`
+	End            time.Time `json:"end,omitempty"`
+	Detail         string    `json:"detail,omitempty"`
+}
+
+// EffectiveVerdict is the run's verdict: Verdict if set, else the
+// combination of the checkers; a harness error is never pass.
+func (r *Run) EffectiveVerdict() verify.Verdict {
+	v := r.Verdict
+	if v == "" {
+		v = verify.Combine(r.Checkers)
+	}
+	if r.Error != "" && v == verify.Pass {
+		v = verify.Unknown
+	}
+	return v
+}
+
+// configJSON is Config as indented JSON text for display.
+func (r *Run) configJSON() string {
+	if r.Config == nil {
+		return ""
+	}
+	b, err := json.MarshalIndent(r.Config, "", "  ")
+	if err != nil {
+		return "unprintable config: " + err.Error()
+	}
+	return string(b)
+}
+
+// StartPhase records that phase name starts now and returns the function
+// that ends it (with the error that stopped it, or nil). Call end exactly
+// once, also on failure, so the report shows where a run stopped.
+func (r *Run) StartPhase(name string) (end func(err error)) {
+	r.Phases = append(r.Phases, Phase{Name: name, Start: time.Now().UTC()})
+	i := len(r.Phases) - 1
+	return func(err error) {
+		r.Phases[i].End = time.Now().UTC()
+		if err != nil {
+			r.Phases[i].Error = err.Error()
+		}
+	}
+}

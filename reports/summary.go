@@ -1,0 +1,85 @@
+package reports
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/spockchaos/spockchaos/recovery"
+)
+
+// SummaryOf is summary.md: short enough for a CI step summary (verdict,
+// seed, how to replay, faults, recovery counts, checker table).
+func SummaryOf(run *Run) string {
+	var b strings.Builder
+	v := run.EffectiveVerdict()
+	fmt.Fprintf(&b, "## spockchaos %s: %s %s\n\n", run.Scenario, verdictMark(string(v)), strings.ToUpper(string(v)))
+	fmt.Fprintf(&b, "- seed: `%d`, flavor: %s, nodes: %d\n", run.Seed, orDash(run.Flavor), len(run.Nodes))
+	fmt.Fprintf(&b, "- replay: `%s`\n", ReplayCommand(run))
+	if run.Error != "" {
+		fmt.Fprintf(&b, "- harness error: %s\n", mdCell(run.Error))
+	}
+	if len(run.Faults) == 0 {
+		b.WriteString("- faults: none\n")
+	}
+	for _, f := range run.Faults {
+		fmt.Fprintf(&b, "- fault: %s on %s (in flight at kill: %d)\n", f.Kind, f.Node, f.InFlightAtKill)
+	}
+	if run.Recovery == nil {
+		b.WriteString("- recovery: none in this scenario\n")
+	} else {
+		fmt.Fprintf(&b, "- recovery: %s\n", recoveryLine(run.Recovery))
+	}
+	b.WriteString("\n| checker | verdict | summary |\n|---|---|---|\n")
+	for _, c := range run.Checkers {
+		fmt.Fprintf(&b, "| %s | %s %s | %s |\n", mdCell(c.Name), verdictMark(string(c.Verdict)), c.Verdict, mdCell(c.Summary))
+	}
+	if len(run.Checkers) == 0 {
+		b.WriteString("| (none) | unknown | no checker ran |\n")
+	}
+	return b.String()
+}
+
+// recoveryLine is a recovery result in one line.
+func recoveryLine(r *recovery.Result) string {
+	s := fmt.Sprintf("%s of %s: %d transactions, %d rows recovered", r.Strategy, orDash(r.FailedNode), r.TransactionsRecovered, r.RowsRecovered)
+	if r.NothingToRecover {
+		s += " (nothing to recover)"
+	}
+	var pairs []string
+	for _, p := range r.PerPair {
+		pairs = append(pairs, fmt.Sprintf("%s→%s %d txns", p.Source, p.Target, p.Transactions))
+	}
+	if len(pairs) > 0 {
+		s += "; " + strings.Join(pairs, ", ")
+	}
+	if len(r.Errors) > 0 {
+		s += fmt.Sprintf("; %d error(s)", len(r.Errors))
+	}
+	return s
+}
+
+func verdictMark(v string) string {
+	switch v {
+	case "pass":
+		return "✅"
+	case "fail":
+		return "❌"
+	}
+	return "⚠️"
+}
+
+// mdCell makes s safe and short inside a Markdown table cell.
+func mdCell(s string) string {
+	s = oneLine(s)
+	if len(s) > 200 {
+		s = s[:200] + "…"
+	}
+	return strings.NewReplacer("|", `\|`, "`", "'").Replace(s)
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
