@@ -27,7 +27,7 @@ func (r *run) loadWithFaults(ctx context.Context) error {
 	// a slow machine still happens under load.
 	cfg := workload.RunConfig{Nodes: r.targets(r.alive), Recorder: r.rec, Seed: r.opts.Seed,
 		ClientsPerNode: r.spec.ClientsPerNode, Progress: r.showProgress}
-	fmt.Fprintf(r.opts.Progress, "phase %s (%s, %s)\n", reports.PhaseLoad, r.wl.Name(), r.opts.Duration)
+	r.out.linef("phase %s (%s, %s)\n", reports.PhaseLoad, r.wl.Name(), r.opts.Duration)
 	go func() {
 		stats, err := r.wl.Run(loadCtx, cfg)
 		done <- result{stats, err}
@@ -61,7 +61,7 @@ func (r *run) loadWithFaults(ctx context.Context) error {
 	if err := r.rec.Flush(); err != nil {
 		return err
 	}
-	fmt.Fprintf(r.opts.Progress, "load done: %d ok, %d fail, %d info in %s\n", res.stats.Ok, res.stats.Fail, res.stats.Info, res.stats.Elapsed.Round(time.Millisecond))
+	r.out.linef("load done: %d ok, %d fail, %d info in %s\n", res.stats.Ok, res.stats.Fail, res.stats.Info, res.stats.Elapsed.Round(time.Millisecond))
 	if stepErr != nil {
 		return stepErr
 	}
@@ -71,18 +71,20 @@ func (r *run) loadWithFaults(ctx context.Context) error {
 	return nil
 }
 
-// showProgress prints the workload's figures about every 2 seconds.
+// showProgress shows the workload's figures: live on a terminal, a plain
+// line every 2 seconds otherwise.
 func (r *run) showProgress(s workload.Stats) {
-	if s.Elapsed.Round(time.Second)%(2*time.Second) != 0 {
+	if !r.out.live && s.Elapsed.Round(time.Second)%(2*time.Second) != 0 {
 		return
 	}
-	line := fmt.Sprintf("  load %s/%s  %.0f ops/s  ok=%d fail=%d info=%d", s.Elapsed.Round(time.Second), r.opts.Duration, s.Rate(), s.Ok, s.Fail, s.Info)
+	line := fmt.Sprintf("  load %s %s/%s  %.0f ops/s  ok=%d fail=%d info=%d", bar(s.Elapsed, r.opts.Duration),
+		s.Elapsed.Round(time.Second), r.opts.Duration, s.Rate(), s.Ok, s.Fail, s.Info)
 	for _, name := range r.plan.Nodes {
 		if ns, ok := s.PerNode[name]; ok {
 			line += fmt.Sprintf("  %s:%d", name, ns.Ops())
 		}
 	}
-	fmt.Fprintln(r.opts.Progress, line)
+	r.out.statusf("%s", line)
 }
 
 // loadTail is how long the load goes on after the plan's last step.

@@ -63,7 +63,10 @@ func (p Plan) String() string {
 		fmt.Fprintf(&b, "  %s\n", s)
 	}
 	if len(p.Keys) > 0 {
-		fmt.Fprintf(&b, "  first workload choices: %s\n", strings.Join(p.Keys, " "))
+		b.WriteString("  first workload choices:\n")
+		for _, k := range p.Keys {
+			fmt.Fprintf(&b, "    %s\n", k)
+		}
 	}
 	return b.String()
 }
@@ -79,7 +82,7 @@ func NewPlan(spec *Spec, seed int64, n int, load time.Duration) Plan {
 		p.Steps = spec.Faults(planRand(seed), nodes, load)
 	}
 	// An error here means an unknown workload, which Run reports itself.
-	p.Keys, _ = workload.Plan(spec.Workload, seed, nodes, spec.ClientsPerNode, 4)
+	p.Keys, _ = workload.Plan(spec.Workload, seed, nodes, spec.ClientsPerNode, 2)
 	return p
 }
 

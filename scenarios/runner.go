@@ -37,6 +37,8 @@ type Options struct {
 	Keep bool
 	// Progress receives human progress lines (default io.Discard).
 	Progress io.Writer
+	// Live rewrites a status line in place on Progress (a terminal).
+	Live bool
 	// Logger receives structured logs (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -114,8 +116,9 @@ func Run(ctx context.Context, spec *Spec, opts Options) (*Outcome, error) {
 		return nil, err
 	}
 	plan := NewPlan(spec, opts.Seed, opts.Nodes, opts.Duration)
-	fmt.Fprintf(opts.Progress, "scenario %s seed %d (replay: spockchaos run %s --seed %d)\n", spec.Name, opts.Seed, spec.Name, opts.Seed)
-	fmt.Fprint(opts.Progress, plan.String())
+	out := &progress{w: opts.Progress, live: opts.Live}
+	out.linef("scenario %s seed %d (replay: spockchaos run %s --seed %d)\n", spec.Name, opts.Seed, spec.Name, opts.Seed)
+	out.linef("%s", plan.String())
 
 	start := time.Now()
 	dir, err := reports.NewRunDir(opts.OutDir, spec.Name, opts.Seed, start)
@@ -127,7 +130,7 @@ func Run(ctx context.Context, spec *Spec, opts Options) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &run{spec: spec, opts: opts, plan: plan, wl: wl, rec: rec, dir: dir,
+	r := &run{spec: spec, opts: opts, plan: plan, wl: wl, rec: rec, dir: dir, out: out, started: start,
 		report: &reports.Run{Scenario: spec.Name, Seed: opts.Seed, Flavor: opts.Flavor, Config: runConfig(spec, opts, plan)}}
 	runCtx, cancel := context.WithTimeout(ctx, spec.Timeout)
 	defer cancel()
@@ -138,8 +141,7 @@ func Run(ctx context.Context, spec *Spec, opts Options) (*Outcome, error) {
 	if runErr != nil && runCtx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
 		runErr = fmt.Errorf("scenario timeout %s exceeded: %w", spec.Timeout, runErr)
 	}
-	out := r.finish(context.WithoutCancel(ctx), runErr, histPath)
-	return out, runErr
+	return r.finish(context.WithoutCancel(ctx), runErr, histPath), runErr
 }
 
 // run is the state of one execution.
@@ -150,6 +152,8 @@ type run struct {
 	wl      workload.Workload
 	rec     *history.Recorder
 	dir     string
+	out     *progress
+	started time.Time
 	report  *reports.Run
 	cluster *harness.Cluster
 
@@ -166,7 +170,7 @@ func (r *run) histPath() string { return filepath.Join(r.dir, "history.jsonl") }
 // phase runs fn as the named phase, recording its start and end and
 // flushing the history at its end.
 func (r *run) phase(name string, fn func() error) error {
-	fmt.Fprintf(r.opts.Progress, "phase %s\n", name)
+	r.out.linef("phase %-8s (at %s)\n", name, time.Since(r.started).Round(100*time.Millisecond))
 	p := reports.Phase{Name: name, Start: time.Now().UTC()}
 	err := fn()
 	p.End = time.Now().UTC()

@@ -3,9 +3,11 @@ package main
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"github.com/spockchaos/spockchaos/scenarios"
 	"github.com/spockchaos/spockchaos/verify"
@@ -49,6 +51,9 @@ seed gives and exits without starting anything.`,
 				return nil
 			}
 			opts.Progress = cmd.ErrOrStderr()
+			if f, ok := opts.Progress.(*os.File); ok {
+				opts.Live = term.IsTerminal(int(f.Fd()))
+			}
 			out, runErr := scenarios.Run(cmd.Context(), spec, opts)
 			if out == nil {
 				return runErr
