@@ -55,6 +55,9 @@
 //     Pair.RowsSkipped. TRUNCATE of F is refused (an error), not replayed.
 //   - Fenced subscriptions stay disabled: F is dead, and re-enabling is the
 //     scenario's decision once F returns.
+//   - PrepareSlots creates the slots for every flavor, Spock included:
+//     the reference strategy (spock's fallback, and the oracle for Spock's
+//     own recovery) needs them; they cost only retained WAL.
 //   - Spock's rescue API (variant 2) has no runbook yet: spock falls back to
 //     reference and says so. recover_run is called per lagging survivor with
 //     the most advanced survivor as source and needs Survivor.NetworkDSN.

@@ -46,6 +46,9 @@ type Pair struct {
 	// RowsSkipped are row changes not applied because the target's row
 	// was newer (last update wins) or absent for an update/delete.
 	RowsSkipped int64 `json:"rows_skipped,omitempty"`
+	// ApplyDuration is the part of Duration spent applying on the target
+	// (the rest: connecting, cloning, waiting for the source's stream).
+	ApplyDuration time.Duration `json:"apply_duration_ns,omitempty"`
 }
 
 // Phase is one named step of a strategy with its times.

@@ -1,0 +1,111 @@
+package recovery
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/spockchaos/spockchaos/harness"
+)
+
+// Survivor is a node that is still up: its name and a DSN from the host.
+type Survivor struct {
+	Name string
+	DSN  string
+	// NetworkDSN is how the other nodes reach it (needed only by Spock's
+	// recover_run, which connects node to node); may be empty.
+	NetworkDSN string
+}
+
+// Input is what a strategy needs: DSNs only, no live cluster object, so
+// recovery can run against any set of reachable servers.
+type Input struct {
+	// Survivors are the nodes to recover (at least one).
+	Survivors []Survivor
+	// Failed is the name of the failed node (e.g. "n1").
+	Failed string
+	// Flavor is the replication flavor's name ("pglogical" or "spock").
+	Flavor string
+	// DB is the replicated database (default "postgres").
+	DB string
+	// StepTimeout bounds each wait and each server call (default 60s).
+	StepTimeout time.Duration
+	// Logger receives progress (default slog.Default()).
+	Logger *slog.Logger
+}
+
+func (in *Input) setDefaults() error {
+	if len(in.Survivors) == 0 {
+		return fmt.Errorf("recovery of %s: no survivors given", in.Failed)
+	}
+	if in.Failed == "" {
+		return fmt.Errorf("recovery: no failed node given")
+	}
+	for _, s := range in.Survivors {
+		if s.Name == in.Failed {
+			return fmt.Errorf("recovery of %s: it is listed as a survivor", in.Failed)
+		}
+	}
+	if in.Flavor == "" {
+		in.Flavor = "pglogical"
+	}
+	if in.DB == "" {
+		in.DB = DefaultDB
+	}
+	if in.StepTimeout == 0 {
+		in.StepTimeout = 60 * time.Second
+	}
+	if in.Logger == nil {
+		in.Logger = slog.Default()
+	}
+	return nil
+}
+
+// InputFromCluster builds the input for recovering failed on a cluster:
+// every other node is a survivor.
+func InputFromCluster(c *harness.Cluster, failed string) Input {
+	in := Input{Failed: failed, Flavor: c.Flavor.Name()}
+	for _, n := range c.Nodes {
+		if n.Name != failed {
+			in.Survivors = append(in.Survivors, Survivor{Name: n.Name, DSN: n.DSN, NetworkDSN: n.NetworkDSN})
+		}
+	}
+	return in
+}
+
+// Strategy recovers the failed node's transactions on the survivors.
+// Recover always returns a Result (also with an error), which records what
+// was done up to the failure.
+type Strategy interface {
+	Name() string
+	Recover(ctx context.Context, in Input) (*Result, error)
+}
+
+var strategies = map[string]Strategy{
+	"reference": Reference{},
+	"spock":     Spock{},
+	"none":      None{},
+	"auto":      Auto{},
+}
+
+// StrategyNames lists the known strategies, sorted.
+func StrategyNames() []string {
+	names := make([]string, 0, len(strategies))
+	for n := range strategies {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Lookup returns the strategy called name.
+func Lookup(name string) (Strategy, error) {
+	s, ok := strategies[name]
+	if !ok {
+		return nil, fmt.Errorf("unknown recovery strategy %q (known: %s)", name, strings.Join(StrategyNames(), ", "))
+	}
+	return s, nil
+}

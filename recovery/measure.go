@@ -1,0 +1,54 @@
+package recovery
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// originEffect is what one node holds of the failed node, measured on the
+// server: its progress for the failed origin and the rows (and distinct
+// transactions) of user tables committed through that origin. Strategies
+// that cannot report their own work (Spock's functions return only a
+// bool) are judged by the change in these numbers.
+type originEffect struct {
+	origin   string
+	progress LSN
+	rows     int64
+	txns     int64
+}
+
+// userTablesSQL lists the tables recovery is about: every table outside
+// the system, extension and harness schemas.
+const userTablesSQL = `SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pglogical', 'spock', 'spockchaos')
+  AND n.nspname NOT LIKE 'pg\_%' ORDER BY 1`
+
+func measureOrigin(ctx context.Context, conn *pgx.Conn, origin string) (originEffect, error) {
+	e := originEffect{origin: origin}
+	var err error
+	if e.progress, err = originProgress(ctx, conn, origin); err != nil {
+		return e, err
+	}
+	rows, err := conn.Query(ctx, userTablesSQL)
+	if err != nil {
+		return e, fmt.Errorf("list user tables: %w", err)
+	}
+	tables, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(tables) == 0 {
+		return e, err
+	}
+	parts := make([]string, len(tables))
+	for i, t := range tables {
+		parts[i] = fmt.Sprintf("SELECT xmin::text AS x FROM %s WHERE (pg_xact_commit_timestamp_origin(xmin)).roident = o.id", t)
+	}
+	q := fmt.Sprintf(`WITH o AS (SELECT roident AS id FROM pg_replication_origin WHERE roname = $1)
+SELECT count(*), count(DISTINCT x) FROM (%s) s`, strings.Join(parts, " UNION ALL "))
+	q = strings.ReplaceAll(q, "= o.id", "= (SELECT id FROM o)")
+	if err := conn.QueryRow(ctx, q, origin).Scan(&e.rows, &e.txns); err != nil {
+		return e, fmt.Errorf("count rows of origin %s: %w", origin, err)
+	}
+	return e, nil
+}

@@ -1,0 +1,47 @@
+package recovery
+
+import (
+	"fmt"
+	"time"
+)
+
+// DefaultDB is the database every node replicates.
+const DefaultDB = "postgres"
+
+// PublicationName is the publication on every node that the recovery slots
+// decode with pgoutput.
+const PublicationName = "spockchaos_recovery"
+
+// endMarkerPrefix is the prefix of the logical message that marks the end
+// of a recovery stream (see stream.go).
+const endMarkerPrefix = "spockchaos_recovery_end"
+
+// RecoverySlotName is the recovery slot on node self kept for peer:
+// spock_<db>_recovery_<self>_<peer>.
+func RecoverySlotName(db, self, peer string) string {
+	return fmt.Sprintf("spock_%s_recovery_%s_%s", db, self, peer)
+}
+
+// CloneSlotName is a fresh clone of the recovery slot of source for failed,
+// made to feed target. Names stay well under the 63-byte limit for node
+// names n1..n9.
+func CloneSlotName(db, source, failed, target string, now time.Time) string {
+	return fmt.Sprintf("%s_clone_%s_%d", RecoverySlotName(db, source, failed), target, now.UnixNano())
+}
+
+// clonePattern matches every clone of the recovery slot of source for
+// failed (LIKE pattern; '_' is escaped).
+func clonePattern(db, source, failed string) string {
+	return likeEscape(RecoverySlotName(db, source, failed)+"_clone_") + "%"
+}
+
+func likeEscape(s string) string {
+	out := make([]byte, 0, len(s)*2)
+	for i := 0; i < len(s); i++ {
+		if s[i] == '_' || s[i] == '%' || s[i] == '\\' {
+			out = append(out, '\\')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}

@@ -1,0 +1,79 @@
+package recovery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/spockchaos/spockchaos/harness"
+)
+
+var holderPID = regexp.MustCompile(`PID (\d+)`)
+
+// acquireOrigin sets up origin for conn's session, waiting (bounded) while
+// another process holds it: right after a fence the apply worker may still
+// be exiting, and a concurrent recovery may be replaying into this node.
+func acquireOrigin(ctx context.Context, conn *pgx.Conn, node, origin string, timeout time.Duration) error {
+	return harness.WaitFor(ctx, fmt.Sprintf("replication origin %s on %s to be free", origin, node), timeout, 100*time.Millisecond,
+		func(ctx context.Context) (bool, string, error) {
+			_, err := conn.Exec(ctx, "SELECT pg_replication_origin_session_setup($1)", origin)
+			if err == nil {
+				return true, "", nil
+			}
+			if busy, holder := originBusy(err); busy {
+				return false, "held by " + holder, nil
+			}
+			return false, "", fmt.Errorf("set up origin %s on %s: %w", origin, node, err)
+		})
+}
+
+// originBusy tells whether err says the origin is held by another process,
+// and names that process.
+func originBusy(err error) (bool, string) {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || pgErr.Code != "55006" { // object_in_use
+		return false, ""
+	}
+	holder := "another process"
+	if m := holderPID.FindStringSubmatch(pgErr.Message); m != nil {
+		holder = "PID " + m[1]
+	}
+	return true, holder
+}
+
+// waitWorkerGone waits until no replication worker holds origin on the
+// node: a session can take it (and gives it back at once), or it is held
+// by a client backend, i.e. a concurrent recovery, not an apply worker.
+func waitWorkerGone(ctx context.Context, conn *pgx.Conn, node, origin string, timeout time.Duration) error {
+	return harness.WaitFor(ctx, fmt.Sprintf("apply worker for origin %s on %s to exit", origin, node), timeout, 100*time.Millisecond,
+		func(ctx context.Context) (bool, string, error) {
+			_, err := conn.Exec(ctx, "SELECT pg_replication_origin_session_setup($1)", origin)
+			if err == nil {
+				if _, err := conn.Exec(ctx, "SELECT pg_replication_origin_session_reset()"); err != nil {
+					return false, "", fmt.Errorf("release origin %s on %s: %w", origin, node, err)
+				}
+				return true, "", nil
+			}
+			busy, holder := originBusy(err)
+			if !busy {
+				return false, "", fmt.Errorf("probe origin %s on %s: %w", origin, node, err)
+			}
+			var pid int32
+			if m := holderPID.FindStringSubmatch(err.Error()); m != nil {
+				fmt.Sscan(m[1], &pid)
+			}
+			var backendType string
+			if err := conn.QueryRow(ctx, "SELECT coalesce(backend_type, '') FROM pg_stat_activity WHERE pid = $1", pid).Scan(&backendType); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+				return false, "", fmt.Errorf("look up holder of origin %s on %s: %w", origin, node, err)
+			}
+			if backendType == "client backend" {
+				return true, "", nil
+			}
+			return false, fmt.Sprintf("held by %s (%s)", holder, backendType), nil
+		})
+}

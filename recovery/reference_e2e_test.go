@@ -1,0 +1,135 @@
+package recovery
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/spockchaos/spockchaos/harness"
+	"github.com/spockchaos/spockchaos/recovery/recoverytest"
+)
+
+// lostTxns is how many transactions of n1 reach n2 but not n3.
+const lostTxns = 40
+
+var _ = Describe("recovery of a killed node's transactions that one survivor lacks", Label("e2e", "recovery"), Ordered, func() {
+	var (
+		cluster *harness.Cluster
+		in      Input
+		written []string
+	)
+
+	BeforeAll(func(ctx SpecContext) {
+		var err error
+		cluster, err = harness.Start(ctx, harness.Config{Nodes: 3, Schema: recoverytest.LedgerSchema})
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(func(ctx SpecContext) { Expect(cluster.Remove(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
+		Expect(PrepareSlots(ctx, cluster)).To(Succeed())
+		Expect(PrepareSlots(ctx, cluster)).To(Succeed(), "PrepareSlots is idempotent")
+		for _, n := range cluster.Nodes {
+			Expect(slotCount(ctx, n, "spock\\_postgres\\_recovery\\_"+n.Name+"\\_%")).To(Equal(2), "recovery slots on %s", n.Name)
+		}
+
+		n1, n2, n3 := cluster.Node("n1"), cluster.Node("n2"), cluster.Node("n3")
+		// Something n3 does have from n1, so its progress is not 0/0.
+		Expect(recoverytest.WriteLedger(ctx, n1, "before", 5, 2)).To(Succeed())
+		Expect(recoverytest.WaitCount(ctx, n3, "SELECT count(*) FROM ledger WHERE txn_id LIKE 'before-%'", 10, 30*time.Second)).To(Succeed())
+
+		Expect(recoverytest.Lag(ctx, cluster, "n3", "n1")).To(Succeed())
+		Expect(recoverytest.WriteLedger(ctx, n1, "lost", lostTxns, 3)).To(Succeed())
+		Expect(recoverytest.WaitCount(ctx, n2, "SELECT count(*) FROM ledger WHERE txn_id LIKE 'lost-%'", 3*lostTxns, 30*time.Second)).To(Succeed())
+		Expect(recoverytest.Kill(ctx, n1)).To(Succeed())
+		for i := range lostTxns {
+			written = append(written, fmt.Sprintf("lost-%d", i))
+		}
+		in = InputFromCluster(cluster, "n1")
+		in.StepTimeout = 30 * time.Second
+		_ = n2
+	}, NodeTimeout(5*time.Minute))
+
+	It("with none, leaves the divergence in place and n3's missing keys are exactly the lost transactions", func(ctx SpecContext) {
+		res, err := None{}.Recover(ctx, in)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res.Strategy).To(Equal("none"))
+		Expect(res.NothingToRecover).To(BeFalse(), "the control must never claim there was nothing to recover")
+		Expect(res.Note).To(ContainSubstring("not attempted"))
+		missing, err := recoverytest.MissingTxns(ctx, cluster.Node("n2"), cluster.Node("n3"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(missing).To(ConsistOf(written))
+	}, SpecTimeout(time.Minute))
+
+	It("with reference, replays exactly the lost transactions on n3 and the survivors end row-identical", func(ctx SpecContext) {
+		res, err := Reference{}.Recover(ctx, in)
+		Expect(err).NotTo(HaveOccurred(), "result: %+v", res)
+		Expect(res.NothingToRecover).To(BeFalse())
+		Expect(res.TransactionsRecovered).To(BeEquivalentTo(lostTxns))
+		Expect(res.RowsRecovered).To(BeEquivalentTo(3 * lostTxns))
+		Expect(res.PerPair).To(HaveLen(1))
+		Expect(res.PerPair[0].Source).To(Equal("n2"))
+		Expect(res.PerPair[0].Target).To(Equal("n3"))
+		Expect(res.Clones).To(HaveLen(1))
+		Expect(res.Clones[0].Removed).To(BeTrue())
+		Expect(res.Progress).To(HaveLen(2))
+		Expect(res.Progress[0].After).To(Equal(res.Progress[1].After))
+
+		rows2, err := recoverytest.LedgerRows(ctx, cluster.Node("n2"))
+		Expect(err).NotTo(HaveOccurred())
+		rows3, err := recoverytest.LedgerRows(ctx, cluster.Node("n3"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(rows2).To(HaveLen(3*lostTxns + 10))
+		Expect(rows3).To(Equal(rows2), "n3's ledger (with commit timestamps) differs from n2's")
+
+		// The replayed rows carry n3's origin for n1, as if replicated.
+		var n3Origin string
+		for _, p := range res.Progress {
+			if p.Node == "n3" {
+				n3Origin = p.Origin
+			}
+		}
+		Expect(n3Origin).To(HavePrefix("pgl_"))
+		Expect(countWithOrigin(ctx, cluster.Node("n3"), "lost-%", n3Origin)).To(Equal(3 * lostTxns))
+		AddReportEntry("recovery result", res)
+
+		// The clone is gone from the source.
+		Expect(slotCount(ctx, cluster.Node("n2"), "%clone%")).To(BeZero())
+	}, SpecTimeout(2*time.Minute))
+
+	It("run again (as auto, which picks reference on pglogical), recovers nothing and says so", func(ctx SpecContext) {
+		auto, err := Lookup("auto")
+		Expect(err).NotTo(HaveOccurred())
+		res, err := auto.Recover(ctx, in)
+		Expect(err).NotTo(HaveOccurred(), "result: %+v", res)
+		Expect(res.Strategy).To(Equal("reference"))
+		Expect(res.Note).To(HavePrefix("auto: chose reference"))
+		Expect(res.Note).To(ContainSubstring("nothing to recover"))
+		Expect(res.NothingToRecover).To(BeTrue())
+		Expect(res.TransactionsRecovered).To(BeZero())
+		Expect(res.Clones).To(BeEmpty())
+	}, SpecTimeout(time.Minute))
+})
+
+func slotCount(ctx context.Context, n *harness.Node, like string) (int, error) {
+	conn, err := n.Connect(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close(ctx)
+	var c int
+	err = conn.QueryRow(ctx, "SELECT count(*) FROM pg_replication_slots WHERE slot_name LIKE $1", like).Scan(&c)
+	return c, err
+}
+
+func countWithOrigin(ctx context.Context, n *harness.Node, txnLike, origin string) (int, error) {
+	conn, err := n.Connect(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close(ctx)
+	var c int
+	err = conn.QueryRow(ctx, `SELECT count(*) FROM ledger l, pg_xact_commit_timestamp_origin(l.xmin) o
+JOIN pg_replication_origin r ON r.roident = o.roident WHERE l.txn_id LIKE $1 AND r.roname = $2`, txnLike, origin).Scan(&c)
+	return c, err
+}

@@ -1,0 +1,180 @@
+package recovery
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/jackc/pglogrepl"
+)
+
+// skippedSchemas hold the replication extensions' catalogs and the
+// harness's own barrier table: their rows are node bookkeeping, not user
+// data, so recovery never copies them.
+var skippedSchemas = map[string]bool{"pglogical": true, "spock": true, "spockchaos": true}
+
+type relation struct {
+	id     uint32
+	schema string
+	name   string
+	cols   []relColumn
+}
+
+type relColumn struct {
+	name string
+	key  bool
+}
+
+// value is one column value as pgoutput sent it: kind 'n' (null),
+// 'u' (unchanged TOAST, not sent) or 't' (text).
+type value struct {
+	kind byte
+	text string
+}
+
+type change struct {
+	kind byte // 'I', 'U', 'D'
+	rel  *relation
+	new  []value // insert, update
+	old  []value // update (when the key changed or identity full), delete
+}
+
+// txn is one transaction of the failed origin to replay on a target.
+type txn struct {
+	originName string
+	originLSN  LSN
+	commitTime time.Time
+	commitLSN  LSN
+	changes    []change
+}
+
+// assembler turns a pgoutput message stream into the transactions a target
+// lacks: those whose Origin message names origin with an origin LSN after
+// after. It stops at the logical message endMarkerPrefix/marker.
+type assembler struct {
+	origin string
+	after  LSN
+	marker string
+
+	rels  map[uint32]*relation
+	cur   *txn
+	keep  bool
+	done  bool
+	stats streamStats
+}
+
+// streamStats count what the stream carried, for the result.
+type streamStats struct {
+	transactions   int64 // transactions decoded
+	originTxns     int64 // of the failed origin
+	alreadyApplied int64 // of the failed origin, at or before the target's progress
+	emptyKept      int64 // of the failed origin, new, but only with skipped tables
+}
+
+func newAssembler(origin string, after LSN, marker string) *assembler {
+	return &assembler{origin: origin, after: after, marker: marker, rels: map[uint32]*relation{}}
+}
+
+// feed consumes one message. It returns a finished transaction to apply, or
+// nil. After the end marker, done is true and nothing more is expected.
+func (a *assembler) feed(m pglogrepl.Message) (*txn, error) {
+	switch m := m.(type) {
+	case *pglogrepl.RelationMessage:
+		r := &relation{id: m.RelationID, schema: m.Namespace, name: m.RelationName}
+		for _, c := range m.Columns {
+			r.cols = append(r.cols, relColumn{name: c.Name, key: c.Flags&1 != 0})
+		}
+		a.rels[m.RelationID] = r
+	case *pglogrepl.BeginMessage:
+		if a.cur != nil {
+			return nil, fmt.Errorf("stream: begin of xid %d inside another transaction", m.Xid)
+		}
+		a.cur = &txn{commitTime: m.CommitTime, commitLSN: m.FinalLSN}
+		a.keep = false
+		a.stats.transactions++
+	case *pglogrepl.OriginMessage:
+		if a.cur == nil {
+			return nil, fmt.Errorf("stream: origin message outside a transaction")
+		}
+		a.cur.originName, a.cur.originLSN = m.Name, m.CommitLSN
+		if m.Name == a.origin {
+			a.stats.originTxns++
+			if m.CommitLSN > a.after {
+				a.keep = true
+			} else {
+				a.stats.alreadyApplied++
+			}
+		}
+	case *pglogrepl.InsertMessage:
+		return nil, a.add(m.RelationID, change{kind: 'I', new: values(m.Tuple)})
+	case *pglogrepl.UpdateMessage:
+		return nil, a.add(m.RelationID, change{kind: 'U', new: values(m.NewTuple), old: values(m.OldTuple)})
+	case *pglogrepl.DeleteMessage:
+		return nil, a.add(m.RelationID, change{kind: 'D', old: values(m.OldTuple)})
+	case *pglogrepl.TruncateMessage:
+		if a.keep {
+			return nil, fmt.Errorf("stream: transaction at origin LSN %s truncates tables: not replayed by reference recovery", a.cur.originLSN)
+		}
+	case *pglogrepl.CommitMessage:
+		if a.cur == nil {
+			return nil, fmt.Errorf("stream: commit outside a transaction")
+		}
+		t, keep := a.cur, a.keep
+		a.cur, a.keep = nil, false
+		if !keep {
+			return nil, nil
+		}
+		if len(t.changes) == 0 {
+			a.stats.emptyKept++
+			return nil, nil
+		}
+		return t, nil
+	case *pglogrepl.LogicalDecodingMessage:
+		if m.Prefix == endMarkerPrefix && string(m.Content) == a.marker {
+			if a.cur != nil {
+				return nil, fmt.Errorf("stream: end marker inside a transaction")
+			}
+			a.done = true
+		}
+	}
+	return nil, nil
+}
+
+func (a *assembler) add(relID uint32, c change) error {
+	if a.cur == nil {
+		return fmt.Errorf("stream: row change outside a transaction")
+	}
+	if !a.keep {
+		return nil
+	}
+	r, ok := a.rels[relID]
+	if !ok {
+		return fmt.Errorf("stream: change to relation %d before its relation message", relID)
+	}
+	if skippedSchemas[r.schema] {
+		return nil
+	}
+	for _, vs := range [][]value{c.new, c.old} {
+		if vs != nil && len(vs) != len(r.cols) {
+			return fmt.Errorf("stream: %s.%s change has %d columns, relation has %d", r.schema, r.name, len(vs), len(r.cols))
+		}
+		for _, v := range vs {
+			if v.kind == 'b' {
+				return fmt.Errorf("stream: binary column value in %s.%s (binary mode is never requested)", r.schema, r.name)
+			}
+		}
+	}
+	c.rel = r
+	a.cur.changes = append(a.cur.changes, c)
+	return nil
+}
+
+func values(t *pglogrepl.TupleData) []value {
+	if t == nil {
+		return nil
+	}
+	vs := make([]value, len(t.Columns))
+	for i, c := range t.Columns {
+		vs[i] = value{kind: c.DataType, text: string(c.Data)}
+	}
+	return vs
+}
