@@ -135,7 +135,7 @@ func StartNodes(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 		}
 	}()
 	start := time.Now()
-	labels := runLabels(c.RunID, cfg.Detached)
+	labels := runLabels(c.RunID, c.Flavor.Name(), cfg.Detached)
 	c.network, err = tcnetwork.New(ctx, tcnetwork.WithLabels(labels))
 	if err != nil {
 		return nil, fmt.Errorf("create network for run %s: %w", c.RunID, err)

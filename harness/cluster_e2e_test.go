@@ -112,3 +112,24 @@ func runResources(ctx context.Context, runID string) (int, error) {
 	}
 	return 0, nil
 }
+
+var _ = Describe("attaching to a running cluster", Label("e2e"), func() {
+	It("finds its nodes, DSNs and flavor from the labels alone", func(ctx SpecContext) {
+		c, err := harness.Start(ctx, harness.Config{Nodes: 2, Detached: true})
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(func(ctx SpecContext) { Expect(c.Remove(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
+
+		a, err := harness.Attach(ctx, c.RunID)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(a.Flavor.Name()).To(Equal("pglogical"))
+		Expect(a.Nodes).To(HaveLen(2))
+		for i, n := range a.Nodes {
+			Expect(n.Name).To(Equal(c.Nodes[i].Name))
+			Expect(n.DSN).To(Equal(c.Nodes[i].DSN))
+		}
+		Expect(a.ApplySchema(ctx, "CREATE TABLE attached (k int PRIMARY KEY)", 30*time.Second)).To(Succeed())
+
+		_, err = harness.Attach(ctx, "no-such-run")
+		Expect(err).To(MatchError(ContainSubstring("no containers labelled")))
+	}, SpecTimeout(3*time.Minute))
+})

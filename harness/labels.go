@@ -15,6 +15,7 @@ const (
 	LabelOwnerPID = "spockchaos.owner"    // pid of the process that started the run
 	LabelHost     = "spockchaos.host"     // hostname of that process
 	LabelDetached = "spockchaos.detached" // "true": meant to outlive its owner
+	LabelFlavor   = "spockchaos.flavor"   // the replication flavor's name
 )
 
 // NewRunID returns a sortable, unique run id: UTC time plus random hex.
@@ -33,12 +34,13 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-func runLabels(runID string, detached bool) map[string]string {
+func runLabels(runID, flavor string, detached bool) map[string]string {
 	host, _ := os.Hostname()
 	return map[string]string{
 		LabelRun:      runID,
 		LabelOwnerPID: fmt.Sprint(os.Getpid()),
 		LabelHost:     host,
 		LabelDetached: fmt.Sprint(detached),
+		LabelFlavor:   flavor,
 	}
 }

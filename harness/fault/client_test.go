@@ -79,8 +79,10 @@ SELECT $1, g, $2, CASE WHEN g = 1 THEN $3 ELSE 'p' END FROM generate_series(1, $
 
 // ledgerClients runs n client loops against node until stop is called,
 // each committing small ledger transactions back to back and reconnecting
-// after errors. stop waits for every loop to finish its op.
-func ledgerClients(node *harness.Node, rec *history.Recorder, n, rows int) (stop func()) {
+// after errors. stop waits for every loop to finish its op; acks counts
+// the ops that ended ok.
+func ledgerClients(node *harness.Node, rec *history.Recorder, n, rows int) (stop func(), acks *atomic.Int64) {
+	acks = &atomic.Int64{}
 	done := make(chan struct{})
 	var wg sync.WaitGroup
 	for i := range n {
@@ -108,13 +110,16 @@ func ledgerClients(node *harness.Node, rec *history.Recorder, n, rows int) (stop
 					}
 					conn = c
 				}
-				if _, err := ledgerTxn(conn, rec, process, node.Name, "ledger-txn", rows, "p", clientThinkTime, nil); err != nil && !conn.IsClosed() {
+				_, err := ledgerTxn(conn, rec, process, node.Name, "ledger-txn", rows, "p", clientThinkTime, nil)
+				if err == nil {
+					acks.Add(1)
+				} else if !conn.IsClosed() {
 					conn.Close(context.Background())
 				}
 			}
 		})
 	}
-	return func() { close(done); wg.Wait() }
+	return func() { close(done); wg.Wait() }, acks
 }
 
 // readHistory flushes rec and reads back every op it wrote to path.
