@@ -2,4 +2,68 @@
 // survivors, and history checkers (durability, atomicity, indeterminate
 // writes, invariants). Every checker returns a CheckResult; an error or a
 // panic inside a checker becomes Unknown, never Pass.
+//
+// # Convergence
+//
+// Convergence(ctx, targets, opts) compares the tables of N >= 2 servers
+// (any PostgreSQL 14+; it needs hash_record_extended, bit_xor and
+// pg_xact_commit_timestamp_origin). Each node is read in one REPEATABLE
+// READ READ ONLY transaction held for the whole comparison. Tables: every
+// ordinary or partitioned table (not the partitions) of every user schema,
+// never pglogical's or spock's, and the harness's own schema (spockchaos)
+// only when asked; or the tables named. A table is compared on the nodes
+// that have it; a node without it makes the table "missing" (a
+// difference); columns or keys that differ make it "schema-differs" and
+// the rows are compared on the common columns.
+//
+// Method: ranges are buckets of a hash of the primary key (hash % m), not
+// key intervals: that works the same for every key type and composite
+// keys, and one aggregate scan per node hashes all buckets at once. Each
+// node returns (bucket, count, xor of row hashes) for every bucket, all
+// nodes in parallel; buckets that differ are split (modulus m*f, one more
+// scan restricted to them) until each holds at most LeafRows rows on every
+// node, then their rows are fetched in batches of at most FetchBatchRows
+// per node and diffed in Go on the md5 of each row's canonical text. So the
+// harness holds one batch, never a table; a table that differs entirely is
+// still walked batch by batch, and at most MaxReportedRows rows are listed
+// per table (all are counted). Each differing row is reported with its key,
+// every node's version or absence, the columns that differ, and each
+// version's commit timestamp and origin ("local" or the replication
+// origin's name) from pg_xact_commit_timestamp_origin(xmin); both are
+// empty when track_commit_timestamp is off or the xid is frozen. Values
+// longer than 256 bytes are shortened in reports and carry their length
+// and md5.
+//
+// Exactness: a row hash combines per-column hashes, each by the type's own
+// hash function where that tells every two distinct values apart
+// (typeHashFuncs: no text conversion, which made hashing ~3x cheaper than
+// hashing row text), numeric adding scale(); other types (json, float,
+// interval, user types) are hashed through their text. The final diff
+// uses the full text under fixed settings (UTC, ISO dates,
+// extra_float_digits 3, hex bytea). NULL differs from ”, 1.0 from
+// 1.00, timestamps to the microsecond; jsonb compares semantically (its
+// text is canonical, so key order never counts; as jsonb equality, a
+// number 1.0 inside jsonb equals 1.00). Text under a nondeterministic
+// collation hashes by that collation, so such a difference can hide in a
+// range hash. A table without a primary key is compared by an order-free
+// whole-table hash (count and sum of row hashes) and reported with a note
+// that row-level detail is unavailable; so is a table whose key differs
+// between nodes.
+//
+// # History checkers
+//
+// Observe(ctx, targets) captures the workload tables (ledger,
+// bank_accounts, hotkey, found on the search path) of every node, each in
+// one snapshot, as a JSON-serialisable Observation. CheckHistory(ops, obs,
+// opts) is pure over the history and that observation, so `spockchaos
+// check DIR` can re-run it without a cluster. It returns durability,
+// atomicity, indeterminate, bank-invariant and hotkey-convergence, in that
+// order. Decisions: durability covers ledger-txn and large-txn writes
+// (the ops whose rows name their transaction); a write acknowledged by a
+// node that is not a survivor is tallied present on all / absent on all /
+// split and only a split fails; an invoke with no completion counts as
+// info; a txn whose op failed but whose rows exist fails atomicity;
+// transfers without a bank-init op are unknown (the initial totals are
+// unknown); a checker with none of its ops passes with "not applicable:
+// no <x> ops".
 package verify

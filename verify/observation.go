@@ -1,0 +1,145 @@
+package verify
+
+import (
+	"context"
+	"fmt"
+	"time"
+)
+
+// Observation is the final state of the workload tables on the nodes,
+// captured after a run so that the history checkers can re-run on stored
+// artifacts (spockchaos check DIR) with no cluster. It is plain JSON.
+type Observation struct {
+	CapturedAt time.Time `json:"captured_at"`
+	// Nodes lists the observed nodes in order.
+	Nodes []string `json:"nodes"`
+	// PerNode maps a node to what it held, each node read in one snapshot.
+	PerNode map[string]*NodeObservation `json:"per_node"`
+}
+
+// NodeObservation is one node's workload state. A nil field means the
+// node has no such table.
+type NodeObservation struct {
+	// Ledger maps txn_id -> number of ledger rows present.
+	Ledger map[string]int `json:"ledger"`
+	// Bank summarises bank_accounts per owner.
+	Bank *BankObservation `json:"bank"`
+	// Hotkey holds every hotkey row, ordered by key.
+	Hotkey []HotkeyRow `json:"hotkey"`
+}
+
+// BankObservation is bank_accounts summed per owner.
+type BankObservation struct {
+	Rows     int64            `json:"rows"`
+	Totals   map[string]int64 `json:"totals"`
+	Accounts map[string]int64 `json:"accounts"`
+}
+
+// HotkeyRow is one row of hotkey.
+type HotkeyRow struct {
+	K      int    `json:"k"`
+	V      int64  `json:"v"`
+	Writer string `json:"writer"`
+}
+
+// Observe captures the workload tables (ledger, bank_accounts, hotkey, as
+// found on the search path) of every target, each in one snapshot.
+func Observe(ctx context.Context, targets []Target) (*Observation, error) {
+	snaps, err := openSnapshots(ctx, targets)
+	if err != nil {
+		return nil, err
+	}
+	defer closeSnapshots(snaps)
+	obs := &Observation{CapturedAt: time.Now().UTC(), PerNode: map[string]*NodeObservation{}}
+	per := make([]*NodeObservation, len(snaps))
+	err = onEachSnapshot(ctx, snaps, func(ctx context.Context, i int, s *snapshot) error {
+		no, err := observeNode(ctx, s)
+		per[i] = no
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	for i, t := range targets {
+		obs.Nodes = append(obs.Nodes, t.Name)
+		obs.PerNode[t.Name] = per[i]
+	}
+	return obs, nil
+}
+
+func observeNode(ctx context.Context, s *snapshot) (*NodeObservation, error) {
+	no := &NodeObservation{}
+	exists := func(table string) (bool, error) {
+		var ok bool
+		err := s.tx.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", table).Scan(&ok)
+		if err != nil {
+			return false, fmt.Errorf("look up table %s on %s: %w", table, s.target.Name, err)
+		}
+		return ok, nil
+	}
+	if ok, err := exists("ledger"); err != nil {
+		return nil, err
+	} else if ok {
+		no.Ledger = map[string]int{}
+		rows, err := s.tx.Query(ctx, "SELECT txn_id, count(*) FROM ledger GROUP BY txn_id")
+		if err != nil {
+			return nil, fmt.Errorf("read ledger on %s: %w", s.target.Name, err)
+		}
+		for rows.Next() {
+			var id string
+			var n int
+			if err := rows.Scan(&id, &n); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read ledger on %s: %w", s.target.Name, err)
+			}
+			no.Ledger[id] = n
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("read ledger on %s: %w", s.target.Name, err)
+		}
+	}
+	if ok, err := exists("bank_accounts"); err != nil {
+		return nil, err
+	} else if ok {
+		b := &BankObservation{Totals: map[string]int64{}, Accounts: map[string]int64{}}
+		rows, err := s.tx.Query(ctx, "SELECT owner, count(*), sum(balance)::bigint FROM bank_accounts GROUP BY owner")
+		if err != nil {
+			return nil, fmt.Errorf("read bank_accounts on %s: %w", s.target.Name, err)
+		}
+		for rows.Next() {
+			var owner string
+			var n, total int64
+			if err := rows.Scan(&owner, &n, &total); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read bank_accounts on %s: %w", s.target.Name, err)
+			}
+			b.Accounts[owner], b.Totals[owner] = n, total
+			b.Rows += n
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("read bank_accounts on %s: %w", s.target.Name, err)
+		}
+		no.Bank = b
+	}
+	if ok, err := exists("hotkey"); err != nil {
+		return nil, err
+	} else if ok {
+		no.Hotkey = []HotkeyRow{}
+		rows, err := s.tx.Query(ctx, "SELECT k, v, writer FROM hotkey ORDER BY k")
+		if err != nil {
+			return nil, fmt.Errorf("read hotkey on %s: %w", s.target.Name, err)
+		}
+		for rows.Next() {
+			var r HotkeyRow
+			if err := rows.Scan(&r.K, &r.V, &r.Writer); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("read hotkey on %s: %w", s.target.Name, err)
+			}
+			no.Hotkey = append(no.Hotkey, r)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("read hotkey on %s: %w", s.target.Name, err)
+		}
+	}
+	return no, nil
+}
