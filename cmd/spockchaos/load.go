@@ -1,0 +1,375 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/moby/moby/client"
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/term"
+
+	"github.com/spockchaos/spockchaos/docker"
+	"github.com/spockchaos/spockchaos/harness"
+	"github.com/spockchaos/spockchaos/workload"
+	"github.com/spockchaos/spockchaos/workload/history"
+)
+
+func init() { commands = append(commands, newLoadCmd) }
+
+type loadFlags struct {
+	workload  string
+	duration  time.Duration
+	ops       int
+	seed      int64
+	out       string
+	runID     string
+	dsns      []string
+	clients   int
+	rate      float64
+	failover  bool
+	txnPrefix string
+	timeout   time.Duration
+	plan      int
+	planNodes int
+	rows      int
+	records   int
+}
+
+func newLoadCmd() *cobra.Command {
+	var f loadFlags
+	cmd := &cobra.Command{
+		Use:   "load",
+		Short: "Run a workload against a running cluster and record its history",
+		Long: `Runs a workload (` + strings.Join(workload.Names(), ", ") + `) with clients on every node
+of a cluster started with "spockchaos up --detach" (--run RUN_ID) or of servers
+named by --dsn (name=DSN, or a bare DSN named n1, n2, ... in order).
+The workload's schema is applied on every node and put into replication, its
+initial rows written, and a barrier passed before the clients start. Every
+op is recorded in --out (JSON Lines). A live progress line is shown on a
+terminal, plain lines every few seconds otherwise. Ctrl-C stops the clients;
+ops in flight complete and are recorded.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error { return runLoad(cmd, f) },
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.workload, "workload", "ledger", "workload: "+strings.Join(workload.Names(), ", "))
+	fl.DurationVar(&f.duration, "duration", 30*time.Second, "how long the clients issue ops (0: until --ops or Ctrl-C)")
+	fl.IntVar(&f.ops, "ops", 0, "stop after this many ops in total (0: no limit)")
+	fl.Int64Var(&f.seed, "seed", 0, "seed of every random choice (default: from the clock, printed)")
+	fl.StringVar(&f.out, "out", "history.jsonl", "history file to write (JSON Lines)")
+	fl.StringVar(&f.runID, "run", "", "run id of a detached cluster (spockchaos up --detach)")
+	fl.StringArrayVar(&f.dsns, "dsn", nil, "node DSN, name=DSN or bare (repeat per node)")
+	fl.IntVar(&f.clients, "clients", 2, "clients per node")
+	fl.Float64Var(&f.rate, "rate", 0, "target ops/s over all clients (0: unlimited)")
+	fl.BoolVar(&f.failover, "failover", false, "move clients of a dead node to another node")
+	fl.StringVar(&f.txnPrefix, "txn-prefix", "", `prefix of transaction ids (default "s<seed>-<time>-", fresh per invocation)`)
+	fl.DurationVar(&f.timeout, "ready-timeout", 2*time.Minute, "bound on schema setup and the barrier")
+	fl.IntVar(&f.rows, "ledger-rows", 0, "ledger: rows per transaction K (default 5)")
+	fl.IntVar(&f.records, "ycsb-records", 0, "ycsb: rows loaded before the run (default 1000)")
+	fl.IntVar(&f.plan, "plan", 0, "print the first N ops of every client for --seed and exit (no cluster needed)")
+	fl.IntVar(&f.planNodes, "plan-nodes", 3, "nodes n1..nN assumed by --plan")
+	return cmd
+}
+
+func runLoad(cmd *cobra.Command, f loadFlags) error {
+	ctx := cmd.Context()
+	if f.plan > 0 {
+		var nodes []string
+		for i := range f.planNodes {
+			nodes = append(nodes, fmt.Sprintf("n%d", i+1))
+		}
+		lines, err := workload.Plan(f.workload, f.seed, nodes, f.clients, f.plan)
+		if err != nil {
+			return err
+		}
+		for _, l := range lines {
+			fmt.Fprintln(cmd.OutOrStdout(), l)
+		}
+		return nil
+	}
+	if (f.runID == "") == (len(f.dsns) == 0) {
+		return errors.New("name the cluster with exactly one of --run RUN_ID or --dsn DSN")
+	}
+	w, err := workload.Lookup(f.workload)
+	if err != nil {
+		return fmt.Errorf("--workload: %w", err)
+	}
+	switch w := w.(type) {
+	case *workload.Ledger:
+		w.Rows = f.rows
+	case *workload.YCSB:
+		w.RecordCount = f.records
+	}
+	if !cmd.Flags().Changed("seed") {
+		f.seed = time.Now().UnixNano() % 1_000_000
+	}
+	if f.txnPrefix == "" {
+		f.txnPrefix = fmt.Sprintf("s%d-%s-", f.seed, time.Now().UTC().Format("150405"))
+	}
+	var targets []workload.Target
+	if f.runID != "" {
+		targets, err = runTargets(ctx, f.runID)
+	} else {
+		targets, err = dsnTargets(f.dsns)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(cmd.ErrOrStderr(), "workload %s, seed %d, nodes %s, %d clients per node\n", w.Name(), f.seed, strings.Join(workload.NodeNames(targets), ","), f.clients)
+	if err := prepareSchema(ctx, targets, w.Schema(), f.timeout); err != nil {
+		return err
+	}
+	rec, err := history.Create(f.out)
+	if err != nil {
+		return err
+	}
+	defer rec.Close()
+	if err := w.Setup(ctx, targets, rec); err != nil {
+		return err
+	}
+	if err := barrierTargets(ctx, targets, f.timeout); err != nil {
+		return err
+	}
+	if err := rec.Flush(); err != nil {
+		return err
+	}
+	progress := newProgressPrinter(cmd.ErrOrStderr())
+	stats, err := w.Run(ctx, workload.RunConfig{
+		Nodes: targets, Recorder: rec, Seed: f.seed, ClientsPerNode: f.clients, Rate: f.rate,
+		Duration: f.duration, OpCount: f.ops, Failover: f.failover, TxnPrefix: f.txnPrefix,
+		Progress: progress.update,
+	})
+	progress.done()
+	if err != nil {
+		return err
+	}
+	if err := rec.Close(); err != nil {
+		return err
+	}
+	out := cmd.OutOrStdout()
+	fmt.Fprintf(out, "%s: %d ops in %s (%.0f ops/s): %d ok, %d fail, %d info\n", w.Name(), stats.Ops(), stats.Elapsed.Round(time.Millisecond), stats.Rate(), stats.Ok, stats.Fail, stats.Info)
+	for _, n := range workload.NodeNames(targets) {
+		ns := stats.PerNode[n]
+		fmt.Fprintf(out, "  %s: %d ok, %d fail, %d info\n", n, ns.Ok, ns.Fail, ns.Info)
+	}
+	if len(stats.Reasons) > 0 {
+		reasons := make([]string, 0, len(stats.Reasons))
+		for r, c := range stats.Reasons {
+			reasons = append(reasons, fmt.Sprintf("%s %d", r, c))
+		}
+		sort.Strings(reasons)
+		fmt.Fprintf(out, "  reasons: %s\n", strings.Join(reasons, ", "))
+	}
+	fmt.Fprintf(out, "history: %s (seed %d)\n", f.out, f.seed)
+	return nil
+}
+
+// runTargets finds the nodes of a detached run from their container labels:
+// name from spockchaos.node, password from POSTGRES_PASSWORD, host port from
+// the published 5432/tcp.
+func runTargets(ctx context.Context, runID string) ([]workload.Target, error) {
+	cli, err := docker.Client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer cli.Close()
+	list, err := cli.ContainerList(ctx, client.ContainerListOptions{Filters: make(client.Filters).Add("label", harness.LabelRun+"="+runID)})
+	if err != nil {
+		return nil, fmt.Errorf("list containers of run %s: %w", runID, err)
+	}
+	var targets []workload.Target
+	for _, c := range list.Items {
+		name := c.Labels[harness.LabelNode]
+		if name == "" {
+			continue
+		}
+		ins, err := cli.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{})
+		if err != nil {
+			return nil, fmt.Errorf("inspect node %s of run %s: %w", name, runID, err)
+		}
+		password := ""
+		for _, e := range ins.Container.Config.Env {
+			if v, ok := strings.CutPrefix(e, "POSTGRES_PASSWORD="); ok {
+				password = v
+			}
+		}
+		port := ""
+		if ns := ins.Container.NetworkSettings; ns != nil {
+			for p, bindings := range ns.Ports {
+				if p.String() == harness.PostgresPort && len(bindings) > 0 {
+					port = bindings[0].HostPort
+				}
+			}
+		}
+		if password == "" || port == "" {
+			return nil, fmt.Errorf("node %s of run %s: no password or no published %s (is it running?)", name, runID, harness.PostgresPort)
+		}
+		dsn := fmt.Sprintf("postgres://postgres:%s@127.0.0.1:%s/postgres?sslmode=disable&connect_timeout=5", password, port)
+		targets = append(targets, workload.Target{Name: name, DSN: dsn})
+	}
+	if len(targets) == 0 {
+		return nil, fmt.Errorf("no running node containers labelled %s=%s", harness.LabelRun, runID)
+	}
+	slices.SortFunc(targets, func(a, b workload.Target) int { return strings.Compare(a.Name, b.Name) })
+	return targets, nil
+}
+
+var libpqKeywords = []string{"host", "hostaddr", "port", "dbname", "user", "password", "passfile",
+	"sslmode", "connect_timeout", "application_name", "options", "service", "target_session_attrs"}
+
+func dsnTargets(dsns []string) ([]workload.Target, error) {
+	var targets []workload.Target
+	for i, d := range dsns {
+		// name=DSN, unless the part before '=' is a DSN keyword (a bare
+		// keyword/value DSN like "host=... port=...") or not a plain name.
+		name, dsn, ok := strings.Cut(d, "=")
+		if !ok || strings.ContainsAny(name, " :/?@") || slices.Contains(libpqKeywords, name) {
+			name, dsn = fmt.Sprintf("n%d", i+1), d
+		}
+		if _, err := pgx.ParseConfig(dsn); err != nil {
+			return nil, fmt.Errorf("--dsn %s: %w", name, err)
+		}
+		targets = append(targets, workload.Target{Name: name, DSN: dsn})
+	}
+	return targets, nil
+}
+
+// prepareSchema applies schema on every node and, where a replication
+// extension is installed, adds the public tables to its default set.
+func prepareSchema(ctx context.Context, targets []workload.Target, schema string, timeout time.Duration) error {
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	g, gctx := errgroup.WithContext(ctx)
+	for _, t := range targets {
+		g.Go(func() error {
+			conn, err := pgx.Connect(gctx, t.DSN)
+			if err != nil {
+				return fmt.Errorf("connect to %s: %w", t.Name, err)
+			}
+			defer conn.Close(context.WithoutCancel(gctx))
+			if _, err := conn.Exec(gctx, schema, pgx.QueryExecModeSimpleProtocol); err != nil {
+				return fmt.Errorf("apply schema on %s: %w", t.Name, err)
+			}
+			var ext string
+			if err := conn.QueryRow(gctx, `SELECT coalesce((SELECT extname FROM pg_extension WHERE extname IN ('spock', 'pglogical') ORDER BY extname DESC LIMIT 1), '')`).Scan(&ext); err != nil {
+				return fmt.Errorf("look up replication extension on %s: %w", t.Name, err)
+			}
+			switch ext {
+			case "pglogical":
+				_, err = conn.Exec(gctx, "SELECT pglogical.replication_set_add_all_tables('default', ARRAY['public'], false)")
+			case "spock":
+				_, err = conn.Exec(gctx, "SELECT spock.repset_add_all_tables('default', ARRAY['public'], false)")
+			}
+			if err != nil {
+				return fmt.Errorf("put tables into replication (%s) on %s: %w", ext, t.Name, err)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
+}
+
+// barrierTargets is the harness barrier on bare DSNs: a marker row written
+// on each node, then wait until every node sees every marker. Nodes without
+// the spockchaos.barrier table (plain servers) skip it.
+func barrierTargets(ctx context.Context, targets []workload.Target, timeout time.Duration) error {
+	conns := make([]*pgx.Conn, len(targets))
+	defer func() {
+		for _, c := range conns {
+			if c != nil {
+				c.Close(context.WithoutCancel(ctx))
+			}
+		}
+	}()
+	token := fmt.Sprintf("load-%d", time.Now().UnixNano())
+	for i, t := range targets {
+		conn, err := pgx.Connect(ctx, t.DSN)
+		if err != nil {
+			return fmt.Errorf("barrier: connect to %s: %w", t.Name, err)
+		}
+		conns[i] = conn
+		var exists bool
+		if err := conn.QueryRow(ctx, "SELECT to_regclass('spockchaos.barrier') IS NOT NULL").Scan(&exists); err != nil {
+			return fmt.Errorf("barrier: look up table on %s: %w", t.Name, err)
+		}
+		if !exists {
+			return nil
+		}
+		if _, err := conn.Exec(ctx, "INSERT INTO spockchaos.barrier (token, node) VALUES ($1, $2)", token, t.Name); err != nil {
+			return fmt.Errorf("barrier: write marker on %s: %w", t.Name, err)
+		}
+	}
+	names := workload.NodeNames(targets)
+	return harness.WaitFor(ctx, "barrier "+token+" among "+strings.Join(names, ","), timeout, 20*time.Millisecond, func(ctx context.Context) (bool, string, error) {
+		var lacking []string
+		for i, t := range targets {
+			var seen []string
+			if err := conns[i].QueryRow(ctx, "SELECT coalesce(array_agg(node), '{}') FROM spockchaos.barrier WHERE token = $1", token).Scan(&seen); err != nil {
+				return false, "", fmt.Errorf("read markers on %s: %w", t.Name, err)
+			}
+			for _, n := range names {
+				if !slices.Contains(seen, n) {
+					lacking = append(lacking, t.Name+" lacks "+n)
+				}
+			}
+		}
+		return len(lacking) == 0, strings.Join(lacking, "; "), nil
+	})
+}
+
+// progressPrinter shows ops/s, errors and per-node rates: one line
+// rewritten in place on a terminal, a plain line every 5 s otherwise.
+type progressPrinter struct {
+	w     io.Writer
+	tty   bool
+	last  workload.Stats
+	lines int
+}
+
+func newProgressPrinter(w io.Writer) *progressPrinter {
+	tty := false
+	if f, ok := w.(*os.File); ok {
+		tty = term.IsTerminal(int(f.Fd()))
+	}
+	return &progressPrinter{w: w, tty: tty}
+}
+
+func (p *progressPrinter) update(s workload.Stats) {
+	dt := (s.Elapsed - p.last.Elapsed).Seconds()
+	if dt <= 0 {
+		return
+	}
+	p.lines++
+	if !p.tty && p.lines%5 != 0 {
+		return
+	}
+	var nodes []string
+	for _, n := range slices.Sorted(maps.Keys(s.PerNode)) {
+		ns, prev := s.PerNode[n], p.last.PerNode[n]
+		nodes = append(nodes, fmt.Sprintf("%s %.0f/s", n, float64(ns.Ops()-prev.Ops())/dt))
+	}
+	line := fmt.Sprintf("%5.0fs  %6.0f ops/s  ok %d  fail %d  info %d  | %s",
+		s.Elapsed.Seconds(), float64(s.Ops()-p.last.Ops())/dt, s.Ok, s.Fail, s.Info, strings.Join(nodes, "  "))
+	if p.tty {
+		fmt.Fprintf(p.w, "\r\033[K%s", line)
+	} else {
+		fmt.Fprintln(p.w, line)
+	}
+	p.last = s
+}
+
+func (p *progressPrinter) done() {
+	if p.tty && p.lines > 0 {
+		fmt.Fprintln(p.w)
+	}
+}

@@ -1,0 +1,113 @@
+package workload
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// stepFunc runs one op of a client (it records it itself).
+type stepFunc func(ctx context.Context)
+
+// runClients starts cfg.ClientsPerNode clients on every node, each running
+// the step newStep makes for it until ctx is done, the duration passed or
+// the op budget is spent. It waits for every client to finish its op in
+// flight and returns the totals.
+func runClients(ctx context.Context, cfg RunConfig, newStep func(c *client) stepFunc) (Stats, error) {
+	if err := cfg.setDefaults(); err != nil {
+		return Stats{}, err
+	}
+	if cfg.Duration > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, cfg.Duration)
+		defer cancel()
+	}
+	stats := newCounters(cfg.Nodes)
+	total := len(cfg.Nodes) * cfg.ClientsPerNode
+	var interval time.Duration
+	if cfg.Rate > 0 {
+		interval = time.Duration(float64(total) / cfg.Rate * float64(time.Second))
+	}
+	var budget atomic.Int64
+	budget.Store(int64(cfg.OpCount))
+	log := slog.Default().With("component", "workload")
+
+	stopProgress := startProgress(cfg.Progress, stats)
+	defer stopProgress()
+
+	var wg sync.WaitGroup
+	for ni, node := range cfg.Nodes {
+		for i := range cfg.ClientsPerNode {
+			process := ProcessID(node.Name, i)
+			c := &client{process: process, nodes: cfg.Nodes, at: ni, rng: ClientRand(cfg.Seed, process), cfg: &cfg, stats: stats, log: log}
+			step := newStep(c)
+			stats.clients(node.Name, +1)
+			wg.Go(func() {
+				defer func() { stats.clients(c.node().Name, -1); c.dropConn() }()
+				next := time.Now()
+				for ctx.Err() == nil {
+					if interval > 0 {
+						if !sleepUntil(ctx, next) {
+							return
+						}
+						next = next.Add(interval)
+						// A client more than a second behind its schedule
+						// (a slow node) starts over instead of bursting.
+						if lag := time.Since(next); lag > time.Second {
+							next = time.Now()
+						}
+					}
+					if cfg.OpCount > 0 && budget.Add(-1) < 0 {
+						return
+					}
+					if !c.ensureConn(ctx) {
+						return
+					}
+					step(ctx)
+				}
+			})
+		}
+	}
+	wg.Wait()
+	return stats.snapshot(), nil
+}
+
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	d := time.Until(t)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-timer.C:
+		return true
+	}
+}
+
+// startProgress calls progress about once a second until the returned stop.
+func startProgress(progress func(Stats), stats *counters) (stop func()) {
+	if progress == nil {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				progress(stats.snapshot())
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
