@@ -64,7 +64,8 @@ type Fault struct {
 	// HealTimeout bounds WaitHealed (default DefaultHealTimeout).
 	HealTimeout time.Duration
 
-	mu    sync.Mutex
+	call  sync.Mutex // serialises lifecycle calls
+	mu    sync.Mutex // guards state, so State() never waits for a check
 	state State
 }
 
@@ -83,39 +84,45 @@ func (f *Fault) State() State {
 	return f.state
 }
 
+func (f *Fault) setState(s State) {
+	f.mu.Lock()
+	f.state = s
+	f.mu.Unlock()
+}
+
 func (f *Fault) String() string {
 	return fmt.Sprintf("%s %s %v", f.mode.Kind(), f.mode.Node(), f.mode.Targets())
 }
 
 // Inject records the start event, then injects the fault.
 func (f *Fault) Inject(ctx context.Context) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := checkTransition("inject", f.state); err != nil {
+	f.call.Lock()
+	defer f.call.Unlock()
+	if err := checkTransition("inject", f.State()); err != nil {
 		return f.wrap("inject", err)
 	}
 	f.record(history.FaultStart, f.mode.StartDetail())
 	if err := f.mode.Inject(ctx); err != nil {
-		f.state = Invalid
+		f.setState(Invalid)
 		return f.wrap("inject", err)
 	}
-	f.state = Injected
+	f.setState(Injected)
 	return nil
 }
 
 // WaitEffective waits until the fault's effect is observed, then records
 // the effective event. On failure the error wraps ErrNotEffective.
 func (f *Fault) WaitEffective(ctx context.Context) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := checkTransition("wait-effective", f.state); err != nil {
+	f.call.Lock()
+	defer f.call.Unlock()
+	if err := checkTransition("wait-effective", f.State()); err != nil {
 		return f.wrap("wait effective", err)
 	}
 	detail, err := f.mode.CheckEffective(ctx, f.EffectTimeout)
 	if err != nil {
 		return f.wrap("wait effective", fmt.Errorf("%w: %w", ErrNotEffective, err))
 	}
-	f.state = Effective
+	f.setState(Effective)
 	f.record(history.FaultEffective, detail)
 	return nil
 }
@@ -123,33 +130,33 @@ func (f *Fault) WaitEffective(ctx context.Context) error {
 // Heal records the heal event, then undoes the fault. Heal is also allowed
 // after a failed Inject or Heal, as a best-effort cleanup.
 func (f *Fault) Heal(ctx context.Context) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := checkTransition("heal", f.state); err != nil {
+	f.call.Lock()
+	defer f.call.Unlock()
+	if err := checkTransition("heal", f.State()); err != nil {
 		return f.wrap("heal", err)
 	}
 	f.record(history.FaultHeal, nil)
 	if err := f.mode.Heal(ctx); err != nil {
-		f.state = Invalid
+		f.setState(Invalid)
 		return f.wrap("heal", err)
 	}
-	f.state = Healing
+	f.setState(Healing)
 	return nil
 }
 
 // WaitHealed waits until healing is observed, then records the healed
 // event. On failure the error wraps ErrNotHealed.
 func (f *Fault) WaitHealed(ctx context.Context) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if err := checkTransition("wait-healed", f.state); err != nil {
+	f.call.Lock()
+	defer f.call.Unlock()
+	if err := checkTransition("wait-healed", f.State()); err != nil {
 		return f.wrap("wait healed", err)
 	}
 	detail, err := f.mode.CheckHealed(ctx, f.HealTimeout)
 	if err != nil {
 		return f.wrap("wait healed", fmt.Errorf("%w: %w", ErrNotHealed, err))
 	}
-	f.state = Healed
+	f.setState(Healed)
 	f.record(history.FaultHealed, detail)
 	return nil
 }

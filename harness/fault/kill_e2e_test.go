@@ -109,6 +109,7 @@ var _ = Describe("killing and restarting nodes", Label("e2e", "faults"), Ordered
 		_, ev, ok := faultEvent(ops, "kill", history.FaultHealed)
 		Expect(ok).To(BeTrue())
 		Expect(ev.Detail).To(HaveKey("replicating_after_ms"))
+		GinkgoWriter.Printf("kill healed: %v\n", ev.Detail)
 	}, SpecTimeout(3*time.Minute))
 
 	It("kills a node while a large transaction is committing: COMMIT ends with a connection error (info), and the transaction is all or nothing", func(ctx SpecContext) {
