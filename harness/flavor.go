@@ -51,10 +51,12 @@ type Flavor interface {
 	SubscriptionStatusQuery() string
 	// SubscriptionName is the name of subscriber's subscription to provider.
 	SubscriptionName(subscriber, provider string) string
-	// WakeSubscription makes the flavor's manager look at an enabled
-	// subscription whose worker is down now, instead of after its retry
-	// delay (pglogical's manager may sleep minutes after a worker failed).
-	WakeSubscription(name string) []Statement
+	// DisableSubscription stops a subscription and its worker now.
+	DisableSubscription(name string) []Statement
+	// EnableSubscription enables a subscription. On one already enabled
+	// it wakes the flavor's manager, which starts a missing worker at once
+	// instead of after its retry delay.
+	EnableSubscription(name string) []Statement
 }
 
 // Down is the status of an enabled subscription with no worker running.

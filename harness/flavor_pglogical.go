@@ -50,9 +50,13 @@ func (pglogical) SubscriptionStatusQuery() string {
 	return "SELECT subscription_name::text, status::text, provider_node::text FROM pglogical.show_subscription_status()"
 }
 
-// WakeSubscription re-enables an enabled subscription: the catalog update
-// signals the database's manager at commit, which then starts the missing
-// apply worker at once.
-func (pglogical) WakeSubscription(name string) []Statement {
+// DisableSubscription: immediate, so the apply worker exits now.
+func (pglogical) DisableSubscription(name string) []Statement {
+	return []Statement{{SQL: "SELECT pglogical.alter_subscription_disable($1, true)", Args: []any{name}}}
+}
+
+// EnableSubscription updates the catalog, which signals the database's
+// manager at commit.
+func (pglogical) EnableSubscription(name string) []Statement {
 	return []Statement{{SQL: "SELECT pglogical.alter_subscription_enable($1, true)", Args: []any{name}}}
 }

@@ -64,8 +64,12 @@ func (spock) SubscriptionStatusQuery() string {
 	return "SELECT subscription_name::text, status::text, provider_node::text FROM spock.sub_show_status()"
 }
 
-// WakeSubscription re-enables an enabled subscription (sub_enable), which
-// wakes Spock's manager as it does pglogical's.
-func (spock) WakeSubscription(name string) []Statement {
+// DisableSubscription uses spock.sub_disable(name, immediate).
+func (spock) DisableSubscription(name string) []Statement {
+	return []Statement{{SQL: "SELECT spock.sub_disable($1, true)", Args: []any{name}}}
+}
+
+// EnableSubscription uses spock.sub_enable(name, immediate).
+func (spock) EnableSubscription(name string) []Statement {
 	return []Statement{{SQL: "SELECT spock.sub_enable($1, true)", Args: []any{name}}}
 }

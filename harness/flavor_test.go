@@ -112,11 +112,18 @@ func TestConfigRejectsNodeCountsOutsideRange(t *testing.T) {
 	}
 }
 
-func TestWakeSubscriptionReEnables(t *testing.T) {
-	if s := (pglogical{}).WakeSubscription("sub_n2_n1"); s[0].SQL != "SELECT pglogical.alter_subscription_enable($1, true)" || s[0].Args[0] != "sub_n2_n1" {
-		t.Errorf("pglogical: %+v", s)
-	}
-	if s := (spock{}).WakeSubscription("sub_n2_n1"); s[0].SQL != "SELECT spock.sub_enable($1, true)" || s[0].Args[0] != "sub_n2_n1" {
-		t.Errorf("spock: %+v", s)
+func TestSubscriptionSwitches(t *testing.T) {
+	for _, c := range []struct {
+		got  []Statement
+		want string
+	}{
+		{pglogical{}.DisableSubscription("sub_n2_n1"), "SELECT pglogical.alter_subscription_disable($1, true)"},
+		{pglogical{}.EnableSubscription("sub_n2_n1"), "SELECT pglogical.alter_subscription_enable($1, true)"},
+		{spock{}.DisableSubscription("sub_n2_n1"), "SELECT spock.sub_disable($1, true)"},
+		{spock{}.EnableSubscription("sub_n2_n1"), "SELECT spock.sub_enable($1, true)"},
+	} {
+		if len(c.got) != 1 || c.got[0].SQL != c.want || c.got[0].Args[0] != "sub_n2_n1" {
+			t.Errorf("want %q, got %+v", c.want, c.got)
+		}
 	}
 }

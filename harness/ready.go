@@ -22,49 +22,82 @@ func (c *Cluster) WaitReady(ctx context.Context, nodes []*Node, timeout time.Dur
 }
 
 // wakeInterval is how long a subscription may stay down before
-// WaitReplicating wakes the flavor's manager for it.
+// WaitLinks wakes the flavor's manager for it.
 const wakeInterval = 2 * time.Second
 
+// Link is one subscription: Subscriber receives Provider's changes.
+type Link struct {
+	Subscriber, Provider *Node
+}
+
+// Mesh is every link among nodes (each node subscribes to every other).
+func Mesh(nodes []*Node) []Link {
+	var links []Link
+	for _, s := range nodes {
+		for _, p := range nodes {
+			if s != p {
+				links = append(links, Link{Subscriber: s, Provider: p})
+			}
+		}
+	}
+	return links
+}
+
 // WaitReplicating waits until, on every node of nodes, the subscription to
-// every other node of nodes reports status "replicating". A subscription
-// that stays down (its worker failed, e.g. while the provider restarted)
-// is woken every wakeInterval; a disabled one is left alone.
+// every other node of nodes reports status "replicating" (see WaitLinks).
 func (c *Cluster) WaitReplicating(ctx context.Context, nodes []*Node, timeout time.Duration) error {
-	conns, closeAll, err := connectAll(ctx, nodes)
+	return c.WaitLinks(ctx, Mesh(nodes), timeout)
+}
+
+// WaitLinks waits until every link's subscription reports "replicating".
+// A subscription that stays down (its worker failed, e.g. while the
+// provider restarted: pglogical's manager may then sleep for minutes) is
+// re-enabled every wakeInterval, which starts its worker at once; a
+// disabled one is left alone.
+func (c *Cluster) WaitLinks(ctx context.Context, links []Link, timeout time.Duration) error {
+	var subscribers []*Node
+	for _, l := range links {
+		if !slices.Contains(subscribers, l.Subscriber) {
+			subscribers = append(subscribers, l.Subscriber)
+		}
+	}
+	conns, closeAll, err := connectAll(ctx, subscribers)
 	if err != nil {
 		return err
 	}
 	defer closeAll()
-	what := fmt.Sprintf("subscriptions among %s to be %s", names(nodes), Replicating)
+	what := fmt.Sprintf("%d subscriptions (subscribers %s) to be %s", len(links), names(subscribers), Replicating)
 	lastWake := time.Now()
 	return WaitFor(ctx, what, timeout, 100*time.Millisecond, func(ctx context.Context) (bool, string, error) {
-		var pending []string
 		wake := time.Since(lastWake) > wakeInterval
 		if wake {
 			lastWake = time.Now()
 		}
-		for i, n := range nodes {
+		statuses := make(map[*Node]map[string]string, len(subscribers))
+		for i, n := range subscribers {
 			status, err := c.subscriptionStatus(ctx, conns[i])
 			if err != nil {
 				return false, "", fmt.Errorf("subscription status on %s: %w", n.Name, err)
 			}
-			for _, p := range nodes {
-				if p == n {
-					continue
+			statuses[n] = status
+		}
+		var pending []string
+		for _, l := range links {
+			sub := c.Flavor.SubscriptionName(l.Subscriber.Name, l.Provider.Name)
+			s, ok := statuses[l.Subscriber][sub]
+			if ok && s == Replicating {
+				continue
+			}
+			if !ok {
+				s = "missing"
+			}
+			pending = append(pending, fmt.Sprintf("%s: %s %s", l.Subscriber.Name, sub, s))
+			if s == Down && wake {
+				conn := conns[slices.Index(subscribers, l.Subscriber)]
+				if err := execStatements(ctx, conn, c.Flavor.EnableSubscription(sub)); err != nil {
+					return false, "", fmt.Errorf("wake subscription %s on %s: %w", sub, l.Subscriber.Name, err)
 				}
-				sub := c.Flavor.SubscriptionName(n.Name, p.Name)
-				if s, ok := status[sub]; !ok || s != Replicating {
-					if !ok {
-						s = "missing"
-					}
-					pending = append(pending, fmt.Sprintf("%s: %s %s", n.Name, sub, s))
-					if s == Down && wake {
-						if err := execStatements(ctx, conns[i], c.Flavor.WakeSubscription(sub)); err != nil {
-							return false, "", fmt.Errorf("wake subscription %s on %s: %w", sub, n.Name, err)
-						}
-						c.log.Debug("woke a subscription that was down", "node", n.Name, "subscription", sub)
-					}
-				}
+				c.log.Debug("woke a subscription that was down", "node", l.Subscriber.Name, "subscription", sub)
 			}
 		}
 		return len(pending) == 0, strings.Join(pending, ", "), nil

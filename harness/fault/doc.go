@@ -28,9 +28,9 @@
 //     accepts connections and every subscription between it and the other
 //     live nodes is replicating. pglogical's manager restarts an apply
 //     worker that failed while its provider was down only on a later scan
-//     (over 80 s was seen), so a subscription still down 5 s after the
-//     restart is disabled and enabled again; the healed event lists these
-//     kicks (subscriptions_kicked). Restart does the same without a Fault.
+//     (over 80 s was seen); harness.Cluster.WaitLinks re-enables a
+//     subscription that stays down, which starts its worker at once.
+//     Restart does the same without a Fault.
 //   - Stop sends SIGTERM, which PostgreSQL treats as a smart shutdown: it
 //     waits for client sessions to end. Its effect check requires exit code
 //     0, so a stop with clients still connected times out instead of

@@ -3,7 +3,6 @@ package fault
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/spockchaos/spockchaos/harness"
@@ -143,7 +142,14 @@ func checkRejoined(ctx context.Context, c *harness.Cluster, n *harness.Node, tim
 	if err != nil {
 		return nil, err
 	}
-	kicked, err := waitSubscriptionsUp(ctx, c, n, live, timeout-time.Since(start))
+	// Only the links of n: a lag elsewhere must not hold the restart up.
+	var links []harness.Link
+	for _, peer := range live {
+		if peer != n {
+			links = append(links, harness.Link{Subscriber: n, Provider: peer}, harness.Link{Subscriber: peer, Provider: n})
+		}
+	}
+	err = c.WaitLinks(ctx, links, timeout-time.Since(start))
 	if err != nil {
 		return nil, fmt.Errorf("%s rejoining: %w", n.Name, err)
 	}
@@ -151,56 +157,7 @@ func checkRejoined(ctx context.Context, c *harness.Cluster, n *harness.Node, tim
 		"accepting_after_ms":   accepting.Milliseconds(),
 		"replicating_after_ms": time.Since(start).Milliseconds(),
 		"replicating_among":    names(live),
-		"subscriptions_kicked": kicked,
 	}, nil
-}
-
-// kickAfter is how long a subscription may stay down after its peer came
-// back before it is kicked.
-const kickAfter = 5 * time.Second
-
-// waitSubscriptionsUp waits until every subscription between n and the
-// other live nodes is replicating. pglogical's manager restarts an apply
-// worker that failed (e.g. while its provider was down) only on a later
-// scan, which was seen to take over 80 s; a subscription still down
-// kickAfter after n came back is disabled and enabled again, which starts
-// its worker at once. The kicked subscriptions are returned (and recorded).
-func waitSubscriptionsUp(ctx context.Context, c *harness.Cluster, n *harness.Node, live []*harness.Node, timeout time.Duration) ([]string, error) {
-	start := time.Now()
-	lastKick := map[string]time.Time{}
-	var kicked []string
-	what := fmt.Sprintf("subscriptions between %s and %s to be %s", n.Name, nodeNames(live), harness.Replicating)
-	err := harness.WaitFor(ctx, what, timeout, 200*time.Millisecond, func(ctx context.Context) (bool, string, error) {
-		var pending []string
-		for _, subscriber := range live {
-			for _, provider := range live {
-				if subscriber == provider || (subscriber != n && provider != n) {
-					continue
-				}
-				sub := c.Flavor.SubscriptionName(subscriber.Name, provider.Name)
-				status, err := subscriptionStatus(ctx, c, subscriber, sub)
-				if err != nil {
-					return false, err.Error(), nil
-				}
-				if status == harness.Replicating {
-					continue
-				}
-				pending = append(pending, fmt.Sprintf("%s: %s %s", subscriber.Name, sub, status))
-				if status == "down" && time.Since(start) > kickAfter && time.Since(lastKick[sub]) > kickAfter {
-					lastKick[sub] = time.Now()
-					kicked = append(kicked, subscriber.Name+":"+sub)
-					if err := setSubscriptionEnabled(ctx, c, subscriber, sub, false); err != nil {
-						return false, "", err
-					}
-					if err := setSubscriptionEnabled(ctx, c, subscriber, sub, true); err != nil {
-						return false, "", err
-					}
-				}
-			}
-		}
-		return len(pending) == 0, strings.Join(pending, ", "), nil
-	})
-	return kicked, err
 }
 
 // Restart starts a killed or stopped node again without a Fault, refreshes

@@ -11,23 +11,11 @@ import (
 )
 
 // setSubscriptionEnabled disables or enables one subscription on node,
-// immediately. The harness Flavor has no statement for it yet, so the
-// SQL is chosen here by flavor name.
+// immediately, with the flavor's statements, under a statement timeout.
 func setSubscriptionEnabled(ctx context.Context, c *harness.Cluster, n *harness.Node, sub string, enabled bool) error {
-	var fn string
-	switch c.Flavor.Name() {
-	case "pglogical":
-		fn = "pglogical.alter_subscription_disable"
-		if enabled {
-			fn = "pglogical.alter_subscription_enable"
-		}
-	case "spock":
-		fn = "spock.sub_disable"
-		if enabled {
-			fn = "spock.sub_enable"
-		}
-	default:
-		return fmt.Errorf("flavor %s: no known way to disable a subscription", c.Flavor.Name())
+	stmts := c.Flavor.DisableSubscription(sub)
+	if enabled {
+		stmts = c.Flavor.EnableSubscription(sub)
 	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
@@ -39,8 +27,10 @@ func setSubscriptionEnabled(ctx context.Context, c *harness.Cluster, n *harness.
 	if _, err := conn.Exec(ctx, "SET statement_timeout = '20s'"); err != nil {
 		return fmt.Errorf("set statement_timeout on %s: %w", n.Name, err)
 	}
-	if _, err := conn.Exec(ctx, "SELECT "+fn+"($1, true)", sub); err != nil {
-		return fmt.Errorf("%s(%s) on %s: %w", fn, sub, n.Name, err)
+	for _, st := range stmts {
+		if _, err := conn.Exec(ctx, st.SQL, st.Args...); err != nil {
+			return fmt.Errorf("%s (%s) on %s: %w", st.SQL, sub, n.Name, err)
+		}
 	}
 	return nil
 }
