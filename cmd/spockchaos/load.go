@@ -13,12 +13,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/moby/moby/client"
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/term"
 
-	"github.com/spockchaos/spockchaos/docker"
 	"github.com/spockchaos/spockchaos/harness"
 	"github.com/spockchaos/spockchaos/workload"
 	"github.com/spockchaos/spockchaos/workload/history"
@@ -116,17 +114,30 @@ func runLoad(cmd *cobra.Command, f loadFlags) error {
 	if f.txnPrefix == "" {
 		f.txnPrefix = fmt.Sprintf("s%d-%s-", f.seed, time.Now().UTC().Format("150405"))
 	}
-	var targets []workload.Target
+	// A run of ours is attached to and set up through the harness; other
+	// servers (--dsn) get the schema and, where they have a replication
+	// extension, its replication set and a barrier, by hand.
+	var (
+		targets []workload.Target
+		cluster *harness.Cluster
+	)
 	if f.runID != "" {
-		targets, err = runTargets(ctx, f.runID)
-	} else {
-		targets, err = dsnTargets(f.dsns)
-	}
-	if err != nil {
+		if cluster, err = harness.Attach(ctx, f.runID); err != nil {
+			return err
+		}
+		for _, n := range cluster.Nodes {
+			targets = append(targets, workload.Target{Name: n.Name, DSN: n.DSN})
+		}
+	} else if targets, err = dsnTargets(f.dsns); err != nil {
 		return err
 	}
 	fmt.Fprintf(cmd.ErrOrStderr(), "workload %s, seed %d, nodes %s, %d clients per node\n", w.Name(), f.seed, strings.Join(workload.NodeNames(targets), ","), f.clients)
-	if err := prepareSchema(ctx, targets, w.Schema(), f.timeout); err != nil {
+	if cluster != nil {
+		err = cluster.ApplySchema(ctx, w.Schema(), f.timeout)
+	} else {
+		err = prepareSchema(ctx, targets, w.Schema(), f.timeout)
+	}
+	if err != nil {
 		return err
 	}
 	rec, err := history.Create(f.out)
@@ -137,7 +148,12 @@ func runLoad(cmd *cobra.Command, f loadFlags) error {
 	if err := w.Setup(ctx, targets, rec); err != nil {
 		return err
 	}
-	if err := barrierTargets(ctx, targets, f.timeout); err != nil {
+	if cluster != nil {
+		err = cluster.Barrier(ctx, cluster.Nodes, f.timeout)
+	} else {
+		err = barrierTargets(ctx, targets, f.timeout)
+	}
+	if err != nil {
 		return err
 	}
 	if err := rec.Flush(); err != nil {
@@ -172,56 +188,6 @@ func runLoad(cmd *cobra.Command, f loadFlags) error {
 	}
 	fmt.Fprintf(out, "history: %s (seed %d)\n", f.out, f.seed)
 	return nil
-}
-
-// runTargets finds the nodes of a detached run from their container labels:
-// name from spockchaos.node, password from POSTGRES_PASSWORD, host port from
-// the published 5432/tcp.
-func runTargets(ctx context.Context, runID string) ([]workload.Target, error) {
-	cli, err := docker.Client(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer cli.Close()
-	list, err := cli.ContainerList(ctx, client.ContainerListOptions{Filters: make(client.Filters).Add("label", harness.LabelRun+"="+runID)})
-	if err != nil {
-		return nil, fmt.Errorf("list containers of run %s: %w", runID, err)
-	}
-	var targets []workload.Target
-	for _, c := range list.Items {
-		name := c.Labels[harness.LabelNode]
-		if name == "" {
-			continue
-		}
-		ins, err := cli.ContainerInspect(ctx, c.ID, client.ContainerInspectOptions{})
-		if err != nil {
-			return nil, fmt.Errorf("inspect node %s of run %s: %w", name, runID, err)
-		}
-		password := ""
-		for _, e := range ins.Container.Config.Env {
-			if v, ok := strings.CutPrefix(e, "POSTGRES_PASSWORD="); ok {
-				password = v
-			}
-		}
-		port := ""
-		if ns := ins.Container.NetworkSettings; ns != nil {
-			for p, bindings := range ns.Ports {
-				if p.String() == harness.PostgresPort && len(bindings) > 0 {
-					port = bindings[0].HostPort
-				}
-			}
-		}
-		if password == "" || port == "" {
-			return nil, fmt.Errorf("node %s of run %s: no password or no published %s (is it running?)", name, runID, harness.PostgresPort)
-		}
-		dsn := fmt.Sprintf("postgres://postgres:%s@127.0.0.1:%s/postgres?sslmode=disable&connect_timeout=5", password, port)
-		targets = append(targets, workload.Target{Name: name, DSN: dsn})
-	}
-	if len(targets) == 0 {
-		return nil, fmt.Errorf("no running node containers labelled %s=%s", harness.LabelRun, runID)
-	}
-	slices.SortFunc(targets, func(a, b workload.Target) int { return strings.Compare(a.Name, b.Name) })
-	return targets, nil
 }
 
 var libpqKeywords = []string{"host", "hostaddr", "port", "dbname", "user", "password", "passfile",
