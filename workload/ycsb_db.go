@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -156,13 +157,7 @@ func (d *ycsbDB) Update(ctx context.Context, table, key string, values map[strin
 		d.pending = nil
 	}
 	d.flush()
-	fields := slices.Sorted(func(yield func(string) bool) {
-		for k := range values {
-			if !yield(k) {
-				return
-			}
-		}
-	})
+	fields := slices.Sorted(maps.Keys(values))
 	cols, err := ycsbColumns(fields)
 	if err != nil {
 		return err
@@ -180,13 +175,7 @@ func (d *ycsbDB) Update(ctx context.Context, table, key string, values map[strin
 
 func (d *ycsbDB) Insert(ctx context.Context, table, key string, values map[string][]byte) error {
 	d.flush()
-	fields := slices.Sorted(func(yield func(string) bool) {
-		for k := range values {
-			if !yield(k) {
-				return
-			}
-		}
-	})
+	fields := slices.Sorted(maps.Keys(values))
 	cols, err := ycsbColumns(fields)
 	if err != nil {
 		return err

@@ -88,9 +88,7 @@ func newUpCmd() *cobra.Command {
 				out.Nodes = append(out.Nodes, nodeOutput{Name: n.Name, DSN: n.DSN})
 			}
 			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetEscapeHTML(false)
-				if err := enc.Encode(out); err != nil {
+				if err := printJSON(cmd.OutOrStdout(), out); err != nil {
 					return err
 				}
 			} else {
@@ -112,6 +110,13 @@ func newUpCmd() *cobra.Command {
 	cmd.Flags().BoolVar(&detach, "detach", false, "leave the cluster up and exit")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object {run_id, nodes:[{name,dsn}]} on stdout")
 	return cmd
+}
+
+// printJSON writes v as one JSON line; DSNs keep their '&' readable.
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
 }
 
 func printConnectInfo(w io.Writer, out upOutput, detached bool) {

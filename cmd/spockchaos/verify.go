@@ -65,9 +65,7 @@ Exit 0: converged; 1: differences (listed); 2: the comparison could not run.`,
 				out.Nodes = append(out.Nodes, verifyNode{Name: t.Name, Server: verify.DescribeDSN(t.DSN)})
 			}
 			if asJSON {
-				enc := json.NewEncoder(cmd.OutOrStdout())
-				enc.SetEscapeHTML(false)
-				if err := enc.Encode(out); err != nil {
+				if err := printJSON(cmd.OutOrStdout(), out); err != nil {
 					return err
 				}
 			} else {
