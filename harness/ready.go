@@ -67,12 +67,11 @@ func (c *Cluster) WaitLinks(ctx context.Context, links []Link, timeout time.Dura
 	}
 	defer closeAll()
 	what := fmt.Sprintf("%d subscriptions (subscribers %s) to be %s", len(links), names(subscribers), Replicating)
-	lastWake := time.Now()
+	// downSince is when each subscription was last seen not down (or woken):
+	// only one down for a whole wakeInterval is woken, since waking one whose
+	// worker is just starting would kill that worker.
+	downSince := map[string]time.Time{}
 	return WaitFor(ctx, what, timeout, 100*time.Millisecond, func(ctx context.Context) (bool, string, error) {
-		wake := time.Since(lastWake) > wakeInterval
-		if wake {
-			lastWake = time.Now()
-		}
 		statuses := make(map[*Node]map[string]string, len(subscribers))
 		for i, n := range subscribers {
 			status, err := c.subscriptionStatus(ctx, conns[i])
@@ -92,7 +91,12 @@ func (c *Cluster) WaitLinks(ctx context.Context, links []Link, timeout time.Dura
 				s = "missing"
 			}
 			pending = append(pending, fmt.Sprintf("%s: %s %s", l.Subscriber.Name, sub, s))
-			if s == Down && wake {
+			key := l.Subscriber.Name + "/" + sub
+			if _, seen := downSince[key]; !seen || s != Down {
+				downSince[key] = time.Now()
+			}
+			if s == Down && time.Since(downSince[key]) > wakeInterval {
+				downSince[key] = time.Now()
 				conn := conns[slices.Index(subscribers, l.Subscriber)]
 				if err := execStatements(ctx, conn, c.Flavor.EnableSubscription(sub)); err != nil {
 					return false, "", fmt.Errorf("wake subscription %s on %s: %w", sub, l.Subscriber.Name, err)
