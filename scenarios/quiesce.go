@@ -3,6 +3,7 @@ package scenarios
 import (
 	"context"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/spockchaos/spockchaos/reports"
@@ -18,7 +19,7 @@ const quiesceTimeout = 2 * time.Minute
 // them passes: every survivor has applied every other's writes.
 func (r *run) quiesce(ctx context.Context) error {
 	for _, l := range r.lags {
-		if contains(r.alive, l.receiver) && contains(r.alive, l.origin) {
+		if slices.Contains(r.alive, l.receiver) && slices.Contains(r.alive, l.origin) {
 			if err := l.f.HealAndConfirm(ctx); err != nil {
 				return err
 			}
@@ -125,7 +126,7 @@ func (r *run) collectNodeArtifacts(ctx context.Context) {
 		} else {
 			r.opts.Logger.Warn("collect server log", "node", n.Name, "err", err)
 		}
-		if contains(r.alive, n.Name) {
+		if slices.Contains(r.alive, n.Name) {
 			if st, err := reports.CaptureNodeState(ctx, n.DSN); err == nil {
 				rn.AfterRecovery = &st
 			}

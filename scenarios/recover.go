@@ -3,6 +3,7 @@ package scenarios
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,7 +22,7 @@ func (r *run) recover(ctx context.Context, failed string) error {
 	}
 	victim := r.killDuringRecovery
 	r.killDuringRecovery = ""
-	if victim == "" || victim == failed || !contains(r.alive, victim) {
+	if victim == "" || victim == failed || !slices.Contains(r.alive, victim) {
 		res, err := strategy.Recover(ctx, r.recoveryInput(failed))
 		r.addRecovery(res, "")
 		return err

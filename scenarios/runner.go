@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/spockchaos/spockchaos/harness"
@@ -74,7 +75,7 @@ func resolve(spec *Spec, opts Options) (Options, error) {
 	if _, err := harness.LookupFlavor(opts.Flavor); err != nil {
 		return opts, err
 	}
-	if len(spec.Flavors) > 0 && !contains(spec.Flavors, opts.Flavor) {
+	if len(spec.Flavors) > 0 && !slices.Contains(spec.Flavors, opts.Flavor) {
 		return opts, fmt.Errorf("scenario %s does not run on flavor %s (only %v)", spec.Name, opts.Flavor, spec.Flavors)
 	}
 	if opts.Recovery == "" {
@@ -289,15 +290,6 @@ func runConfig(spec *Spec, opts Options, plan Plan) map[string]any {
 		"load": opts.Duration.String(), "workload": spec.Workload, "clients_per_node": spec.ClientsPerNode,
 		"checkers": spec.Checkers, "expect": spec.Expect, "plan": plan.Steps, "keep": opts.Keep,
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func remove(list []string, s string) []string {
