@@ -11,6 +11,8 @@ import (
 	"github.com/spockchaos/spockchaos/reports"
 	"github.com/spockchaos/spockchaos/scenarios"
 	"github.com/spockchaos/spockchaos/verify"
+	"github.com/spockchaos/spockchaos/workload"
+	"github.com/spockchaos/spockchaos/workload/history"
 )
 
 // gateSeed is fixed so that a gate failure replays with the seed the
@@ -42,6 +44,25 @@ var _ = Describe("the scenario catalog", func() {
 				Expect(conv).NotTo(BeNil())
 				Expect(conv.Verdict).To(Equal(verify.Fail))
 				Expect(reports.FirstKeys(*conv, 5)).NotTo(BeEmpty(), "the failing convergence check names no key")
+			}
+			if spec.Name == "kill-mid-large-txn" {
+				// The kill is sent once COMMIT is on the wire, and the COMMIT
+				// is held 100 ms (commit_delay): the transaction then usually
+				// ends unknown to its client (info; 3 runs of 4 here), else
+				// ok when the kill was slower. Atomicity and indeterminate
+				// checks judge the data either way.
+				ops, err := history.Load(filepath.Join(out.Dir, "history.jsonl"))
+				Expect(err).NotTo(HaveOccurred())
+				var completions []history.Type
+				for _, op := range ops {
+					if op.F == workload.FLargeTxn && op.Type != history.Invoke {
+						completions = append(completions, op.Type)
+					}
+				}
+				Expect(completions).To(HaveLen(1), "the large transaction's completions")
+				Expect(completions[0]).To(BeElementOf(history.Info, history.Ok))
+				GinkgoWriter.Printf("large transaction ended %s\n", completions[0])
+				Expect(out.Run.Faults).To(ContainElement(HaveField("InFlightAtKill", BeNumerically(">=", 1))))
 			}
 			if spec.HasCheck(scenarios.CheckRecovered) {
 				Expect(out.Run.Recovery).NotTo(BeNil())

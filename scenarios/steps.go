@@ -15,6 +15,10 @@ const (
 	inFlightWait   = 15 * time.Second // for a transaction in flight on the victim
 	largeTxnWait   = 2 * time.Minute  // for a large transaction to reach COMMIT
 	restartTimeout = 2 * time.Minute  // for a restarted node to rejoin
+	// largeTxnCommitDelay widens the COMMIT of the large transaction (as a
+	// slow disk would) so that the kill sent when COMMIT goes out lands
+	// while it is in flight.
+	largeTxnCommitDelay = 100 * time.Millisecond
 )
 
 // lagFault is a lag left injected until quiesce (or until its origin dies).
@@ -95,7 +99,7 @@ func (r *run) killLargeTxn(ctx context.Context, s Step) error {
 	target := r.targets([]string{s.Node})[0]
 	go func() {
 		_, err := workload.LargeTxnWith(ctx, workload.LargeTxnConfig{Target: target, Rows: workload.MinLargeTxnRows,
-			Process: s.Node + "-large", OnCommitSent: func() { close(sent) }}, r.rec)
+			Process: s.Node + "-large", OnCommitSent: func() { close(sent) }, CommitDelay: largeTxnCommitDelay}, r.rec)
 		outcome <- err
 	}()
 	var f *fault.Fault

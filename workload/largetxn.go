@@ -31,6 +31,12 @@ type LargeTxnConfig struct {
 	OnCommitSent func()
 	// Timeout bounds the op (default 2 minutes).
 	Timeout time.Duration
+	// CommitDelay, if set, holds this transaction's WAL flush at COMMIT
+	// for that long (commit_delay with commit_siblings 0, at most 100 ms),
+	// as a slow disk would: a fault fired at OnCommitSent then lands while
+	// COMMIT is in flight instead of after it (a 20,000-row COMMIT alone
+	// takes a few ms, less than a SIGKILL through Docker).
+	CommitDelay time.Duration
 }
 
 // LargeTxn inserts rows ledger rows of one new transaction on target in
@@ -99,6 +105,12 @@ func copyLedgerTxn(ctx context.Context, conn *pgx.Conn, cfg LargeTxnConfig, sent
 	})
 	if _, err := conn.CopyFrom(ctx, pgx.Identifier{"ledger"}, []string{"txn_id", "seq", "origin", "payload"}, src); err != nil {
 		return fmt.Errorf("copy large txn %s on %s: %w", cfg.TxnID, cfg.Target.Name, err)
+	}
+	if cfg.CommitDelay > 0 {
+		us := min(cfg.CommitDelay, 100*time.Millisecond).Microseconds()
+		if _, err := conn.Exec(ctx, fmt.Sprintf("SET LOCAL commit_delay = %d; SET LOCAL commit_siblings = 0", us), pgx.QueryExecModeSimpleProtocol); err != nil {
+			return fmt.Errorf("set commit delay of large txn %s on %s: %w", cfg.TxnID, cfg.Target.Name, err)
+		}
 	}
 	if err := Commit(ctx, conn, sent); err != nil {
 		return fmt.Errorf("commit large txn %s on %s: %w", cfg.TxnID, cfg.Target.Name, err)
