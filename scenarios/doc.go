@@ -12,6 +12,17 @@
 // cluster starts, printed at start, and stored in run.json; workload keys
 // come from the same seed. The same seed replays the same plan.
 //
+// Decisions: the load runs for its duration AND until the plan's last
+// step is done plus 2 s, so a step delayed by a slow machine still happens
+// under load. A kill is followed at once by detect (the kill's effect
+// check) and recover (the strategy, on the nodes still alive), while the
+// load goes on; quiesce heals the lags whose both ends survived, then
+// waits for every subscription among the survivors and a barrier. A harness
+// error gives verdict unknown, never pass; Ctrl-C still writes the run
+// directory. The large transaction of kill-mid-large-txn holds its COMMIT
+// 100 ms (commit_delay) so that the kill, sent when COMMIT goes out, lands
+// while it is in flight.
+//
 // The Ginkgo suite in this package runs the catalog by label (gate,
 // nightly, release); a spec passes when the run's verdict is the one the
 // scenario expects (kill-without-recovery is expected to FAIL: it proves
