@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -199,4 +200,18 @@ func dumpLogsOnFailure(ctx context.Context, cluster *harness.Cluster) {
 		lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 		GinkgoWriter.Printf("---- last log lines of %s ----\n%s\n", n.Name, strings.Join(lines[max(0, len(lines)-40):], "\n"))
 	}
+}
+
+// startRecordedCluster starts a 3-node cluster with the test ledger and a
+// history recorder in a temporary file; both are cleaned up after the
+// container of specs.
+func startRecordedCluster(ctx SpecContext) (*harness.Cluster, *history.Recorder, string) {
+	cluster, err := harness.Start(ctx, harness.Config{Nodes: 3, Schema: ledgerSchema})
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(func(ctx SpecContext) { Expect(cluster.Remove(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
+	histPath := filepath.Join(GinkgoT().TempDir(), "history.jsonl")
+	rec, err := history.Create(histPath)
+	Expect(err).NotTo(HaveOccurred())
+	DeferCleanup(rec.Close)
+	return cluster, rec, histPath
 }

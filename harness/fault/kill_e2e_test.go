@@ -2,7 +2,6 @@ package fault_test
 
 import (
 	"context"
-	"path/filepath"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -26,14 +25,7 @@ var _ = Describe("killing and restarting nodes", Label("e2e", "faults"), Ordered
 	)
 
 	BeforeAll(func(ctx SpecContext) {
-		var err error
-		cluster, err = harness.Start(ctx, harness.Config{Nodes: 3, Schema: ledgerSchema})
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(func(ctx SpecContext) { Expect(cluster.Remove(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
-		histPath = filepath.Join(GinkgoT().TempDir(), "history.jsonl")
-		rec, err = history.Create(histPath)
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(rec.Close)
+		cluster, rec, histPath = startRecordedCluster(ctx)
 	}, NodeTimeout(5*time.Minute))
 
 	AfterEach(func(ctx SpecContext) { dumpLogsOnFailure(ctx, cluster) }, NodeTimeout(30*time.Second))

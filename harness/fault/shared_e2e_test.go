@@ -2,7 +2,6 @@ package fault_test
 
 import (
 	"context"
-	"path/filepath"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -23,14 +22,7 @@ var _ = Describe("faults that heal", Label("e2e", "faults"), Ordered, func() {
 	)
 
 	BeforeAll(func(ctx SpecContext) {
-		var err error
-		cluster, err = harness.Start(ctx, harness.Config{Nodes: 3, Schema: ledgerSchema})
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(func(ctx SpecContext) { Expect(cluster.Remove(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
-		histPath = filepath.Join(GinkgoT().TempDir(), "history.jsonl")
-		rec, err = history.Create(histPath)
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(rec.Close)
+		cluster, rec, histPath = startRecordedCluster(ctx)
 	}, NodeTimeout(5*time.Minute))
 
 	AfterEach(func(ctx SpecContext) { dumpLogsOnFailure(ctx, cluster) }, NodeTimeout(30*time.Second))
