@@ -60,3 +60,27 @@ func (pglogical) DisableSubscription(name string) []Statement {
 func (pglogical) EnableSubscription(name string) []Statement {
 	return []Statement{{SQL: "SELECT pglogical.alter_subscription_enable($1, true)", Args: []any{name}}}
 }
+
+// wakeManagerSQL reports how many enabled subscriptions of this node have
+// no apply worker yet and, when some have one and others wait, wakes the
+// database's pglogical manager. The manager starts a node's workers one at
+// a time and, after each, waits on its latch for up to a second for the
+// worker to attach (wait_for_worker_startup); nothing sets that latch when
+// the worker attaches, so every worker but the first starts a second late.
+// Any procsignal sets the latch; pg_log_backend_memory_contexts is the one
+// a superuser can send to a background worker, at the price of one memory
+// context dump in the server log per wake.
+const wakeManagerSQL = `WITH db AS (SELECT oid FROM pg_database WHERE datname = current_database()),
+subs AS (
+  SELECT EXISTS (SELECT 1 FROM pg_stat_activity a, db
+                 WHERE a.backend_type = 'pglogical apply ' || db.oid || ':' || s.sub_id) AS running
+  FROM pglogical.subscription s WHERE s.sub_enabled)
+SELECT count(*) FILTER (WHERE NOT running),
+  CASE WHEN bool_or(running) AND NOT bool_and(running) THEN
+    coalesce((SELECT bool_or(pg_log_backend_memory_contexts(a.pid)) FROM pg_stat_activity a, db
+              WHERE a.backend_type = 'pglogical manager ' || db.oid), false)
+  ELSE false END
+FROM subs`
+
+// WakeManager is wakeManagerSQL (see workerStarter in setup.go).
+func (pglogical) WakeManager() Statement { return Statement{SQL: wakeManagerSQL} }

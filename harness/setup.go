@@ -39,10 +39,9 @@ func (c *Cluster) configure(ctx context.Context, schema string) error {
 		return err
 	}
 	// One transaction per node: the flavor's manager then sees all of a
-	// node's subscriptions at once and starts their workers in one pass
-	// (created one by one, pglogical started the second a second later).
+	// node's subscriptions at once and starts their workers in one pass.
 	return c.onEach(ctx, c.Nodes, func(ctx context.Context, n *Node, conn *pgx.Conn) error {
-		return pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
+		err := pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
 			for _, p := range c.Nodes {
 				if p == n {
 					continue
@@ -53,8 +52,52 @@ func (c *Cluster) configure(ctx context.Context, schema string) error {
 			}
 			return nil
 		})
+		if err != nil {
+			return err
+		}
+		c.hurryWorkers(ctx, n, conn)
+		return nil
 	})
 }
+
+// managerWaker is a flavor whose manager can be hurried while it starts a
+// node's apply workers (pglogical: see its WakeManager). The statement
+// returns how many subscriptions still wait for a worker and whether it
+// woke the manager.
+type managerWaker interface {
+	WakeManager() Statement
+}
+
+// hurryWorkers repeats the flavor's wake until every subscription of n has
+// a worker, for at most hurryFor. It only saves time: on any error it
+// stops and leaves the workers to the manager (readiness is still awaited
+// by WaitReady).
+func (c *Cluster) hurryWorkers(ctx context.Context, n *Node, conn *pgx.Conn) {
+	waker, ok := c.Flavor.(managerWaker)
+	if !ok {
+		return
+	}
+	st := waker.WakeManager()
+	deadline := time.Now().Add(hurryFor)
+	for time.Now().Before(deadline) && ctx.Err() == nil {
+		var waiting int
+		var woke bool
+		if err := conn.QueryRow(ctx, st.SQL, st.Args...).Scan(&waiting, &woke); err != nil {
+			c.log.Debug("stop hurrying apply workers", "node", n.Name, "err", err)
+			return
+		}
+		if waiting == 0 {
+			return
+		}
+		if woke {
+			c.log.Debug("woke the replication manager", "node", n.Name, "waiting", waiting)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// hurryFor bounds hurryWorkers.
+const hurryFor = 10 * time.Second
 
 // ApplySchema runs schema on every node, puts the new tables into
 // replication and waits for a barrier, so that the tables replicate once it

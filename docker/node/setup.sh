@@ -37,3 +37,12 @@ echo "include 'spockchaos.conf'" >> "$PGDATA/postgresql.conf"
 install -m 0755 /tmp/spockchaos-node/entrypoint.sh /usr/local/bin/spockchaos-node
 chown postgres:postgres "$PGDATA"/*.conf
 chmod 0700 "$PGDATA"
+
+# Create the pglogical extension now, not at every bring-up (a third of a
+# second per node). A private start: no TCP, and mmap shared memory since a
+# build root may have no /dev/shm.
+su postgres -s /bin/sh -c "$PGBIN/pg_ctl -D $PGDATA -w -l /tmp/spockchaos-build.log \
+  -o \"-c listen_addresses='' -c dynamic_shared_memory_type=mmap\" start" >/dev/null
+su postgres -s /bin/sh -c "$PGBIN/psql -X -q -v ON_ERROR_STOP=1 -d postgres -c 'CREATE EXTENSION pglogical'"
+su postgres -s /bin/sh -c "$PGBIN/pg_ctl -D $PGDATA -w -m fast stop" >/dev/null
+rm -f /tmp/spockchaos-build.log
