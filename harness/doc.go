@@ -16,5 +16,15 @@
 //     per run. Every wait is bounded and says what it waited for; every error
 //     names the node and the step.
 //
+// Bring-up decisions (pglogical): every node and table exists before any
+// subscription (a failed apply worker only retries after a delay); a
+// node's subscriptions are created in one transaction; pglogical's manager
+// starts a node's apply workers one by one and sleeps up to 1 s after each
+// waiting for it to attach, so the harness wakes it with a procsignal
+// (pg_log_backend_memory_contexts: one memory-context dump per wake in the
+// server log); the extension is created when the image is built. Waiting
+// for replication re-enables a subscription that stays down for 2 s (after
+// a provider restart the manager may otherwise sleep for minutes).
+//
 // It knows nothing of workloads, checkers or reports.
 package harness
