@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
@@ -59,12 +60,30 @@ func startContainer(ctx context.Context, n *harness.Node) error {
 	})
 }
 
+// pauseAttempts bounds the retries of a pause the cgroup freezer refused.
+const pauseAttempts = 5
+
+// pauseContainer freezes n's processes. With cgroup v1 the freezer gives
+// up ("unable to freeze") when a process is mid-fork, as PostgreSQL often
+// is under load (seen in the gate); runc then thaws again, so the pause is
+// retried a few times.
 func pauseContainer(ctx context.Context, n *harness.Node) error {
 	return withDocker(ctx, func(cli *client.Client) error {
-		if _, err := cli.ContainerPause(ctx, containerID(n), client.ContainerPauseOptions{}); err != nil {
-			return fmt.Errorf("pause container of %s: %w", n.Name, err)
+		var err error
+		for attempt := 1; attempt <= pauseAttempts; attempt++ {
+			if _, err = cli.ContainerPause(ctx, containerID(n), client.ContainerPauseOptions{}); err == nil {
+				return nil
+			}
+			if !strings.Contains(err.Error(), "unable to freeze") {
+				break
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("pause container of %s: %w", n.Name, ctx.Err())
+			case <-time.After(200 * time.Millisecond):
+			}
 		}
-		return nil
+		return fmt.Errorf("pause container of %s: %w", n.Name, err)
 	})
 }
 
