@@ -157,16 +157,13 @@ func (d *ycsbDB) Update(ctx context.Context, table, key string, values map[strin
 		d.pending = nil
 	}
 	d.flush()
-	fields := slices.Sorted(maps.Keys(values))
-	cols, err := ycsbColumns(fields)
+	cols, args, err := ycsbArgs(key, values)
 	if err != nil {
 		return err
 	}
 	sets := make([]string, len(cols))
-	args := []any{key}
 	for i, c := range cols {
 		sets[i] = fmt.Sprintf("%s = $%d", c, i+2)
-		args = append(args, string(values[fields[i]]))
 	}
 	sql := fmt.Sprintf("UPDATE %s SET %s WHERE ycsb_key = $1", pgx.Identifier{table}.Sanitize(), strings.Join(sets, ", "))
 	out := d.exec.record(ctx, opSpec{F: f, Value: ycsbValue(key), Exec: autocommit(sql, args, nil)})
@@ -175,16 +172,13 @@ func (d *ycsbDB) Update(ctx context.Context, table, key string, values map[strin
 
 func (d *ycsbDB) Insert(ctx context.Context, table, key string, values map[string][]byte) error {
 	d.flush()
-	fields := slices.Sorted(maps.Keys(values))
-	cols, err := ycsbColumns(fields)
+	cols, args, err := ycsbArgs(key, values)
 	if err != nil {
 		return err
 	}
 	ph := make([]string, len(cols))
-	args := []any{key}
 	for i := range cols {
 		ph[i] = fmt.Sprintf("$%d", i+2)
-		args = append(args, string(values[fields[i]]))
 	}
 	sql := fmt.Sprintf("INSERT INTO %s (ycsb_key, %s) VALUES ($1, %s)", pgx.Identifier{table}.Sanitize(), strings.Join(cols, ", "), strings.Join(ph, ", "))
 	out := d.exec.record(ctx, opSpec{F: "ycsb-insert", Value: ycsbValue(key), Exec: autocommit(sql, args, nil)})
@@ -230,4 +224,19 @@ func (l liveExec) recordDone(spec opSpec, out Outcome) {
 	}
 	l.c.cfg.Recorder.Complete(inv, out.Type, nil, errText)
 	l.c.stats.complete(l.c.node().Name, out)
+}
+
+// ycsbArgs orders a write's fields by name and returns their columns and
+// the statement arguments: the key ($1), then each field's value ($2...).
+func ycsbArgs(key string, values map[string][]byte) ([]string, []any, error) {
+	fields := slices.Sorted(maps.Keys(values))
+	cols, err := ycsbColumns(fields)
+	if err != nil {
+		return nil, nil, err
+	}
+	args := []any{key}
+	for _, f := range fields {
+		args = append(args, string(values[f]))
+	}
+	return cols, args, nil
 }
