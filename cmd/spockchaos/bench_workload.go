@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"strconv"
@@ -115,8 +116,8 @@ median throughputs and last "ratio: X" (ours / pgbench); the target is >= 0.9.`,
 				pgbenchRates = append(pgbenchRates, tps)
 			}
 			oursRate, tps := medianFloat(oursRates), medianFloat(pgbenchRates)
-			fmt.Fprintf(out, "spockchaos ledger K=1 (history on, %s, %d nodes x %d clients, %s) median: %.0f ops/s\n",
-				path, len(cluster.Nodes), clients, duration, oursRate)
+			fmt.Fprintf(out, "spockchaos ledger K=1 (history on, %s, GOMAXPROCS=%d, %d nodes x %d clients, %s) median: %.0f ops/s\n",
+				path, runtime.GOMAXPROCS(0), len(cluster.Nodes), clients, duration, oursRate)
 			fmt.Fprintf(out, "pgbench one-row insert (prepared, from the next node's container, %d nodes x %d clients, %s) median: %.0f tps\n", len(cluster.Nodes), clients, duration, tps)
 			if tps <= 0 {
 				return fmt.Errorf("pgbench reported no throughput")

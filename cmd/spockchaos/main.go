@@ -32,6 +32,7 @@ func (e *exitError) Error() string { return e.err.Error() }
 func (e *exitError) Unwrap() error { return e.err }
 
 func main() {
+	limitProcs()
 	os.Exit(run())
 }
 
