@@ -47,7 +47,7 @@ func (r *run) verify(ctx context.Context) error {
 					Summary: fmt.Sprintf("only %d survivor(s): nothing to compare", len(targets))})
 				continue
 			}
-			r.report.Checkers = append(r.report.Checkers, verify.CheckConvergence(ctx, targets, verify.ConvergenceOptions{}))
+			r.report.Checkers = append(r.report.Checkers, verify.CheckConvergence(ctx, targets, verify.ConvergenceOptions{SharedHost: true}))
 		case CheckHistory:
 			r.report.Checkers = append(r.report.Checkers, r.historyChecks(ctx, targets)...)
 		case CheckRecovered:

@@ -52,10 +52,11 @@ func rowTextExpr(alias string, cols []string) string {
 
 // typeHashFuncs map a pg_catalog type to a hash function over it that
 // separates every two distinct values; %[1]s is the value, %[2]d the seed.
-// numeric adds its scale (its hash ignores scale: 1.0 = 1.00); timestamptz
-// hashes as timestamp under the session's fixed UTC; date via timestamp
-// (exact, and infinity-safe). Other types (bytea, json, float, interval,
-// user types, ...) go through hash_record_extended or their text.
+// They hash key columns (the bucket of a row) and, for types not in
+// recordHashTypes, other columns one by one. numeric adds its scale (its
+// hash ignores scale: 1.0 = 1.00); timestamptz hashes as timestamp under
+// the session's fixed UTC; date via timestamp (exact, and infinity-safe).
+// Other types (float, interval, user types, ...) hash their text.
 var typeHashFuncs = map[string]string{
 	"int2":        "hashint2extended(%[1]s, %[2]d)",
 	"int4":        "hashint4extended(%[1]s, %[2]d)",
@@ -64,9 +65,9 @@ var typeHashFuncs = map[string]string{
 	"bool":        "hashint4extended(%[1]s::int4, %[2]d)",
 	"char":        "hashcharextended(%[1]s, %[2]d)",
 	"name":        "hashnameextended(%[1]s, %[2]d)",
-	"text":        "hashtextextended(%[1]s, %[2]d)",
-	"varchar":     "hashtextextended(%[1]s, %[2]d)",
-	"bpchar":      "hashbpcharextended(%[1]s, %[2]d)",
+	"text":        `hashtextextended(%[1]s COLLATE "C", %[2]d)`,
+	"varchar":     `hashtextextended(%[1]s COLLATE "C", %[2]d)`,
+	"bpchar":      `hashbpcharextended(%[1]s COLLATE "C", %[2]d)`,
 	"numeric":     "(hash_numeric_extended(%[1]s, %[2]d) # hashint4extended(scale(%[1]s), %[2]d + 1000))",
 	"date":        "timestamp_hash_extended(%[1]s::timestamp, %[2]d)",
 	"timestamp":   "timestamp_hash_extended(%[1]s, %[2]d)",
@@ -75,6 +76,25 @@ var typeHashFuncs = map[string]string{
 	"uuid":        "uuid_hash_extended(%[1]s, %[2]d)",
 	"jsonb":       "jsonb_hash_extended(%[1]s, %[2]d)",
 	"bytea":       "hash_record_extended(ROW(%[1]s), %[2]d)",
+}
+
+// recordHashTypes are the types whose non-key columns are hashed together
+// in one hash_record_extended call over a ROW of them: one function call
+// per row instead of one per column, which made the range hash about 25%%
+// cheaper. Each type's own extended hash separates every two values that
+// print differently, given what the entry adds: numeric its scale as one
+// more field (its hash ignores scale), text types the "C" collation (a
+// nondeterministic collation would hash 'a' and 'A' alike). jsonb hashes
+// its semantic value, so key order never counts. A NULL field hashes to 0
+// at its position, which no value of these types hashes to in practice.
+var recordHashTypes = map[string]string{
+	"int2": "%s", "int4": "%s", "int8": "%s", "oid": "%s", "bool": "%s",
+	"char": "%s", "name": "%s", "date": "%s", "timestamp": "%s",
+	"timestamptz": "%s", "time": "%s", "uuid": "%s", "jsonb": "%s", "bytea": "%s",
+	"text":    `%s COLLATE "C"`,
+	"varchar": `%s COLLATE "C"`,
+	"bpchar":  `%s COLLATE "C"`,
+	"numeric": "%[1]s, scale(%[1]s)",
 }
 
 // columnHashExpr hashes one column value with a seed of its own (so that
@@ -99,11 +119,25 @@ func combinedHashExpr(alias string, cols []column) string {
 	return "(" + strings.Join(parts, " # ") + ")"
 }
 
-// rowHashExpr is the 64-bit hash of a row restricted to cols. The xor of
-// column hashes is hashed once more so that values swapped between two
-// rows of a range do not cancel out in the range's xor.
+// rowHashExpr is the 64-bit hash of a row restricted to cols: the columns
+// of recordHashTypes in one record hash, xor the others one by one (their
+// seeds are their positions in cols, so a value moved between columns
+// changes the hash). The result is hashed once more so that values
+// swapped between two rows of a range do not cancel out in the range's
+// xor.
 func rowHashExpr(alias string, cols []column) string {
-	return "hashint8extended(" + combinedHashExpr(alias, cols) + ", 2)"
+	var fields, parts []string
+	for i, c := range cols {
+		if f, ok := recordHashTypes[c.BaseType]; ok {
+			fields = append(fields, fmt.Sprintf(f, alias+"."+pgx.Identifier{c.Name}.Sanitize()))
+			continue
+		}
+		parts = append(parts, columnHashExpr(alias, c, i))
+	}
+	if len(fields) > 0 {
+		parts = append(parts, "hash_record_extended(ROW("+strings.Join(fields, ", ")+"), 3)")
+	}
+	return "hashint8extended(" + strings.Join(parts, " # ") + ", 2)"
 }
 
 func keyColumns(def tableDef) []column {
@@ -126,15 +160,20 @@ func keyHashExpr(alias string, def tableDef) string {
 // the xor of the rows' hashes. Rows within a bucket have distinct keys, so
 // xor is a multiset hash here and needs no sort. With parents, only rows
 // of the parent buckets (residues $1 of parentModulus) are read. The
-// moduli are literals: the planner then sizes the aggregation right.
+// moduli are literals. OFFSET 0 fences the subquery so that the planner
+// cannot take the number of buckets from the key's distinct count (one per
+// row): it then sizes the hash aggregate for few groups and grows it,
+// instead of spreading the buckets over a table sized for every row, which
+// missed the CPU cache (measured 15-30% slower on 1M rows).
 func bucketHashSQL(def tableDef, modulus, parentModulus int64, withParents bool) string {
 	var b strings.Builder
-	fmt.Fprintf(&b, "SELECT s.kh %% %d, count(*), bit_xor(s.h) FROM (SELECT %s AS kh, %s AS h FROM %s t) s",
-		modulus, keyHashExpr("t", def), rowHashExpr("t", def.Columns), def.ident())
+	kh := keyHashExpr("t", def)
+	fmt.Fprintf(&b, "SELECT s.kh %% %d, count(*), bit_xor(s.h) FROM (SELECT %s AS kh, %s AS h FROM %s t",
+		modulus, kh, rowHashExpr("t", def.Columns), def.ident())
 	if withParents {
-		fmt.Fprintf(&b, " WHERE s.kh %% %d = ANY($1::int8[])", parentModulus)
+		fmt.Fprintf(&b, " WHERE %s %% %d = ANY($1::int8[])", kh, parentModulus)
 	}
-	b.WriteString(" GROUP BY 1")
+	b.WriteString(" OFFSET 0) s GROUP BY 1")
 	return b.String()
 }
 

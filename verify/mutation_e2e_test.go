@@ -112,8 +112,8 @@ var _ = Describe("convergence on a 3-node cluster with injected divergences", La
 		injections := injectDivergences(ctx, rand.New(rand.NewPCG(uint64(seed), 7)), conns, nodeNames(cluster))
 		Expect(len(injections)).To(BeNumerically(">=", 50))
 
-		for _, leaf := range []int64{0, 8} { // default ranges, then tiny ones (deep splits)
-			rep, err := verify.Convergence(ctx, targets, verify.ConvergenceOptions{LeafRows: leaf})
+		for _, leaf := range []int64{0, 8} { // default ranges, then tiny ones (deep splits) without parallel workers
+			rep, err := verify.Convergence(ctx, targets, verify.ConvergenceOptions{LeafRows: leaf, SharedHost: leaf > 0})
 			Expect(err).NotTo(HaveOccurred())
 			Expect(rep.Converged).To(BeFalse())
 			byTable := map[string]verify.TableResult{}

@@ -58,10 +58,11 @@ func benchDifferences(rows int64, nodes int) []benchDifference {
 
 func newBenchVerifyCmd() *cobra.Command {
 	var (
-		cf   clusterFlags
-		rows int64
-		runs int
-		dsns []string
+		cf     clusterFlags
+		rows   int64
+		runs   int
+		dsns   []string
+		shared bool
 	)
 	cmd := &cobra.Command{
 		Use:   "verify --rows N [--dsn A --dsn B ...]",
@@ -110,19 +111,20 @@ last "speedup: X" (naive / range-hash).`,
 					targets = append(targets, verify.Target{Name: n.Name, DSN: n.DSN})
 				}
 			}
-			return runBenchVerify(ctx, out, targets, rows, runs)
+			return runBenchVerify(ctx, out, targets, rows, runs, shared || len(dsns) == 0)
 		},
 	}
 	cf.register(cmd)
 	cmd.Flags().Int64Var(&rows, "rows", 1_000_000, "rows per node")
 	cmd.Flags().IntVar(&runs, "runs", 3, "measurements of each method, alternating; medians are compared")
 	cmd.Flags().StringArrayVar(&dsns, "dsn", nil, "use these servers instead of starting nodes (two or more)")
+	cmd.Flags().BoolVar(&shared, "shared-host", false, "with --dsn: the servers share one machine's cores (always so for the nodes the bench starts)")
 	return cmd
 }
 
 // rangeHashCompare runs verify's comparison and returns the differing ids.
-func rangeHashCompare(ctx context.Context, targets []verify.Target) (map[int64]bool, error) {
-	rep, err := verify.Convergence(ctx, targets, verify.ConvergenceOptions{Tables: []string{"public." + benchVerifyTable}})
+func rangeHashCompare(ctx context.Context, targets []verify.Target, sharedHost bool) (map[int64]bool, error) {
+	rep, err := verify.Convergence(ctx, targets, verify.ConvergenceOptions{Tables: []string{"public." + benchVerifyTable}, SharedHost: sharedHost})
 	if err != nil {
 		return nil, err
 	}
@@ -141,7 +143,7 @@ func rangeHashCompare(ctx context.Context, targets []verify.Target) (map[int64]b
 	return found, nil
 }
 
-func runBenchVerify(ctx context.Context, out io.Writer, targets []verify.Target, rows int64, runs int) (err error) {
+func runBenchVerify(ctx context.Context, out io.Writer, targets []verify.Target, rows int64, runs int, sharedHost bool) (err error) {
 	t0 := time.Now()
 	err = onEachTarget(ctx, targets, func(ctx context.Context, i int, conn *pgx.Conn) error {
 		_, err := conn.Exec(ctx, fmt.Sprintf(benchVerifyLoad, rows), pgx.QueryExecModeSimpleProtocol)
@@ -192,7 +194,7 @@ func runBenchVerify(ctx context.Context, out io.Writer, targets []verify.Target,
 	for i := range runs {
 		d, peak, err := measure(func() error {
 			var err error
-			ours, err = rangeHashCompare(ctx, targets)
+			ours, err = rangeHashCompare(ctx, targets, sharedHost)
 			return err
 		})
 		if err != nil {

@@ -34,6 +34,7 @@ func newVerifyCmd() *cobra.Command {
 		tables  []string
 		asJSON  bool
 		harness bool
+		shared  bool
 		timeout time.Duration
 	)
 	cmd := &cobra.Command{
@@ -56,7 +57,7 @@ Exit 0: converged; 1: differences (listed); 2: the comparison could not run.`,
 				defer cancel()
 			}
 			targets := verify.TargetsFromDSNs(dsns)
-			rep, err := verify.Convergence(ctx, targets, verify.ConvergenceOptions{Tables: tables, IncludeHarnessSchema: harness})
+			rep, err := verify.Convergence(ctx, targets, verify.ConvergenceOptions{Tables: tables, IncludeHarnessSchema: harness, SharedHost: shared})
 			if err != nil {
 				return fmt.Errorf("verify: %w", err)
 			}
@@ -81,6 +82,7 @@ Exit 0: converged; 1: differences (listed); 2: the comparison could not run.`,
 	cmd.Flags().StringSliceVar(&tables, "tables", nil, "compare only these tables (t or schema.t), comma-separated")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object with per-table results and the differing rows")
 	cmd.Flags().BoolVar(&harness, "include-harness", false, "also compare the harness's own schema (spockchaos)")
+	cmd.Flags().BoolVar(&shared, "shared-host", false, "the servers share one machine's cores (e.g. a detached spockchaos cluster): hash without parallel workers")
 	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Minute, "give up after this long (0: never)")
 	return cmd
 }
