@@ -2,6 +2,7 @@ package fault_test
 
 import (
 	"context"
+	"os"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -57,8 +58,13 @@ var _ = Describe("killing and restarting nodes", Label("e2e", "faults"), Ordered
 		Expect(ok).To(BeTrue(), "no kill start event")
 		Expect(start.Node).To(Equal("n1"))
 		Expect(ev.Detail).To(HaveKeyWithValue("in_flight_at_kill", BeNumerically("==", inFlight)))
-		effective, _, ok := faultEvent(ops, "kill", history.FaultEffective)
+		effective, effEv, ok := faultEvent(ops, "kill", history.FaultEffective)
 		Expect(ok).To(BeTrue(), "no kill effective event")
+		Expect(effEv.Detail).To(HaveKeyWithValue("signal_via", BeElementOf("host", "engine")))
+		if os.Geteuid() == 0 && os.Getenv("DOCKER_HOST") == "" {
+			// root on the engine's own host: the signal must go direct.
+			Expect(effEv.Detail).To(HaveKeyWithValue("signal_via", "host"))
+		}
 
 		// The ops in flight at the kill ended info or fail (one may still
 		// have been acknowledged in the milliseconds the signal took), and

@@ -21,9 +21,15 @@ type process struct {
 	clean bool
 	// startDetail, when set, is added to the start event (in_flight_at_kill).
 	startDetail func() Detail
+	// host is the container's init process on this host, resolved before
+	// the kill when the caller wants it to land at once (see hostProcess).
+	host *hostProcess
+	// via says how the signal went: "host" or "engine".
+	via string
 }
 
-// Kill SIGKILLs node's container through the Docker API. Effect: the
+// Kill SIGKILLs node's container: its init process directly when this
+// host runs it, else through the Docker API. Effect: the
 // container is not running and the node's port refuses connections.
 // Heal restarts it (see Restart).
 func Kill(c *harness.Cluster, node string) Mode {
@@ -52,11 +58,23 @@ func (p *process) StartDetail() Detail {
 	return d
 }
 
+// Inject sends the signal. SIGKILL goes straight to the container's init
+// process when this host runs it (see hostProcess), else through the engine.
 func (p *process) Inject(ctx context.Context) error {
 	n, err := nodeByName(p.c, p.node)
 	if err != nil {
 		return err
 	}
+	if p.signal == "KILL" {
+		if p.host == nil {
+			p.host = resolveHostProcess(ctx, n)
+		}
+		if p.host.kill() {
+			p.via = "host"
+			return nil
+		}
+	}
+	p.via = "engine"
 	return killContainer(ctx, n, p.signal)
 }
 
@@ -65,7 +83,11 @@ func (p *process) CheckEffective(ctx context.Context, timeout time.Duration) (De
 	if err != nil {
 		return nil, err
 	}
-	return checkDown(ctx, n, p.clean, timeout)
+	detail, err := checkDown(ctx, n, p.clean, timeout)
+	if detail != nil {
+		detail["signal_via"] = p.via
+	}
+	return detail, err
 }
 
 // checkDown waits until n's container has exited (with code 0 if clean)
