@@ -95,16 +95,20 @@ func init() {
 		},
 	})
 	Register(&Spec{
-		Name: "sequential-two-failures", Description: "on 5 nodes, two nodes are lost one after the other, each recovered; the three survivors converge",
+		Name: "sequential-two-failures", Description: "on 5 nodes, two nodes are lost one after the other, each after a survivor fell behind it, and each recovered; the three survivors converge",
 		Labels: []string{LabelNightly, LabelRelease}, Nodes: 5, MinNodes: 4, Timeout: 10 * time.Minute,
-		Workload: "ledger", ClientsPerNode: 1, Load: 16 * time.Second, Recovery: "auto",
-		Checkers: allCheckers, Expect: verify.Pass,
+		Workload: "ledger", ClientsPerNode: 1, Load: 20 * time.Second, Recovery: "auto",
+		Checkers: append([]string{CheckRecovered}, allCheckers...), Expect: verify.Pass,
 		Faults: func(r Rand, nodes []string, load time.Duration) []Step {
 			first := pick(r, nodes)
 			second := pick(r, nodes, first)
+			// Each victim leaves work for recovery: a survivor that
+			// outlives both lags behind it first.
 			return []Step{
-				{At: jitter(r, load/5, load/10), Kind: StepKill, Node: first},
-				{At: jitter(r, load*6/10, load/10), Kind: StepKill, Node: second},
+				{At: jitter(r, load/10, load/20), Kind: StepLag, Node: pick(r, nodes, first, second), Peer: first},
+				{At: jitter(r, load*3/10, load/20), Kind: StepKill, Node: first},
+				{At: jitter(r, load*4/10, load/20), Kind: StepLag, Node: pick(r, nodes, first, second), Peer: second},
+				{At: jitter(r, load*7/10, load/20), Kind: StepKill, Node: second},
 			}
 		},
 	})

@@ -55,6 +55,26 @@ var _ = Describe("a run's plan", func() {
 			Expect(steps[0].At).To(BeNumerically("<", steps[1].At))
 		}
 	})
+
+	It("in sequential-two-failures lags a node that outlives both victims from each victim before it dies", func() {
+		spec, _ := scenarios.Lookup("sequential-two-failures")
+		for seed := int64(1); seed <= 50; seed++ {
+			for _, nodes := range []int{4, 5} {
+				steps := scenarios.NewPlan(spec, seed, nodes, spec.Load).Steps
+				Expect(steps).To(HaveLen(4))
+				victims := []string{steps[1].Node, steps[3].Node}
+				Expect(victims[0]).NotTo(Equal(victims[1]))
+				for i, lag := range []scenarios.Step{steps[0], steps[2]} {
+					kill := steps[2*i+1]
+					Expect(lag.Kind).To(Equal(scenarios.StepLag))
+					Expect(kill.Kind).To(Equal(scenarios.StepKill))
+					Expect(lag.Peer).To(Equal(kill.Node))
+					Expect(victims).NotTo(ContainElement(lag.Node))
+					Expect(lag.At).To(BeNumerically("<", kill.At))
+				}
+			}
+		}
+	})
 })
 
 var _ = Describe("selecting scenarios", func() {

@@ -73,7 +73,11 @@ func (l *lag) CheckEffective(ctx context.Context, timeout time.Duration) (Detail
 	}
 	l.marker = token
 	start := time.Now()
-	keepUp := others(l.c, receiver, origin)
+	// Nodes that are down (an earlier victim) cannot witness anything.
+	keepUp, down, err := splitRunning(ctx, others(l.c, receiver, origin))
+	if err != nil {
+		return nil, err
+	}
 	if err := waitMarker(ctx, keepUp, token, origin.Name, timeout); err != nil {
 		return nil, fmt.Errorf("the other nodes do not keep up with %s: %w", origin.Name, err)
 	}
@@ -87,7 +91,7 @@ func (l *lag) CheckEffective(ctx context.Context, timeout time.Duration) (Detail
 	if status == harness.Replicating {
 		return nil, fmt.Errorf("%s on %s is still %s", l.subscription(), receiver.Name, status)
 	}
-	return Detail{"marker": token, "reached": names(keepUp), "not_reached": receiver.Name,
+	return Detail{"marker": token, "reached": names(keepUp), "not_reached": receiver.Name, "down": names(down),
 		"window_ms": l.window.Milliseconds(), "subscription_status": status, "checked_in_ms": time.Since(start).Milliseconds()}, nil
 }
 

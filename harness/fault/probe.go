@@ -9,6 +9,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"syscall"
 	"time"
 
@@ -146,16 +147,7 @@ func liveNodes(ctx context.Context, c *harness.Cluster) ([]*harness.Node, error)
 	return live, nil
 }
 
-func nodeNames(nodes []*harness.Node) string {
-	s := ""
-	for i, n := range nodes {
-		if i > 0 {
-			s += ","
-		}
-		s += n.Name
-	}
-	return s
-}
+func nodeNames(nodes []*harness.Node) string { return strings.Join(names(nodes), ",") }
 
 func names(nodes []*harness.Node) []string {
 	out := make([]string, len(nodes))
@@ -163,6 +155,23 @@ func names(nodes []*harness.Node) []string {
 		out[i] = n.Name
 	}
 	return out
+}
+
+// splitRunning splits nodes into those whose container runs and those
+// whose container does not (killed or stopped).
+func splitRunning(ctx context.Context, nodes []*harness.Node) (running, down []*harness.Node, err error) {
+	for _, n := range nodes {
+		st, err := containerState(ctx, n)
+		if err != nil {
+			return nil, nil, err
+		}
+		if st.Running {
+			running = append(running, n)
+		} else {
+			down = append(down, n)
+		}
+	}
+	return running, down, nil
 }
 
 func others(c *harness.Cluster, except ...*harness.Node) []*harness.Node {
