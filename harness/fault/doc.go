@@ -50,12 +50,21 @@
 //   - Markers are rows in the harness's own replicated table
 //     spockchaos.barrier with tokens "fault-<kind>-<hex>": no user table is
 //     touched.
+//   - A SIGKILL goes straight to the container's init process (kill(2)
+//     from this host; the kernel then ends every process of the
+//     container, the engine records exit code 137) when the engine runs
+//     on this host and the process's cgroup names the container, checked
+//     again right before the signal. The engine's own kill took 95-120 ms
+//     here, too slow to land inside a COMMIT. Otherwise (a remote engine,
+//     no permission) the kill goes through the engine. The effect event
+//     records which: signal_via "host" or "engine".
 //   - KillInFlight kills once the recorder shows an op in flight on the
 //     node and records the number in flight, sampled right before the
 //     signal is sent, as in_flight_at_kill in the kill's start event (an op
-//     may still be acknowledged during the ~10-20 ms the engine takes, so
-//     it is an upper bound). KillOnSignal kills a delay after a signal,
-//     e.g. one closed right before a client sends COMMIT.
+//     may still be acknowledged while the signal is on its way, so it is
+//     an upper bound). KillOnSignal kills a delay after a signal, e.g. one
+//     closed right before a client sends COMMIT. Both resolve the host
+//     process before they wait, so the kill itself is one syscall.
 //
 // It does not run workloads or judge results; a Fault is not reusable
 // across clusters.
