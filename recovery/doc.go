@@ -7,6 +7,11 @@
 //   - PrepareSlots runs once right after harness.Start, before any load: on
 //     every node S, publication spockchaos_recovery FOR ALL TABLES and, per
 //     peer X, an unconsumed pgoutput slot spock_<db>_recovery_<S>_<X>.
+//   - AdvanceSlots moves every live node's recovery slots to the WAL
+//     position it had before a barrier that then passed (DESIGN.md: only
+//     at a barrier); nothing moves when the barrier fails. Scenarios call
+//     it during the load while no fault is in force, so that a recovery's
+//     clone decodes seconds of WAL, not the whole run.
 //   - Lookup(name) gives reference | spock | none | auto. Recover takes an
 //     Input of DSNs (no live cluster) and always returns a Result, with an
 //     error when any step failed; errors name the step and the node.

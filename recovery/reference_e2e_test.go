@@ -2,6 +2,7 @@ package recovery
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -37,6 +38,35 @@ var _ = Describe("recovery of a killed node's transactions that one survivor lac
 		// Something n3 does have from n1, so its progress is not 0/0.
 		Expect(recoverytest.WriteLedger(ctx, n1, "before", 5, 2)).To(Succeed())
 		Expect(recoverytest.WaitCount(ctx, n3, "SELECT count(*) FROM ledger WHERE txn_id LIKE 'before-%'", 10, 30*time.Second)).To(Succeed())
+		Expect(recoverytest.WaitCount(ctx, n2, "SELECT count(*) FROM ledger WHERE txn_id LIKE 'before-%'", 10, 30*time.Second)).To(Succeed())
+
+		By("advancing the recovery slots at a barrier: a failed barrier moves nothing, a passed one moves every slot")
+		slot := RecoverySlotName(DefaultDB, "n2", "n1")
+		start, err := confirmedFlush(ctx, n2, slot)
+		Expect(err).NotTo(HaveOccurred())
+		_, err = AdvanceSlots(ctx, SlotNodesOf(cluster, cluster.Nodes), func(context.Context) error { return errors.New("markers missing") })
+		Expect(err).To(MatchError(ContainSubstring("barrier: markers missing")))
+		Expect(confirmedFlush(ctx, n2, slot)).To(Equal(start))
+		adv, err := AdvanceSlots(ctx, SlotNodesOf(cluster, cluster.Nodes), func(ctx context.Context) error {
+			return cluster.Barrier(ctx, cluster.Nodes, 30*time.Second)
+		})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(adv).To(HaveLen(3))
+		for i, a := range adv {
+			n := cluster.Nodes[i]
+			Expect(a.Node).To(Equal(n.Name))
+			Expect(a.Slots).To(Equal(2), "slots advanced on %s (each node wrote or applied the before-txns after its slots were made)", a.Node)
+			to, err := ParseLSN(a.To)
+			Expect(err).NotTo(HaveOccurred())
+			for _, peer := range cluster.Nodes {
+				if peer != n {
+					Expect(confirmedFlush(ctx, n, RecoverySlotName(DefaultDB, n.Name, peer.Name))).To(BeNumerically(">=", to))
+				}
+			}
+		}
+		moved, err := confirmedFlush(ctx, n2, slot)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(moved).To(BeNumerically(">", start), "n2's slot for n1 did not move")
 
 		Expect(recoverytest.Lag(ctx, cluster, "n3", "n1")).To(Succeed())
 		Expect(recoverytest.WriteLedger(ctx, n1, "lost", lostTxns, 3)).To(Succeed())
@@ -110,6 +140,19 @@ var _ = Describe("recovery of a killed node's transactions that one survivor lac
 		Expect(res.Clones).To(BeEmpty())
 	}, SpecTimeout(time.Minute))
 })
+
+func confirmedFlush(ctx context.Context, n *harness.Node, slot string) (LSN, error) {
+	conn, err := n.Connect(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var lsn string
+	if err := conn.QueryRow(ctx, "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1", slot).Scan(&lsn); err != nil {
+		return 0, fmt.Errorf("slot %s on %s: %w", slot, n.Name, err)
+	}
+	return ParseLSN(lsn)
+}
 
 func slotCount(ctx context.Context, n *harness.Node, like string) (int, error) {
 	conn, err := n.Connect(ctx)

@@ -26,10 +26,14 @@ type Run struct {
 	Survivors []string `json:"survivors,omitempty"`
 	Failed    []string `json:"failed,omitempty"`
 
-	Phases   []Phase              `json:"phases"`
-	Faults   []Fault              `json:"faults"`
-	Recovery *recovery.Result     `json:"recovery,omitempty"`
-	Checkers []verify.CheckResult `json:"checkers"`
+	Phases   []Phase          `json:"phases"`
+	Faults   []Fault          `json:"faults"`
+	Recovery *recovery.Result `json:"recovery,omitempty"`
+	// SlotAdvances are the times the recovery slots were advanced at a
+	// barrier during the load, so that a recovery decodes only what came
+	// after the last one.
+	SlotAdvances []SlotAdvance        `json:"slot_advances,omitempty"`
+	Checkers     []verify.CheckResult `json:"checkers"`
 	// Verdict of the run; empty means verify.Combine(Checkers).
 	Verdict verify.Verdict `json:"verdict,omitempty"`
 	// Error is a harness error that stopped the run (the verdict is then
@@ -40,6 +44,14 @@ type Run struct {
 	// (a *verify.Observation); Write stores it as observation.json so that
 	// `spockchaos check` can re-run the history checkers offline.
 	Observation any `json:"-"`
+}
+
+// SlotAdvance is one advance of the recovery slots (recovery.AdvanceSlots);
+// Error says why nothing moved.
+type SlotAdvance struct {
+	At    time.Time           `json:"at"`
+	Nodes []recovery.Advanced `json:"nodes,omitempty"`
+	Error string              `json:"error,omitempty"`
 }
 
 // Versions are the software versions of a run.

@@ -34,8 +34,9 @@ func (r *run) loadWithFaults(ctx context.Context) error {
 	}()
 
 	var stepErr error
+	r.lastSlotAdvance = load.Start
 	for _, step := range r.plan.Steps {
-		if err := sleepUntil(ctx, load.Start.Add(step.At)); err != nil {
+		if err := r.waitAdvancing(ctx, load.Start.Add(step.At)); err != nil {
 			stepErr = err
 			break
 		}

@@ -162,6 +162,9 @@ type run struct {
 	failed   []string // nodes lost for good, in the order they failed
 	lags     []*lagFault
 	captured bool // node state before the first fault taken
+	// lastSlotAdvance is when the recovery slots were last advanced (or
+	// the load started); see slots.go.
+	lastSlotAdvance time.Time
 
 	killDuringRecovery string // survivor to kill during the next recovery
 }
