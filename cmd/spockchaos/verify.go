@@ -11,6 +11,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/spockchaos/spockchaos/harness"
 	"github.com/spockchaos/spockchaos/verify"
 )
 
@@ -30,34 +31,52 @@ type verifyNode struct {
 
 func newVerifyCmd() *cobra.Command {
 	var (
-		dsns    []string
-		tables  []string
-		asJSON  bool
-		harness bool
-		shared  bool
-		timeout time.Duration
+		dsns      []string
+		runID     string
+		tables    []string
+		asJSON    bool
+		ownSchema bool
+		shared    bool
+		timeout   time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "verify --dsn A --dsn B [--dsn C ...]",
+		Use:   "verify (--dsn A --dsn B [--dsn C ...] | --run RUN_ID)",
 		Short: "Compare the tables of two or more PostgreSQL servers row by row",
 		Long: `Compares every table of every user schema (or those named with --tables)
 on the servers given with --dsn, each read in one consistent snapshot: key
 ranges are hashed on the servers, ranges that differ are split, then their
 rows are fetched and diffed. The servers are called n1..nN in --dsn order.
+--run RUN_ID compares the running nodes of a cluster of ours (spockchaos up
+--detach, or run --keep) instead, by their names, as --shared-host.
 Exit 0: converged; 1: differences (listed); 2: the comparison could not run.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if len(dsns) < 2 {
-				return fmt.Errorf("need at least two --dsn, got %d", len(dsns))
+			if runID != "" && len(dsns) > 0 {
+				return fmt.Errorf("give --run or --dsn, not both")
 			}
 			ctx := cmd.Context()
+			var targets []verify.Target
+			if runID != "" {
+				cluster, err := harness.Attach(ctx, runID)
+				if err != nil {
+					return err
+				}
+				for _, n := range cluster.Nodes {
+					targets = append(targets, verify.Target{Name: n.Name, DSN: n.DSN})
+				}
+				shared = true // our nodes share this machine's engine
+			} else {
+				targets = verify.TargetsFromDSNs(dsns)
+			}
+			if len(targets) < 2 {
+				return fmt.Errorf("need at least two servers (--dsn, or --run with two nodes up), got %d", len(targets))
+			}
 			if timeout > 0 {
 				var cancel func()
 				ctx, cancel = context.WithTimeout(ctx, timeout)
 				defer cancel()
 			}
-			targets := verify.TargetsFromDSNs(dsns)
-			rep, err := verify.Convergence(ctx, targets, verify.ConvergenceOptions{Tables: tables, IncludeHarnessSchema: harness, SharedHost: shared})
+			rep, err := verify.Convergence(ctx, targets, verify.ConvergenceOptions{Tables: tables, IncludeHarnessSchema: ownSchema, SharedHost: shared})
 			if err != nil {
 				return fmt.Errorf("verify: %w", err)
 			}
@@ -79,9 +98,10 @@ Exit 0: converged; 1: differences (listed); 2: the comparison could not run.`,
 		},
 	}
 	cmd.Flags().StringArrayVar(&dsns, "dsn", nil, "a server to compare (URL or key=value); give two or more")
+	cmd.Flags().StringVar(&runID, "run", "", "compare the running nodes of this run id (spockchaos up --detach) instead of --dsn servers")
 	cmd.Flags().StringSliceVar(&tables, "tables", nil, "compare only these tables (t or schema.t), comma-separated")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print one JSON object with per-table results and the differing rows")
-	cmd.Flags().BoolVar(&harness, "include-harness", false, "also compare the harness's own schema (spockchaos)")
+	cmd.Flags().BoolVar(&ownSchema, "include-harness", false, "also compare the harness's own schema (spockchaos)")
 	cmd.Flags().BoolVar(&shared, "shared-host", false, "the servers share one machine's cores (e.g. a detached spockchaos cluster): hash without parallel workers")
 	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Minute, "give up after this long (0: never)")
 	return cmd

@@ -14,7 +14,16 @@ var _ = Describe("spockchaos verify", func() {
 	It("needs two DSNs", func() {
 		s := runCLI(30*time.Second, nil, "verify", "--dsn", "postgres://x@127.0.0.1:1/x")
 		Expect(s.ExitCode()).To(Equal(2))
-		Expect(string(s.Err.Contents())).To(ContainSubstring("need at least two --dsn"))
+		Expect(string(s.Err.Contents())).To(ContainSubstring("need at least two servers"))
+	})
+
+	It("refuses --run with --dsn, and a run id with no containers", func() {
+		both := runCLI(30*time.Second, nil, "verify", "--run", "x", "--dsn", "postgres://x@127.0.0.1:1/x")
+		Expect(both.ExitCode()).To(Equal(2))
+		Expect(string(both.Err.Contents())).To(ContainSubstring("give --run or --dsn, not both"))
+		none := runCLI(30*time.Second, nil, "verify", "--run", "no-such-run-20261126")
+		Expect(none.ExitCode()).To(Equal(2))
+		Expect(string(none.Err.Contents())).To(ContainSubstring("no containers labelled"))
 	})
 
 	It("exits 2 with one line when a server refuses", func() {
@@ -45,6 +54,9 @@ var _ = Describe("spockchaos verify", func() {
 		diff := runCLI(time.Minute, nil, "verify", "--dsn", c.Nodes[0].DSN, "--dsn", c.Nodes[1].DSN)
 		Expect(diff.ExitCode()).To(Equal(1))
 		Expect(string(diff.Out.Contents())).To(ContainSubstring("417"))
+		byRun := runCLI(time.Minute, nil, "verify", "--run", c.RunID)
+		Expect(byRun.ExitCode()).To(Equal(1), string(byRun.Err.Contents()))
+		Expect(string(byRun.Out.Contents())).To(ContainSubstring(`id="417"`))
 
 		js := runCLI(time.Minute, nil, "verify", "--json", "--dsn", c.Nodes[0].DSN, "--dsn", c.Nodes[1].DSN)
 		Expect(js.ExitCode()).To(Equal(1))
