@@ -17,8 +17,7 @@ import (
 // before the wait, so that the SIGKILL then takes one syscall (see
 // hostProcess); through the engine it takes about 100 ms, in which an op
 // may still complete. The number is an upper bound of what the kill cut
-// off. The fault is returned Injected:
-// confirm it with WaitEffective.
+// off. The fault is returned Injected: confirm it with WaitEffective.
 func KillInFlight(ctx context.Context, c *harness.Cluster, node string, rec *history.Recorder, wait time.Duration) (*Fault, int, error) {
 	if rec == nil {
 		return nil, 0, fmt.Errorf("kill %s mid-transaction: a recorder is required", node)

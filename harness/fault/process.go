@@ -29,9 +29,9 @@ type process struct {
 }
 
 // Kill SIGKILLs node's container: its init process directly when this
-// host runs it, else through the Docker API. Effect: the
-// container is not running and the node's port refuses connections.
-// Heal restarts it (see Restart).
+// host runs it, else through the Docker API. Effect: the container is not
+// running and the node's port refuses connections. Heal restarts it (see
+// Restart).
 func Kill(c *harness.Cluster, node string) Mode {
 	return &process{c: c, node: node, kind: "kill", signal: "KILL"}
 }
