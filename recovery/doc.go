@@ -18,12 +18,14 @@
 //   - reference (DESIGN.md section 5): fence (disable every survivor's
 //     subscription from the failed node F, wait until no apply worker holds
 //     its origin), progress per survivor (remote_lsn of that subscription's
-//     origin), source = the highest, per target behind it in parallel: copy
-//     the source's slot for F, write a flushed logical message as the end
-//     marker, stream the clone with pglogrepl and replay, in one
-//     origin-preserving transaction each, the transactions whose Origin is
-//     the source's origin for F with origin LSN past the target's progress;
-//     drop the clone (always); re-check that every survivor's progress is
+//     origin), source = the highest, and every survivor behind it a
+//     target: copy the source's slot for F once, write a flushed logical
+//     message as the end marker, stream the clone with pglogrepl once and
+//     replay on every target side by side, in one origin-preserving
+//     transaction each, the transactions whose Origin is the source's
+//     origin for F with origin LSN past that target's progress (a target
+//     that fails is drained and reported, the others go on); drop the
+//     clone (always); re-check that every survivor's progress is
 //     equal. Idempotent; concurrent runs serialise on the target's origin.
 //   - spock: detects the API from pg_proc and runs its runbook under
 //     statement_timeout; numbers come from measured effect only.

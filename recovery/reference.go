@@ -113,19 +113,9 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 			names[i] = fmt.Sprintf("%s (at %s)", t.Name, t.lsn)
 		}
 		rec.note("source %s (at %s) for %s", source.Name, source.lsn, strings.Join(names, ", "))
-		// 4-7 per target, in parallel.
+		// 4-7 for every target, from one stream of the source.
 		_ = rec.phase("recover", func() error {
-			var wg sync.WaitGroup
-			for _, t := range targets {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
-					if err := recoverPair(ctx, in, cat, rec, source, t); err != nil {
-						rec.fail(err)
-					}
-				}()
-			}
-			wg.Wait()
+			recoverFromSource(ctx, in, cat, rec, source, targets)
 			return nil
 		})
 	}
@@ -198,61 +188,74 @@ func fence(ctx context.Context, in Input, cat catalog, rec *recorder, s *survivo
 	return nil
 }
 
-// recoverPair replays on target what source holds of the failed node and
-// target lacks.
-func recoverPair(ctx context.Context, in Input, cat catalog, rec *recorder, source, target *survivorState) error {
-	start := time.Now()
-	tconn, err := connectWithTimeout(ctx, target.DSN, in.StepTimeout)
-	if err != nil {
-		return fmt.Errorf("recover %s from %s on %s: connect target: %w", in.Failed, source.Name, target.Name, err)
+// recoverFromSource replays on every target what source holds of the
+// failed node and that target lacks, from ONE clone of the source's
+// recovery slot: the stream is decoded once and each transaction goes to
+// every target whose progress is before it (with three targets, three
+// clones decoded the same WAL three times on one source). A target that
+// fails is drained and reported; the others go on.
+func recoverFromSource(ctx context.Context, in Input, cat catalog, rec *recorder, source *survivorState, targets []*survivorState) {
+	// Open every target's replay session (each holds its origin).
+	open := make([]*replayTarget, len(targets))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Go(func() {
+			rt, err := openTarget(ctx, in, rec, source, t)
+			if err != nil {
+				rec.fail(err)
+			}
+			open[i] = rt
+		})
 	}
-	defer tconn.Close(context.WithoutCancel(ctx))
-	// Commits are asynchronous for speed; each carries its origin progress,
-	// so a crash loses data and progress together, and a final flush below
-	// makes the whole replay durable before success is reported. The role
-	// is the apply worker's: user triggers and foreign keys act as they do
-	// for replicated changes.
-	if _, err := tconn.Exec(ctx, fmt.Sprintf("SET synchronous_commit = off; SET session_replication_role = replica; SET statement_timeout = %d", in.StepTimeout.Milliseconds())); err != nil {
-		return fmt.Errorf("recover %s from %s on %s: session settings: %w", in.Failed, source.Name, target.Name, err)
+	wg.Wait()
+	var live []*replayTarget
+	after := source.lsn
+	for _, rt := range open {
+		if rt != nil {
+			live = append(live, rt)
+			after = min(after, rt.from)
+		}
 	}
-	if err := acquireOrigin(ctx, tconn, target.Name, target.origin, in.StepTimeout); err != nil {
-		return fmt.Errorf("recover %s from %s on %s: %w", in.Failed, source.Name, target.Name, err)
+	if len(live) == 0 {
+		return
 	}
-	defer func() { _, _ = tconn.Exec(context.WithoutCancel(ctx), "SELECT pg_replication_origin_session_reset()") }()
-	rec.action(target.Name, "set up replication origin "+target.origin+" for the replay session", "", nil)
-	// Progress again, now that this session holds the origin: a concurrent
-	// recovery may have advanced it meanwhile.
-	from, err := originProgress(ctx, tconn, target.origin)
-	if err != nil {
-		return fmt.Errorf("recover %s from %s on %s: %w", in.Failed, source.Name, target.Name, err)
+	names := make([]string, len(live))
+	for i, rt := range live {
+		names[i] = rt.st.Name
 	}
-	if from >= source.lsn {
-		rec.action(target.Name, "nothing to replay", fmt.Sprintf("progress %s already at or past source %s", from, source.lsn), nil)
-		return nil
+	failAll := func(step string, err error) {
+		for _, rt := range live {
+			rec.fail(fmt.Errorf("recover %s from %s on %s: %s: %w", in.Failed, source.Name, rt.st.Name, step, err))
+			_, _ = rt.conn.Exec(context.WithoutCancel(ctx), "SELECT pg_replication_origin_session_reset()")
+			rt.conn.Close(context.WithoutCancel(ctx))
+		}
 	}
 
 	sconn, err := connectWithTimeout(ctx, source.DSN, in.StepTimeout)
 	if err != nil {
-		return fmt.Errorf("recover %s from %s on %s: connect source: %w", in.Failed, source.Name, target.Name, err)
+		failAll("connect source", err)
+		return
 	}
 	defer sconn.Close(context.WithoutCancel(ctx))
 	sourceOrigin, err := cat.originName(ctx, sconn, subscriptionName(source.Name, in.Failed))
 	if err != nil {
-		return fmt.Errorf("recover %s from %s on %s: source origin: %w", in.Failed, source.Name, target.Name, err)
+		failAll("source origin", err)
+		return
 	}
 
-	// 4. Clone the source's recovery slot for the failed node.
+	// 4. Clone the source's recovery slot for the failed node, once.
 	slot := RecoverySlotName(in.DB, source.Name, in.Failed)
-	clone := CloneSlotName(in.DB, source.Name, in.Failed, target.Name, time.Now())
+	clone := CloneSlotName(in.DB, source.Name, in.Failed, cloneFor(names), time.Now())
 	_, err = sconn.Exec(ctx, "SELECT pg_copy_logical_replication_slot($1, $2)", slot, clone)
-	rec.action(source.Name, fmt.Sprintf("copy slot %s to %s", slot, clone), "", err)
+	rec.action(source.Name, fmt.Sprintf("copy slot %s to %s for %s", slot, clone, strings.Join(names, ",")), "", err)
 	if err != nil {
-		return fmt.Errorf("recover %s from %s on %s: clone step: %w", in.Failed, source.Name, target.Name, err)
+		failAll("clone step", err)
+		return
 	}
 	ci := rec.clone(source.Name, clone)
 	defer func() {
 		if err := dropClone(context.WithoutCancel(ctx), sconn, clone, in.StepTimeout); err != nil {
-			rec.fail(fmt.Errorf("recover %s from %s on %s: drop clone step: %w", in.Failed, source.Name, target.Name, err))
+			rec.fail(fmt.Errorf("recover %s from %s on %s: drop clone step: %w", in.Failed, source.Name, strings.Join(names, ","), err))
 			rec.action(source.Name, "drop slot "+clone, "", err)
 			return
 		}
@@ -266,92 +269,71 @@ func recoverPair(ctx context.Context, in Input, cat catalog, rec *recorder, sour
 	err = sconn.QueryRow(ctx, "SELECT pg_logical_emit_message(false, $1, $2, true)::text", endMarkerPrefix, clone).Scan(&end)
 	rec.action(source.Name, "write end marker "+clone, end, err)
 	if err != nil {
-		return fmt.Errorf("recover %s from %s on %s: end marker step: %w", in.Failed, source.Name, target.Name, err)
+		failAll("end marker step", err)
+		return
 	}
 
-	// 5-6. Stream the clone and replay on the target.
-	a := newAssembler(sourceOrigin, from, clone)
-	ap := newApplier(tconn, target.Name)
-	streamErr, flushErr := streamAndApply(ctx, source.DSN, clone, a, ap, in.StepTimeout)
-	p := Pair{Source: source.Name, Target: target.Name, Transactions: ap.txns, Rows: ap.rows, RowsSkipped: ap.skippedRows,
-		FromLSN: from.String(), ToLSN: ap.last.String(), Duration: time.Since(start), ApplyDuration: ap.applying}
-	rec.pair(p)
-	rec.action(target.Name, fmt.Sprintf("replayed from %s", source.Name),
-		fmt.Sprintf("%d transactions, %d rows (%d skipped); stream: %d txns decoded, %d of %s, %d already applied",
-			ap.txns, ap.rows, ap.skippedRows, a.stats.transactions, a.stats.originTxns, in.Failed, a.stats.alreadyApplied), errors.Join(streamErr, flushErr))
-	if err := errors.Join(streamErr, flushErr); err != nil {
-		return fmt.Errorf("recover %s from %s on %s: replay step: %w", in.Failed, source.Name, target.Name, err)
+	// 5-6. Stream the clone once; every target applies its part.
+	a := newAssembler(sourceOrigin, after, clone)
+	streamErr := streamToTargets(ctx, source.DSN, clone, a, live, in.StepTimeout)
+	for _, rt := range live {
+		wg.Go(func() {
+			if err := closeTarget(ctx, in, rec, source, rt, a, streamErr); err != nil {
+				rec.fail(err)
+			}
+		})
 	}
-
-	// The target now holds every transaction of the failed node the source
-	// holds, so its progress is the source's (also past trailing
-	// transactions that touched only skipped tables). Advanced by an empty
-	// origin transaction while this session still holds the origin, so no
-	// concurrent recovery can slip in between.
-	now, err := originProgress(ctx, tconn, target.origin)
-	if err != nil {
-		return fmt.Errorf("recover %s from %s on %s: %w", in.Failed, source.Name, target.Name, err)
-	}
-	if now < source.lsn {
-		b := &pgx.Batch{}
-		b.Queue("BEGIN")
-		b.Queue("SELECT pg_replication_origin_xact_setup($1::text::pg_lsn, now())", source.lsn.String())
-		b.Queue("SELECT pg_current_xact_id()")
-		b.Queue("COMMIT")
-		err := tconn.SendBatch(ctx, b).Close()
-		rec.action(target.Name, fmt.Sprintf("advance origin %s from %s to %s", target.origin, now, source.lsn), "", err)
-		if err != nil {
-			return fmt.Errorf("recover %s from %s on %s: advance origin: %w", in.Failed, source.Name, target.Name, err)
-		}
-	}
-	// Durable: one flushed WAL record after every replayed commit.
-	if _, err := tconn.Exec(ctx, "SELECT pg_logical_emit_message(false, 'spockchaos_recovery_flush', '', true)"); err != nil {
-		return fmt.Errorf("recover %s from %s on %s: flush WAL: %w", in.Failed, source.Name, target.Name, err)
-	}
-	return nil
+	wg.Wait()
 }
 
-// streamAndApply runs the stream and the replay side by side: decoding on
-// the source overlaps applying on the target. An apply error stops the
-// stream; a stream error is reported after what was received is applied.
-func streamAndApply(ctx context.Context, dsn, clone string, a *assembler, ap *applier, idle time.Duration) (streamErr, applyErr error) {
+// cloneFor names a clone's targets: the one target, or how many.
+func cloneFor(targets []string) string {
+	if len(targets) == 1 {
+		return targets[0]
+	}
+	return fmt.Sprintf("%dtargets", len(targets))
+}
+
+// streamToTargets streams the clone and hands each transaction to every
+// target whose progress is before it; the targets apply side by side with
+// the decoding on the source. The stream stops early only when every
+// target has failed. It returns the stream's error; apply errors stay on
+// the targets.
+func streamToTargets(ctx context.Context, dsn, clone string, a *assembler, targets []*replayTarget, idle time.Duration) error {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	txns := make(chan *txn, 2*maxBatchTxns)
-	go func() {
-		defer close(txns)
-		streamErr = streamSlot(sctx, dsn, clone, a, idle, func(t *txn) error {
+	var failed sync.WaitGroup // counts targets still applying
+	failed.Add(len(targets))
+	var applying sync.WaitGroup
+	for _, rt := range targets {
+		applying.Go(func() {
+			once := sync.OnceFunc(failed.Done)
+			_ = rt.applyAll(ctx, once)
+			once()
+		})
+	}
+	go func() { failed.Wait(); cancel() }() // every target failed (or finished)
+	streamErr := streamSlot(sctx, dsn, clone, a, idle, func(t *txn) error {
+		for _, rt := range targets {
+			if t.originLSN <= rt.from {
+				continue
+			}
 			select {
-			case txns <- t:
-				return nil
+			case rt.txns <- t:
 			case <-sctx.Done():
 				return sctx.Err()
 			}
-		})
-	}()
-	for t := range txns {
-		if applyErr != nil {
-			continue // drain until the stream stops
 		}
-		if applyErr = ap.add(ctx, t); applyErr != nil {
-			cancel()
-			continue
-		}
-		// Send a good part of a batch early when the stream has nothing
-		// more at hand, rather than wait for it with the target idle.
-		if len(txns) == 0 && ap.batchTxns >= maxBatchTxns/4 {
-			applyErr = ap.flush(ctx)
-			if applyErr != nil {
-				cancel()
-			}
-		}
+		return nil
+	})
+	for _, rt := range targets {
+		close(rt.txns)
 	}
-	if applyErr == nil {
-		applyErr = ap.flush(ctx)
-	} else if errors.Is(streamErr, context.Canceled) {
-		streamErr = nil // stopped because the apply failed
+	applying.Wait()
+	if errors.Is(streamErr, context.Canceled) && ctx.Err() == nil {
+		streamErr = nil // stopped because every target failed
 	}
-	return streamErr, applyErr
+	return streamErr
 }
 
 // dropClone drops a clone slot, retrying while the walsender that streamed

@@ -1,0 +1,140 @@
+package recovery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// replayTarget is one survivor being brought up to the source: its
+// session (holding its replication origin for the failed node), where it
+// starts, and the applier fed from the shared stream.
+type replayTarget struct {
+	st    *survivorState
+	conn  *pgx.Conn
+	from  LSN // its progress when the replay started
+	ap    *applier
+	start time.Time
+	txns  chan *txn
+	// applyErr is the first apply error; once set, the rest of the stream
+	// is drained and dropped.
+	applyErr error
+}
+
+// openTarget prepares target for a replay from source: a session with the
+// apply worker's settings that holds target's origin for the failed node,
+// and its progress read under that hold. It returns nil (and no error)
+// when the target already holds all the source holds.
+func openTarget(ctx context.Context, in Input, rec *recorder, source, target *survivorState) (*replayTarget, error) {
+	fail := func(step string, err error) error {
+		return fmt.Errorf("recover %s from %s on %s: %s: %w", in.Failed, source.Name, target.Name, step, err)
+	}
+	start := time.Now()
+	conn, err := connectWithTimeout(ctx, target.DSN, in.StepTimeout)
+	if err != nil {
+		return nil, fail("connect target", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			conn.Close(context.WithoutCancel(ctx))
+		}
+	}()
+	// Commits are asynchronous for speed; each carries its origin progress,
+	// so a crash loses data and progress together, and a final flush (see
+	// closeTarget) makes the whole replay durable before success is
+	// reported. The role is the apply worker's: user triggers and foreign
+	// keys act as they do for replicated changes.
+	if _, err := conn.Exec(ctx, fmt.Sprintf("SET synchronous_commit = off; SET session_replication_role = replica; SET statement_timeout = %d", in.StepTimeout.Milliseconds())); err != nil {
+		return nil, fail("session settings", err)
+	}
+	if err := acquireOrigin(ctx, conn, target.Name, target.origin, in.StepTimeout); err != nil {
+		return nil, fail("origin", err)
+	}
+	rec.action(target.Name, "set up replication origin "+target.origin+" for the replay session", "", nil)
+	// Progress again, now that this session holds the origin: a concurrent
+	// recovery may have advanced it meanwhile.
+	from, err := originProgress(ctx, conn, target.origin)
+	if err != nil {
+		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_replication_origin_session_reset()")
+		return nil, fail("progress", err)
+	}
+	if from >= source.lsn {
+		rec.action(target.Name, "nothing to replay", fmt.Sprintf("progress %s already at or past source %s", from, source.lsn), nil)
+		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_replication_origin_session_reset()")
+		return nil, nil
+	}
+	ok = true
+	return &replayTarget{st: target, conn: conn, from: from, ap: newApplier(conn, target.Name), start: start,
+		txns: make(chan *txn, 2*maxBatchTxns)}, nil
+}
+
+// applyAll applies what arrives on t.txns until it is closed, flushing a
+// good part of a batch early when nothing more is at hand rather than wait
+// with the target idle. After an apply error it only drains. It returns
+// the first apply error (or the final flush's).
+func (t *replayTarget) applyAll(ctx context.Context, onFail func()) error {
+	for x := range t.txns {
+		if t.applyErr != nil {
+			continue
+		}
+		t.applyErr = t.ap.add(ctx, x)
+		if t.applyErr == nil && len(t.txns) == 0 && t.ap.batchTxns >= maxBatchTxns/4 {
+			t.applyErr = t.ap.flush(ctx)
+		}
+		if t.applyErr != nil {
+			onFail()
+		}
+	}
+	if t.applyErr == nil {
+		t.applyErr = t.ap.flush(ctx)
+	}
+	return t.applyErr
+}
+
+// closeTarget finishes a replay on t: it records the pair, and when the
+// replay succeeded it advances t's progress to the source's (past
+// trailing transactions that touched only skipped tables: t now holds
+// every transaction of the failed node the source holds) by an empty
+// origin transaction while the session still holds the origin, then
+// writes one flushed WAL record after every replayed commit, so that the
+// replay is durable before success is reported. The session is released
+// and closed either way.
+func closeTarget(ctx context.Context, in Input, rec *recorder, source *survivorState, t *replayTarget, a *assembler, streamErr error) error {
+	defer t.conn.Close(context.WithoutCancel(ctx))
+	defer func() { _, _ = t.conn.Exec(context.WithoutCancel(ctx), "SELECT pg_replication_origin_session_reset()") }()
+	target := t.st
+	ap := t.ap
+	rec.pair(Pair{Source: source.Name, Target: target.Name, Transactions: ap.txns, Rows: ap.rows, RowsSkipped: ap.skippedRows,
+		FromLSN: t.from.String(), ToLSN: ap.last.String(), Duration: time.Since(t.start), ApplyDuration: ap.applying})
+	replayErr := errors.Join(streamErr, t.applyErr)
+	rec.action(target.Name, fmt.Sprintf("replayed from %s", source.Name),
+		fmt.Sprintf("%d transactions, %d rows (%d skipped); stream: %d txns decoded, %d of %s, %d already applied on every target",
+			ap.txns, ap.rows, ap.skippedRows, a.stats.transactions, a.stats.originTxns, in.Failed, a.stats.alreadyApplied), replayErr)
+	if replayErr != nil {
+		return fmt.Errorf("recover %s from %s on %s: replay step: %w", in.Failed, source.Name, target.Name, replayErr)
+	}
+	now, err := originProgress(ctx, t.conn, target.origin)
+	if err != nil {
+		return fmt.Errorf("recover %s from %s on %s: %w", in.Failed, source.Name, target.Name, err)
+	}
+	if now < source.lsn {
+		b := &pgx.Batch{}
+		b.Queue("BEGIN")
+		b.Queue("SELECT pg_replication_origin_xact_setup($1::text::pg_lsn, now())", source.lsn.String())
+		b.Queue("SELECT pg_current_xact_id()")
+		b.Queue("COMMIT")
+		err := t.conn.SendBatch(ctx, b).Close()
+		rec.action(target.Name, fmt.Sprintf("advance origin %s from %s to %s", target.origin, now, source.lsn), "", err)
+		if err != nil {
+			return fmt.Errorf("recover %s from %s on %s: advance origin: %w", in.Failed, source.Name, target.Name, err)
+		}
+	}
+	if _, err := t.conn.Exec(ctx, "SELECT pg_logical_emit_message(false, 'spockchaos_recovery_flush', '', true)"); err != nil {
+		return fmt.Errorf("recover %s from %s on %s: flush WAL: %w", in.Failed, source.Name, target.Name, err)
+	}
+	return nil
+}
