@@ -66,21 +66,7 @@ var _ = Describe("reference recovery with two survivors behind the source", Labe
 		Expect(recoverytest.WaitCount(ctx, cluster.Node("n2"), "SELECT count(*) FROM ledger", txns, 2*time.Minute)).To(Succeed())
 		Expect(recoverytest.Kill(ctx, cluster.Node("n1"))).To(Succeed())
 
-		in := InputFromCluster(cluster, "n1")
-		in.StepTimeout = 30 * time.Second
-		type outcome struct {
-			res *Result
-			err error
-		}
-		done := make(chan outcome, 1)
-		go func() {
-			res, err := Reference{}.Recover(ctx, in)
-			done <- outcome{res, err}
-		}()
-		Expect(recoverytest.WaitCount(ctx, cluster.Node("n4"), "SELECT least(count(*), 1) FROM ledger", 1, time.Minute)).To(Succeed())
-		Expect(recoverytest.Kill(ctx, cluster.Node("n4"))).To(Succeed())
-		var o outcome
-		Eventually(done).WithTimeout(2 * time.Minute).Should(Receive(&o))
+		o := recoverKillingTarget(ctx, cluster, "n1", "n4")
 		Expect(o.err).To(HaveOccurred())
 		Expect(o.res.Errors).To(ContainElement(SatisfyAll(ContainSubstring("on n4"), ContainSubstring("replay step"))))
 		Expect(o.res.Errors).NotTo(ContainElement(ContainSubstring("on n3")), "n3's replay must not suffer from n4's death")

@@ -1,6 +1,7 @@
 package recovery
 
 import (
+	"context"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -27,22 +28,7 @@ var _ = Describe("a survivor that dies during recovery", Label("e2e", "recovery"
 	}, NodeTimeout(5*time.Minute))
 
 	It("is named with the failing step in the result, and recovery on the remaining survivors completes", func(ctx SpecContext) {
-		in := InputFromCluster(cluster, "n1")
-		in.StepTimeout = 30 * time.Second
-		type outcome struct {
-			res *Result
-			err error
-		}
-		done := make(chan outcome, 1)
-		go func() {
-			res, err := Reference{}.Recover(ctx, in)
-			done <- outcome{res, err}
-		}()
-		// Kill the target once the replay is under way.
-		Expect(recoverytest.WaitCount(ctx, cluster.Node("n3"), "SELECT least(count(*), 1) FROM ledger", 1, time.Minute)).To(Succeed())
-		Expect(recoverytest.Kill(ctx, cluster.Node("n3"))).To(Succeed())
-		var first outcome
-		Eventually(done).WithTimeout(time.Minute).Should(Receive(&first))
+		first := recoverKillingTarget(ctx, cluster, "n1", "n3")
 		Expect(first.err).To(HaveOccurred())
 		Expect(first.res.Errors).To(ContainElement(SatisfyAll(ContainSubstring("on n3"), ContainSubstring("replay step"))))
 		Expect(first.res.TransactionsRecovered).To(BeNumerically("<", txns), "the kill came too late to interrupt the replay")
@@ -78,3 +64,26 @@ var _ = Describe("a survivor that dies during recovery", Label("e2e", "recovery"
 		Expect(rows3).To(Equal(rows2))
 	}, SpecTimeout(3*time.Minute))
 })
+
+// recoveryOutcome is what one Recover call returned.
+type recoveryOutcome struct {
+	res *Result
+	err error
+}
+
+// recoverKillingTarget runs reference recovery of failed and kills target
+// once the replay has written its first row there.
+func recoverKillingTarget(ctx context.Context, cluster *harness.Cluster, failed, target string) recoveryOutcome {
+	in := InputFromCluster(cluster, failed)
+	in.StepTimeout = 30 * time.Second
+	done := make(chan recoveryOutcome, 1)
+	go func() {
+		res, err := Reference{}.Recover(ctx, in)
+		done <- recoveryOutcome{res, err}
+	}()
+	Expect(recoverytest.WaitCount(ctx, cluster.Node(target), "SELECT least(count(*), 1) FROM ledger", 1, time.Minute)).To(Succeed())
+	Expect(recoverytest.Kill(ctx, cluster.Node(target))).To(Succeed())
+	var o recoveryOutcome
+	Eventually(done).WithTimeout(2 * time.Minute).Should(Receive(&o))
+	return o
+}
