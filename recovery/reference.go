@@ -302,17 +302,18 @@ func cloneFor(targets []string) string {
 func streamToTargets(ctx context.Context, dsn, clone string, a *assembler, targets []*replayTarget, idle time.Duration) error {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var failed sync.WaitGroup // counts targets still applying
-	failed.Add(len(targets))
-	var applying sync.WaitGroup
+	// Until a target fails or has applied everything, it counts as
+	// applying; once none does, the stream has no one left to feed.
+	var stillApplying, exited sync.WaitGroup
+	stillApplying.Add(len(targets))
 	for _, rt := range targets {
-		applying.Go(func() {
-			once := sync.OnceFunc(failed.Done)
-			_ = rt.applyAll(ctx, once)
-			once()
+		exited.Go(func() {
+			stop := sync.OnceFunc(stillApplying.Done)
+			_ = rt.applyAll(ctx, stop)
+			stop()
 		})
 	}
-	go func() { failed.Wait(); cancel() }() // every target failed (or finished)
+	go func() { stillApplying.Wait(); cancel() }()
 	streamErr := streamSlot(sctx, dsn, clone, a, idle, func(t *txn) error {
 		for _, rt := range targets {
 			if t.originLSN <= rt.from {
@@ -329,7 +330,7 @@ func streamToTargets(ctx context.Context, dsn, clone string, a *assembler, targe
 	for _, rt := range targets {
 		close(rt.txns)
 	}
-	applying.Wait()
+	exited.Wait()
 	if errors.Is(streamErr, context.Canceled) && ctx.Err() == nil {
 		streamErr = nil // stopped because every target failed
 	}

@@ -17,23 +17,27 @@ import (
 	"github.com/spockchaos/spockchaos/workload/history"
 )
 
+// binary is the spockchaos CLI, built once for the suite.
+var binary string
+
+var _ = SynchronizedBeforeSuite(func() []byte {
+	path, err := gexec.Build("github.com/spockchaos/spockchaos/cmd/spockchaos")
+	Expect(err).NotTo(HaveOccurred())
+	return []byte(path)
+}, func(path []byte) { binary = string(path) })
+
+var _ = SynchronizedAfterSuite(func() {}, gexec.CleanupBuildArtifacts)
+
+// spockchaos runs the CLI on args and waits for it to exit.
+func spockchaos(args ...string) *gexec.Session {
+	s, err := gexec.Start(exec.Command(binary, args...), GinkgoWriter, GinkgoWriter)
+	Expect(err).NotTo(HaveOccurred())
+	return s.Wait("30s")
+}
+
 // The offline commands, run as a user runs them: the spockchaos binary on
 // a run directory, no cluster.
-var _ = Describe("spockchaos report and check", Ordered, func() {
-	var binary string
-	BeforeAll(func() {
-		var err error
-		binary, err = gexec.Build("github.com/spockchaos/spockchaos/cmd/spockchaos")
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(gexec.CleanupBuildArtifacts)
-	})
-
-	spockchaos := func(args ...string) *gexec.Session {
-		s, err := gexec.Start(exec.Command(binary, args...), GinkgoWriter, GinkgoWriter)
-		Expect(err).NotTo(HaveOccurred())
-		return s.Wait("30s")
-	}
-
+var _ = Describe("spockchaos report and check", func() {
 	It("report DIR re-renders every report file from run.json and history.jsonl", func() {
 		dir, _ := writeSyntheticRun(GinkgoT().TempDir())
 		for _, name := range []string{"results.json", "junit.xml", "summary.md", "report.html"} {
@@ -77,19 +81,8 @@ func failingRunDir(parent string, presentOnN3 bool) string {
 	return dir
 }
 
-var _ = Describe("spockchaos check", Ordered, func() {
-	var binary string
-	BeforeAll(func() {
-		var err error
-		binary, err = gexec.Build("github.com/spockchaos/spockchaos/cmd/spockchaos")
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(gexec.CleanupBuildArtifacts)
-	})
-	check := func(args ...string) *gexec.Session {
-		s, err := gexec.Start(exec.Command(binary, append([]string{"check"}, args...)...), GinkgoWriter, GinkgoWriter)
-		Expect(err).NotTo(HaveOccurred())
-		return s.Wait("30s")
-	}
+var _ = Describe("spockchaos check", func() {
+	check := func(args ...string) *gexec.Session { return spockchaos(append([]string{"check"}, args...)...) }
 
 	It("reproduces a stored durability failure without Docker, and exits 1", func() {
 		dir := failingRunDir(GinkgoT().TempDir(), false)

@@ -62,12 +62,18 @@ func (d *ycsbDB) InitThread(ctx context.Context, _, _ int) context.Context { ret
 
 func (d *ycsbDB) CleanupThread(context.Context) { d.flush() }
 
+// ycsbFields is fields, or every field of the table when none is named.
+func ycsbFields(fields []string) []string {
+	if len(fields) == 0 {
+		return []string{"field0", "field1", "field2", "field3", "field4", "field5", "field6", "field7", "field8", "field9"}
+	}
+	return fields
+}
+
 // ycsbColumns validates go-ycsb's field names (field0..field9) and quotes
 // them; anything else is refused rather than spliced into SQL.
 func ycsbColumns(fields []string) ([]string, error) {
-	if len(fields) == 0 {
-		fields = []string{"field0", "field1", "field2", "field3", "field4", "field5", "field6", "field7", "field8", "field9"}
-	}
+	fields = ycsbFields(fields)
 	out := make([]string, len(fields))
 	for i, f := range fields {
 		if !strings.HasPrefix(f, "field") || len(f) != 6 || f[5] < '0' || f[5] > '9' {
@@ -103,9 +109,7 @@ func scanRows(rows pgx.Rows, fields []string) ([]map[string][]byte, error) {
 
 func (d *ycsbDB) Read(ctx context.Context, table, key string, fields []string) (map[string][]byte, error) {
 	d.flush()
-	if len(fields) == 0 {
-		fields = []string{"field0", "field1", "field2", "field3", "field4", "field5", "field6", "field7", "field8", "field9"}
-	}
+	fields = ycsbFields(fields)
 	cols, err := ycsbColumns(fields)
 	if err != nil {
 		return nil, err
@@ -130,9 +134,7 @@ func (d *ycsbDB) Read(ctx context.Context, table, key string, fields []string) (
 
 func (d *ycsbDB) Scan(ctx context.Context, table, startKey string, count int, fields []string) ([]map[string][]byte, error) {
 	d.flush()
-	if len(fields) == 0 {
-		fields = []string{"field0", "field1", "field2", "field3", "field4", "field5", "field6", "field7", "field8", "field9"}
-	}
+	fields = ycsbFields(fields)
 	cols, err := ycsbColumns(fields)
 	if err != nil {
 		return nil, err

@@ -74,7 +74,7 @@ func (l *lag) CheckEffective(ctx context.Context, timeout time.Duration) (Detail
 	l.marker = token
 	start := time.Now()
 	// Nodes that are down (an earlier victim) cannot witness anything.
-	keepUp, down, err := splitRunning(ctx, others(l.c, receiver, origin))
+	keepUp, down, err := splitLive(ctx, others(l.c, receiver, origin))
 	if err != nil {
 		return nil, err
 	}

@@ -132,21 +132,6 @@ func waitMarker(ctx context.Context, readers []*harness.Node, token, writer stri
 	})
 }
 
-// liveNodes are the nodes whose containers run unpaused.
-func liveNodes(ctx context.Context, c *harness.Cluster) ([]*harness.Node, error) {
-	var live []*harness.Node
-	for _, n := range c.Nodes {
-		st, err := containerState(ctx, n)
-		if err != nil {
-			return nil, err
-		}
-		if st.Running && !st.Paused {
-			live = append(live, n)
-		}
-	}
-	return live, nil
-}
-
 func nodeNames(nodes []*harness.Node) string { return strings.Join(names(nodes), ",") }
 
 func names(nodes []*harness.Node) []string {
@@ -157,21 +142,21 @@ func names(nodes []*harness.Node) []string {
 	return out
 }
 
-// splitRunning splits nodes into those whose container runs and those
-// whose container does not (killed or stopped).
-func splitRunning(ctx context.Context, nodes []*harness.Node) (running, down []*harness.Node, err error) {
+// splitLive splits nodes into the live ones, whose containers run
+// unpaused, and the others (killed, stopped or paused).
+func splitLive(ctx context.Context, nodes []*harness.Node) (live, down []*harness.Node, err error) {
 	for _, n := range nodes {
 		st, err := containerState(ctx, n)
 		if err != nil {
 			return nil, nil, err
 		}
-		if st.Running {
-			running = append(running, n)
+		if st.Running && !st.Paused {
+			live = append(live, n)
 		} else {
 			down = append(down, n)
 		}
 	}
-	return running, down, nil
+	return live, down, nil
 }
 
 func others(c *harness.Cluster, except ...*harness.Node) []*harness.Node {

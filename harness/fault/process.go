@@ -160,7 +160,7 @@ func checkRejoined(ctx context.Context, c *harness.Cluster, n *harness.Node, tim
 		return nil, err
 	}
 	accepting := time.Since(start)
-	live, err := liveNodes(ctx, c)
+	live, _, err := splitLive(ctx, c.Nodes)
 	if err != nil {
 		return nil, err
 	}
