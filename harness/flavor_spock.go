@@ -5,9 +5,13 @@ package harness
 // here only by the SQL it issues: no Spock server can be built offline.
 //
 // Decisions: conflict resolution is Spock's only one (last_update_wins), so
-// nothing is set for it; output_plugin_libraries exists only on newer
-// minors, so it is not passed at start (an unknown setting would stop the
-// server) but set by CreateNode when the server has it.
+// nothing is set for it. output_plugin_libraries (PostgreSQL 17.11 has it,
+// default 'pgoutput, test_decoding'; without spock_output every Spock
+// subscription stays down with 'library "spock_output" may not be used as
+// an output plugin') exists only on newer minors, so it is not passed at
+// start (an unknown setting stops the server) but is a ListSetting, set at
+// run time by ALTER SYSTEM when the server has it. Checked on real Spock
+// 5.0.11 and 6.0.0 builds (PostgreSQL 17.11).
 type spock struct{}
 
 func init() { registerFlavor(spock{}) }
@@ -22,16 +26,15 @@ func (spock) ServerSettings(n int) map[string]string {
 	return s
 }
 
+// ListSettings: the decoding plugins Spock and the harness use. The
+// recovery slots are pgoutput's; spock_output is Spock's own.
+func (spock) ListSettings() []ListSetting {
+	return []ListSetting{{Name: "output_plugin_libraries", Items: []string{"pgoutput", "test_decoding", "spock_output"}}}
+}
+
 func (spock) CreateNode(self Peer) []Statement {
 	return []Statement{
 		{SQL: "CREATE EXTENSION IF NOT EXISTS spock"},
-		// A list setting: with ALTER SYSTEM each name is quoted on its own.
-		{SQL: `DO $$BEGIN
-  IF EXISTS (SELECT 1 FROM pg_settings WHERE name = 'output_plugin_libraries') THEN
-    EXECUTE $q$ALTER SYSTEM SET output_plugin_libraries = 'pgoutput', 'test_decoding', 'spock_output'$q$;
-    PERFORM pg_reload_conf();
-  END IF;
-END$$`},
 		{SQL: "SELECT spock.node_create(node_name := $1, dsn := $2)", Args: []any{self.Name, self.DSN}},
 	}
 }

@@ -11,21 +11,53 @@ import (
 
 func TestSpockCreateNodeUsesNodeCreate(t *testing.T) {
 	stmts := spock{}.CreateNode(Peer{Name: "n2", DSN: "host=n2 port=5432"})
-	if len(stmts) != 3 {
-		t.Fatalf("want 3 statements, got %d", len(stmts))
+	if len(stmts) != 2 {
+		t.Fatalf("want 2 statements, got %d", len(stmts))
 	}
 	if stmts[0].SQL != "CREATE EXTENSION IF NOT EXISTS spock" {
 		t.Errorf("first statement: %q", stmts[0].SQL)
 	}
-	if !strings.Contains(stmts[1].SQL, "'pgoutput', 'test_decoding', 'spock_output'") {
-		t.Errorf("output_plugin_libraries must quote each name on its own with ALTER SYSTEM: %q", stmts[1].SQL)
+	for _, s := range stmts {
+		if strings.Contains(s.SQL, "ALTER SYSTEM") {
+			t.Errorf("ALTER SYSTEM in a CreateNode statement (it cannot run in a function or DO block on real Spock): %q", s.SQL)
+		}
 	}
-	last := stmts[2]
+	last := stmts[1]
 	if last.SQL != "SELECT spock.node_create(node_name := $1, dsn := $2)" {
 		t.Errorf("node statement: %q", last.SQL)
 	}
 	if len(last.Args) != 2 || last.Args[0] != "n2" || last.Args[1] != "host=n2 port=5432" {
 		t.Errorf("node args: %v", last.Args)
+	}
+}
+
+func TestSpockNeedsSpockOutputInOutputPluginLibraries(t *testing.T) {
+	ls := spock{}.ListSettings()
+	if len(ls) != 1 || ls[0].Name != "output_plugin_libraries" || strings.Join(ls[0].Items, ",") != "pgoutput,test_decoding,spock_output" {
+		t.Errorf("list settings: %+v", ls)
+	}
+}
+
+func TestMergeListKeepsWhatIsThereAndAddsWhatLacks(t *testing.T) {
+	want := []string{"pgoutput", "test_decoding", "spock_output"}
+	if got := mergeList("pgoutput, test_decoding", want); strings.Join(got, ",") != "pgoutput,test_decoding,spock_output" {
+		t.Errorf("17.11 default: %v", got)
+	}
+	if got := mergeList(`"spock_output", pgoutput,test_decoding`, want); got != nil {
+		t.Errorf("already complete, want nil: %v", got)
+	}
+	if got := mergeList("wal2json", want); strings.Join(got, ",") != "wal2json,pgoutput,test_decoding,spock_output" {
+		t.Errorf("another plugin must stay: %v", got)
+	}
+}
+
+func TestLastErrorFindsTheLastErrorLine(t *testing.T) {
+	log := []byte("2026 LOG: started\n2026 ERROR:  library \"spock_output\" may not be used as an output plugin\n2026 LOG: retry\n")
+	if got := LastError(log); !strings.Contains(got, `library "spock_output" may not be used`) {
+		t.Errorf("got %q", got)
+	}
+	if got := LastError([]byte("LOG: fine\n")); got != "" {
+		t.Errorf("no error line, got %q", got)
 	}
 }
 

@@ -71,7 +71,9 @@ func (c *Cluster) WaitLinks(ctx context.Context, links []Link, timeout time.Dura
 	// only one down for a whole wakeInterval is woken, since waking one whose
 	// worker is just starting would kill that worker.
 	downSince := map[string]time.Time{}
-	return WaitFor(ctx, what, timeout, 100*time.Millisecond, func(ctx context.Context) (bool, string, error) {
+	var stuck []Link
+	err = WaitFor(ctx, what, timeout, 100*time.Millisecond, func(ctx context.Context) (bool, string, error) {
+		stuck = stuck[:0]
 		statuses := make(map[*Node]map[string]string, len(subscribers))
 		for i, n := range subscribers {
 			status, err := c.subscriptionStatus(ctx, conns[i])
@@ -91,6 +93,7 @@ func (c *Cluster) WaitLinks(ctx context.Context, links []Link, timeout time.Dura
 				s = "missing"
 			}
 			pending = append(pending, fmt.Sprintf("%s: %s %s", l.Subscriber.Name, sub, s))
+			stuck = append(stuck, l)
 			key := l.Subscriber.Name + "/" + sub
 			if _, seen := downSince[key]; !seen || s != Down {
 				downSince[key] = time.Now()
@@ -106,6 +109,52 @@ func (c *Cluster) WaitLinks(ctx context.Context, links []Link, timeout time.Dura
 		}
 		return len(pending) == 0, strings.Join(pending, ", "), nil
 	})
+	if err != nil && len(stuck) > 0 {
+		if ev := c.logEvidence(context.WithoutCancel(ctx), stuck); ev != "" {
+			err = fmt.Errorf("%w; server logs: %s", err, ev)
+		}
+	}
+	return err
+}
+
+// logEvidence names, for links that never replicated, the last error each
+// end's server log holds (an apply worker's error is logged by the
+// subscriber, often quoting the provider's; the provider logs why it
+// refused the walsender), so that a subscription that stays down is
+// reported with the reason.
+func (c *Cluster) logEvidence(ctx context.Context, links []Link) string {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	var seen []*Node
+	var out []string
+	for _, l := range links {
+		for _, n := range []*Node{l.Subscriber, l.Provider} {
+			if n == nil || n.Container == nil || slices.Contains(seen, n) {
+				continue
+			}
+			seen = append(seen, n)
+			data, err := c.ServerLog(ctx, n)
+			if err != nil {
+				continue
+			}
+			if line := LastError(data); line != "" {
+				out = append(out, n.Name+": "+line)
+			}
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+// LastError returns the last ERROR or FATAL line of a server log, trimmed
+// ("" when there is none).
+func LastError(log []byte) string {
+	lines := strings.Split(string(log), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.Contains(lines[i], "ERROR:") || strings.Contains(lines[i], "FATAL:") {
+			return strings.TrimSpace(lines[i])
+		}
+	}
+	return ""
 }
 
 func (c *Cluster) subscriptionStatus(ctx context.Context, conn *pgx.Conn) (map[string]string, error) {

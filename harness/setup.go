@@ -30,6 +30,13 @@ WHERE nspname NOT LIKE 'pg\_%' AND nspname NOT IN ('information_schema', 'pglogi
 // retries after a delay), so bring-up stays fast.
 func (c *Cluster) configure(ctx context.Context, schema string) error {
 	err := c.onEach(ctx, c.Nodes, func(ctx context.Context, n *Node, conn *pgx.Conn) error {
+		if ls, ok := c.Flavor.(listSetter); ok {
+			done, err := ensureListSettings(ctx, n, conn, ls.ListSettings())
+			if err != nil {
+				return fmt.Errorf("create replication node %s: %w", n.Name, err)
+			}
+			c.log.Debug("run-time settings", "node", n.Name, "done", done)
+		}
 		if err := execStatements(ctx, conn, c.Flavor.CreateNode(n.Peer())); err != nil {
 			return fmt.Errorf("create replication node %s: %w", n.Name, err)
 		}
