@@ -31,6 +31,10 @@ type applier struct {
 	stmts      []stmtInfo
 	batchTxns  int
 	pendingLSN LSN
+	// pinLSN, when set, is the origin LSN every replayed commit carries
+	// instead of the transaction's own (Spock: the stream has none; the
+	// origin stays where it was until the replay is proven complete).
+	pinLSN LSN
 
 	txns, rows, skippedRows int64
 	first, last             LSN
@@ -50,7 +54,11 @@ func newApplier(conn *pgx.Conn, target string) *applier {
 // add queues one transaction; it is sent when the batch is full or at flush.
 func (ap *applier) add(ctx context.Context, t *txn) error {
 	ap.queue("BEGIN", stmtInfo{originLSN: t.originLSN})
-	ap.queue("SELECT pg_replication_origin_xact_setup($1::text::pg_lsn, $2::timestamptz)", stmtInfo{originLSN: t.originLSN}, t.originLSN.String(), t.commitTime)
+	originLSN := t.originLSN
+	if ap.pinLSN != 0 {
+		originLSN = ap.pinLSN
+	}
+	ap.queue("SELECT pg_replication_origin_xact_setup($1::text::pg_lsn, $2::timestamptz)", stmtInfo{originLSN: t.originLSN}, originLSN.String(), t.commitTime)
 	for _, c := range t.changes {
 		sql, args, err := ap.changeSQL(ctx, c, t)
 		if err != nil {

@@ -25,8 +25,10 @@ func (w wire) ts(t time.Time) wire {
 
 var pgEpochTS = time.Date(2026, 11, 25, 12, 0, 0, 123456000, time.UTC)
 
-func begin(final LSN, xid uint32) wire {
-	return wire{'B'}.u64(uint64(final)).ts(pgEpochTS).u32(xid)
+func begin(final LSN, xid uint32) wire { return beginAt(final, xid, pgEpochTS) }
+
+func beginAt(final LSN, xid uint32, at time.Time) wire {
+	return wire{'B'}.u64(uint64(final)).ts(at).u32(xid)
 }
 
 func origin(lsn LSN, name string) wire { return wire{'O'}.u64(uint64(lsn)).str(name) }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strings"
 	"sync"
@@ -35,6 +36,16 @@ type survivorState struct {
 	conn   *pgx.Conn
 	origin string // this survivor's replication origin for the failed node
 	lsn    LSN    // its progress for that origin
+	// spock: the failed node's node_id and the origin commit timestamp of
+	// its last transaction this survivor applied (spock.progress).
+	spock *spockProgress
+}
+
+// spockProgress is a survivor's Spock-side progress for the failed node.
+type spockProgress struct {
+	failedID  uint32
+	appliedTS time.Time
+	known     bool // spock.progress had a row
 }
 
 func runReference(ctx context.Context, in Input, rec *recorder) {
@@ -90,6 +101,15 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 			}
 			s.lsn = lsn
 			rec.action(s.Name, "progress of origin "+s.origin, lsn.String(), nil)
+			if in.Flavor == "spock" {
+				sp, err := readSpockProgress(ctx, s.conn, in.Failed)
+				rec.action(s.Name, "spock.progress for "+in.Failed, sp.String(), err)
+				if err != nil {
+					rec.fail(fmt.Errorf("progress step on %s: %w", s.Name, err))
+					continue
+				}
+				s.spock = sp
+			}
 			known = append(known, s)
 		}
 		return nil
@@ -209,11 +229,11 @@ func recoverFromSource(ctx context.Context, in Input, cat catalog, rec *recorder
 	}
 	wg.Wait()
 	var live []*replayTarget
-	after := source.lsn
+	after := position(math.MaxUint64)
 	for _, rt := range open {
 		if rt != nil {
 			live = append(live, rt)
-			after = min(after, rt.from)
+			after = min(after, rt.fromPos)
 		}
 	}
 	if len(live) == 0 {
@@ -275,6 +295,14 @@ func recoverFromSource(ctx context.Context, in Input, cat catalog, rec *recorder
 
 	// 5-6. Stream the clone once; every target applies its part.
 	a := newAssembler(sourceOrigin, after, clone)
+	if source.spock != nil {
+		origins, err := failedOriginsOn(ctx, sconn, in.Failed, sourceOrigin)
+		if err != nil {
+			failAll("failed node's origins on the source", err)
+			return
+		}
+		a.spock = &spockStream{ctx: ctx, origins: origins, xids: newXIDOrigins(sconn)}
+	}
 	streamErr := streamToTargets(ctx, source.DSN, clone, a, live, in.StepTimeout)
 	for _, rt := range live {
 		wg.Go(func() {
@@ -316,7 +344,7 @@ func streamToTargets(ctx context.Context, dsn, clone string, a *assembler, targe
 	go func() { stillApplying.Wait(); cancel() }()
 	streamErr := streamSlot(sctx, dsn, clone, a, idle, func(t *txn) error {
 		for _, rt := range targets {
-			if t.originLSN <= rt.from {
+			if t.pos <= rt.fromPos {
 				continue
 			}
 			select {
@@ -357,4 +385,27 @@ func connectWithTimeout(ctx context.Context, dsn string, timeout time.Duration) 
 	cctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	return pgx.Connect(cctx, dsn)
+}
+
+// readSpockProgress reads a survivor's Spock progress for the failed node.
+func readSpockProgress(ctx context.Context, conn *pgx.Conn, failed string) (*spockProgress, error) {
+	id, err := spockNodeID(ctx, conn, failed)
+	if err != nil {
+		return nil, err
+	}
+	ts, known, err := spockAppliedUpTo(ctx, conn, id)
+	if err != nil {
+		return nil, err
+	}
+	return &spockProgress{failedID: id, appliedTS: ts, known: known}, nil
+}
+
+func (p *spockProgress) String() string {
+	if p == nil {
+		return ""
+	}
+	if !p.known {
+		return fmt.Sprintf("node_id %d, no row", p.failedID)
+	}
+	return fmt.Sprintf("node_id %d, remote_commit_ts %s", p.failedID, p.appliedTS.UTC().Format("15:04:05.000000"))
 }

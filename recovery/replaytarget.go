@@ -16,6 +16,9 @@ type replayTarget struct {
 	st    *survivorState
 	conn  *pgx.Conn
 	from  LSN // its progress when the replay started
+	// fromPos is from as a position in the failed node's commit order:
+	// from itself (pglogical) or its spock.progress commit timestamp.
+	fromPos position
 	ap    *applier
 	start time.Time
 	txns  chan *txn
@@ -67,9 +70,59 @@ func openTarget(ctx context.Context, in Input, rec *recorder, source, target *su
 		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_replication_origin_session_reset()")
 		return nil, nil
 	}
+	rt := &replayTarget{st: target, conn: conn, from: from, fromPos: position(from), ap: newApplier(conn, target.Name), start: start,
+		txns: make(chan *txn, 2*maxBatchTxns)}
+	if target.spock != nil {
+		// Read again under the hold, as progress above. Spock's stream
+		// carries no origin LSN: every replayed commit keeps the origin
+		// where it is (from), and closeTarget advances it once, after the
+		// stream proved it held everything up to the source's progress.
+		sp, err := readSpockProgress(ctx, conn, in.Failed)
+		if err != nil {
+			_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_replication_origin_session_reset()")
+			return nil, fail("spock progress", err)
+		}
+		rt.fromPos = 0
+		if sp.known {
+			rt.fromPos = tsPosition(sp.appliedTS)
+		}
+		rt.ap.pinLSN = from
+		rec.action(target.Name, "replay "+in.Failed+"'s transactions committed after", sp.String(), nil)
+	}
 	ok = true
-	return &replayTarget{st: target, conn: conn, from: from, ap: newApplier(conn, target.Name), start: start,
-		txns: make(chan *txn, 2*maxBatchTxns)}, nil
+	return rt, nil
+}
+
+// proveComplete checks, before a target's progress is moved to the
+// source's, that the stream accounted for everything up to it: it held
+// transactions of the failed node, and (where the source's own position is
+// known) up to the source's. Progress may only advance over transactions
+// that were replayed or provably absent; otherwise the target would never
+// receive the gap when the failed node returns.
+func proveComplete(in Input, source *survivorState, target string, now LSN, a *assembler) error {
+	if a.stats.originTxns == 0 {
+		return fmt.Errorf("the stream of %s's slot held no transaction of %s while %s (at %s) is ahead of %s (at %s): transactions in (%s, %s] of %s unaccounted for, progress not advanced",
+			source.Name, in.Failed, source.Name, source.lsn, target, now, now, source.lsn, in.Failed)
+	}
+	need, what := position(source.lsn), "origin LSN "+source.lsn.String()
+	if source.spock != nil {
+		if !source.spock.known {
+			return nil
+		}
+		need, what = tsPosition(source.spock.appliedTS), "commit time "+source.spock.appliedTS.UTC().Format("15:04:05.000000")
+	}
+	if a.stats.lastPos < need {
+		return fmt.Errorf("the stream of %s's slot held %s's transactions only up to %s, but %s applied %s up to %s (%s): the rest is unaccounted for, progress of %s left at %s",
+			source.Name, in.Failed, describePos(source, a.stats.lastPos), source.Name, in.Failed, source.lsn, what, target, now)
+	}
+	return nil
+}
+
+func describePos(source *survivorState, p position) string {
+	if source.spock != nil {
+		return "commit time " + time.UnixMicro(int64(p)).UTC().Format("15:04:05.000000")
+	}
+	return "origin LSN " + LSN(p).String()
 }
 
 // applyAll applies what arrives on t.txns until it is closed, flushing a
@@ -122,6 +175,10 @@ func closeTarget(ctx context.Context, in Input, rec *recorder, source *survivorS
 		return fmt.Errorf("recover %s from %s on %s: %w", in.Failed, source.Name, target.Name, err)
 	}
 	if now < source.lsn {
+		if err := proveComplete(in, source, target.Name, now, a); err != nil {
+			rec.action(target.Name, "advance origin "+target.origin, "refused", err)
+			return fmt.Errorf("recover %s from %s on %s: %w", in.Failed, source.Name, target.Name, err)
+		}
 		b := &pgx.Batch{}
 		b.Queue("BEGIN")
 		b.Queue("SELECT pg_replication_origin_xact_setup($1::text::pg_lsn, now())", source.lsn.String())

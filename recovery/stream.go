@@ -1,6 +1,7 @@
 package recovery
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -40,20 +41,37 @@ type change struct {
 
 // txn is one transaction of the failed origin to replay on a target.
 type txn struct {
+	xid        uint32
 	originName string
 	originLSN  LSN
 	commitTime time.Time
 	commitLSN  LSN
 	changes    []change
+	// pos places it in the failed node's commit order: its origin LSN
+	// (pglogical) or its origin commit timestamp in microseconds (Spock).
+	pos uint64
 }
 
+// position is where a transaction or a target stands in the failed node's
+// commit order: an origin LSN on pglogical, an origin commit timestamp
+// (Unix microseconds) on Spock (see spockorigin.go).
+type position = uint64
+
+func tsPosition(t time.Time) position { return uint64(t.UnixMicro()) }
+
 // assembler turns a pgoutput message stream into the transactions a target
-// lacks: those whose Origin message names origin with an origin LSN after
-// after. It stops at the logical message endMarkerPrefix/marker.
+// lacks: those of the failed node placed after after. On pglogical they
+// are those whose Origin message names origin, placed by origin LSN; on
+// Spock (spock set) those whose commit-timestamp origin is the failed
+// node, placed by commit timestamp. It stops at the logical message
+// endMarkerPrefix/marker.
 type assembler struct {
 	origin string
-	after  LSN
+	after  position
 	marker string
+
+	// spock, when set, finds the failed node's transactions by xid.
+	spock *spockStream
 
 	rels  map[uint32]*relation
 	cur   *txn
@@ -68,10 +86,40 @@ type streamStats struct {
 	originTxns     int64 // of the failed origin
 	alreadyApplied int64 // of the failed origin, at or before the target's progress
 	emptyKept      int64 // of the failed origin, new, but only with skipped tables
+	// lastPos is the highest position of a failed-origin transaction seen
+	// (0: none): what the stream proves about the source's holdings.
+	lastPos position
 }
 
-func newAssembler(origin string, after LSN, marker string) *assembler {
+// spockStream is what the assembler needs on Spock: the failed node's
+// roidents on the source and a resolver of xids to roidents.
+type spockStream struct {
+	ctx     context.Context
+	origins *spockOrigins
+	xids    xidResolver
+}
+
+// xidResolver gives a source transaction's commit-timestamp origin
+// (roident, 0 = local) by xid.
+type xidResolver interface {
+	originOf(ctx context.Context, xid uint32) (uint32, error)
+}
+
+func newAssembler(origin string, after position, marker string) *assembler {
 	return &assembler{origin: origin, after: after, marker: marker, rels: map[uint32]*relation{}}
+}
+
+// markFailed records that the current transaction is the failed node's,
+// at pos, and keeps it when it is past after.
+func (a *assembler) markFailed(pos position) {
+	a.stats.originTxns++
+	a.cur.pos = pos
+	a.stats.lastPos = max(a.stats.lastPos, pos)
+	if pos > a.after {
+		a.keep = true
+	} else {
+		a.stats.alreadyApplied++
+	}
 }
 
 // feed consumes one message. It returns a finished transaction to apply, or
@@ -88,21 +136,27 @@ func (a *assembler) feed(m pglogrepl.Message) (*txn, error) {
 		if a.cur != nil {
 			return nil, fmt.Errorf("stream: begin of xid %d inside another transaction", m.Xid)
 		}
-		a.cur = &txn{commitTime: m.CommitTime, commitLSN: m.FinalLSN}
+		a.cur = &txn{xid: m.Xid, commitTime: m.CommitTime, commitLSN: m.FinalLSN}
 		a.keep = false
 		a.stats.transactions++
+		if a.spock != nil {
+			// Begin comes at the commit (protocol 1): the commit timestamp
+			// and its origin are recorded by now.
+			roident, err := a.spock.xids.originOf(a.spock.ctx, m.Xid)
+			if err != nil {
+				return nil, fmt.Errorf("stream: origin of xid %d: %w", m.Xid, err)
+			}
+			if a.spock.origins.isFailed(roident) {
+				a.markFailed(tsPosition(m.CommitTime))
+			}
+		}
 	case *pglogrepl.OriginMessage:
 		if a.cur == nil {
 			return nil, fmt.Errorf("stream: origin message outside a transaction")
 		}
 		a.cur.originName, a.cur.originLSN = m.Name, m.CommitLSN
-		if m.Name == a.origin {
-			a.stats.originTxns++
-			if m.CommitLSN > a.after {
-				a.keep = true
-			} else {
-				a.stats.alreadyApplied++
-			}
+		if a.spock == nil && m.Name == a.origin {
+			a.markFailed(uint64(m.CommitLSN))
 		}
 	case *pglogrepl.InsertMessage:
 		return nil, a.add(m.RelationID, change{kind: 'I', new: values(m.Tuple)})

@@ -1,6 +1,10 @@
 package recovery
 
 import (
+	"context"
+	"fmt"
+	"time"
+
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 )
@@ -40,7 +44,7 @@ var _ = Describe("the recovery stream filter", func() {
 		Expect(got[0].changes[2].old[0]).To(Equal(value{'t', "gone"}))
 		Expect(got[0].changes[0].rel.cols[1]).To(Equal(relColumn{name: "seq", key: true}))
 		Expect(got[1].originLSN).To(Equal(LSN(0x2200)))
-		Expect(a.stats).To(Equal(streamStats{transactions: 5, originTxns: 3, alreadyApplied: 1}))
+		Expect(a.stats).To(Equal(streamStats{transactions: 5, originTxns: 3, alreadyApplied: 1, lastPos: 0x2200}))
 		Expect(a.done).To(BeFalse())
 	})
 
@@ -79,4 +83,98 @@ var _ = Describe("the recovery stream filter", func() {
 		_, err = feedAll(newAssembler(failedOrigin, 0, "c"), ledger, begin(1, 1), origin(0x10, "other"), truncateMsg(16400), commit(1))
 		Expect(err).NotTo(HaveOccurred())
 	})
+
+	Context("on Spock, where applied transactions carry no Origin message", func() {
+		// roidents as real Spock stamps them: n1's node_id, and the
+		// source's named origin for n1 (a transaction an earlier reference
+		// replay wrote); 9057 is n3.
+		origins := &spockOrigins{ids: map[uint32]bool{49708: true, 2: true}}
+		xids := fakeXIDs{700: 0, 701: 49708, 702: 9057, 703: 49708, 704: 2}
+		spockAssembler := func(after position) *assembler {
+			a := newAssembler("spk_postgres_n1_sub_n2_n1", after, "clone-a")
+			a.spock = &spockStream{ctx: context.Background(), origins: origins, xids: xids}
+			return a
+		}
+		txns := func(a *assembler) ([]*txn, error) {
+			return feedAll(a, ledger,
+				beginAt(0x1100, 700, tsAt(1)), insertMsg(16400, s("local"), s("1"), s("n2"), s("p")), commit(0x1100),
+				beginAt(0x1200, 701, tsAt(2)), insertMsg(16400, s("old"), s("1"), s("n1"), s("p")), commit(0x1200),
+				beginAt(0x1300, 702, tsAt(3)), insertMsg(16400, s("n3"), s("1"), s("n3"), s("p")), commit(0x1300),
+				beginAt(0x1400, 703, tsAt(4)), insertMsg(16400, s("new"), s("1"), s("n1"), s("p")), commit(0x1400),
+				beginAt(0x1500, 704, tsAt(5)), insertMsg(16400, s("replayed"), s("1"), s("n1"), s("p")), commit(0x1500),
+			)
+		}
+
+		It("keeps the failed node's transactions by commit-timestamp origin, after the target's commit time", func() {
+			a := spockAssembler(tsPosition(tsAt(2)))
+			got, err := txns(a)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(got).To(HaveLen(2))
+			Expect(got[0].xid).To(BeEquivalentTo(703))
+			Expect(got[0].pos).To(Equal(tsPosition(tsAt(4))))
+			Expect(got[1].xid).To(BeEquivalentTo(704))
+			Expect(a.stats).To(Equal(streamStats{transactions: 5, originTxns: 3, alreadyApplied: 1, lastPos: tsPosition(tsAt(5))}))
+		})
+
+		It("finds nothing by origin name, as the old filter did on real Spock", func() {
+			a := newAssembler("spk_postgres_n1_sub_n2_n1", 0, "clone-a")
+			got, err := txns(a)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(got).To(BeEmpty())
+			Expect(a.stats.originTxns).To(BeZero())
+		})
+
+		It("fails on an xid whose origin cannot be read", func() {
+			a := newAssembler("x", 0, "c")
+			a.spock = &spockStream{ctx: context.Background(), origins: origins, xids: fakeXIDs{}}
+			_, err := feedAll(a, ledger, beginAt(0x1100, 999, tsAt(1)))
+			Expect(err).To(MatchError(ContainSubstring("origin of xid 999")))
+		})
+	})
+
+	Context("before a target's progress may move to the source's", func() {
+		source := &survivorState{Survivor: Survivor{Name: "n2"}, lsn: 0x5000}
+		in := Input{Failed: "n1"}
+
+		It("refuses when the stream held none of the failed node's transactions", func() {
+			a := newAssembler("o", 0x1000, "c")
+			a.stats = streamStats{transactions: 40}
+			err := proveComplete(in, source, "n3", 0x1000, a)
+			Expect(err).To(MatchError(And(ContainSubstring("held no transaction of n1"), ContainSubstring("(0/1000, 0/5000]"))))
+		})
+
+		It("refuses when the stream stops short of the source's progress, and names where", func() {
+			a := newAssembler("o", 0x1000, "c")
+			a.stats = streamStats{transactions: 40, originTxns: 3, lastPos: 0x4000}
+			err := proveComplete(in, source, "n3", 0x1000, a)
+			Expect(err).To(MatchError(And(ContainSubstring("only up to origin LSN 0/4000"), ContainSubstring("left at 0/1000"))))
+		})
+
+		It("allows it when the stream reached the source's progress", func() {
+			a := newAssembler("o", 0x1000, "c")
+			a.stats = streamStats{transactions: 40, originTxns: 3, lastPos: 0x5000}
+			Expect(proveComplete(in, source, "n3", 0x1000, a)).To(Succeed())
+		})
+
+		It("on Spock, compares commit times with the source's spock.progress", func() {
+			sp := &survivorState{Survivor: Survivor{Name: "n2"}, lsn: 0x5000, spock: &spockProgress{failedID: 49708, appliedTS: tsAt(5), known: true}}
+			a := newAssembler("o", 0, "c")
+			a.stats = streamStats{transactions: 40, originTxns: 3, lastPos: tsPosition(tsAt(4))}
+			Expect(proveComplete(in, sp, "n3", 0x1000, a)).To(MatchError(ContainSubstring("only up to commit time")))
+			a.stats.lastPos = tsPosition(tsAt(5))
+			Expect(proveComplete(in, sp, "n3", 0x1000, a)).To(Succeed())
+		})
+	})
 })
+
+type fakeXIDs map[uint32]uint32
+
+func (f fakeXIDs) originOf(_ context.Context, xid uint32) (uint32, error) {
+	r, ok := f[xid]
+	if !ok {
+		return 0, fmt.Errorf("xid %d unknown", xid)
+	}
+	return r, nil
+}
+
+func tsAt(sec int) time.Time { return pgEpochTS.Add(time.Duration(sec) * time.Second) }
