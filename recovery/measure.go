@@ -10,9 +10,9 @@ import (
 
 // originEffect is what one node holds of the failed node, measured on the
 // server: its progress for the failed origin and the rows (and distinct
-// transactions) of user tables committed through that origin. Strategies
-// that cannot report their own work (Spock's functions return only a
-// bool) are judged by the change in these numbers.
+// transactions) of user tables committed with the failed node's origin.
+// Strategies that cannot report their own work (Spock's functions return
+// only a bool) are judged by the change in these numbers.
 type originEffect struct {
 	origin   string
 	progress LSN
@@ -26,7 +26,12 @@ const userTablesSQL = `SELECT format('%I.%I', n.nspname, c.relname) FROM pg_clas
 WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pglogical', 'spock', 'spockchaos')
   AND n.nspname NOT LIKE 'pg\_%' ORDER BY 1`
 
-func measureOrigin(ctx context.Context, conn *pgx.Conn, origin string) (originEffect, error) {
+// measureOrigin counts what the node holds of the failed node. roidents
+// are the commit-timestamp origins that mean the failed node there: on
+// pglogical its named origin's; on Spock also the failed node's node_id,
+// which Spock's apply stamps (counting by the named origin alone finds
+// nothing on Spock: see spockorigin.go).
+func measureOrigin(ctx context.Context, conn *pgx.Conn, origin string, roidents []uint32) (originEffect, error) {
 	e := originEffect{origin: origin}
 	var err error
 	if e.progress, err = originProgress(ctx, conn, origin); err != nil {
@@ -40,14 +45,17 @@ func measureOrigin(ctx context.Context, conn *pgx.Conn, origin string) (originEf
 	if err != nil || len(tables) == 0 {
 		return e, err
 	}
+	ids := make([]int64, 0, len(roidents)+1)
+	for _, r := range roidents {
+		ids = append(ids, int64(r))
+	}
 	parts := make([]string, len(tables))
 	for i, t := range tables {
-		parts[i] = fmt.Sprintf("SELECT xmin::text AS x FROM %s WHERE (pg_xact_commit_timestamp_origin(xmin)).roident = o.id", t)
+		parts[i] = fmt.Sprintf("SELECT xmin::text AS x FROM %s WHERE (pg_xact_commit_timestamp_origin(xmin)).roident::int8 IN (SELECT id FROM o)", t)
 	}
-	q := fmt.Sprintf(`WITH o AS (SELECT roident AS id FROM pg_replication_origin WHERE roname = $1)
+	q := fmt.Sprintf(`WITH o AS (SELECT roident::int8 AS id FROM pg_replication_origin WHERE roname = $1 UNION SELECT unnest($2::int8[]))
 SELECT count(*), count(DISTINCT x) FROM (%s) s`, strings.Join(parts, " UNION ALL "))
-	q = strings.ReplaceAll(q, "= o.id", "= (SELECT id FROM o)")
-	if err := conn.QueryRow(ctx, q, origin).Scan(&e.rows, &e.txns); err != nil {
+	if err := conn.QueryRow(ctx, q, origin, ids).Scan(&e.rows, &e.txns); err != nil {
 		return e, fmt.Errorf("count rows of origin %s: %w", origin, err)
 	}
 	return e, nil

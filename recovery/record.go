@@ -44,6 +44,19 @@ func (r *recorder) fail(err error) {
 	r.mu.Unlock()
 }
 
+// finding records a failure of the system under test.
+func (r *recorder) finding(format string, args ...any) {
+	r.mu.Lock()
+	r.res.Findings = append(r.res.Findings, fmt.Sprintf(format, args...))
+	r.mu.Unlock()
+}
+
+func (r *recorder) call(c Call) {
+	r.mu.Lock()
+	r.res.Calls = append(r.res.Calls, c)
+	r.mu.Unlock()
+}
+
 func (r *recorder) clone(node, slot string) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()

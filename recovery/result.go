@@ -17,7 +17,20 @@ type Result struct {
 	Phases  []Phase  `json:"phases,omitempty"`
 	Actions []Action `json:"actions,omitempty"`
 	Clones  []Clone  `json:"clones,omitempty"`
-	Errors  []string `json:"errors,omitempty"`
+	// Errors are the harness's own failures (a step it could not do): the
+	// run's verdict is then unknown.
+	Errors []string `json:"errors,omitempty"`
+	// Findings are failures of the system under test during its own
+	// recovery (a Spock call that erred or hung, survivors left behind);
+	// the run goes on to verify, and the recovered checker fails on them.
+	Findings []string `json:"findings,omitempty"`
+	// Calls are the system's recovery functions called, with what each
+	// returned (Spock strategy only).
+	Calls []Call `json:"calls,omitempty"`
+	// Effect is what each survivor held of the failed node before and
+	// after the system's own recovery, measured by the origin the system
+	// really stamps (Spock strategy only).
+	Effect []Effect `json:"effect,omitempty"`
 	// Survivors are the nodes the strategy worked on.
 	Survivors []string `json:"survivors,omitempty"`
 	// Progress is each survivor's progress for the failed origin before
@@ -72,4 +85,26 @@ type Clone struct {
 	Node    string `json:"node"`
 	Slot    string `json:"slot"`
 	Removed bool   `json:"removed"`
+}
+
+// Call is one recovery function of the system under test, called on one
+// node, and what it returned.
+type Call struct {
+	Node     string        `json:"node"`
+	Function string        `json:"function"`
+	Returned string        `json:"returned,omitempty"`
+	Error    string        `json:"error,omitempty"`
+	Duration time.Duration `json:"duration_ns"`
+}
+
+// Effect is what one survivor held of the failed node (rows and
+// transactions committed with its origin, and progress) before and after.
+type Effect struct {
+	Node         string `json:"node"`
+	RowsBefore   int64  `json:"rows_before"`
+	RowsAfter    int64  `json:"rows_after"`
+	TxnsBefore   int64  `json:"transactions_before"`
+	TxnsAfter    int64  `json:"transactions_after"`
+	ProgressFrom string `json:"progress_before"`
+	ProgressTo   string `json:"progress_after"`
 }

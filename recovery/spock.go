@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/spockchaos/spockchaos/harness"
 )
 
 // spockAPI is the Spock recovery API a server offers (DESIGN.md section 4).
@@ -67,11 +69,32 @@ func detectAPIOn(ctx context.Context, in Input) (spockAPI, error) {
 	return apiNone, last
 }
 
+// ErrNoSpockAPI means the servers offer none of Spock's recovery APIs, so
+// --recovery spock cannot run (auto falls back to reference instead).
+var ErrNoSpockAPI = errors.New("no Spock recovery API on the servers (pg_proc has none of: recover_run; find_rescue_source + create_rescue_subscription; coordinate_cluster_recovery + get_recovery_slot_info): --recovery spock cannot run; use --recovery reference or auto")
+
+// DetectSpockAPI names the Spock recovery API of the server at dsn ("" for
+// none), for a check before a run starts.
+func DetectSpockAPI(ctx context.Context, dsn string, timeout time.Duration) (string, error) {
+	conn, err := connectWithTimeout(ctx, dsn, timeout)
+	if err != nil {
+		return "", err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	api, err := detectAPI(ctx, conn)
+	return string(api), err
+}
+
 // Spock runs Spock's own recovery runbook for the API the servers have.
 // Spock's functions are not trusted: every call runs under a
-// statement_timeout (a hang is recorded as an error, a finding), a `t`
-// return counts for nothing, and the result's numbers are the measured
-// change in what each survivor holds of the failed node.
+// statement_timeout (a hang is a finding), a `t` return counts for
+// nothing, and the result's numbers are the measured change in what each
+// survivor holds of the failed node, counted by the origin Spock really
+// stamps (the failed node's node_id). Whatever Spock's calls did, a
+// survivor left holding less of the failed node than another is a
+// finding, a failure of the system under test: the run goes on to verify
+// and fails there. Errors (verdict unknown) are kept for the harness's own
+// failures: a survivor it cannot reach or measure.
 type Spock struct{}
 
 func (Spock) Name() string { return "spock" }
@@ -89,18 +112,16 @@ func (Spock) Recover(ctx context.Context, in Input) (*Result, error) {
 	}
 	switch api {
 	case apiRecoverySlot:
-		rec.note("Spock recovery-slot API detected")
+		rec.note("Spock recovery-slot API detected (coordinate_cluster_recovery)")
 		runSpockRunbook(ctx, in, rec, recoverySlotRunbook)
+	case apiRescue:
+		rec.note("Spock rescue API detected (find_rescue_source, clone_recovery_slot, create_rescue_subscription)")
+		runSpockRunbook(ctx, in, rec, rescueRunbook)
 	case apiRecoverRun:
 		rec.note("Spock recover_run API detected")
 		runSpockRunbook(ctx, in, rec, recoverRunRunbook)
 	default:
-		why := "no Spock recovery API detected"
-		if api == apiRescue {
-			why = "Spock rescue API detected, for which no runbook is implemented"
-		}
-		rec.note("%s: fell back to reference", why)
-		runReference(ctx, in, rec)
+		rec.fail(ErrNoSpockAPI)
 	}
 	return rec.result()
 }
@@ -108,14 +129,21 @@ func (Spock) Recover(ctx context.Context, in Input) (*Result, error) {
 // spockNode is one survivor during a Spock runbook.
 type spockNode struct {
 	Survivor
-	conn   *pgx.Conn
-	before originEffect
-	after  originEffect
-	ok     bool // measured before
+	conn     *pgx.Conn
+	origin   string   // its named origin for the failed node
+	roidents []uint32 // what the failed node's commits carry there
+	before   originEffect
+	after    originEffect
+	ok       bool // measured before
 }
 
-// runbook is the API-specific part, between the measurements.
-type runbook func(ctx context.Context, in Input, rec *recorder, nodes []*spockNode)
+// runbook is the API-specific part, between the measurements. failedID is
+// the failed node's Spock node_id.
+type runbook func(ctx context.Context, in Input, rec *recorder, nodes []*spockNode, failedID uint32)
+
+// settleFor bounds the wait, after a runbook, for an asynchronous effect
+// (a rescue subscription, forwarding) to level the survivors.
+const settleFor = 15 * time.Second
 
 func runSpockRunbook(ctx context.Context, in Input, rec *recorder, rb runbook) {
 	cat := catalog{schema: "spock"}
@@ -125,6 +153,7 @@ func runSpockRunbook(ctx context.Context, in Input, rec *recorder, rb runbook) {
 			n.conn.Close(context.WithoutCancel(ctx))
 		}
 	}()
+	var failedID uint32
 	_ = rec.phase("connect", func() error {
 		for _, sv := range in.Survivors {
 			rec.res.Survivors = append(rec.res.Survivors, sv.Name)
@@ -132,43 +161,80 @@ func runSpockRunbook(ctx context.Context, in Input, rec *recorder, rb runbook) {
 			if err == nil {
 				_, err = conn.Exec(ctx, fmt.Sprintf("SET statement_timeout = %d", in.StepTimeout.Milliseconds()))
 			}
+			var origin string
+			var origins *spockOrigins
+			if err == nil {
+				origin, err = cat.originName(ctx, conn, subscriptionName(sv.Name, in.Failed))
+			}
+			if err == nil {
+				origins, err = failedOriginsOn(ctx, conn, in.Failed, origin)
+			}
 			if err != nil {
+				if conn != nil {
+					conn.Close(context.WithoutCancel(ctx))
+				}
 				rec.fail(fmt.Errorf("connect step on %s: %w", sv.Name, err))
 				continue
 			}
-			nodes = append(nodes, &spockNode{Survivor: sv, conn: conn})
+			n := &spockNode{Survivor: sv, conn: conn, origin: origin}
+			for id := range origins.ids {
+				n.roidents = append(n.roidents, id)
+			}
+			id, _ := spockNodeID(ctx, conn, in.Failed)
+			failedID = id
+			nodes = append(nodes, n)
 		}
 		return nil
 	})
 	measure := func(when string, into func(*spockNode) *originEffect) {
 		for _, n := range nodes {
-			origin, err := cat.originName(ctx, n.conn, subscriptionName(n.Name, in.Failed))
-			if err == nil {
-				*into(n), err = measureOrigin(ctx, n.conn, origin)
-			}
+			e, err := measureOrigin(ctx, n.conn, n.origin, n.roidents)
 			if err != nil {
 				rec.fail(fmt.Errorf("measure step (%s) on %s: %w", when, n.Name, err))
 				continue
 			}
-			e := *into(n)
-			rec.action(n.Name, "measure "+when, fmt.Sprintf("origin %s progress %s, %d rows in %d transactions", e.origin, e.progress, e.rows, e.txns), nil)
+			*into(n) = e
+			rec.action(n.Name, "measure "+when, fmt.Sprintf("%d rows in %d transactions of %s (origins %v), origin %s progress %s", e.rows, e.txns, in.Failed, n.roidents, e.origin, e.progress), nil)
 			if when == "before" {
 				n.ok = true
 			}
 		}
 	}
 	_ = rec.phase("measure-before", func() error { measure("before", func(n *spockNode) *originEffect { return &n.before }); return nil })
-	if len(nodes) > 0 {
-		rb(ctx, in, rec, nodes)
+	if len(nodes) == 0 {
+		return
 	}
+	_ = rec.phase("runbook", func() error { rb(ctx, in, rec, nodes, failedID); return nil })
+	_ = rec.phase("settle", func() error {
+		err := harness.WaitFor(ctx, "survivors to hold the same of "+in.Failed+" after the Spock runbook", settleFor, 500*time.Millisecond,
+			func(ctx context.Context) (bool, string, error) {
+				var counts []string
+				var first *originEffect
+				level := true
+				for _, n := range nodes {
+					e, err := measureOrigin(ctx, n.conn, n.origin, n.roidents)
+					if err != nil {
+						return false, "", err
+					}
+					if first == nil {
+						first = &e
+					}
+					level = level && e.rows == first.rows && e.txns == first.txns
+					counts = append(counts, fmt.Sprintf("%s %d rows", n.Name, e.rows))
+				}
+				return level, strings.Join(counts, ", "), nil
+			})
+		rec.action("", "settle", "", err)
+		return nil
+	})
 	_ = rec.phase("measure-after", func() error { measure("after", func(n *spockNode) *originEffect { return &n.after }); return nil })
 	judge(in, rec, nodes)
 }
 
 // judge turns the measurements into the result: recovered counts per
 // survivor (source unknown: Spock does not say), nothing-to-recover only
-// when the survivors were provably level before, and an error when they
-// are not level after.
+// when the survivors held the same of the failed node before, and a
+// finding when they do not after.
 func judge(in Input, rec *recorder, nodes []*spockNode) {
 	var measured []*spockNode
 	for _, n := range nodes {
@@ -182,22 +248,28 @@ func judge(in Input, rec *recorder, nodes []*spockNode) {
 	}
 	levelBefore, levelAfter := true, true
 	var state []string
+	var moved int64
 	for _, n := range measured {
-		levelBefore = levelBefore && n.before.progress == measured[0].before.progress
-		levelAfter = levelAfter && n.after.progress == measured[0].after.progress
-		state = append(state, fmt.Sprintf("%s %s->%s", n.Name, n.before.progress, n.after.progress))
-		rec.res.Progress = append(rec.res.Progress, Progress{Node: n.Name, Origin: n.before.origin, Before: n.before.progress.String(), After: n.after.progress.String()})
-		if d := n.after.txns - n.before.txns; d != 0 || n.after.rows != n.before.rows {
-			rec.pair(Pair{Source: "unknown", Target: n.Name, Transactions: d, Rows: n.after.rows - n.before.rows,
-				FromLSN: n.before.progress.String(), ToLSN: n.after.progress.String()})
+		b, a := n.before, n.after
+		levelBefore = levelBefore && b.rows == measured[0].before.rows && b.txns == measured[0].before.txns
+		levelAfter = levelAfter && a.rows == measured[0].after.rows && a.txns == measured[0].after.txns
+		state = append(state, fmt.Sprintf("%s %d->%d rows in %d->%d transactions, progress %s->%s", n.Name, b.rows, a.rows, b.txns, a.txns, b.progress, a.progress))
+		rec.res.Progress = append(rec.res.Progress, Progress{Node: n.Name, Origin: b.origin, Before: b.progress.String(), After: a.progress.String()})
+		rec.res.Effect = append(rec.res.Effect, Effect{Node: n.Name, RowsBefore: b.rows, RowsAfter: a.rows, TxnsBefore: b.txns, TxnsAfter: a.txns,
+			ProgressFrom: b.progress.String(), ProgressTo: a.progress.String()})
+		if d := a.txns - b.txns; d != 0 || a.rows != b.rows {
+			moved += d
+			rec.pair(Pair{Source: "unknown", Target: n.Name, Transactions: d, Rows: a.rows - b.rows,
+				FromLSN: b.progress.String(), ToLSN: a.progress.String()})
 		}
 	}
 	if levelBefore {
 		rec.res.NothingToRecover = true
-		rec.note("every survivor had applied %s up to %s before the runbook: nothing to recover", in.Failed, measured[0].before.progress)
+		rec.note("every survivor held the same of %s before the runbook: nothing to recover", in.Failed)
 	}
 	if !levelAfter {
-		rec.fail(fmt.Errorf("judge step: survivors' progress for %s still differs after the Spock runbook (%s)", in.Failed, strings.Join(state, ", ")))
+		rec.finding("after Spock's runbook the survivors still hold different parts of %s's transactions (moved %d transactions): %s",
+			in.Failed, moved, strings.Join(state, "; "))
 	}
 }
 
@@ -236,49 +308,35 @@ func call(ctx context.Context, rec *recorder, in Input, n *spockNode, step, sql 
 		err = fmt.Errorf("hang: no answer within %s (client deadline), a finding: %w", in.StepTimeout+5*time.Second, err)
 	}
 	output := strings.Join(out, "\n")
-	rec.action(n.Name, fmt.Sprintf("%s: %s (%s)", step, sql, time.Since(start).Round(time.Millisecond)), output, err)
+	took := time.Since(start)
+	rec.action(n.Name, fmt.Sprintf("%s: %s (%s)", step, sql, took.Round(time.Millisecond)), output, err)
+	c := Call{Node: n.Name, Function: step, Returned: output, Duration: took}
+	if err != nil {
+		c.Error = err.Error()
+	}
+	rec.call(c)
 	if err != nil {
 		return output, fmt.Errorf("%s step on %s: %w", step, n.Name, err)
 	}
 	return output, nil
 }
 
-// recoverySlotRunbook: the failed node's id from spock.node, then
-// coordinate_cluster_recovery on every survivor at the same time, then
-// get_recovery_slot_info polled until no slot is in recovery, then the
-// clone slots listed and dropped.
-func recoverySlotRunbook(ctx context.Context, in Input, rec *recorder, nodes []*spockNode) {
-	var failedID uint32
-	err := rec.phase("lookup-failed-node", func() error {
-		out, err := call(ctx, rec, in, nodes[0], "lookup failed node", "SELECT node_id FROM spock.node WHERE node_name = $1", in.Failed)
-		if err != nil {
-			return err
-		}
-		if out == "" {
-			return fmt.Errorf("lookup failed node step on %s: %s is not in spock.node", nodes[0].Name, in.Failed)
-		}
-		if _, err := fmt.Sscan(out, &failedID); err != nil {
-			return fmt.Errorf("lookup failed node step on %s: node_id %q: %w", nodes[0].Name, out, err)
-		}
-		return nil
-	})
-	if err != nil {
-		rec.fail(err)
-		return
-	}
+// recoverySlotRunbook (pull request 144's API): coordinate_cluster_recovery
+// on every survivor at the same time, then get_recovery_slot_info polled
+// until no slot is in recovery, then the clone slots listed and dropped.
+// What the calls return is recorded; what they do is measured by judge.
+func recoverySlotRunbook(ctx context.Context, in Input, rec *recorder, nodes []*spockNode, failedID uint32) {
 	_ = rec.phase("coordinate", func() error {
 		var wg sync.WaitGroup
 		for _, n := range nodes {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				out, err := call(ctx, rec, in, n, "coordinate_cluster_recovery", "SELECT spock.coordinate_cluster_recovery($1::oid)", failedID)
+			wg.Go(func() {
+				out, err := call(ctx, rec, in, n, fmt.Sprintf("coordinate_cluster_recovery(%d)", failedID), "SELECT spock.coordinate_cluster_recovery($1::int8::oid)", failedID)
 				if err != nil {
-					rec.fail(err)
+					rec.finding("%v", err)
 				} else if out != "true" {
-					rec.fail(fmt.Errorf("coordinate_cluster_recovery step on %s: returned %q", n.Name, out))
+					rec.finding("coordinate_cluster_recovery(%d) on %s returned %q", failedID, n.Name, out)
 				}
-			}()
+			})
 		}
 		wg.Wait()
 		return nil
@@ -287,17 +345,17 @@ func recoverySlotRunbook(ctx context.Context, in Input, rec *recorder, nodes []*
 		deadline := time.Now().Add(in.StepTimeout)
 		for _, n := range nodes {
 			for {
-				out, err := call(ctx, rec, in, n, "get_recovery_slot_info",
+				out, err := call(ctx, rec, in, n, "get_recovery_slot_info()",
 					"SELECT count(*) FILTER (WHERE in_recovery), coalesce(string_agg(format('%s %s %s %s', slot_name, restart_lsn, confirmed_flush_lsn, in_recovery), '; '), '') FROM spock.get_recovery_slot_info()")
 				if err != nil {
-					rec.fail(err)
+					rec.finding("%v", err)
 					break
 				}
 				if strings.HasPrefix(out, "0|") {
 					break
 				}
 				if time.Now().After(deadline) {
-					rec.fail(fmt.Errorf("wait-recovery step on %s: slots still in recovery after %s: %s", n.Name, in.StepTimeout, out))
+					rec.finding("get_recovery_slot_info on %s: slots still in recovery after %s: %s", n.Name, in.StepTimeout, out)
 					break
 				}
 				time.Sleep(200 * time.Millisecond)
@@ -305,11 +363,17 @@ func recoverySlotRunbook(ctx context.Context, in Input, rec *recorder, nodes []*
 		}
 		return nil
 	})
+	dropCloneSlots(ctx, in, rec, nodes, "%clone%")
+}
+
+// dropCloneSlots lists the slots like pattern on every node and drops the
+// inactive ones: what a runbook cloned must not retain WAL afterwards.
+func dropCloneSlots(ctx context.Context, in Input, rec *recorder, nodes []*spockNode, pattern string) {
 	_ = rec.phase("cleanup-clones", func() error {
 		for _, n := range nodes {
-			out, err := call(ctx, rec, in, n, "list clone slots", "SELECT slot_name, active FROM pg_replication_slots WHERE slot_name LIKE '%clone%' ORDER BY 1")
+			out, err := call(ctx, rec, in, n, "list clone slots", "SELECT slot_name, active FROM pg_replication_slots WHERE slot_name LIKE $1 ORDER BY 1", pattern)
 			if err != nil {
-				rec.fail(err)
+				rec.finding("%v", err)
 				continue
 			}
 			for _, line := range strings.Split(out, "\n") {
@@ -319,11 +383,11 @@ func recoverySlotRunbook(ctx context.Context, in Input, rec *recorder, nodes []*
 				}
 				ci := rec.clone(n.Name, slot)
 				if active == "true" {
-					rec.fail(fmt.Errorf("cleanup-clones step on %s: clone slot %s is still active", n.Name, slot))
+					rec.finding("cleanup-clones on %s: clone slot %s is still active", n.Name, slot)
 					continue
 				}
 				if _, err := call(ctx, rec, in, n, "drop clone slot", "SELECT pg_drop_replication_slot($1)", slot); err != nil {
-					rec.fail(err)
+					rec.finding("%v", err)
 					continue
 				}
 				rec.cloneRemoved(ci)
@@ -333,27 +397,116 @@ func recoverySlotRunbook(ctx context.Context, in Input, rec *recorder, nodes []*
 	})
 }
 
-// recoverRunRunbook: the survivor that applied most of the failed node is
-// the source; recover_run is called on every survivor behind it.
-func recoverRunRunbook(ctx context.Context, in Input, rec *recorder, nodes []*spockNode) {
+// sourceOf is the survivor that holds the most of the failed node (ties:
+// the first).
+func sourceOf(nodes []*spockNode) *spockNode {
 	source := nodes[0]
 	for _, n := range nodes[1:] {
-		if n.ok && n.before.progress > source.before.progress {
+		if n.ok && n.before.txns > source.before.txns {
 			source = n
 		}
 	}
+	return source
+}
+
+// behind lists the survivors that hold less of the failed node than source.
+func behind(nodes []*spockNode, source *spockNode) []*spockNode {
+	var out []*spockNode
+	for _, n := range nodes {
+		if n != source && n.ok && n.before.txns < source.before.txns {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// recoverRunRunbook (pull request 277): the survivor that holds most of
+// the failed node is the source; recover_run is called on every survivor
+// behind it, with both nodes' node-to-node DSNs.
+func recoverRunRunbook(ctx context.Context, in Input, rec *recorder, nodes []*spockNode, _ uint32) {
+	source := sourceOf(nodes)
 	_ = rec.phase("recover_run", func() error {
-		for _, n := range nodes {
-			if n == source || (n.ok && n.before.progress >= source.before.progress) {
-				continue
-			}
+		for _, n := range behind(nodes, source) {
 			if source.NetworkDSN == "" || n.NetworkDSN == "" {
 				rec.fail(fmt.Errorf("recover_run step on %s: node-to-node DSNs unknown (Survivor.NetworkDSN)", n.Name))
 				continue
 			}
-			if _, err := call(ctx, rec, in, n, "recover_run", "CALL spock.recover_run($1, $2, $3, $4, $5, true)",
+			if _, err := call(ctx, rec, in, n, fmt.Sprintf("recover_run(%s, %s, ..., %s, ...)", in.Failed, source.Name, n.Name),
+				"CALL spock.recover_run($1, $2, $3, $4, $5, true)",
 				in.Failed, source.Name, source.NetworkDSN, n.Name, n.NetworkDSN); err != nil {
-				rec.fail(err)
+				rec.finding("%v", err)
+			}
+		}
+		return nil
+	})
+}
+
+// rescueRunbook (branch RECOVERY-SLOT): find_rescue_source(failed) on
+// every survivor; on the source it names, clone_recovery_slot(); on every
+// survivor behind the source, create_rescue_subscription(target, source,
+// clone, skip_lsn = what the target has, stop_lsn = what the source has).
+// The rescue subscriptions' effect is awaited by the settle phase; they
+// and the clone are removed afterwards.
+func rescueRunbook(ctx context.Context, in Input, rec *recorder, nodes []*spockNode, _ uint32) {
+	byID := map[string]*spockNode{}
+	for _, n := range nodes {
+		if id, err := spockNodeID(ctx, n.conn, n.Name); err == nil {
+			byID[fmt.Sprint(id)] = n
+		}
+	}
+	var source *spockNode
+	var stopLSN string
+	_ = rec.phase("find_rescue_source", func() error {
+		for _, n := range nodes {
+			out, err := call(ctx, rec, in, n, fmt.Sprintf("find_rescue_source(%s)", in.Failed),
+				"SELECT coalesce(source_node_id::text, ''), coalesce(last_lsn::text, ''), coalesce(confidence_level, '') FROM spock.find_rescue_source($1) LIMIT 1", in.Failed)
+			if err != nil {
+				rec.finding("%v", err)
+				continue
+			}
+			parts := strings.Split(out, "|")
+			if source == nil && len(parts) == 3 && byID[parts[0]] != nil {
+				source, stopLSN = byID[parts[0]], parts[1]
+			}
+		}
+		if source == nil {
+			source = sourceOf(nodes)
+			rec.finding("find_rescue_source(%s) named no surviving source; %s (holds most of %s) used", in.Failed, source.Name, in.Failed)
+		}
+		return nil
+	})
+	targets := behind(nodes, source)
+	if len(targets) == 0 {
+		return
+	}
+	var clone string
+	_ = rec.phase("clone_recovery_slot", func() error {
+		out, err := call(ctx, rec, in, source, "clone_recovery_slot()",
+			"SELECT coalesce(cloned_slot_name, ''), success, coalesce(message, '') FROM spock.clone_recovery_slot()")
+		if err != nil {
+			rec.finding("%v", err)
+			return nil
+		}
+		parts := strings.SplitN(out, "|", 3)
+		if len(parts) < 2 || parts[1] != "true" || parts[0] == "" {
+			rec.finding("clone_recovery_slot() on %s did not clone: %s", source.Name, out)
+			return nil
+		}
+		clone = parts[0]
+		return nil
+	})
+	if clone == "" {
+		return
+	}
+	_ = rec.phase("create_rescue_subscription", func() error {
+		for _, t := range targets {
+			var stop any
+			if stopLSN != "" {
+				stop = stopLSN
+			}
+			if _, err := call(ctx, rec, in, t, fmt.Sprintf("create_rescue_subscription(%s, %s, %s)", t.Name, source.Name, clone),
+				"SELECT spock.create_rescue_subscription($1, $2, $3, NULL, $4::pg_lsn, NULL)", t.Name, source.Name, clone, stop); err != nil {
+				rec.finding("%v", err)
 			}
 		}
 		return nil

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
+	"github.com/spockchaos/spockchaos/recovery"
 	"github.com/spockchaos/spockchaos/reports"
 	"github.com/spockchaos/spockchaos/verify"
 	"github.com/spockchaos/spockchaos/workload/history"
@@ -39,6 +41,7 @@ func (r *run) verify(ctx context.Context) error {
 	for _, n := range r.nodes(r.alive) {
 		targets = append(targets, verify.Target{Name: n.Name, DSN: n.DSN})
 	}
+	judgedRecovery := false
 	for _, name := range r.spec.Checkers {
 		switch name {
 		case CheckConvergence:
@@ -52,9 +55,15 @@ func (r *run) verify(ctx context.Context) error {
 			r.report.Checkers = append(r.report.Checkers, r.historyChecks(ctx, targets)...)
 		case CheckRecovered:
 			r.report.Checkers = append(r.report.Checkers, r.recoveredCheck())
+			judgedRecovery = true
 		default:
 			return fmt.Errorf("unknown checker %q", name)
 		}
+	}
+	// A recovery whose system failed is judged in every scenario, not
+	// only in those that list the recovered checker.
+	if res := r.report.Recovery; !judgedRecovery && res != nil && len(res.Findings) > 0 {
+		r.report.Checkers = append(r.report.Checkers, r.recoveredCheck())
 	}
 	return nil
 }
@@ -78,20 +87,48 @@ func (r *run) historyChecks(ctx context.Context, targets []verify.Target) []veri
 	return verify.CheckHistory(ops, obs, verify.HistoryOptions{Survivors: r.alive, Failed: r.failed})
 }
 
-// recoveredCheck fails a recovery scenario whose recovery moved nothing:
-// its lag was meant to leave work, so a zero is a vacuous test.
+// recoveredCheck judges the recovery by what it did: it fails when the
+// system under test's own recovery left findings (a Spock call that erred
+// or hung, survivors still holding different parts of the failed node),
+// saying what each call returned and what it moved, and it fails a
+// recovery scenario whose recovery moved nothing: its lag was meant to
+// leave work, so a zero is a vacuous test.
 func (r *run) recoveredCheck() verify.CheckResult {
 	res := r.report.Recovery
 	c := verify.CheckResult{Name: CheckRecovered}
 	switch {
 	case res == nil:
 		c.Verdict, c.Summary = verify.Fail, "no recovery ran"
+	case len(res.Findings) > 0:
+		c.Verdict = verify.Fail
+		c.Summary = fmt.Sprintf("%s recovery failed: %s%s; moved %d transactions (%d rows)",
+			res.Strategy, strings.Join(res.Findings, "; "), callsLine(res.Calls), res.TransactionsRecovered, res.RowsRecovered)
+		c.Details = map[string]any{"findings": res.Findings, "calls": res.Calls, "effect": res.Effect}
 	case res.TransactionsRecovered > 0:
-		c.Verdict, c.Summary = verify.Pass, fmt.Sprintf("%s recovery moved %d transactions (%d rows)", res.Strategy, res.TransactionsRecovered, res.RowsRecovered)
+		c.Verdict, c.Summary = verify.Pass, fmt.Sprintf("%s recovery moved %d transactions (%d rows)%s", res.Strategy, res.TransactionsRecovered, res.RowsRecovered, callsLine(res.Calls))
 	default:
-		c.Verdict, c.Summary = verify.Fail, fmt.Sprintf("%s recovery moved no transaction (nothing_to_recover=%v): the scenario's lag should have left work", res.Strategy, res.NothingToRecover)
+		c.Verdict, c.Summary = verify.Fail, fmt.Sprintf("%s recovery moved no transaction (nothing_to_recover=%v)%s: the scenario's lag should have left work", res.Strategy, res.NothingToRecover, callsLine(res.Calls))
 	}
 	return c
+}
+
+// callsLine says what each recovery function of the system returned, one
+// clause per function and node ("" when none was called).
+func callsLine(calls []recovery.Call) string {
+	if len(calls) == 0 {
+		return ""
+	}
+	parts := make([]string, 0, len(calls))
+	for _, c := range calls {
+		got := c.Returned
+		if c.Error != "" {
+			got = "error: " + c.Error
+		} else if got == "" {
+			got = "nothing"
+		}
+		parts = append(parts, fmt.Sprintf("%s on %s returned %s in %s", c.Function, c.Node, got, c.Duration.Round(time.Millisecond)))
+	}
+	return "; calls: " + strings.Join(parts, ", ")
 }
 
 // captureBefore records every live node's replication state once, before

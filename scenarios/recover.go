@@ -101,6 +101,9 @@ func (r *run) addRecovery(res *recovery.Result, note string) {
 	total.Actions = append(total.Actions, res.Actions...)
 	total.Clones = append(total.Clones, res.Clones...)
 	total.Errors = append(total.Errors, res.Errors...)
+	total.Findings = append(total.Findings, res.Findings...)
+	total.Calls = append(total.Calls, res.Calls...)
+	total.Effect = append(total.Effect, res.Effect...)
 	if res.Note != "" {
 		total.Note = strings.TrimSpace(total.Note + " | " + res.Note)
 	}

@@ -213,6 +213,17 @@ func (r *run) up(ctx context.Context) error {
 	for _, n := range c.Nodes {
 		r.alive = append(r.alive, n.Name)
 	}
+	if r.opts.Recovery == "spock" {
+		// Say so now, not after the load: this server cannot run it.
+		api, err := recovery.DetectSpockAPI(ctx, c.Nodes[0].DSN, time.Minute)
+		if err != nil {
+			return fmt.Errorf("detect Spock recovery API on %s: %w", c.Nodes[0].Name, err)
+		}
+		if api == "" {
+			return fmt.Errorf("%s: %w", c.Nodes[0].Name, recovery.ErrNoSpockAPI)
+		}
+		r.out.linef("Spock recovery API: %s\n", api)
+	}
 	if err := recovery.PrepareSlots(ctx, c); err != nil {
 		return err
 	}

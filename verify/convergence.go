@@ -115,7 +115,7 @@ type RowVersion struct {
 	// CommitTS and Origin come from pg_xact_commit_timestamp_origin(xmin);
 	// nil / "" when unknown (track_commit_timestamp off, or frozen).
 	CommitTS *time.Time `json:"commit_ts,omitempty"`
-	// Origin is "local" or the replication origin's name.
+	// Origin is "local", the origin node's name (see origins.go), or the raw origin when no catalog names it.
 	Origin string `json:"origin,omitempty"`
 }
 

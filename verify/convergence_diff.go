@@ -114,7 +114,7 @@ func (tc *tableComparison) rowDiff(versions []*fetchedRow) RowDiff {
 		present = append(present, v)
 		rv := RowVersion{Node: name, Present: true, Values: map[string]*string{}, CommitTS: v.commitTS}
 		if v.origin != nil {
-			rv.Origin = *v.origin
+			rv.Origin = tc.snaps[i].originDisplay(*v.origin)
 		}
 		for j, c := range def.Columns {
 			rv.Values[c.Name] = v.vals[j]

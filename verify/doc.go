@@ -28,8 +28,10 @@
 // still walked batch by batch, and at most MaxReportedRows rows are listed
 // per table (all are counted). Each differing row is reported with its key,
 // every node's version or absence, the columns that differ, and each
-// version's commit timestamp and origin ("local" or the replication
-// origin's name) from pg_xact_commit_timestamp_origin(xmin); both are
+// version's commit timestamp and origin from
+// pg_xact_commit_timestamp_origin(xmin), the origin shown as the origin
+// node's name (pglogical's named origin and Spock's node_id both map to
+// it, see origins.go), "local", or the raw origin; both are
 // empty when track_commit_timestamp is off or the xid is frozen. Values
 // longer than 256 bytes are shortened in reports and carry their length
 // and md5.

@@ -49,6 +49,8 @@ type snapshot struct {
 	// commitTS is whether track_commit_timestamp is on (else commit
 	// timestamps and origins are reported as unknown).
 	commitTS bool
+	// origins maps raw row origins to node names (see origins.go).
+	origins map[string]string
 }
 
 // openSnapshots connects to every target in parallel and opens a snapshot
@@ -112,6 +114,10 @@ func openSnapshot(ctx context.Context, t Target) (*snapshot, error) {
 		return nil, fmt.Errorf("read track_commit_timestamp on %s: %w", t.Name, err)
 	}
 	s.commitTS = tcts == "on"
+	if s.origins, err = originNames(ctx, conn); err != nil {
+		s.close()
+		return nil, fmt.Errorf("%w on %s", err, t.Name)
+	}
 	s.tx, err = conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		s.close()
