@@ -13,15 +13,15 @@ import (
 // session (holding its replication origin for the failed node), where it
 // starts, and the applier fed from the shared stream.
 type replayTarget struct {
-	st    *survivorState
-	conn  *pgx.Conn
-	from  LSN // its progress when the replay started
+	st   *survivorState
+	conn *pgx.Conn
+	from LSN // its progress when the replay started
 	// fromPos is from as a position in the failed node's commit order:
 	// from itself (pglogical) or its spock.progress commit timestamp.
 	fromPos position
-	ap    *applier
-	start time.Time
-	txns  chan *txn
+	ap      *applier
+	start   time.Time
+	txns    chan *txn
 	// applyErr is the first apply error; once set, the rest of the stream
 	// is drained and dropped.
 	applyErr error

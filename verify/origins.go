@@ -15,6 +15,7 @@ import (
 //     which has no pg_replication_origin row, so the raw text is
 //     "origin 9057"; a reference recovery's replay into a Spock node
 //     stamps the named origin spk_<db>_<provider>_<sub>.
+//
 // originNamesSQL maps both to node names from the replication catalogs
 // present on the node; a name it cannot map is shown as it is.
 const originNamesSQL = `SELECT k, v FROM (
