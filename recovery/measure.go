@@ -20,6 +20,13 @@ type originEffect struct {
 	txns     int64
 }
 
+// level tells whether two survivors hold the same of the failed node: the
+// same rows and transactions of it, and the same progress for it (the
+// position its subscription resumes from when the node returns).
+func (e originEffect) level(o originEffect) bool {
+	return e.rows == o.rows && e.txns == o.txns && e.progress == o.progress
+}
+
 // userTablesSQL lists the tables recovery is about: every table outside
 // the system, extension and harness schemas.
 const userTablesSQL = `SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace

@@ -205,30 +205,35 @@ func runSpockRunbook(ctx context.Context, in Input, rec *recorder, rb runbook) {
 		return
 	}
 	_ = rec.phase("runbook", func() error { rb(ctx, in, rec, nodes, failedID); return nil })
-	_ = rec.phase("settle", func() error {
-		err := harness.WaitFor(ctx, "survivors to hold the same of "+in.Failed+" after the Spock runbook", settleFor, 500*time.Millisecond,
-			func(ctx context.Context) (bool, string, error) {
-				var counts []string
-				var first *originEffect
-				level := true
-				for _, n := range nodes {
-					e, err := measureOrigin(ctx, n.conn, n.origin, n.roidents)
-					if err != nil {
-						return false, "", err
-					}
-					if first == nil {
-						first = &e
-					}
-					level = level && e.rows == first.rows && e.txns == first.txns
-					counts = append(counts, fmt.Sprintf("%s %d rows", n.Name, e.rows))
-				}
-				return level, strings.Join(counts, ", "), nil
-			})
-		rec.action("", "settle", "", err)
-		return nil
-	})
+	_ = rec.phase("settle", func() error { settle(ctx, in, rec, nodes); return nil })
 	_ = rec.phase("measure-after", func() error { measure("after", func(n *spockNode) *originEffect { return &n.after }); return nil })
 	judge(in, rec, nodes)
+}
+
+// settle waits, bounded by settleFor, until the survivors hold the same of
+// the failed node: Spock's recovery may act asynchronously (a rescue
+// subscription, forwarding). Not settling is no error here; judge says
+// what it means.
+func settle(ctx context.Context, in Input, rec *recorder, nodes []*spockNode) {
+	err := harness.WaitFor(ctx, "survivors to hold the same of "+in.Failed+" after the Spock runbook", settleFor, 500*time.Millisecond,
+		func(ctx context.Context) (bool, string, error) {
+			var counts []string
+			var first *originEffect
+			level := true
+			for _, n := range nodes {
+				e, err := measureOrigin(ctx, n.conn, n.origin, n.roidents)
+				if err != nil {
+					return false, "", err
+				}
+				if first == nil {
+					first = &e
+				}
+				level = level && e.level(*first)
+				counts = append(counts, fmt.Sprintf("%s %d rows, progress %s", n.Name, e.rows, e.progress))
+			}
+			return level, strings.Join(counts, ", "), nil
+		})
+	rec.action("", "settle", "", err)
 }
 
 // judge turns the measurements into the result: recovered counts per
@@ -251,8 +256,8 @@ func judge(in Input, rec *recorder, nodes []*spockNode) {
 	var moved int64
 	for _, n := range measured {
 		b, a := n.before, n.after
-		levelBefore = levelBefore && b.rows == measured[0].before.rows && b.txns == measured[0].before.txns
-		levelAfter = levelAfter && a.rows == measured[0].after.rows && a.txns == measured[0].after.txns
+		levelBefore = levelBefore && b.level(measured[0].before)
+		levelAfter = levelAfter && a.level(measured[0].after)
 		state = append(state, fmt.Sprintf("%s %d->%d rows in %d->%d transactions, progress %s->%s", n.Name, b.rows, a.rows, b.txns, a.txns, b.progress, a.progress))
 		rec.res.Progress = append(rec.res.Progress, Progress{Node: n.Name, Origin: b.origin, Before: b.progress.String(), After: a.progress.String()})
 		rec.res.Effect = append(rec.res.Effect, Effect{Node: n.Name, RowsBefore: b.rows, RowsAfter: a.rows, TxnsBefore: b.txns, TxnsAfter: a.txns,
@@ -441,12 +446,17 @@ func recoverRunRunbook(ctx context.Context, in Input, rec *recorder, nodes []*sp
 	})
 }
 
-// rescueRunbook (branch RECOVERY-SLOT): find_rescue_source(failed) on
-// every survivor; on the source it names, clone_recovery_slot(); on every
-// survivor behind the source, create_rescue_subscription(target, source,
-// clone, skip_lsn = what the target has, stop_lsn = what the source has).
-// The rescue subscriptions' effect is awaited by the settle phase; they
-// and the clone are removed afterwards.
+// rescueRunbook (branch RECOVERY-SLOT; its runbook is in pull request
+// 269's samples): find_rescue_source(failed) on every survivor; on the
+// source it names, clone_recovery_slot() (the clone of spk_recovery_<db>);
+// on every survivor behind the source, create_rescue_subscription(target,
+// source, clone, NULL, stop_lsn, NULL) with stop_lsn = the source's WAL
+// end, after which the rescue subscription (spock_rescue_sub_<target>_<source>)
+// is meant to drop itself and the clone. Its effect is awaited (settle);
+// whatever is left is dropped: rescue subscriptions by spock.sub_drop,
+// clone slots on the source. Read on that branch: find_rescue_source
+// calls a function no ref defines, and the rescue subscription forwards no
+// origins, so expect findings, not recovery.
 func rescueRunbook(ctx context.Context, in Input, rec *recorder, nodes []*spockNode, _ uint32) {
 	byID := map[string]*spockNode{}
 	for _, n := range nodes {
@@ -455,7 +465,6 @@ func rescueRunbook(ctx context.Context, in Input, rec *recorder, nodes []*spockN
 		}
 	}
 	var source *spockNode
-	var stopLSN string
 	_ = rec.phase("find_rescue_source", func() error {
 		for _, n := range nodes {
 			out, err := call(ctx, rec, in, n, fmt.Sprintf("find_rescue_source(%s)", in.Failed),
@@ -464,9 +473,8 @@ func rescueRunbook(ctx context.Context, in Input, rec *recorder, nodes []*spockN
 				rec.finding("%v", err)
 				continue
 			}
-			parts := strings.Split(out, "|")
-			if source == nil && len(parts) == 3 && byID[parts[0]] != nil {
-				source, stopLSN = byID[parts[0]], parts[1]
+			if parts := strings.Split(out, "|"); source == nil && byID[parts[0]] != nil {
+				source = byID[parts[0]]
 			}
 		}
 		if source == nil {
@@ -479,36 +487,48 @@ func rescueRunbook(ctx context.Context, in Input, rec *recorder, nodes []*spockN
 	if len(targets) == 0 {
 		return
 	}
-	var clone string
+	var clone, stopLSN string
 	_ = rec.phase("clone_recovery_slot", func() error {
 		out, err := call(ctx, rec, in, source, "clone_recovery_slot()",
-			"SELECT coalesce(cloned_slot_name, ''), success, coalesce(message, '') FROM spock.clone_recovery_slot()")
+			"SELECT coalesce(cloned_slot_name, ''), coalesce(success, false), coalesce(message, ''), pg_current_wal_lsn()::text FROM spock.clone_recovery_slot()")
 		if err != nil {
 			rec.finding("%v", err)
 			return nil
 		}
-		parts := strings.SplitN(out, "|", 3)
-		if len(parts) < 2 || parts[1] != "true" || parts[0] == "" {
+		parts := strings.SplitN(out, "|", 4)
+		if len(parts) < 4 || parts[1] != "true" || parts[0] == "" {
 			rec.finding("clone_recovery_slot() on %s did not clone: %s", source.Name, out)
 			return nil
 		}
-		clone = parts[0]
+		clone, stopLSN = parts[0], parts[3]
 		return nil
 	})
-	if clone == "" {
-		return
-	}
-	_ = rec.phase("create_rescue_subscription", func() error {
-		for _, t := range targets {
-			var stop any
-			if stopLSN != "" {
-				stop = stopLSN
+	if clone != "" {
+		_ = rec.phase("create_rescue_subscription", func() error {
+			for _, t := range targets {
+				if _, err := call(ctx, rec, in, t, fmt.Sprintf("create_rescue_subscription(%s, %s, %s, stop_lsn %s)", t.Name, source.Name, clone, stopLSN),
+					"SELECT spock.create_rescue_subscription($1, $2, $3, NULL, $4::pg_lsn, NULL)", t.Name, source.Name, clone, stopLSN); err != nil {
+					rec.finding("%v", err)
+				}
 			}
-			if _, err := call(ctx, rec, in, t, fmt.Sprintf("create_rescue_subscription(%s, %s, %s)", t.Name, source.Name, clone),
-				"SELECT spock.create_rescue_subscription($1, $2, $3, NULL, $4::pg_lsn, NULL)", t.Name, source.Name, clone, stop); err != nil {
+			return nil
+		})
+		_ = rec.phase("rescue-settle", func() error { settle(ctx, in, rec, nodes); return nil })
+	}
+	_ = rec.phase("cleanup-rescue", func() error {
+		for _, t := range targets {
+			out, err := call(ctx, rec, in, t, "list rescue subscriptions", "SELECT sub_name FROM spock.subscription WHERE sub_name LIKE 'spock\\_rescue\\_sub\\_%' ORDER BY 1")
+			if err != nil {
 				rec.finding("%v", err)
+				continue
+			}
+			for _, sub := range strings.Fields(out) {
+				if _, err := call(ctx, rec, in, t, "sub_drop("+sub+")", "SELECT spock.sub_drop($1)", sub); err != nil {
+					rec.finding("%v", err)
+				}
 			}
 		}
 		return nil
 	})
+	dropCloneSlots(ctx, in, rec, []*spockNode{source}, "%clone%")
 }
