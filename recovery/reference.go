@@ -295,6 +295,11 @@ func recoverFromSource(ctx context.Context, in Input, cat catalog, rec *recorder
 
 	// 5-6. Stream the clone once; every target applies its part.
 	a := newAssembler(sourceOrigin, after, clone)
+	for _, rt := range live {
+		if rt.fromPos != 0 {
+			a.watch(rt.fromPos)
+		}
+	}
 	if source.spock != nil {
 		origins, err := failedOriginsOn(ctx, sconn, in.Failed, sourceOrigin)
 		if err != nil {
@@ -335,16 +340,26 @@ func streamToTargets(ctx context.Context, dsn, clone string, a *assembler, targe
 	var stillApplying, exited sync.WaitGroup
 	stillApplying.Add(len(targets))
 	for _, rt := range targets {
+		rt.failOnce = sync.OnceFunc(stillApplying.Done)
 		exited.Go(func() {
-			stop := sync.OnceFunc(stillApplying.Done)
-			_ = rt.applyAll(ctx, stop)
-			stop()
+			_ = rt.applyAll(ctx, rt.failOnce)
+			rt.failOnce()
 		})
 	}
 	go func() { stillApplying.Wait(); cancel() }()
 	streamErr := streamSlot(sctx, dsn, clone, a, idle, func(t *txn) error {
 		for _, rt := range targets {
-			if t.pos <= rt.fromPos {
+			if t.pos <= rt.fromPos || rt.gap != nil {
+				continue
+			}
+			if rt.fromPos != 0 && !a.sawPos(rt.fromPos) {
+				// The stream began after this target's last transaction of
+				// the failed node: what lies between is not in it. Replaying
+				// t would advance the target's progress over that gap.
+				rt.gap = fmt.Errorf("the stream of the source's slot clone %s starts after the target's last transaction of the failed node (%s): the first one it offers is at %s, so those between are unaccounted for; nothing replayed, progress not advanced",
+					clone, posString(rt, rt.fromPos), posString(rt, t.pos))
+				stop := rt.failOnce
+				stop()
 				continue
 			}
 			select {

@@ -25,6 +25,20 @@ type replayTarget struct {
 	// applyErr is the first apply error; once set, the rest of the stream
 	// is drained and dropped.
 	applyErr error
+	// gap is set when the stream began after the target's position: the
+	// target is then given nothing (see streamToTargets).
+	gap error
+	// failOnce tells the stream this target no longer applies.
+	failOnce func()
+	spock    bool
+}
+
+// posString shows a position the way the target's flavor places it.
+func posString(t *replayTarget, p position) string {
+	if t.spock {
+		return "commit time " + time.UnixMicro(int64(p)).UTC().Format("15:04:05.000000")
+	}
+	return "origin LSN " + LSN(p).String()
 }
 
 // openTarget prepares target for a replay from source: a session with the
@@ -87,6 +101,7 @@ func openTarget(ctx context.Context, in Input, rec *recorder, source, target *su
 			rt.fromPos = tsPosition(sp.appliedTS)
 		}
 		rt.ap.pinLSN = from
+		rt.spock = true
 		rec.action(target.Name, "replay "+in.Failed+"'s transactions committed after", sp.String(), nil)
 	}
 	ok = true
@@ -163,7 +178,7 @@ func closeTarget(ctx context.Context, in Input, rec *recorder, source *survivorS
 	ap := t.ap
 	rec.pair(Pair{Source: source.Name, Target: target.Name, Transactions: ap.txns, Rows: ap.rows, RowsSkipped: ap.skippedRows,
 		FromLSN: t.from.String(), ToLSN: ap.last.String(), Duration: time.Since(t.start), ApplyDuration: ap.applying})
-	replayErr := errors.Join(streamErr, t.applyErr)
+	replayErr := errors.Join(streamErr, t.applyErr, t.gap)
 	rec.action(target.Name, fmt.Sprintf("replayed from %s", source.Name),
 		fmt.Sprintf("%d transactions, %d rows (%d skipped); stream: %d txns decoded, %d of %s, %d already applied on every target",
 			ap.txns, ap.rows, ap.skippedRows, a.stats.transactions, a.stats.originTxns, in.Failed, a.stats.alreadyApplied), replayErr)

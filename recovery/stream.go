@@ -72,6 +72,8 @@ type assembler struct {
 
 	// spock, when set, finds the failed node's transactions by xid.
 	spock *spockStream
+	// watched are positions to note when seen (see watch).
+	watched map[position]bool
 
 	rels  map[uint32]*relation
 	cur   *txn
@@ -90,6 +92,22 @@ type streamStats struct {
 	// (0: none): what the stream proves about the source's holdings.
 	lastPos position
 }
+
+// watch asks the assembler to note whether a failed-node transaction at
+// pos passes by (a target's last applied one: see sawPos).
+func (a *assembler) watch(pos position) {
+	if a.watched == nil {
+		a.watched = map[position]bool{}
+	}
+	if _, ok := a.watched[pos]; !ok {
+		a.watched[pos] = false
+	}
+}
+
+// sawPos tells whether the watched position pos has passed by. A stream
+// that holds a target's last applied transaction of the failed node holds
+// everything of it that follows (the source's WAL, in order, from there).
+func (a *assembler) sawPos(pos position) bool { return a.watched[pos] }
 
 // spockStream is what the assembler needs on Spock: the failed node's
 // roidents on the source and a resolver of xids to roidents.
@@ -115,6 +133,9 @@ func (a *assembler) markFailed(pos position) {
 	a.stats.originTxns++
 	a.cur.pos = pos
 	a.stats.lastPos = max(a.stats.lastPos, pos)
+	if _, ok := a.watched[pos]; ok {
+		a.watched[pos] = true
+	}
 	if pos > a.after {
 		a.keep = true
 	} else {

@@ -40,8 +40,13 @@ func ResultsOf(run *Run) Results {
 	}
 }
 
-// ReplayCommand is the command line that replays run's plan.
+// ReplayCommand is the command line that replays run's plan: the one the
+// runner recorded, or (for run directories made before it did) the
+// scenario, seed and flavor.
 func ReplayCommand(run *Run) string {
+	if run.Replay != "" {
+		return run.Replay
+	}
 	cmd := "spockchaos run " + run.Scenario + " --seed " + itoa(run.Seed)
 	if run.Flavor != "" && run.Flavor != "pglogical" {
 		cmd += " --flavor " + run.Flavor

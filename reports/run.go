@@ -21,6 +21,9 @@ type Run struct {
 	// Config is the scenario's configuration as the runner resolved it
 	// (any JSON-able value; read back as a generic JSON value).
 	Config any `json:"config,omitempty"`
+	// Replay is the complete command line that runs this run's plan
+	// again: every flag that differed from the scenario's defaults.
+	Replay string `json:"replay,omitempty"`
 
 	Nodes     []Node   `json:"nodes"`
 	Survivors []string `json:"survivors,omitempty"`

@@ -29,61 +29,71 @@ var _ = Describe("the scenario catalog", func() {
 			if s := os.Getenv("SPOCKCHAOS_SEED"); s != "" {
 				Expect(func() error { _, err := fmtSscan(s, &seed); return err }()).To(Succeed())
 			}
-			out, err := scenarios.Run(ctx, spec, scenarios.Options{Seed: seed, OutDir: artifactsDir(), Progress: GinkgoWriter})
-			Expect(err).NotTo(HaveOccurred(), "harness error (replay: spockchaos run %s --seed %d)", spec.Name, seed)
-			Expect(out.Verdict).To(Equal(spec.Expect), "verdict of %s (replay: spockchaos run %s --seed %d; report %s)\n%s",
-				spec.Name, spec.Name, seed, out.Dir, summaryOf(out.Dir))
-			if spec.Expect == verify.Fail {
-				// The control must fail for the right reason: divergent keys named.
-				var conv *verify.CheckResult
-				for i, c := range out.Run.Checkers {
-					if c.Name == scenarios.CheckConvergence {
-						conv = &out.Run.Checkers[i]
-					}
-				}
-				Expect(conv).NotTo(BeNil())
-				Expect(conv.Verdict).To(Equal(verify.Fail))
-				Expect(reports.FirstKeys(*conv, 5)).NotTo(BeEmpty(), "the failing convergence check names no key")
-			}
-			if spec.Name == "pause-then-kill" {
-				// Its kill comes over 5 s into the load with no lag in
-				// force: the recovery slots are advanced at a barrier right
-				// before it, on every node, every peer's slot.
-				Expect(out.Run.SlotAdvances).NotTo(BeEmpty(), "no recovery slot advance before the kill")
-				last := out.Run.SlotAdvances[len(out.Run.SlotAdvances)-1]
-				Expect(last.Error).To(BeEmpty())
-				Expect(last.Nodes).To(HaveLen(spec.Nodes))
-				for _, n := range last.Nodes {
-					Expect(n.Slots).To(Equal(spec.Nodes-1), "slots advanced on %s", n.Node)
-				}
-			}
-			if spec.Name == "kill-mid-large-txn" {
-				// The kill is sent from this host the moment COMMIT is on the
-				// wire, with a 100 ms commit_delay asked for: it lands before
-				// the commit is durable (info) or while the peers receive it
-				// (ok; 2 runs of 3 here: another backend's group commit
-				// flushed it first). Atomicity and indeterminate checks judge
-				// the data either way.
-				ops, err := history.Load(filepath.Join(out.Dir, "history.jsonl"))
-				Expect(err).NotTo(HaveOccurred())
-				var completions []history.Type
-				for _, op := range ops {
-					if op.F == workload.FLargeTxn && op.Type != history.Invoke {
-						completions = append(completions, op.Type)
-					}
-				}
-				Expect(completions).To(HaveLen(1), "the large transaction's completions")
-				Expect(completions[0]).To(BeElementOf(history.Info, history.Ok))
-				GinkgoWriter.Printf("large transaction ended %s\n", completions[0])
-				Expect(out.Run.Faults).To(ContainElement(HaveField("InFlightAtKill", BeNumerically(">=", 1))))
-			}
-			if spec.HasCheck(scenarios.CheckRecovered) {
-				Expect(out.Run.Recovery).NotTo(BeNil())
-				Expect(out.Run.Recovery.TransactionsRecovered).To(BeNumerically(">", 0))
-			}
+			runAndCheck(ctx, spec, scenarios.Options{Seed: seed})
 		}, SpecTimeout(spec.Timeout+spec.Load))
 	}
 })
+
+// runAndCheck runs spec with opts and checks that it ends with the spec's
+// expected verdict, for the right reasons (see the scenario-specific
+// checks below). It returns the outcome.
+func runAndCheck(ctx SpecContext, spec *scenarios.Spec, opts scenarios.Options) *scenarios.Outcome {
+	opts.OutDir, opts.Progress = artifactsDir(), GinkgoWriter
+	replay := scenarios.ReplayCommand(spec, opts)
+	out, err := scenarios.Run(ctx, spec, opts)
+	Expect(err).NotTo(HaveOccurred(), "harness error (replay: %s)", replay)
+	Expect(out.Verdict).To(Equal(spec.Expect), "verdict of %s (replay: %s; report %s)\n%s",
+		spec.Name, replay, out.Dir, summaryOf(out.Dir))
+	if spec.Expect == verify.Fail {
+		// The control must fail for the right reason: divergent keys named.
+		var conv *verify.CheckResult
+		for i, c := range out.Run.Checkers {
+			if c.Name == scenarios.CheckConvergence {
+				conv = &out.Run.Checkers[i]
+			}
+		}
+		Expect(conv).NotTo(BeNil())
+		Expect(conv.Verdict).To(Equal(verify.Fail))
+		Expect(reports.FirstKeys(*conv, 5)).NotTo(BeEmpty(), "the failing convergence check names no key")
+	}
+	if spec.Name == "pause-then-kill" {
+		// Its kill comes over 5 s into the load with no lag in
+		// force: the recovery slots are advanced at a barrier right
+		// before it, on every node, every peer's slot.
+		Expect(out.Run.SlotAdvances).NotTo(BeEmpty(), "no recovery slot advance before the kill")
+		last := out.Run.SlotAdvances[len(out.Run.SlotAdvances)-1]
+		Expect(last.Error).To(BeEmpty())
+		Expect(last.Nodes).To(HaveLen(spec.Nodes))
+		for _, n := range last.Nodes {
+			Expect(n.Slots).To(Equal(spec.Nodes-1), "slots advanced on %s", n.Node)
+		}
+	}
+	if spec.Name == "kill-mid-large-txn" {
+		// The kill is sent from this host the moment COMMIT is on the
+		// wire, with a 100 ms commit_delay asked for: it lands before
+		// the commit is durable (info) or while the peers receive it
+		// (ok; 2 runs of 3 here: another backend's group commit
+		// flushed it first). Atomicity and indeterminate checks judge
+		// the data either way.
+		ops, err := history.Load(filepath.Join(out.Dir, "history.jsonl"))
+		Expect(err).NotTo(HaveOccurred())
+		var completions []history.Type
+		for _, op := range ops {
+			if op.F == workload.FLargeTxn && op.Type != history.Invoke {
+				completions = append(completions, op.Type)
+			}
+		}
+		Expect(completions).To(HaveLen(1), "the large transaction's completions")
+		Expect(completions[0]).To(BeElementOf(history.Info, history.Ok))
+		GinkgoWriter.Printf("large transaction ended %s\n", completions[0])
+		Expect(out.Run.Faults).To(ContainElement(HaveField("InFlightAtKill", BeNumerically(">=", 1))))
+	}
+	if spec.HasCheck(scenarios.CheckRecovered) {
+		Expect(out.Run.Recovery).NotTo(BeNil())
+		Expect(out.Run.Recovery.TransactionsRecovered).To(BeNumerically(">", 0))
+	}
+	return out
+}
 
 func artifactsDir() string {
 	if d := os.Getenv("SPOCKCHAOS_ARTIFACTS"); d != "" {

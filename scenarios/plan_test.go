@@ -109,3 +109,17 @@ var _ = Describe("selecting scenarios", func() {
 		}).To(Panic())
 	})
 })
+
+var _ = Describe("the replay command", func() {
+	spec, _ := scenarios.Lookup("lagged-kill-recovery")
+
+	It("gives every flag that differs from the scenario's defaults, so it runs as printed", func() {
+		got := scenarios.ReplayCommand(spec, scenarios.Options{Seed: 7, Flavor: "spock", Image: "spockpriv:6.0", Nodes: 5, Recovery: "reference", Duration: 30 * time.Second})
+		Expect(got).To(Equal("spockchaos run lagged-kill-recovery --seed 7 --flavor spock --image spockpriv:6.0 --nodes 5 --recovery reference --duration 30s"))
+	})
+
+	It("leaves out what is the default", func() {
+		got := scenarios.ReplayCommand(spec, scenarios.Options{Seed: 7, Flavor: "pglogical", Nodes: spec.Nodes, Recovery: spec.Recovery, Duration: spec.Load})
+		Expect(got).To(Equal("spockchaos run lagged-kill-recovery --seed 7"))
+	})
+})

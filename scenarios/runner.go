@@ -118,7 +118,8 @@ func Run(ctx context.Context, spec *Spec, opts Options) (*Outcome, error) {
 	}
 	plan := NewPlan(spec, opts.Seed, opts.Nodes, opts.Duration)
 	out := &progress{w: opts.Progress, live: opts.Live}
-	out.linef("scenario %s seed %d (replay: spockchaos run %s --seed %d)\n", spec.Name, opts.Seed, spec.Name, opts.Seed)
+	replay := ReplayCommand(spec, opts)
+	out.linef("scenario %s seed %d (replay: %s)\n", spec.Name, opts.Seed, replay)
 	out.linef("%s", plan.String())
 
 	start := time.Now()
@@ -132,7 +133,7 @@ func Run(ctx context.Context, spec *Spec, opts Options) (*Outcome, error) {
 		return nil, err
 	}
 	r := &run{spec: spec, opts: opts, plan: plan, wl: wl, rec: rec, dir: dir, out: out, started: start,
-		report: &reports.Run{Scenario: spec.Name, Seed: opts.Seed, Flavor: opts.Flavor, Config: runConfig(spec, opts, plan)}}
+		report: &reports.Run{Scenario: spec.Name, Seed: opts.Seed, Flavor: opts.Flavor, Config: runConfig(spec, opts, plan), Replay: replay}}
 	runCtx, cancel := context.WithTimeout(ctx, spec.Timeout)
 	defer cancel()
 	runErr := r.execute(runCtx)
@@ -314,4 +315,27 @@ func remove(list []string, s string) []string {
 		}
 	}
 	return out
+}
+
+// ReplayCommand is the command line that runs spec with opts (resolved)
+// again: the scenario and seed, and every flag whose value is not the
+// scenario's default (flavor, image, nodes, recovery, duration).
+func ReplayCommand(spec *Spec, opts Options) string {
+	cmd := fmt.Sprintf("spockchaos run %s --seed %d", spec.Name, opts.Seed)
+	if opts.Flavor != "" && opts.Flavor != "pglogical" {
+		cmd += " --flavor " + opts.Flavor
+	}
+	if opts.Image != "" {
+		cmd += " --image " + opts.Image
+	}
+	if opts.Nodes != 0 && opts.Nodes != spec.Nodes {
+		cmd += fmt.Sprintf(" --nodes %d", opts.Nodes)
+	}
+	if opts.Recovery != "" && opts.Recovery != spec.Recovery {
+		cmd += " --recovery " + opts.Recovery
+	}
+	if opts.Duration != 0 && opts.Duration != spec.Load {
+		cmd += " --duration " + opts.Duration.String()
+	}
+	return cmd
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/spockchaos/spockchaos/reports"
 	"github.com/spockchaos/spockchaos/scenarios"
 	"github.com/spockchaos/spockchaos/verify"
 )
@@ -60,7 +61,7 @@ seed gives and exits without starting anything.`,
 			}
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "verdict: %s (expected for this scenario: %s)\n", out.Verdict, spec.Expect)
-			fmt.Fprintf(w, "seed: %d  replay: spockchaos run %s --seed %d\n", opts.Seed, spec.Name, opts.Seed)
+			fmt.Fprintf(w, "seed: %d  replay: %s\n", opts.Seed, reports.ReplayCommand(out.Run))
 			fmt.Fprintf(w, "report: %s\n", filepath.Join(out.Dir, "report.html"))
 			if out.Kept != nil {
 				fmt.Fprintf(w, "cluster kept: %s\n", out.Kept.RunID)

@@ -28,11 +28,14 @@ func Lag(ctx context.Context, c *harness.Cluster, subscriber, provider string) e
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	sub := c.Flavor.SubscriptionName(subscriber, provider)
-	if _, err := conn.Exec(ctx, "SELECT pglogical.alter_subscription_disable($1, true)", sub); err != nil {
-		return fmt.Errorf("lag %s on %s: %w", sub, subscriber, err)
+	for _, st := range c.Flavor.DisableSubscription(sub) {
+		if _, err := conn.Exec(ctx, st.SQL, st.Args...); err != nil {
+			return fmt.Errorf("lag %s on %s: %w", sub, subscriber, err)
+		}
 	}
 	var origin string
-	if err := conn.QueryRow(ctx, "SELECT sub_slot_name FROM pglogical.subscription WHERE sub_name = $1", sub).Scan(&origin); err != nil {
+	q := fmt.Sprintf("SELECT sub_slot_name FROM %s.subscription WHERE sub_name = $1", pgx.Identifier{c.Flavor.Name()}.Sanitize())
+	if err := conn.QueryRow(ctx, q, sub).Scan(&origin); err != nil {
 		return fmt.Errorf("lag %s on %s: origin: %w", sub, subscriber, err)
 	}
 	return harness.WaitFor(ctx, fmt.Sprintf("apply worker of %s on %s to exit", sub, subscriber), 30*time.Second, 100*time.Millisecond,
@@ -190,3 +193,60 @@ func Restart(ctx context.Context, n *harness.Node) (string, error) {
 		})
 	return dsn, err
 }
+
+// Enable enables subscriber's subscription from provider (after a lag or
+// a fence).
+func Enable(ctx context.Context, c *harness.Cluster, subscriber, provider string) error {
+	conn, err := c.Node(subscriber).Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	sub := c.Flavor.SubscriptionName(subscriber, provider)
+	for _, st := range c.Flavor.EnableSubscription(sub) {
+		if _, err := conn.Exec(ctx, st.SQL, st.Args...); err != nil {
+			return fmt.Errorf("enable %s on %s: %w", sub, subscriber, err)
+		}
+	}
+	return nil
+}
+
+// LedgerXmins returns, for every ledger row of node whose txn_id starts
+// with prefix, the xmin of its current version: a row applied again
+// (replication sending what recovery already replayed) gets a new xmin.
+func LedgerXmins(ctx context.Context, n *harness.Node, prefix string) (map[string]string, error) {
+	conn, err := n.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	rows, err := conn.Query(ctx, "SELECT txn_id || '/' || seq, xmin::text FROM ledger WHERE starts_with(txn_id, $1)", prefix)
+	if err != nil {
+		return nil, fmt.Errorf("read ledger xmins on %s: %w", n.Name, err)
+	}
+	out := map[string]string{}
+	var k, x string
+	_, err = pgx.ForEachRow(rows, []any{&k, &x}, func() error { out[k] = x; return nil })
+	return out, err
+}
+
+// Reapplied names the keys whose row version changed between two
+// LedgerXmins readings, or vanished, sorted.
+func Reapplied(before, after map[string]string) []string {
+	var out []string
+	for k, x := range before {
+		if after[k] != x {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// SpockImageEnv names the Spock image the Spock suite (make spock) runs
+// on. No Spock image can be built in CI, so without it the Spock specs
+// are skipped, saying so.
+const SpockImageEnv = "SPOCKCHAOS_SPOCK_IMAGE"
+
+// SpockSkipReason is what a skipped Spock spec says.
+const SpockSkipReason = SpockImageEnv + " is not set: no Spock image to run on (see README, Testing a Spock build)"
