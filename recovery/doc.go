@@ -27,11 +27,30 @@
 //     that fails is drained and reported, the others go on); drop the
 //     clone (always); re-check that every survivor's progress is
 //     equal. Idempotent; concurrent runs serialise on the target's origin.
-//   - spock: detects the API from pg_proc and runs its runbook under
-//     statement_timeout; numbers come from measured effect only.
+//   - On Spock (DESIGN.md section 4; spockorigin.go) the failed node's
+//     transactions are found in the stream by their commit-timestamp origin
+//     (the failed node's Spock node_id, or the source's named origin for it
+//     after an earlier replay), not by an Origin message (pgoutput sends
+//     none for them), and placed by origin commit timestamp; a target's
+//     position is its spock.progress remote_commit_ts for the failed node.
+//     Replayed commits keep the target's named origin where it is; it is
+//     advanced once, to the source's, after the stream proved complete.
+//   - Progress moves only over what was provably replayed or provably
+//     absent: a target is given nothing when the stream starts after its
+//     last transaction of the failed node (that transaction must pass by
+//     first), and its progress is moved to the source's only when the
+//     stream held transactions of the failed node up to the source's own
+//     position (proveComplete); otherwise an error names the range.
+//   - spock: detects the API from pg_proc (recovery-slot, rescue,
+//     recover_run) and runs its runbook under statement_timeout; numbers
+//     come from measured effect only (rows and transactions of the failed
+//     node by the origin Spock really stamps, and progress). What Spock's
+//     calls fail to do is a Finding (a failure of the system under test,
+//     judged by the recovered checker and the convergence check), never a
+//     harness Error; a server with no API gives ErrNoSpockAPI.
 //   - none: does nothing and says "not attempted"; never NothingToRecover.
 //   - auto: spock when the flavor is spock and an API is found, else
-//     reference.
+//     reference, and the note says which and why.
 //
 // Decisions where DESIGN.md is silent:
 //   - The publication is FOR ALL TABLES (tables created later are covered);
@@ -65,7 +84,9 @@
 //   - PrepareSlots creates the slots for every flavor, Spock included:
 //     the reference strategy (spock's fallback, and the oracle for Spock's
 //     own recovery) needs them; they cost only retained WAL.
-//   - Spock's rescue API (variant 2) has no runbook yet: spock falls back to
-//     reference and says so. recover_run is called per lagging survivor with
-//     the most advanced survivor as source and needs Survivor.NetworkDSN.
+//   - recover_run and the rescue API are called per lagging survivor with
+//     the survivor that holds most of the failed node as source (the rescue
+//     runbook takes find_rescue_source's answer when it names a survivor);
+//     recover_run needs Survivor.NetworkDSN. After any runbook the effect
+//     is awaited for up to settleFor, since Spock may act asynchronously.
 package recovery
