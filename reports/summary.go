@@ -52,6 +52,9 @@ func recoveryLine(r *recovery.Result) string {
 	if len(pairs) > 0 {
 		s += "; " + strings.Join(pairs, ", ")
 	}
+	if len(r.Findings) > 0 {
+		s += "; FAILED: " + strings.Join(r.Findings, "; ")
+	}
 	if len(r.Errors) > 0 {
 		s += fmt.Sprintf("; %d error(s)", len(r.Errors))
 	}
