@@ -36,11 +36,12 @@
 //     Replayed commits keep the target's named origin where it is; it is
 //     advanced once, to the source's, after the stream proved complete.
 //   - Progress moves only over what was provably replayed or provably
-//     absent: a target is given nothing when the stream starts after its
-//     last transaction of the failed node (that transaction must pass by
-//     first), and its progress is moved to the source's only when the
-//     stream held transactions of the failed node up to the source's own
-//     position (proveComplete); otherwise an error names the range.
+//     absent: a target is given nothing, and its progress is not moved to
+//     the source's, unless a transaction of the failed node at or before
+//     the target's position passed by in the stream first (then the stream,
+//     the source's WAL in order up to an end marker written after the
+//     fence, held every one after it: proveComplete); a stream with none
+//     of the failed node's transactions is an error naming the range.
 //   - spock: detects the API from pg_proc (recovery-slot, rescue,
 //     recover_run) and runs its runbook under statement_timeout; numbers
 //     come from measured effect only (rows and transactions of the failed

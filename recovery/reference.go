@@ -295,11 +295,6 @@ func recoverFromSource(ctx context.Context, in Input, cat catalog, rec *recorder
 
 	// 5-6. Stream the clone once; every target applies its part.
 	a := newAssembler(sourceOrigin, after, clone)
-	for _, rt := range live {
-		if rt.fromPos != 0 {
-			a.watch(rt.fromPos)
-		}
-	}
 	if source.spock != nil {
 		origins, err := failedOriginsOn(ctx, sconn, in.Failed, sourceOrigin)
 		if err != nil {
@@ -352,11 +347,11 @@ func streamToTargets(ctx context.Context, dsn, clone string, a *assembler, targe
 			if t.pos <= rt.fromPos || rt.gap != nil {
 				continue
 			}
-			if rt.fromPos != 0 && !a.sawPos(rt.fromPos) {
-				// The stream began after this target's last transaction of
-				// the failed node: what lies between is not in it. Replaying
-				// t would advance the target's progress over that gap.
-				rt.gap = fmt.Errorf("the stream of the source's slot clone %s starts after the target's last transaction of the failed node (%s): the first one it offers is at %s, so those between are unaccounted for; nothing replayed, progress not advanced",
+			if !a.coversFrom(rt.fromPos) {
+				// The stream began after this target's position: what lies
+				// between may not be in it, and replaying t would advance
+				// the target's progress over that gap.
+				rt.gap = fmt.Errorf("the stream of the source's slot clone %s starts after the target's position for the failed node (%s): the first transaction of it offered is at %s, so those between are unaccounted for; nothing replayed, progress not advanced",
 					clone, posString(rt, rt.fromPos), posString(rt, t.pos))
 				stop := rt.failOnce
 				stop()

@@ -31,6 +31,9 @@ type replayTarget struct {
 	// failOnce tells the stream this target no longer applies.
 	failOnce func()
 	spock    bool
+	// unplaced: the target's position in commit order is unknown (Spock
+	// without a spock.progress row for the failed node).
+	unplaced bool
 }
 
 // posString shows a position the way the target's flavor places it.
@@ -99,6 +102,11 @@ func openTarget(ctx context.Context, in Input, rec *recorder, source, target *su
 		rt.fromPos = 0
 		if sp.known {
 			rt.fromPos = tsPosition(sp.appliedTS)
+		} else if from != 0 {
+			// It applied some of the failed node, but Spock cannot say
+			// up to when: it is offered everything (last update wins
+			// skips what it has), and its progress is not advanced.
+			rt.unplaced = true
 		}
 		rt.ap.pinLSN = from
 		rt.spock = true
@@ -109,36 +117,35 @@ func openTarget(ctx context.Context, in Input, rec *recorder, source, target *su
 }
 
 // proveComplete checks, before a target's progress is moved to the
-// source's, that the stream accounted for everything up to it: it held
-// transactions of the failed node, and (where the source's own position is
-// known) up to the source's. Progress may only advance over transactions
-// that were replayed or provably absent; otherwise the target would never
-// receive the gap when the failed node returns.
-func proveComplete(in Input, source *survivorState, target string, now LSN, a *assembler) error {
+// source's, that the stream accounted for everything in between. Progress
+// may only advance over transactions that were replayed or provably
+// absent; otherwise the target would never receive the gap when the
+// failed node returns. The proof: the stream is the source's WAL, in
+// order, from the clone's start to an end marker written after the fence
+// (so after the source's last transaction of the failed node), and it
+// passed a transaction of the failed node at or before the target's
+// position (coversFrom): then it held every one the source has after that
+// position. The source's progress may lie beyond the last one it held
+// (pglogical advances an origin over a transaction it applied as empty,
+// e.g. an update that lost a conflict), which leaves nothing to replay.
+// A stream that held none of the failed node's transactions proves
+// nothing, and neither does a target whose position is unknown.
+func proveComplete(in Input, source *survivorState, t *replayTarget, now LSN, a *assembler) error {
+	target := t.st.Name
 	if a.stats.originTxns == 0 {
 		return fmt.Errorf("the stream of %s's slot held no transaction of %s while %s (at %s) is ahead of %s (at %s): transactions in (%s, %s] of %s unaccounted for, progress not advanced",
 			source.Name, in.Failed, source.Name, source.lsn, target, now, now, source.lsn, in.Failed)
 	}
-	need, what := position(source.lsn), "origin LSN "+source.lsn.String()
-	if source.spock != nil {
-		if !source.spock.known {
-			return nil
-		}
-		need, what = tsPosition(source.spock.appliedTS), "commit time "+source.spock.appliedTS.UTC().Format("15:04:05.000000")
+	if t.unplaced {
+		return fmt.Errorf("%s's position for %s is unknown (spock.progress has no row for it) while its origin is at %s: progress not advanced to %s's %s", target, in.Failed, now, source.Name, source.lsn)
 	}
-	if a.stats.lastPos < need {
-		return fmt.Errorf("the stream of %s's slot held %s's transactions only up to %s, but %s applied %s up to %s (%s): the rest is unaccounted for, progress of %s left at %s",
-			source.Name, in.Failed, describePos(source, a.stats.lastPos), source.Name, in.Failed, source.lsn, what, target, now)
+	if !a.coversFrom(t.fromPos) {
+		return fmt.Errorf("the stream of %s's slot starts after %s's position for %s (%s; first transaction of %s in it at %s): transactions between are unaccounted for, progress left at %s",
+			source.Name, target, in.Failed, posString(t, t.fromPos), in.Failed, posString(t, a.stats.firstPos), now)
 	}
 	return nil
 }
 
-func describePos(source *survivorState, p position) string {
-	if source.spock != nil {
-		return "commit time " + time.UnixMicro(int64(p)).UTC().Format("15:04:05.000000")
-	}
-	return "origin LSN " + LSN(p).String()
-}
 
 // applyAll applies what arrives on t.txns until it is closed, flushing a
 // good part of a batch early when nothing more is at hand rather than wait
@@ -190,7 +197,7 @@ func closeTarget(ctx context.Context, in Input, rec *recorder, source *survivorS
 		return fmt.Errorf("recover %s from %s on %s: %w", in.Failed, source.Name, target.Name, err)
 	}
 	if now < source.lsn {
-		if err := proveComplete(in, source, target.Name, now, a); err != nil {
+		if err := proveComplete(in, source, t, now, a); err != nil {
 			rec.action(target.Name, "advance origin "+target.origin, "refused", err)
 			return fmt.Errorf("recover %s from %s on %s: %w", in.Failed, source.Name, target.Name, err)
 		}

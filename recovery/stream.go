@@ -72,8 +72,6 @@ type assembler struct {
 
 	// spock, when set, finds the failed node's transactions by xid.
 	spock *spockStream
-	// watched are positions to note when seen (see watch).
-	watched map[position]bool
 
 	rels  map[uint32]*relation
 	cur   *txn
@@ -88,26 +86,19 @@ type streamStats struct {
 	originTxns     int64 // of the failed origin
 	alreadyApplied int64 // of the failed origin, at or before the target's progress
 	emptyKept      int64 // of the failed origin, new, but only with skipped tables
-	// lastPos is the highest position of a failed-origin transaction seen
-	// (0: none): what the stream proves about the source's holdings.
-	lastPos position
+	// firstPos and lastPos are the positions of the first and the highest
+	// failed-origin transaction seen (0: none).
+	firstPos, lastPos position
 }
 
-// watch asks the assembler to note whether a failed-node transaction at
-// pos passes by (a target's last applied one: see sawPos).
-func (a *assembler) watch(pos position) {
-	if a.watched == nil {
-		a.watched = map[position]bool{}
-	}
-	if _, ok := a.watched[pos]; !ok {
-		a.watched[pos] = false
-	}
+// coversFrom tells whether the stream, as far as it went, provably holds
+// every transaction of the failed node after pos: it does once a
+// transaction of the failed node at or before pos has passed by (the
+// target already has it, and the source's WAL carries every later one
+// after it, in order). A stream that began after pos might miss some.
+func (a *assembler) coversFrom(pos position) bool {
+	return pos == 0 || (a.stats.firstPos != 0 && a.stats.firstPos <= pos)
 }
-
-// sawPos tells whether the watched position pos has passed by. A stream
-// that holds a target's last applied transaction of the failed node holds
-// everything of it that follows (the source's WAL, in order, from there).
-func (a *assembler) sawPos(pos position) bool { return a.watched[pos] }
 
 // spockStream is what the assembler needs on Spock: the failed node's
 // roidents on the source and a resolver of xids to roidents.
@@ -133,8 +124,8 @@ func (a *assembler) markFailed(pos position) {
 	a.stats.originTxns++
 	a.cur.pos = pos
 	a.stats.lastPos = max(a.stats.lastPos, pos)
-	if _, ok := a.watched[pos]; ok {
-		a.watched[pos] = true
+	if a.stats.firstPos == 0 {
+		a.stats.firstPos = pos
 	}
 	if pos > a.after {
 		a.keep = true

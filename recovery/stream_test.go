@@ -44,7 +44,7 @@ var _ = Describe("the recovery stream filter", func() {
 		Expect(got[0].changes[2].old[0]).To(Equal(value{'t', "gone"}))
 		Expect(got[0].changes[0].rel.cols[1]).To(Equal(relColumn{name: "seq", key: true}))
 		Expect(got[1].originLSN).To(Equal(LSN(0x2200)))
-		Expect(a.stats).To(Equal(streamStats{transactions: 5, originTxns: 3, alreadyApplied: 1, lastPos: 0x2200}))
+		Expect(a.stats).To(Equal(streamStats{transactions: 5, originTxns: 3, alreadyApplied: 1, firstPos: 0x2000, lastPos: 0x2200}))
 		Expect(a.done).To(BeFalse())
 	})
 
@@ -113,7 +113,7 @@ var _ = Describe("the recovery stream filter", func() {
 			Expect(got[0].xid).To(BeEquivalentTo(703))
 			Expect(got[0].pos).To(Equal(tsPosition(tsAt(4))))
 			Expect(got[1].xid).To(BeEquivalentTo(704))
-			Expect(a.stats).To(Equal(streamStats{transactions: 5, originTxns: 3, alreadyApplied: 1, lastPos: tsPosition(tsAt(5))}))
+			Expect(a.stats).To(Equal(streamStats{transactions: 5, originTxns: 3, alreadyApplied: 1, firstPos: tsPosition(tsAt(2)), lastPos: tsPosition(tsAt(5))}))
 		})
 
 		It("finds nothing by origin name, as the old filter did on real Spock", func() {
@@ -135,34 +135,46 @@ var _ = Describe("the recovery stream filter", func() {
 	Context("before a target's progress may move to the source's", func() {
 		source := &survivorState{Survivor: Survivor{Name: "n2"}, lsn: 0x5000}
 		in := Input{Failed: "n1"}
+		target := func(from position) *replayTarget {
+			return &replayTarget{st: &survivorState{Survivor: Survivor{Name: "n3"}}, from: LSN(from), fromPos: from}
+		}
 
 		It("refuses when the stream held none of the failed node's transactions", func() {
 			a := newAssembler("o", 0x1000, "c")
 			a.stats = streamStats{transactions: 40}
-			err := proveComplete(in, source, "n3", 0x1000, a)
+			err := proveComplete(in, source, target(0x1000), 0x1000, a)
 			Expect(err).To(MatchError(And(ContainSubstring("held no transaction of n1"), ContainSubstring("(0/1000, 0/5000]"))))
 		})
 
-		It("refuses when the stream stops short of the source's progress, and names where", func() {
+		It("refuses when the stream starts after the target's position, and names both", func() {
 			a := newAssembler("o", 0x1000, "c")
-			a.stats = streamStats{transactions: 40, originTxns: 3, lastPos: 0x4000}
-			err := proveComplete(in, source, "n3", 0x1000, a)
-			Expect(err).To(MatchError(And(ContainSubstring("only up to origin LSN 0/4000"), ContainSubstring("left at 0/1000"))))
+			a.stats = streamStats{transactions: 40, originTxns: 3, firstPos: 0x2000, lastPos: 0x5000}
+			err := proveComplete(in, source, target(0x1000), 0x1000, a)
+			Expect(err).To(MatchError(And(ContainSubstring("starts after n3's position for n1 (origin LSN 0/1000"), ContainSubstring("at origin LSN 0/2000"), ContainSubstring("left at 0/1000"))))
 		})
 
-		It("allows it when the stream reached the source's progress", func() {
+		It("allows it when a transaction the target has passed by first, even if the source's progress lies past the last one", func() {
 			a := newAssembler("o", 0x1000, "c")
-			a.stats = streamStats{transactions: 40, originTxns: 3, lastPos: 0x5000}
-			Expect(proveComplete(in, source, "n3", 0x1000, a)).To(Succeed())
+			a.stats = streamStats{transactions: 40, originTxns: 3, firstPos: 0x0800, lastPos: 0x4000}
+			Expect(proveComplete(in, source, target(0x1000), 0x1000, a)).To(Succeed())
 		})
 
-		It("on Spock, compares commit times with the source's spock.progress", func() {
-			sp := &survivorState{Survivor: Survivor{Name: "n2"}, lsn: 0x5000, spock: &spockProgress{failedID: 49708, appliedTS: tsAt(5), known: true}}
+		It("refuses a Spock target whose position Spock cannot tell", func() {
 			a := newAssembler("o", 0, "c")
-			a.stats = streamStats{transactions: 40, originTxns: 3, lastPos: tsPosition(tsAt(4))}
-			Expect(proveComplete(in, sp, "n3", 0x1000, a)).To(MatchError(ContainSubstring("only up to commit time")))
-			a.stats.lastPos = tsPosition(tsAt(5))
-			Expect(proveComplete(in, sp, "n3", 0x1000, a)).To(Succeed())
+			a.stats = streamStats{transactions: 40, originTxns: 3, firstPos: 1, lastPos: 9}
+			t := target(0)
+			t.unplaced, t.spock = true, true
+			Expect(proveComplete(in, source, t, 0x1000, a)).To(MatchError(ContainSubstring("position for n1 is unknown")))
+		})
+
+		It("on Spock, places the target by commit time", func() {
+			a := newAssembler("o", 0, "c")
+			a.stats = streamStats{transactions: 40, originTxns: 3, firstPos: tsPosition(tsAt(3)), lastPos: tsPosition(tsAt(5))}
+			t := target(tsPosition(tsAt(2)))
+			t.spock = true
+			Expect(proveComplete(in, source, t, 0x1000, a)).To(MatchError(ContainSubstring("(commit time")))
+			t.fromPos = tsPosition(tsAt(3))
+			Expect(proveComplete(in, source, t, 0x1000, a)).To(Succeed())
 		})
 	})
 })

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -250,3 +251,23 @@ const SpockImageEnv = "SPOCKCHAOS_SPOCK_IMAGE"
 
 // SpockSkipReason is what a skipped Spock spec says.
 const SpockSkipReason = SpockImageEnv + " is not set: no Spock image to run on (see README, Testing a Spock build)"
+
+// ConflictsOn counts the conflicts node's server log reports on ledger rows
+// whose txn_id starts with prefix: pglogical and Spock both log a resolved
+// conflict ("CONFLICT: remote INSERT on relation public.ledger ...") with
+// a DETAIL line holding the tuples. A row replication sends again, which
+// last-update-wins then resolves either way, shows here even when its
+// version stays.
+func ConflictsOn(ctx context.Context, c *harness.Cluster, node, prefix string) (int, error) {
+	log, err := c.ServerLog(ctx, c.Node(node))
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, line := range strings.Split(string(log), "\n") {
+		if strings.Contains(line, "DETAIL:") && strings.Contains(line, "tuple") && strings.Contains(line, prefix) {
+			n++
+		}
+	}
+	return n, nil
+}
