@@ -6,7 +6,9 @@
 // Contract:
 //   - PrepareSlots runs once right after harness.Start, before any load: on
 //     every node S, publication spockchaos_recovery FOR ALL TABLES and, per
-//     peer X, an unconsumed pgoutput slot spock_<db>_recovery_<S>_<X>.
+//     peer X, an unconsumed pgoutput slot spockchaos_<db>_<S>_<X> (not
+//     DESIGN.md's spock_<db>_recovery_<S>_<X>: Spock's own recovery slots
+//     take that name; see RecoverySlotName).
 //   - AdvanceSlots moves every live node's recovery slots to the WAL
 //     position it had before a barrier that then passed (DESIGN.md: only
 //     at a barrier); nothing moves when the barrier fails. Scenarios call

@@ -16,11 +16,19 @@ const PublicationName = "spockchaos_recovery"
 // of a recovery stream (see stream.go).
 const endMarkerPrefix = "spockchaos_recovery_end"
 
-// RecoverySlotName is the recovery slot on node self kept for peer:
-// spock_<db>_recovery_<self>_<peer>.
+// RecoverySlotName is the harness's recovery slot on node self kept for
+// peer: spockchaos_<db>_<self>_<peer>. DESIGN.md calls recovery slots
+// spock_<db>_recovery_<S>_<X>, but that is the name Spock's own recovery
+// slots take (pull request 144 creates an inactive spock_<db>_recovery_<a>_<b>
+// of its own on every subscription), so the harness's must differ; it is
+// kept short so that a clone's name stays under 63 bytes.
 func RecoverySlotName(db, self, peer string) string {
-	return fmt.Sprintf("spock_%s_recovery_%s_%s", db, self, peer)
+	return fmt.Sprintf("spockchaos_%s_%s_%s", db, self, peer)
 }
+
+// ownSlotPattern matches (LIKE) every slot the harness makes, clones
+// included, so that a Spock runbook's clean-up never touches them.
+const ownSlotPattern = `spockchaos\_%`
 
 // CloneSlotName is a fresh clone of the recovery slot of source for failed,
 // made to feed target. Names stay well under the 63-byte limit for node

@@ -3,6 +3,7 @@ package recovery
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/sync/errgroup"
@@ -12,9 +13,14 @@ import (
 
 // PrepareSlots creates, on every node S of the cluster, the publication
 // spockchaos_recovery (FOR ALL TABLES) and for every peer X the recovery slot
-// spock_<db>_recovery_<S>_<X> (pgoutput), never consumed. Call it right
-// after harness.Start, before any load: a slot only retains what is written
-// after it exists. It is idempotent.
+// RecoverySlotName(db, S, X) (pgoutput), never consumed, and then passes a
+// barrier. Call it right after harness.Start, before any load: a slot only
+// retains what is written after it exists. It is idempotent.
+//
+// The barrier is what lets a recovery prove its stream complete: X's
+// marker reaches S after S's slots exist, and every peer has it, so every
+// survivor's position for X is at or after a transaction of X the stream
+// holds (see proveComplete). AdvanceSlots keeps that true.
 func PrepareSlots(ctx context.Context, cluster *harness.Cluster) error {
 	names := make([]string, len(cluster.Nodes))
 	for i, n := range cluster.Nodes {
@@ -24,8 +30,17 @@ func PrepareSlots(ctx context.Context, cluster *harness.Cluster) error {
 	for _, n := range cluster.Nodes {
 		g.Go(func() error { return PrepareNode(gctx, n.Name, n.DSN, names) })
 	}
-	return g.Wait()
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	if err := cluster.Barrier(ctx, cluster.Nodes, prepareBarrierTimeout); err != nil {
+		return fmt.Errorf("prepare recovery slots: %w", err)
+	}
+	return nil
 }
+
+// prepareBarrierTimeout bounds PrepareSlots' barrier.
+const prepareBarrierTimeout = time.Minute
 
 // PrepareNode is PrepareSlots for one node reachable at dsn, with peers
 // being every node name of the cluster (its own is skipped).

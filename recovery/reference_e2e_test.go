@@ -31,7 +31,7 @@ var _ = Describe("recovery of a killed node's transactions that one survivor lac
 		Expect(PrepareSlots(ctx, cluster)).To(Succeed())
 		Expect(PrepareSlots(ctx, cluster)).To(Succeed(), "PrepareSlots is idempotent")
 		for _, n := range cluster.Nodes {
-			Expect(slotCount(ctx, n, "spock\\_postgres\\_recovery\\_"+n.Name+"\\_%")).To(Equal(2), "recovery slots on %s", n.Name)
+			Expect(slotCount(ctx, n, "spockchaos\\_postgres\\_"+n.Name+"\\_%")).To(Equal(2), "recovery slots on %s", n.Name)
 		}
 
 		n1, n2, n3 := cluster.Node("n1"), cluster.Node("n2"), cluster.Node("n3")

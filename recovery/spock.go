@@ -376,7 +376,7 @@ func recoverySlotRunbook(ctx context.Context, in Input, rec *recorder, nodes []*
 func dropCloneSlots(ctx context.Context, in Input, rec *recorder, nodes []*spockNode, pattern string) {
 	_ = rec.phase("cleanup-clones", func() error {
 		for _, n := range nodes {
-			out, err := call(ctx, rec, in, n, "list clone slots", "SELECT slot_name, active FROM pg_replication_slots WHERE slot_name LIKE $1 ORDER BY 1", pattern)
+			out, err := call(ctx, rec, in, n, "list clone slots", "SELECT slot_name, active FROM pg_replication_slots WHERE slot_name LIKE $1 AND slot_name NOT LIKE $2 ORDER BY 1", pattern, ownSlotPattern)
 			if err != nil {
 				rec.finding("%v", err)
 				continue

@@ -121,7 +121,7 @@ func syntheticRun() *reports.Run {
 		Scenario: "lagged-kill-recovery", Seed: 7, Flavor: "pglogical", ImageID: "spockchaos-node:pg17-abc123", RunID: "r-test",
 		Versions:  reports.Versions{PostgreSQL: map[string]string{"n1": "17.12", "n2": "17.12"}, Flavor: "pglogical 2.4.5"},
 		Config:    map[string]any{"nodes": 3, "workload": "ledger"},
-		Nodes:     []reports.Node{{Name: "n1", ServerVersion: "17.12", ServerLog: []byte("LOG:  database system is ready\n")}, {Name: "n2", ServerVersion: "17.12", BeforeFault: &reports.NodeState{CapturedAt: t0, Slots: []map[string]any{{"slot_name": "spock_postgres_recovery_n2_n1"}}}}, {Name: "n3", AfterRecovery: &reports.NodeState{CapturedAt: t0.Add(20 * time.Second), ServerVersion: "17.12"}}},
+		Nodes:     []reports.Node{{Name: "n1", ServerVersion: "17.12", ServerLog: []byte("LOG:  database system is ready\n")}, {Name: "n2", ServerVersion: "17.12", BeforeFault: &reports.NodeState{CapturedAt: t0, Slots: []map[string]any{{"slot_name": "spockchaos_postgres_n2_n1"}}}}, {Name: "n3", AfterRecovery: &reports.NodeState{CapturedAt: t0.Add(20 * time.Second), ServerVersion: "17.12"}}},
 		Survivors: []string{"n2", "n3"}, Failed: []string{"n1"},
 		Phases: phases,
 		Faults: []reports.Fault{{Kind: "kill", Node: "n1", InFlightAtKill: 1, Start: t0.Add(5 * time.Second)}},

@@ -75,7 +75,7 @@ var _ = Describe("the run directory", func() {
 		}
 		slots, err := os.ReadFile(filepath.Join(dir, "nodes/n2/slots-before-fault.json"))
 		Expect(err).NotTo(HaveOccurred())
-		Expect(string(slots)).To(ContainSubstring("spock_postgres_recovery_n2_n1"))
+		Expect(string(slots)).To(ContainSubstring("spockchaos_postgres_n2_n1"))
 		stored, err := reports.LoadRun(dir)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(stored.Nodes[0].Files).To(ContainElement("nodes/n1/server.log"))
