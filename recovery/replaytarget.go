@@ -146,7 +146,6 @@ func proveComplete(in Input, source *survivorState, t *replayTarget, now LSN, a 
 	return nil
 }
 
-
 // applyAll applies what arrives on t.txns until it is closed, flushing a
 // good part of a batch early when nothing more is at hand rather than wait
 // with the target idle. After an apply error it only drains. It returns
