@@ -215,13 +215,31 @@ func runSpockRunbook(ctx context.Context, in Input, rec *recorder, rb runbook) {
 // subscription, forwarding). Not settling is no error here; judge says
 // what it means.
 func settle(ctx context.Context, in Input, rec *recorder, nodes []*spockNode) {
+	// Connections of its own: the wait's deadline cancels the query in
+	// flight, and pgx closes a connection whose query was cancelled.
+	conns := make([]*pgx.Conn, len(nodes))
+	defer func() {
+		for _, c := range conns {
+			if c != nil {
+				c.Close(context.WithoutCancel(ctx))
+			}
+		}
+	}()
+	for i, n := range nodes {
+		c, err := connectWithTimeout(ctx, n.DSN, in.StepTimeout)
+		if err != nil {
+			rec.action(n.Name, "settle", "", err)
+			return
+		}
+		conns[i] = c
+	}
 	err := harness.WaitFor(ctx, "survivors to hold the same of "+in.Failed+" after the Spock runbook", settleFor, 500*time.Millisecond,
 		func(ctx context.Context) (bool, string, error) {
 			var counts []string
 			var first *originEffect
 			level := true
-			for _, n := range nodes {
-				e, err := measureOrigin(ctx, n.conn, n.origin, n.roidents)
+			for i, n := range nodes {
+				e, err := measureOrigin(ctx, conns[i], n.origin, n.roidents)
 				if err != nil {
 					return false, "", err
 				}
