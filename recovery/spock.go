@@ -329,6 +329,16 @@ func call(ctx context.Context, rec *recorder, in Input, n *spockNode, step, sql 
 		err = fmt.Errorf("hang: no answer within %s (statement_timeout), a finding: %w", in.StepTimeout, err)
 	} else if err != nil && ctx.Err() != nil {
 		err = fmt.Errorf("hang: no answer within %s (client deadline), a finding: %w", in.StepTimeout+5*time.Second, err)
+		// pgx closed the connection with the cancelled query: the next
+		// steps on this node need a new one (the hung backend stays).
+		if conn, cerr := connectWithTimeout(context.WithoutCancel(ctx), n.DSN, in.StepTimeout); cerr == nil {
+			if _, cerr = conn.Exec(context.WithoutCancel(ctx), fmt.Sprintf("SET statement_timeout = %d", in.StepTimeout.Milliseconds())); cerr == nil {
+				n.conn.Close(context.WithoutCancel(ctx))
+				n.conn = conn
+			} else {
+				conn.Close(context.WithoutCancel(ctx))
+			}
+		}
 	}
 	output := strings.Join(out, "\n")
 	took := time.Since(start)
