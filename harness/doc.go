@@ -26,5 +26,14 @@
 // for replication re-enables a subscription that stays down for 2 s (after
 // a provider restart the manager may otherwise sleep for minutes).
 //
+// Bring-up decisions (spock, checked on real Spock 5.0.11 and 6.0 builds on
+// PostgreSQL 17.11): settings only some server versions know are not
+// passed with -c (an unknown one stops the server) but set at run time
+// when the server has them (ListSetting: output_plugin_libraries gets
+// spock_output, by a top-level ALTER SYSTEM and a reload, awaited in a
+// new session; ALTER SYSTEM cannot run inside a DO block). A subscription
+// that never replicates is reported with the last ERROR/FATAL line of
+// each end's server log.
+//
 // It knows nothing of workloads, checkers or reports.
 package harness
