@@ -1,0 +1,113 @@
+package campaign
+
+import (
+	"path/filepath"
+	"time"
+
+	"github.com/spockchaos/spockchaos/reports"
+	"github.com/spockchaos/spockchaos/scenarios"
+	"github.com/spockchaos/spockchaos/verify"
+)
+
+// Cell states in campaign.json.
+const (
+	StateDone    = "done"    // the cell ran to its end (any verdict); a resumed campaign skips it
+	StatePending = "pending" // not run yet, or interrupted: a resumed campaign runs it
+)
+
+// CellResult is one cell in campaign.json, and the content of the cell's
+// own cells/<id>/cell.json once it is done.
+type CellResult struct {
+	Cell
+	ID    string `json:"id"`
+	State string `json:"state"`
+	// Expect is the verdict the scenario expects; Met says the cell
+	// reached it.
+	Expect  verify.Verdict `json:"expect"`
+	Verdict verify.Verdict `json:"verdict,omitempty"`
+	Met     bool           `json:"met"`
+	// Failed are the checkers whose verdict was not pass.
+	Failed []string `json:"failed_checkers,omitempty"`
+	// Error is the harness error that stopped the run, if any.
+	Error string `json:"error,omitempty"`
+	// Started and DurationSeconds time the run as the campaign saw it
+	// (what a `spockchaos run` of the cell takes).
+	Started         time.Time `json:"started,omitzero"`
+	DurationSeconds float64   `json:"duration_s,omitempty"`
+	// RunDir is the run directory, relative to the campaign directory.
+	RunDir string `json:"run_dir,omitempty"`
+	// Replay is the one-line command that reproduces the cell.
+	Replay string `json:"replay,omitempty"`
+	// Plan is the fault plan the seed gave (the printed form).
+	Plan     string          `json:"plan,omitempty"`
+	Recovery *RecoveryCounts `json:"recovery,omitempty"`
+	// Shard is the shard that ran the cell, Host the machine.
+	Shard string `json:"shard,omitempty"`
+	Host  string `json:"host,omitempty"`
+}
+
+// RecoveryCounts are what the cell's recovery moved.
+type RecoveryCounts struct {
+	Strategy         string `json:"strategy"`
+	Transactions     int64  `json:"transactions_recovered"`
+	Rows             int64  `json:"rows_recovered"`
+	NothingToRecover bool   `json:"nothing_to_recover"`
+}
+
+// Done reports whether the cell ran to its end.
+func (r CellResult) Done() bool { return r.State == StateDone }
+
+// pendingResult is a cell that has not run.
+func pendingResult(c Cell) CellResult {
+	r := CellResult{Cell: c, ID: c.ID(), State: StatePending}
+	if spec, err := scenarios.Lookup(c.Scenario); err == nil {
+		r.Expect = spec.Expect
+	}
+	return r
+}
+
+// resultOf is the result of cell c from the run's outcome (nil when the
+// run could not even create its directory) and error; campaignDir makes
+// RunDir relative.
+func resultOf(c Cell, spec *scenarios.Spec, out *scenarios.Outcome, runErr error, started time.Time, took time.Duration, campaignDir string) CellResult {
+	r := pendingResult(c)
+	r.State, r.Expect = StateDone, spec.Expect
+	r.Started, r.DurationSeconds = started.UTC(), took.Seconds()
+	r.Verdict = verify.Unknown
+	if runErr != nil {
+		r.Error = runErr.Error()
+	}
+	if out != nil {
+		r.Verdict = out.Verdict
+		r.Plan = out.Plan.String()
+		if rel, err := filepath.Rel(campaignDir, out.Dir); err == nil {
+			r.RunDir = filepath.ToSlash(rel)
+		}
+		if out.Run != nil {
+			fillFromRun(&r, out.Run)
+		}
+	}
+	if runErr != nil && r.Verdict == verify.Pass {
+		r.Verdict = verify.Unknown
+	}
+	r.Met = r.Verdict == r.Expect
+	return r
+}
+
+// fillFromRun takes replay, failing checkers, recovery counts and the
+// harness error from a stored run.
+func fillFromRun(r *CellResult, run *reports.Run) {
+	r.Replay = reports.ReplayCommand(run)
+	if r.Error == "" {
+		r.Error = run.Error
+	}
+	for _, ch := range run.Checkers {
+		if ch.Verdict != verify.Pass {
+			r.Failed = append(r.Failed, ch.Name)
+		}
+	}
+	if rec := run.Recovery; rec != nil {
+		r.Recovery = &RecoveryCounts{Strategy: rec.Strategy, Transactions: rec.TransactionsRecovered,
+			Rows: rec.RowsRecovered, NothingToRecover: rec.NothingToRecover}
+	}
+}

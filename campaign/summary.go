@@ -1,0 +1,88 @@
+package campaign
+
+import (
+	"fmt"
+	"path"
+	"strings"
+)
+
+// SummaryOf is summary.md: totals, the rate per scenario and target, the
+// flaky scenarios, the target differences, and every failing cell with
+// its reproduction command. Short enough for a CI step summary.
+func SummaryOf(c *Campaign) string {
+	var b strings.Builder
+	t := totalsOf(c.Cells)
+	status := "every cell met its expected verdict"
+	switch c.ExitCode() {
+	case ExitUnmet:
+		status = fmt.Sprintf("%d cells did NOT meet their expected verdict", t.Unmet)
+	case ExitHarness:
+		status = fmt.Sprintf("%d harness errors, %d cells not run", t.Unknown, t.Pending)
+	}
+	fmt.Fprintf(&b, "## spockchaos campaign %s: %s\n\n", c.Fingerprint, status)
+	fmt.Fprintf(&b, "- cells: %d (done %d, pending %d); pass %d, fail %d, unknown %d; met expected %d\n",
+		t.Cells, t.Done, t.Pending, t.Pass, t.Fail, t.Unknown, t.Met)
+	fmt.Fprintf(&b, "- scenarios: %s; seeds: %d; targets: %s; repeat: %d\n",
+		strings.Join(c.Matrix.Scenarios, ", "), len(c.Matrix.Seeds), targetNames(c.Matrix.Targets), c.Matrix.Repeat)
+	if len(c.Sources) > 0 {
+		fmt.Fprintf(&b, "- merged from: %s\n", strings.Join(c.Sources, ", "))
+	}
+	b.WriteString("\n| scenario | target | expect | met expected | pass | fail | unknown | pending |\n|---|---|---|---|---|---|---|---|\n")
+	for _, r := range c.Rates() {
+		fmt.Fprintf(&b, "| %s | %s | %s | %d/%d (%.0f%%) | %d | %d | %d | %d |\n", r.Scenario, r.Target, r.Expect,
+			r.Met, r.Done, r.MetRate(), r.Pass, r.Fail, r.Unknown, r.Cells-r.Done)
+	}
+	if fl := c.Flaky(); len(fl) > 0 {
+		b.WriteString("\n### Flaky (mixed verdicts across seeds or repeats)\n\n")
+		for _, f := range fl {
+			fmt.Fprintf(&b, "- %s on %s: %s", f.Scenario, f.Target, verdictCounts(f.Verdicts))
+			if len(f.Nondeterministic) > 0 {
+				fmt.Fprintf(&b, "; the same seed disagreed with itself: %v", f.Nondeterministic)
+			}
+			b.WriteString("\n")
+		}
+	}
+	if diffs := c.TargetDiffs(); len(diffs) > 0 {
+		b.WriteString("\n### Verdicts that differ between targets\n\n")
+		for _, d := range diffs {
+			fmt.Fprintf(&b, "- %s: %s\n", d.Scenario, strings.Join(d.Cases, "; "))
+		}
+	}
+	if un := c.Unmet(); len(un) > 0 {
+		b.WriteString("\n### Cells that did not meet their expected verdict\n\n")
+		for _, r := range un {
+			fmt.Fprintf(&b, "- %s: %s (expected %s)", r.Cell, r.Verdict, r.Expect)
+			if len(r.Failed) > 0 {
+				fmt.Fprintf(&b, ", failing: %s", strings.Join(r.Failed, ", "))
+			}
+			if r.Error != "" {
+				fmt.Fprintf(&b, ", error: %s", mdEscape(firstLine(r.Error)))
+			}
+			fmt.Fprintf(&b, "\n  - replay: `%s`\n", orDash(r.Replay))
+			if r.RunDir != "" {
+				fmt.Fprintf(&b, "  - repro: `spockchaos repro %s`, report: [%s](%s)\n", r.RunDir, r.RunDir, path.Join(r.RunDir, "report.html"))
+			}
+		}
+	}
+	return b.String()
+}
+
+func targetNames(ts []Target) string {
+	var names []string
+	for _, t := range ts {
+		names = append(names, t.Name())
+	}
+	return strings.Join(names, ", ")
+}
+
+func verdictCounts(m map[string]int) string {
+	var parts []string
+	for _, v := range []string{"pass", "fail", "unknown"} {
+		if m[v] > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", m[v], v))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func mdEscape(s string) string { return strings.NewReplacer("|", `\|`, "\n", " ").Replace(s) }
