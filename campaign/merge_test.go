@@ -2,8 +2,8 @@ package campaign_test
 
 import (
 	"context"
-	"time"
 	"path/filepath"
+	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
