@@ -61,3 +61,12 @@ vet:
 clean:            ## remove leftovers of dead runs and local build output
 	$(GO) run ./cmd/spockchaos clean
 	rm -rf bin
+
+# Release qualification: every gate scenario x 10 seeds on the default
+# flavor (README, false-positive figure). Resumable: the same command
+# continues into the same folder. Prints, last, the campaign's wall time
+# against the cells' own time (bookkeeping ratio, target <= 1.05).
+.PHONY: qualify
+QUALIFY_OUT ?= $(OUT)/qualify
+qualify: setup build ## every gate scenario x 10 seeds, campaign report in $(QUALIFY_OUT)/campaign.html
+	$(BIN) campaign --label gate --seeds 10 --out $(QUALIFY_OUT)
