@@ -36,7 +36,29 @@ func SummaryOf(run *Run) string {
 	if len(run.Checkers) == 0 {
 		b.WriteString("| (none) | unknown | no checker ran |\n")
 	}
+	for _, line := range FailingKeys(run, summaryKeys) {
+		fmt.Fprintf(&b, "\n- %s", mdCell(line))
+	}
 	return b.String()
+}
+
+// summaryKeys is how many keys summary.md names per failing checker.
+const summaryKeys = 5
+
+// FailingKeys is one line per checker that did not pass and lists items:
+// the checker and its first n keys (e.g. "convergence: first differing
+// keys: ..."), for summary.md and the run command's output.
+func FailingKeys(run *Run, n int) []string {
+	var out []string
+	for _, c := range run.Checkers {
+		if c.Verdict == "pass" {
+			continue
+		}
+		if keys := FirstKeys(c, n); len(keys) > 0 {
+			out = append(out, fmt.Sprintf("%s: first keys: %s", c.Name, strings.Join(keys, "; ")))
+		}
+	}
+	return out
 }
 
 // recoveryLine is a recovery result in one line.

@@ -62,6 +62,9 @@ seed gives and exits without starting anything.`,
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "verdict: %s (expected for this scenario: %s)\n", out.Verdict, spec.Expect)
 			fmt.Fprintf(w, "seed: %d  replay: %s\n", opts.Seed, reports.ReplayCommand(out.Run))
+			for _, line := range reports.FailingKeys(out.Run, 5) {
+				fmt.Fprintln(w, line)
+			}
 			fmt.Fprintf(w, "report: %s\n", filepath.Join(out.Dir, "report.html"))
 			if out.Kept != nil {
 				fmt.Fprintf(w, "cluster kept: %s\n", out.Kept.RunID)
