@@ -1,0 +1,120 @@
+package repro
+
+import (
+	"encoding/json"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/spockchaos/spockchaos/reports"
+	"github.com/spockchaos/spockchaos/scenarios"
+	"github.com/spockchaos/spockchaos/verify"
+)
+
+// Recorded is what a stored run ran, read from its run.json.
+type Recorded struct {
+	Dir            string
+	Scenario       string
+	Seed           int64
+	Nodes          int
+	Flavor         string
+	Image          string // as asked (empty: the flavor's default)
+	ImageID        string // as used
+	Recovery       string
+	Duration       time.Duration
+	ClientsPerNode int
+	Steps          []scenarios.Step
+	Version        string // spockchaos version that made the run
+	Verdict        verify.Verdict
+	Failed         []string // checkers whose verdict was not pass
+	Replay         string
+}
+
+// config is the part of run.json's config that repro needs (written by
+// the scenarios runner).
+type config struct {
+	Nodes          int              `json:"nodes"`
+	Flavor         string           `json:"flavor"`
+	Image          string           `json:"image"`
+	Recovery       string           `json:"recovery"`
+	Load           string           `json:"load"`
+	ClientsPerNode int              `json:"clients_per_node"`
+	Plan           []scenarios.Step `json:"plan"`
+}
+
+// Load reads what the run in dir ran. A directory whose run.json lacks a
+// field repro needs is refused, naming the field.
+func Load(dir string) (*Recorded, error) {
+	run, err := reports.LoadRun(dir)
+	if err != nil {
+		return nil, fmt.Errorf("repro %s: %w", dir, err)
+	}
+	raw, err := json.Marshal(run.Config)
+	if err != nil {
+		return nil, fmt.Errorf("repro %s: config: %w", dir, err)
+	}
+	var cfg config
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		return nil, fmt.Errorf("repro %s: config: %w", dir, err)
+	}
+	r := &Recorded{Dir: dir, Scenario: run.Scenario, Seed: run.Seed, Nodes: cfg.Nodes, Flavor: cfg.Flavor,
+		Image: cfg.Image, ImageID: run.ImageID, Recovery: cfg.Recovery, ClientsPerNode: cfg.ClientsPerNode,
+		Steps: cfg.Plan, Version: run.Versions.Spockchaos, Verdict: run.EffectiveVerdict(), Failed: failedCheckers(run.Checkers),
+		Replay: reports.ReplayCommand(run)}
+	if r.Flavor == "" {
+		r.Flavor = run.Flavor
+	}
+	switch {
+	case r.Scenario == "":
+		return nil, fmt.Errorf("repro %s: run.json names no scenario", dir)
+	case r.Seed == 0:
+		return nil, fmt.Errorf("repro %s: run.json has no seed", dir)
+	case r.Nodes == 0 || cfg.Load == "" || r.Flavor == "" || r.Recovery == "":
+		return nil, fmt.Errorf("repro %s: run.json's config lacks nodes, load, flavor or recovery (made by an older spockchaos?)", dir)
+	}
+	if r.Duration, err = time.ParseDuration(cfg.Load); err != nil {
+		return nil, fmt.Errorf("repro %s: config load %q: %w", dir, cfg.Load, err)
+	}
+	return r, nil
+}
+
+func failedCheckers(cs []verify.CheckResult) []string {
+	var out []string
+	for _, c := range cs {
+		if c.Verdict != verify.Pass {
+			out = append(out, c.Name)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// Options are the recorded run's options for scenarios.Run.
+func (r *Recorded) Options() scenarios.Options {
+	return scenarios.Options{Seed: r.Seed, Nodes: r.Nodes, Flavor: r.Flavor, Image: r.Image, Recovery: r.Recovery, Duration: r.Duration}
+}
+
+// Spec is the scenario to run: the registered one when its plan for the
+// seed is the stored one, else a copy that replays the stored steps and
+// clients per node (storedPlan says which).
+func (r *Recorded) Spec() (spec *scenarios.Spec, storedPlan bool, err error) {
+	spec, err = scenarios.Lookup(r.Scenario)
+	if err != nil {
+		return nil, false, fmt.Errorf("repro %s: %w", r.Dir, err)
+	}
+	today := scenarios.NewPlan(spec, r.Seed, r.Nodes, r.Duration)
+	clients := r.ClientsPerNode
+	if clients == 0 {
+		clients = spec.ClientsPerNode
+	}
+	if SameSteps(today.Steps, r.Steps) && clients == spec.ClientsPerNode {
+		return spec, false, nil
+	}
+	return scenarios.WithPlan(spec, r.Steps, clients), true, nil
+}
+
+// SameSteps reports whether two plans have the same steps (nil and empty
+// are the same: no faults).
+func SameSteps(a, b []scenarios.Step) bool {
+	return len(a) == len(b) && (len(a) == 0 || slices.Equal(a, b))
+}
