@@ -7,8 +7,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/spockchaos/spockchaos/repro"
 	"github.com/spockchaos/spockchaos/reports"
+	"github.com/spockchaos/spockchaos/repro"
 	"github.com/spockchaos/spockchaos/scenarios"
 	"github.com/spockchaos/spockchaos/verify"
 )
