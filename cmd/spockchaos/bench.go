@@ -1,14 +1,12 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"slices"
 	"time"
 
 	"github.com/spf13/cobra"
 
-	"github.com/spockchaos/spockchaos/harness"
+	"github.com/spockchaos/spockchaos/bench"
 )
 
 func init() {
@@ -49,57 +47,18 @@ Prints both medians and last "ratio: X" (cluster / baseline).`,
 			if err != nil {
 				return err
 			}
-			ctx := cmd.Context()
-			// Build or find the image outside the timed part.
-			warm, err := harness.StartNodes(ctx, cfg)
+			out := cmd.OutOrStdout()
+			res, err := bench.Up(cmd.Context(), bench.UpOptions{Config: cfg, Runs: runs, Progress: out})
 			if err != nil {
 				return err
 			}
-			if err := warm.Remove(ctx); err != nil {
-				return err
-			}
-			var cluster, baseline []time.Duration
-			for i := range runs {
-				d, err := timeStart(ctx, cfg, harness.Start)
-				if err != nil {
-					return err
-				}
-				cluster = append(cluster, d)
-				b, err := timeStart(ctx, cfg, harness.StartNodes)
-				if err != nil {
-					return err
-				}
-				baseline = append(baseline, b)
-				fmt.Fprintf(cmd.OutOrStdout(), "run %d: cluster ready %s, bare containers %s\n", i+1, d.Round(time.Millisecond), b.Round(time.Millisecond))
-			}
-			mc, mb := median(cluster), median(baseline)
-			fmt.Fprintf(cmd.OutOrStdout(), "cluster (%s, %d nodes, ready) median: %s\n", cfg.Flavor.Name(), cfg.Nodes, mc.Round(time.Millisecond))
-			fmt.Fprintf(cmd.OutOrStdout(), "baseline (%d bare containers, accepting) median: %s\n", cfg.Nodes, mb.Round(time.Millisecond))
-			fmt.Fprintf(cmd.OutOrStdout(), "ratio: %.2f\n", mc.Seconds()/mb.Seconds())
+			fmt.Fprintf(out, "cluster (%s, %d nodes, ready) median: %s\n", res.Flavor, res.Nodes, res.ClusterMedian.Round(time.Millisecond))
+			fmt.Fprintf(out, "baseline (%d bare containers, accepting) median: %s\n", res.Nodes, res.BaselineMedian.Round(time.Millisecond))
+			fmt.Fprintf(out, "ratio: %.2f\n", res.Ratio)
 			return nil
 		},
 	}
 	cf.register(cmd)
 	cmd.Flags().IntVar(&runs, "runs", 3, "repetitions of each measurement")
 	return cmd
-}
-
-func timeStart(ctx context.Context, cfg harness.Config, start func(context.Context, harness.Config) (*harness.Cluster, error)) (time.Duration, error) {
-	cfg.RunID = "" // a fresh run each time
-	t0 := time.Now()
-	c, err := start(ctx, cfg)
-	d := time.Since(t0)
-	if err != nil {
-		return 0, err
-	}
-	return d, c.Remove(ctx)
-}
-
-func median(ds []time.Duration) time.Duration {
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	if len(s)%2 == 1 {
-		return s[len(s)/2]
-	}
-	return (s[len(s)/2-1] + s[len(s)/2]) / 2
 }
