@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -56,14 +55,7 @@ unknown verdict or bad input.`,
 			for _, warning := range res.Warnings {
 				fmt.Fprintf(w, "warning: %s\n", warning)
 			}
-			fmt.Fprintf(w, "report: %s\n", filepath.Join(out.Dir, "report.html"))
-			if out.Kept != nil {
-				fmt.Fprintf(w, "cluster kept: %s\n", out.Kept.RunID)
-				for _, n := range out.Kept.Nodes {
-					fmt.Fprintf(w, "  %s  psql '%s'\n", n.Name, n.DSN)
-				}
-				fmt.Fprintf(w, "remove it with: spockchaos down %s\n", out.Kept.RunID)
-			}
+			printReportAndKept(w, out)
 			switch {
 			case runErr != nil:
 				return runErr

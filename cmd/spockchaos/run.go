@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -65,14 +66,7 @@ seed gives and exits without starting anything.`,
 			for _, line := range reports.FailingKeys(out.Run, 5) {
 				fmt.Fprintln(w, line)
 			}
-			fmt.Fprintf(w, "report: %s\n", filepath.Join(out.Dir, "report.html"))
-			if out.Kept != nil {
-				fmt.Fprintf(w, "cluster kept: %s\n", out.Kept.RunID)
-				for _, n := range out.Kept.Nodes {
-					fmt.Fprintf(w, "  %s  psql '%s'\n", n.Name, n.DSN)
-				}
-				fmt.Fprintf(w, "remove it with: spockchaos down %s\n", out.Kept.RunID)
-			}
+			printReportAndKept(w, out)
 			switch {
 			case runErr != nil:
 				return runErr
@@ -96,4 +90,18 @@ seed gives and exits without starting anything.`,
 	f.BoolVar(&opts.Keep, "keep", false, "leave the cluster up when the verdict is not pass")
 	f.BoolVar(&planOnly, "plan", false, "print the plan the seed gives and exit")
 	return cmd
+}
+
+// printReportAndKept prints where a run's report is and, when its cluster
+// was kept, how to connect to it and remove it.
+func printReportAndKept(w io.Writer, out *scenarios.Outcome) {
+	fmt.Fprintf(w, "report: %s\n", filepath.Join(out.Dir, "report.html"))
+	if out.Kept == nil {
+		return
+	}
+	fmt.Fprintf(w, "cluster kept: %s\n", out.Kept.RunID)
+	for _, n := range out.Kept.Nodes {
+		fmt.Fprintf(w, "  %s  psql '%s'\n", n.Name, n.DSN)
+	}
+	fmt.Fprintf(w, "remove it with: spockchaos down %s\n", out.Kept.RunID)
 }
