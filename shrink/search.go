@@ -258,7 +258,7 @@ func Search(ctx context.Context, cfg Config) (*Result, error) {
 		return s.res, nil
 	}
 	s.res.Reproduced = true
-	for _, stage := range []func(context.Context) error{s.steps, s.load, s.clients, s.nodes} {
+	for _, stage := range []func(context.Context) error{s.load, s.steps, s.clients, s.nodes} {
 		if err := stage(ctx); err != nil {
 			s.res.Smaller = s.res.Smallest.key() != cfg.Original.key()
 			if errors.Is(err, errStop) {

@@ -184,7 +184,9 @@ var _ = Describe("Search", func() {
 				loads = append(loads, c.Duration)
 				Expect(c.Duration).To(BeNumerically(">=", shrink.DefaultLoadFloor))
 			}
-			Expect(loads).To(Equal([]time.Duration{10 * time.Second, 10 * time.Second, 5 * time.Second, 2500 * time.Millisecond, 2 * time.Second}))
+			// the re-run, the load halved down to the floor, then the steps
+			// (the empty plan) at the shortest load
+			Expect(loads).To(Equal([]time.Duration{10 * time.Second, 5 * time.Second, 2500 * time.Millisecond, 2 * time.Second, 2 * time.Second}))
 			Expect(res.Smallest.Duration).To(Equal(2 * time.Second))
 			Expect(res.Smallest.Steps).To(Equal([]scenarios.Step{{At: 1200 * time.Millisecond, Kind: scenarios.StepKill, Node: "n3"}}))
 		})
@@ -392,7 +394,9 @@ var _ = Describe("Search", func() {
 			f := &fake{decide: failsWhen(func(c shrink.Candidate) bool { return hasKinds(c, scenarios.StepLag, scenarios.StepKill) })}
 			cfg := config(f, original(sixSteps), &out)
 			// the re-run, 2 halves, 4 quarters (all pass), then the first
-			// complement (5 steps) fails: 8 runs
+			// complement (5 steps) fails: 8 runs (the load is at its floor
+			// already, so the load stage runs nothing)
+			cfg.LoadFloor = 10 * time.Second
 			cfg.Budget = 8
 			res, err := shrink.Search(ctx, cfg)
 			Expect(err).NotTo(HaveOccurred())
@@ -470,11 +474,11 @@ var _ = Describe("Search", func() {
 			Expect(lines(&status)).To(HaveLen(res.Runs))
 			Expect(lines(&out)).To(Equal([]string{
 				"attempt 1 [original] re-run as stored: 2 steps (t+2s lag n1 from n3; t+6s kill n3), load 10s, 1 clients/node, 3 nodes -> fail, failing convergence -> reproduced (1m0s, reports/run-1)",
-				"attempt 2 [steps] keep 1 of 2 steps: drop t+6s kill n3: 1 step (t+2s lag n1 from n3), load 10s, 1 clients/node, 3 nodes -> pass, failing none -> not kept (1m0s, reports/run-2)",
-				"attempt 3 [steps] keep 1 of 2 steps: drop t+2s lag n1 from n3: 1 step (t+6s kill n3), load 10s, 1 clients/node, 3 nodes -> fail, failing convergence -> KEPT (1m0s, reports/run-3)",
-				"attempt 4 [steps] keep 0 of 1 steps: drop t+6s kill n3: no fault steps, load 10s, 1 clients/node, 3 nodes -> pass, failing none -> not kept (1m0s, reports/run-4)",
-				"attempt 5 [load] load 10s -> 5s (step times scaled): 1 step (t+3s kill n3), load 5s, 1 clients/node, 3 nodes -> fail, failing convergence -> KEPT (1m0s, reports/run-5)",
-				"attempt 6 [load] load 5s -> 2.5s (step times scaled): 1 step (t+1.5s kill n3), load 2.5s, 1 clients/node, 3 nodes -> pass, failing none -> not kept (1m0s, reports/run-6)",
+				"attempt 2 [load] load 10s -> 5s (step times scaled): 2 steps (t+1s lag n1 from n3; t+3s kill n3), load 5s, 1 clients/node, 3 nodes -> fail, failing convergence -> KEPT (1m0s, reports/run-2)",
+				"attempt 3 [load] load 5s -> 2.5s (step times scaled): 2 steps (t+500ms lag n1 from n3; t+1.5s kill n3), load 2.5s, 1 clients/node, 3 nodes -> pass, failing none -> not kept (1m0s, reports/run-3)",
+				"attempt 4 [steps] keep 1 of 2 steps: drop t+3s kill n3: 1 step (t+1s lag n1 from n3), load 5s, 1 clients/node, 3 nodes -> pass, failing none -> not kept (1m0s, reports/run-4)",
+				"attempt 5 [steps] keep 1 of 2 steps: drop t+1s lag n1 from n3: 1 step (t+3s kill n3), load 5s, 1 clients/node, 3 nodes -> fail, failing convergence -> KEPT (1m0s, reports/run-5)",
+				"attempt 6 [steps] keep 0 of 1 steps: drop t+3s kill n3: no fault steps, load 5s, 1 clients/node, 3 nodes -> pass, failing none -> not kept (1m0s, reports/run-6)",
 			}))
 			Expect(status.String()).To(HavePrefix("attempt 1 [original] running: re-run as stored: "))
 			Expect(res.SmallestDir).To(Equal("reports/run-5"))

@@ -19,9 +19,9 @@ func newShrinkCmd() *cobra.Command {
 		Use:   "shrink DIR",
 		Short: "From a failing run directory, search for a smaller run that still fails the same checkers",
 		Long: `Re-runs the failing run stored in DIR, then tries smaller runs, each a normal
-run with its own run directory under --out: fewer fault steps (delta
-debugging over the plan), a shorter load (halved, not below --load-floor),
-fewer clients per node (halved), fewer nodes (one at a time, not below the
+run with its own run directory under --out, in this order: a shorter load
+(halved, not below --load-floor), fewer fault steps (delta debugging over
+the plan), fewer clients per node (halved), fewer nodes (one at a time, not below the
 scenario's minimum). A candidate is kept only when it ends fail with exactly
 the checkers that failed in DIR; an error or an unknown verdict never counts.
 Prints one line per attempt on stdout as it ends (running lines go to
