@@ -56,7 +56,7 @@ func ensureListSettings(ctx context.Context, n *Node, conn *pgx.Conn, settings [
 		}
 		quoted := make([]string, len(want))
 		for i, item := range want {
-			quoted[i] = quoteLiteral(item)
+			quoted[i] = QuoteLiteral(item)
 		}
 		// A list setting: with ALTER SYSTEM each item is quoted on its own.
 		stmt := fmt.Sprintf("ALTER SYSTEM SET %s = %s", pgx.Identifier{s.Name}.Sanitize(), strings.Join(quoted, ", "))
@@ -109,4 +109,6 @@ func mergeList(current string, want []string) []string {
 	return out
 }
 
-func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+// QuoteLiteral quotes s as an SQL string literal (for statements that
+// take no parameters: ALTER SYSTEM, DO blocks).
+func QuoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }

@@ -52,7 +52,7 @@ func measureOrigin(ctx context.Context, conn *pgx.Conn, origin string, roidents 
 	if err != nil || len(tables) == 0 {
 		return e, err
 	}
-	ids := make([]int64, 0, len(roidents)+1)
+	ids := make([]int64, 0, len(roidents))
 	for _, r := range roidents {
 		ids = append(ids, int64(r))
 	}

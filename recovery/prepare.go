@@ -56,7 +56,7 @@ func PrepareNode(ctx context.Context, self, dsn string, nodes []string) error {
   IF NOT EXISTS (SELECT 1 FROM pg_publication WHERE pubname = %s) THEN
     CREATE PUBLICATION %s FOR ALL TABLES;
   END IF;
-END$$`, quoteLiteral(PublicationName), pgx.Identifier{PublicationName}.Sanitize())); err != nil {
+END$$`, harness.QuoteLiteral(PublicationName), pgx.Identifier{PublicationName}.Sanitize())); err != nil {
 		return fmt.Errorf("prepare recovery slots on %s: create publication %s: %w", self, PublicationName, err)
 	}
 	for _, peer := range nodes {
@@ -70,15 +70,4 @@ WHERE NOT EXISTS (SELECT 1 FROM pg_replication_slots WHERE slot_name = $1)`, slo
 		}
 	}
 	return nil
-}
-
-func quoteLiteral(s string) string {
-	out := []byte{'\''}
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\'' {
-			out = append(out, '\'')
-		}
-		out = append(out, s[i])
-	}
-	return string(append(out, '\''))
 }

@@ -180,8 +180,7 @@ func runSpockRunbook(ctx context.Context, in Input, rec *recorder, rb runbook) {
 			for id := range origins.ids {
 				n.roidents = append(n.roidents, id)
 			}
-			id, _ := spockNodeID(ctx, conn, in.Failed)
-			failedID = id
+			failedID = origins.failedID
 			nodes = append(nodes, n)
 		}
 		return nil

@@ -37,7 +37,8 @@ import (
 // node's named origin for it (what a reference replay into that node
 // stamped, in an earlier recovery).
 type spockOrigins struct {
-	ids map[uint32]bool
+	failedID uint32 // the failed node's Spock node_id
+	ids      map[uint32]bool
 }
 
 func (o *spockOrigins) isFailed(roident uint32) bool { return o != nil && o.ids[roident] }
@@ -64,7 +65,7 @@ func failedOriginsOn(ctx context.Context, conn *pgx.Conn, failed, named string) 
 	if err != nil {
 		return nil, err
 	}
-	o := &spockOrigins{ids: map[uint32]bool{id: true}}
+	o := &spockOrigins{failedID: id, ids: map[uint32]bool{id: true}}
 	var roident uint32
 	err = conn.QueryRow(ctx, "SELECT roident::int8 FROM pg_replication_origin WHERE roname = $1", named).Scan(&roident)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
