@@ -50,17 +50,18 @@ func RecheckDir(dir string, check HistoryChecker) (*Recheck, error) {
 	}
 	histPath := filepath.Join(dir, HistoryFile)
 	if _, err := os.Stat(histPath); err != nil {
-		return nil, fmt.Errorf("recheck %s: %w", dir, err)
+		return nil, fmt.Errorf("recheck %s: %s: %w", dir, HistoryFile, errors.Unwrap(err))
 	}
 	ops, err := LoadHistory(histPath)
 	if err != nil {
 		return nil, fmt.Errorf("recheck %s: %w", dir, err)
 	}
-	obs, err := os.ReadFile(filepath.Join(dir, ObservationFile))
-	if errors.Is(err, os.ErrNotExist) {
+	obsPath := filepath.Join(dir, ObservationFile)
+	if _, err := os.Lstat(obsPath); errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("recheck %s: no %s: the run stored no final state, so the history checkers cannot be re-run", dir, ObservationFile)
 	}
-	if err != nil {
+	var obs json.RawMessage
+	if err := ReadArtifact(obsPath, &obs); err != nil {
 		return nil, fmt.Errorf("recheck %s: %w", dir, err)
 	}
 	results, err := check(ops, obs, run.Survivors, run.Failed)

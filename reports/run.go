@@ -42,12 +42,28 @@ type Run struct {
 	// Error is a harness error that stopped the run (the verdict is then
 	// never pass).
 	Error string `json:"error,omitempty"`
+	// Interrupted says what stopped the run before its end and in which
+	// phase (the verdict is then unknown); nil for a run that ran through.
+	Interrupted *Interruption `json:"interrupted,omitempty"`
 
 	// Observation is the final state captured from the survivors
 	// (a *verify.Observation); Write stores it as observation.json so that
 	// `spockchaos check` can re-run the history checkers offline.
 	Observation any `json:"-"`
 }
+
+// Interruption is what stopped a run: a signal or the run's timeout.
+type Interruption struct {
+	// Phase is the phase the run was in (the innermost: fault, detect and
+	// recover run inside load).
+	Phase string `json:"phase"`
+	// By is "SIGINT", "SIGTERM" or StoppedByTimeout.
+	By string    `json:"by"`
+	At time.Time `json:"at"`
+}
+
+// StoppedByTimeout is Interruption.By for a run whose timeout passed.
+const StoppedByTimeout = "timeout"
 
 // SlotAdvance is one advance of the recovery slots (recovery.AdvanceSlots);
 // Error says why nothing moved.

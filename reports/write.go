@@ -1,7 +1,6 @@
 package reports
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -11,6 +10,8 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+
+	"github.com/spockchaos/spockchaos/verify"
 )
 
 // File names inside a run directory.
@@ -70,17 +71,64 @@ func Render(dir string, run *Run) error {
 	return errors.Join(errs...)
 }
 
-// LoadRun reads dir/run.json.
+// LoadRun reads dir/run.json (ReadArtifact: every problem is one line
+// naming the file) and checks the little every reader needs: a scenario
+// name, and a verdict that is one of pass, fail, unknown when present.
 func LoadRun(dir string) (*Run, error) {
-	b, err := os.ReadFile(filepath.Join(dir, RunFile))
+	path := filepath.Join(dir, RunFile)
+	run, err := DecodeRun(path, nil)
 	if err != nil {
-		return nil, fmt.Errorf("load run: %w", err)
+		return nil, err
 	}
+	return run, nil
+}
+
+// DecodeRun decodes run.json's content (read from path when data is nil).
+func DecodeRun(path string, data []byte) (*Run, error) {
 	var run Run
-	if err := json.Unmarshal(b, &run); err != nil {
-		return nil, fmt.Errorf("load run: decode %s: %w", filepath.Join(dir, RunFile), err)
+	var err error
+	if data == nil {
+		err = ReadArtifact(path, &run)
+	} else {
+		err = DecodeArtifact(path, data, &run)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if run.Scenario == "" {
+		return nil, fmt.Errorf("%s: names no scenario (not a run.json of spockchaos?)", path)
+	}
+	if err := checkVerdicts(&run); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return &run, nil
+}
+
+// checkVerdicts refuses verdicts other than pass, fail, unknown (a
+// hand-edited "PASS" must not be read as something else).
+func checkVerdicts(run *Run) error {
+	if !knownVerdict(run.Verdict, true) {
+		return fmt.Errorf("verdict %q is not pass, fail or unknown", run.Verdict)
+	}
+	for i, c := range run.Checkers {
+		if c.Name == "" {
+			return fmt.Errorf("checker %d has no name", i)
+		}
+		if !knownVerdict(c.Verdict, false) {
+			return fmt.Errorf("checker %s: verdict %q is not pass, fail or unknown", c.Name, c.Verdict)
+		}
+	}
+	return nil
+}
+
+func knownVerdict(v verify.Verdict, emptyOK bool) bool {
+	switch v {
+	case verify.Pass, verify.Fail, verify.Unknown:
+		return true
+	case "":
+		return emptyOK
+	}
+	return false
 }
 
 // Rerender rebuilds every rendered file of the run directory dir from its

@@ -49,13 +49,15 @@ func Load(dir string) (*Recorded, error) {
 	if err != nil {
 		return nil, fmt.Errorf("repro %s: %w", dir, err)
 	}
-	raw, err := json.Marshal(run.Config)
-	if err != nil {
-		return nil, fmt.Errorf("repro %s: config: %w", dir, err)
-	}
 	var cfg config
-	if err := json.Unmarshal(raw, &cfg); err != nil {
-		return nil, fmt.Errorf("repro %s: config: %w", dir, err)
+	if run.Config != nil {
+		raw, err := json.Marshal(run.Config)
+		if err != nil {
+			return nil, fmt.Errorf("repro %s: %s config: %w", dir, reports.RunFile, err)
+		}
+		if err := reports.DecodeArtifact(reports.RunFile+" config", raw, &cfg); err != nil {
+			return nil, fmt.Errorf("repro %s: %w", dir, err)
+		}
 	}
 	r := &Recorded{Dir: dir, Scenario: run.Scenario, Seed: run.Seed, Nodes: cfg.Nodes, Flavor: cfg.Flavor,
 		Image: cfg.Image, ImageID: run.ImageID, Recovery: cfg.Recovery, ClientsPerNode: cfg.ClientsPerNode,
@@ -72,10 +74,47 @@ func Load(dir string) (*Recorded, error) {
 	case r.Nodes == 0 || cfg.Load == "" || r.Flavor == "" || r.Recovery == "":
 		return nil, fmt.Errorf("repro %s: run.json's config lacks nodes, load, flavor or recovery (made by an older spockchaos?)", dir)
 	}
-	if r.Duration, err = time.ParseDuration(cfg.Load); err != nil {
-		return nil, fmt.Errorf("repro %s: config load %q: %w", dir, cfg.Load, err)
+	if r.Duration, err = time.ParseDuration(cfg.Load); err != nil || r.Duration <= 0 {
+		if err == nil {
+			err = fmt.Errorf("not positive")
+		}
+		return nil, fmt.Errorf("repro %s: %s config load %q: %w", dir, reports.RunFile, cfg.Load, err)
+	}
+	if err := checkSteps(r.Steps, r.Nodes); err != nil {
+		return nil, fmt.Errorf("repro %s: %s config plan: %w", dir, reports.RunFile, err)
 	}
 	return r, nil
+}
+
+// checkSteps refuses a stored plan the runner could only fail on once the
+// cluster is up: an unknown kind, a node outside n1..nN, a negative time.
+func checkSteps(steps []scenarios.Step, nodes int) error {
+	node := func(name string) bool {
+		for i := 1; i <= nodes; i++ {
+			if name == fmt.Sprintf("n%d", i) {
+				return true
+			}
+		}
+		return false
+	}
+	for i, st := range steps {
+		switch st.Kind {
+		case scenarios.StepLag, scenarios.StepKill, scenarios.StepKillLargeTxn, scenarios.StepPause,
+			scenarios.StepPartition, scenarios.StepRestart, scenarios.StepKillRecovery:
+		default:
+			return fmt.Errorf("step %d: unknown kind %q", i, st.Kind)
+		}
+		if !node(st.Node) {
+			return fmt.Errorf("step %d: node %q is not one of n1..n%d", i, st.Node, nodes)
+		}
+		if st.Peer != "" && !node(st.Peer) {
+			return fmt.Errorf("step %d: peer %q is not one of n1..n%d", i, st.Peer, nodes)
+		}
+		if st.At < 0 || st.Hold < 0 {
+			return fmt.Errorf("step %d: negative time (at %s, hold %s)", i, st.At, st.Hold)
+		}
+	}
+	return nil
 }
 
 func failedCheckers(cs []verify.CheckResult) []string {

@@ -33,9 +33,14 @@ func (r *run) loadWithFaults(ctx context.Context) error {
 		done <- result{stats, err}
 	}()
 
-	var stepErr error
+	r.phases.enter(reports.PhaseLoad)
+	defer r.phases.leave()
+	stepErr := r.hold(reports.PhaseLoad)
 	r.lastSlotAdvance = load.Start
 	for _, step := range r.plan.Steps {
+		if stepErr != nil {
+			break
+		}
 		if err := r.waitAdvancing(ctx, load.Start.Add(step.At)); err != nil {
 			stepErr = err
 			break

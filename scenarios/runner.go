@@ -6,8 +6,10 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"os"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/spockchaos/spockchaos/harness"
@@ -32,6 +34,13 @@ type Options struct {
 	Recovery string
 	// Duration overrides the spec's load duration.
 	Duration time.Duration
+	// Timeout overrides the spec's Timeout (the whole run, all phases).
+	Timeout time.Duration
+	// HoldPhase is a test hook: the run stops at the start of this phase
+	// (for up: once the containers run) until it is interrupted or its
+	// timeout passes, so a spec can signal it in a phase of its choice.
+	// Empty takes $SPOCKCHAOS_HOLD_PHASE.
+	HoldPhase string
 	// OutDir is the parent of run directories (default "reports").
 	OutDir string
 	// Keep leaves the cluster up when the verdict is not pass.
@@ -57,6 +66,11 @@ type Outcome struct {
 
 // NewSeed picks a seed for a run started without one.
 func NewSeed() int64 { return rand.Int64N(1 << 31) }
+
+// Resolve fills the defaults of opts from spec and checks them, as Run
+// does before it starts anything; the CLI calls it to refuse bad flags
+// (also with --plan).
+func Resolve(spec *Spec, opts Options) (Options, error) { return resolve(spec, opts) }
 
 // resolve fills the defaults of opts from spec and checks them.
 func resolve(spec *Spec, opts Options) (Options, error) {
@@ -90,6 +104,18 @@ func resolve(spec *Spec, opts Options) (Options, error) {
 	if opts.Duration < time.Second {
 		return opts, fmt.Errorf("--duration must be at least 1s, got %s", opts.Duration)
 	}
+	if opts.Timeout == 0 {
+		opts.Timeout = spec.Timeout
+	}
+	if opts.Timeout < 0 {
+		return opts, fmt.Errorf("--timeout must be positive, got %s", opts.Timeout)
+	}
+	if opts.HoldPhase == "" {
+		opts.HoldPhase = os.Getenv(HoldPhaseEnv)
+	}
+	if opts.HoldPhase != "" && !slices.Contains(reports.PhaseOrder, opts.HoldPhase) {
+		return opts, fmt.Errorf("%s=%q is not a phase (%v)", HoldPhaseEnv, opts.HoldPhase, reports.PhaseOrder)
+	}
 	if opts.OutDir == "" {
 		opts.OutDir = "reports"
 	}
@@ -105,8 +131,11 @@ func resolve(spec *Spec, opts Options) (Options, error) {
 // Run executes spec with opts: phases T0..T7, artifacts in a new run
 // directory. It returns an Outcome whenever a run directory was created,
 // also with a harness error (the verdict is then Unknown, never Pass).
-// Cancelling ctx (Ctrl-C) stops the run, removes the cluster and still
-// writes what the run has.
+// Cancelling ctx (Ctrl-C; a harness.Interrupt cause names the signal) or
+// the run's timeout passing stops the run in whatever phase it is, removes
+// the cluster and still writes what the run has; run.json's interrupted
+// says in which phase and by what, and the verdict is Unknown, also when
+// the signal comes while the report is being written.
 func Run(ctx context.Context, spec *Spec, opts Options) (*Outcome, error) {
 	opts, err := resolve(spec, opts)
 	if err != nil {
@@ -132,18 +161,31 @@ func Run(ctx context.Context, spec *Spec, opts Options) (*Outcome, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &run{spec: spec, opts: opts, plan: plan, wl: wl, rec: rec, dir: dir, out: out, started: start,
-		report: &reports.Run{Scenario: spec.Name, Seed: opts.Seed, Flavor: opts.Flavor, Config: runConfig(spec, opts, plan), Replay: replay}}
-	runCtx, cancel := context.WithTimeout(ctx, spec.Timeout)
+	// The run id is known before anything starts, so that run.json names
+	// it (and `spockchaos clean RUN_ID` can be told) even when the run
+	// stops inside harness.Start.
+	runID := harness.NewRunID()
+	r := &run{spec: spec, opts: opts, plan: plan, wl: wl, rec: rec, dir: dir, out: out, started: start, runID: runID,
+		report: &reports.Run{Scenario: spec.Name, Seed: opts.Seed, Flavor: opts.Flavor, RunID: runID, Config: runConfig(spec, opts, plan), Replay: replay}}
+	out.linef("run id %s (containers and network labelled %s=%s)\n", runID, harness.LabelRun, runID)
+	runCtx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
+	r.runCtx = runCtx
+	// Note the phase the moment the run is stopped, not when the phases
+	// have unwound.
+	unwatch := context.AfterFunc(runCtx, func() { r.noteStop(runCtx) })
+	defer unwatch()
 	runErr := r.execute(runCtx)
-	if runErr == nil && ctx.Err() != nil {
+	if stop := r.stop(); stop != nil {
+		runErr = r.stopError(stop, runErr)
+	} else if runErr == nil && ctx.Err() != nil {
 		runErr = fmt.Errorf("interrupted: %w", ctx.Err())
 	}
-	if runErr != nil && runCtx.Err() == context.DeadlineExceeded && ctx.Err() == nil {
-		runErr = fmt.Errorf("scenario timeout %s exceeded: %w", spec.Timeout, runErr)
+	res := r.finish(context.WithoutCancel(ctx), runErr, histPath)
+	if runErr == nil && r.stop() != nil {
+		runErr = r.stopError(r.stop(), nil) // stopped while the report was written
 	}
-	return r.finish(context.WithoutCancel(ctx), runErr, histPath), runErr
+	return res, runErr
 }
 
 // run is the state of one execution.
@@ -158,6 +200,13 @@ type run struct {
 	started time.Time
 	report  *reports.Run
 	cluster *harness.Cluster
+	runID   string
+	// runCtx is the run's context (signals, timeout), for hold and for
+	// noting a stop during the report phase, which runs without it.
+	runCtx  context.Context
+	phases  phaseTracker
+	mu      sync.Mutex
+	stopped *reports.Interruption
 
 	alive    []string // nodes up at the end
 	failed   []string // nodes lost for good, in the order they failed
@@ -177,8 +226,19 @@ func (r *run) histPath() string { return filepath.Join(r.dir, "history.jsonl") }
 func (r *run) phase(name string, fn func() error) error {
 	r.out.linef("phase %-8s (at %s)\n", name, time.Since(r.started).Round(100*time.Millisecond))
 	p := reports.Phase{Name: name, Start: time.Now().UTC()}
-	err := fn()
+	r.phases.enter(name)
+	var err error
+	if name != reports.PhaseUp { // up holds once its containers run
+		err = r.hold(name)
+	}
+	if err == nil {
+		err = fn()
+	}
+	r.phases.leave()
 	p.End = time.Now().UTC()
+	if err != nil {
+		p.Error = err.Error()
+	}
 	r.report.Phases = append(r.report.Phases, p)
 	if ferr := r.rec.Flush(); ferr != nil && err == nil {
 		err = ferr
@@ -204,13 +264,16 @@ func (r *run) execute(ctx context.Context) error {
 
 func (r *run) up(ctx context.Context) error {
 	flavor, _ := harness.LookupFlavor(r.opts.Flavor)
-	c, err := harness.Start(ctx, harness.Config{Nodes: r.opts.Nodes, Flavor: flavor, Image: r.opts.Image,
+	c, err := harness.Start(ctx, harness.Config{Nodes: r.opts.Nodes, Flavor: flavor, Image: r.opts.Image, RunID: r.runID,
 		Schema: r.wl.Schema(), Detached: r.opts.Keep, Progress: r.opts.Progress, Logger: r.opts.Logger})
 	if err != nil {
 		return err
 	}
 	r.cluster = c
 	r.report.RunID, r.report.ImageID = c.RunID, c.Image
+	if err := r.hold(reports.PhaseUp); err != nil {
+		return err
+	}
 	for _, n := range c.Nodes {
 		r.alive = append(r.alive, n.Name)
 	}
@@ -247,6 +310,15 @@ func (r *run) finish(ctx context.Context, runErr error, histPath string) *Outcom
 		r.report.Verdict = r.verdict(runErr)
 		return nil
 	})
+	// A stop during the report phase still makes the verdict unknown:
+	// the report was not finished as the run meant it.
+	if stop := r.stop(); stop != nil {
+		r.report.Interrupted = stop
+		r.report.Verdict = verify.Unknown
+		if r.report.Error == "" {
+			r.report.Error = r.stopError(stop, nil).Error()
+		}
+	}
 	if err := r.rec.Close(); err != nil && runErr == nil {
 		r.report.Error = err.Error()
 		r.report.Verdict = verify.Unknown
@@ -257,8 +329,14 @@ func (r *run) finish(ctx context.Context, runErr error, histPath string) *Outcom
 		r.opts.Logger.Error("write report", "dir", r.dir, "err", err)
 		out.Verdict = verify.Unknown
 	}
+	if r.stop() != nil {
+		out.Verdict = verify.Unknown
+	}
 	if r.cluster != nil {
-		if r.opts.Keep && out.Verdict != verify.Pass {
+		// --keep keeps a failed or timed-out cluster for inspection, but a
+		// signal means "stop": the cluster goes.
+		interrupted := r.stop() != nil && r.stop().By != reports.StoppedByTimeout
+		if r.opts.Keep && out.Verdict != verify.Pass && !interrupted {
 			out.Kept = r.cluster
 		} else if err := r.cluster.Remove(ctx); err != nil {
 			r.opts.Logger.Error("remove cluster", "run", r.cluster.RunID, "err", err)

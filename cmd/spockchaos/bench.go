@@ -22,7 +22,7 @@ func newBenchCmd() *cobra.Command {
 	for _, newCmd := range benchCommands {
 		cmd.AddCommand(newCmd())
 	}
-	return cmd
+	return groupCommand(cmd)
 }
 
 func newBenchUpCmd() *cobra.Command {

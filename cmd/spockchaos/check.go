@@ -84,8 +84,8 @@ func orNone(v verify.Verdict) string {
 // checkHistory adapts verify.CheckHistory to reports.HistoryChecker.
 func checkHistory(ops []history.Op, observation json.RawMessage, survivors, failed []string) ([]verify.CheckResult, error) {
 	var obs verify.Observation
-	if err := json.Unmarshal(observation, &obs); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", reports.ObservationFile, err)
+	if err := reports.DecodeArtifact(reports.ObservationFile, observation, &obs); err != nil {
+		return nil, err
 	}
 	return verify.CheckHistory(ops, &obs, verify.HistoryOptions{Survivors: survivors, Failed: failed}), nil
 }

@@ -3,7 +3,13 @@
 // checks what survives. Run `spockchaos --help` for the commands.
 //
 // Exit codes: 0 success (or a passing verdict), 1 a failing verdict, 2 a
-// harness error or bad input. Errors are one line on stderr.
+// harness error, an unknown verdict or bad input (any command, flag or
+// argument that cannot work, and any unreadable stored artifact), 130 / 143
+// stopped by SIGINT / SIGTERM (128 + the signal: the shell's convention,
+// so CI can tell a cancelled job from a harness error; the verdict of an
+// interrupted run is unknown, its run.json says in which phase and by
+// what). Errors are one line on stderr, never a stack trace: a panic is
+// caught, reported in one line and exits 2.
 package main
 
 import (
@@ -12,7 +18,11 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
+	"strings"
 	"syscall"
+
+	"github.com/spockchaos/spockchaos/harness"
 )
 
 // Exit codes shared by every command.
@@ -36,10 +46,22 @@ func main() {
 	os.Exit(run())
 }
 
-func run() int {
-	// Ctrl-C and SIGTERM cancel ctx; every command cleans up on cancellation.
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+func run() (code int) {
+	// Ctrl-C and SIGTERM cancel ctx with a harness.Interrupt cause; every
+	// command cleans up on cancellation.
+	ctx, stop := harness.NotifyInterrupt(context.Background(), os.Stderr)
 	defer stop()
+	defer func() {
+		// A bug must still give one line and exit 2; the stack goes to the
+		// debug log only, and the deferred cleanups of the command have run.
+		if p := recover(); p != nil {
+			fmt.Fprintf(os.Stderr, "spockchaos: internal error: %v\n", oneLine(fmt.Sprint(p)))
+			if os.Getenv("SPOCKCHAOS_TRACEBACK") != "" {
+				os.Stderr.Write(debug.Stack())
+			}
+			code = exitHarness
+		}
+	}()
 	// A closed stdout/stderr (a pipe whose reader went away) must not kill
 	// the process before it has removed its containers.
 	signal.Ignore(syscall.SIGPIPE)
@@ -48,13 +70,25 @@ func run() int {
 	if err == nil {
 		return exitOK
 	}
+	code = exitHarness
 	var ee *exitError
 	if errors.As(err, &ee) {
-		if ee.err != nil {
-			fmt.Fprintln(os.Stderr, "spockchaos:", ee.err)
-		}
-		return ee.code
+		code, err = ee.code, ee.err
 	}
-	fmt.Fprintln(os.Stderr, "spockchaos:", err)
-	return exitHarness
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "spockchaos:", oneLine(err.Error()))
+	}
+	// A command that ended on a signal (and did not treat it as its normal
+	// end, as held `up` does) exits 128 + the signal, whatever else it said.
+	if in := harness.InterruptOf(ctx); in != nil {
+		return in.ExitCode()
+	}
+	return code
+}
+
+// oneLine keeps an error message on one line of stderr (a wrapped error
+// from a server or a joined error can hold newlines).
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " ")
 }

@@ -1,8 +1,11 @@
 package main
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 )
@@ -23,11 +26,54 @@ func newRootCmd() *cobra.Command {
 			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
 		},
 	}
+	// Bare `spockchaos` is bad input too (exit 2, one line), not a help
+	// page with exit 0; --help prints the help.
+	root.RunE = func(*cobra.Command, []string) error {
+		return errors.New("give a command (spockchaos --help lists them)")
+	}
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "debug logging")
 	for _, newCmd := range commands {
 		root.AddCommand(newCmd())
 	}
+	root.SetHelpCommand(newHelpCmd(root))
 	return root
+}
+
+// groupCommand makes cmd, a command that only holds subcommands, refuse a
+// missing or unknown subcommand with exit 2 (cobra would print the help and
+// exit 0).
+func groupCommand(cmd *cobra.Command) *cobra.Command {
+	cmd.Args = cobra.ArbitraryArgs
+	cmd.RunE = func(c *cobra.Command, args []string) error {
+		var names []string
+		for _, sub := range c.Commands() {
+			if sub.IsAvailableCommand() {
+				names = append(names, sub.Name())
+			}
+		}
+		if len(args) == 0 {
+			return fmt.Errorf("%s: give a subcommand: %s", c.CommandPath(), strings.Join(names, ", "))
+		}
+		return fmt.Errorf("%s: unknown subcommand %q (want one of %s)", c.CommandPath(), args[0], strings.Join(names, ", "))
+	}
+	return cmd
+}
+
+// newHelpCmd is `spockchaos help [COMMAND...]`; an unknown topic is bad
+// input (cobra's own help command says so but exits 0).
+func newHelpCmd(root *cobra.Command) *cobra.Command {
+	return &cobra.Command{
+		Use:   "help [COMMAND...]",
+		Short: "Help about any command",
+		RunE: func(c *cobra.Command, args []string) error {
+			target, rest, err := root.Find(args)
+			if err != nil || len(rest) > 0 {
+				return fmt.Errorf("help: unknown command %q (spockchaos --help lists them)", strings.Join(args, " "))
+			}
+			target.SetOut(c.OutOrStdout())
+			return target.Help()
+		},
+	}
 }
 
 // commands are the top-level commands; each command's file registers its

@@ -37,19 +37,21 @@ seed gives and exits without starting anything.`,
 			if err != nil {
 				return err
 			}
+			// 0 means "the default" inside; given on the command line it is
+			// a mistake, not a request for the default.
+			if err := refuseExplicitZero(cmd, "seed", "nodes", "duration", "timeout"); err != nil {
+				return err
+			}
 			if opts.Seed == 0 {
 				opts.Seed = scenarios.NewSeed()
 			}
+			// Check every option before anything starts, --plan included.
+			resolved, err := scenarios.Resolve(spec, opts)
+			if err != nil {
+				return err
+			}
 			if planOnly {
-				n := opts.Nodes
-				if n == 0 {
-					n = spec.Nodes
-				}
-				d := opts.Duration
-				if d == 0 {
-					d = spec.Load
-				}
-				fmt.Fprint(cmd.OutOrStdout(), scenarios.NewPlan(spec, opts.Seed, n, d).String())
+				fmt.Fprint(cmd.OutOrStdout(), scenarios.NewPlan(spec, resolved.Seed, resolved.Nodes, resolved.Duration).String())
 				return nil
 			}
 			opts.Progress = cmd.ErrOrStderr()
@@ -86,10 +88,27 @@ seed gives and exits without starting anything.`,
 	f.StringVar(&opts.Image, "image", "", "node image (default: the flavor's)")
 	f.StringVar(&opts.Recovery, "recovery", "", "recovery strategy: auto, reference, spock, none (default: the scenario's)")
 	f.DurationVar(&opts.Duration, "duration", 0, "load duration (default: the scenario's)")
+	f.DurationVar(&opts.Timeout, "timeout", 0, "bound the whole run, all phases (default: the scenario's); on expiry the verdict is unknown and run.json names the phase")
 	f.StringVar(&opts.OutDir, "out", "reports", "parent folder of the run directory")
 	f.BoolVar(&opts.Keep, "keep", false, "leave the cluster up when the verdict is not pass")
 	f.BoolVar(&planOnly, "plan", false, "print the plan the seed gives and exit")
 	return cmd
+}
+
+// refuseExplicitZero refuses flags given as 0 (or 0s) whose zero value
+// means "the default".
+func refuseExplicitZero(cmd *cobra.Command, names ...string) error {
+	for _, name := range names {
+		f := cmd.Flags().Lookup(name)
+		if f == nil || !f.Changed {
+			continue
+		}
+		switch f.Value.String() {
+		case "0", "0s":
+			return fmt.Errorf("--%s must not be 0 (leave the flag out for the default)", name)
+		}
+	}
+	return nil
 }
 
 // printReportAndKept prints where a run's report is and, when its cluster

@@ -9,6 +9,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"unicode/utf8"
 )
 
 // maxLine bounds one record; a large-transaction op is small, a fault
@@ -67,19 +68,20 @@ func ReadAll(r io.Reader) (ReadResult, error) {
 	var bad error
 	badLine := 0
 	for line := 1; ; line++ {
-		raw, err := br.ReadBytes('\n')
+		raw, err := readLine(br, maxLine)
 		if err != nil && !errors.Is(err, io.EOF) {
 			return ReadResult{}, fmt.Errorf("line %d: %w", line, err)
-		}
-		if len(raw) > maxLine {
-			return ReadResult{}, fmt.Errorf("line %d: longer than %d bytes", line, maxLine)
 		}
 		if trimmed := bytes.TrimSpace(raw); len(trimmed) > 0 {
 			if bad != nil {
 				return ReadResult{}, bad // a bad line that was not the last one
 			}
 			var op Op
-			if uerr := json.Unmarshal(trimmed, &op); uerr != nil {
+			if !utf8.Valid(trimmed) {
+				// encoding/json would quietly turn the bytes into U+FFFD.
+				bad = fmt.Errorf("line %d: malformed record: not UTF-8", line)
+				badLine = line
+			} else if uerr := json.Unmarshal(trimmed, &op); uerr != nil {
 				bad = fmt.Errorf("line %d: malformed record: %w", line, uerr)
 				badLine = line
 			} else {
@@ -99,6 +101,24 @@ func ReadAll(r io.Reader) (ReadResult, error) {
 		return ReadResult{}, err
 	}
 	return res, nil
+}
+
+// readLine reads one line (with its '\n') of at most limit bytes, without
+// ever holding more: a file with no newline in gigabytes is refused after
+// limit bytes, not read into memory.
+func readLine(br *bufio.Reader, limit int) ([]byte, error) {
+	var line []byte
+	for {
+		chunk, err := br.ReadSlice('\n')
+		if len(line)+len(chunk) > limit {
+			return nil, fmt.Errorf("longer than %d bytes", limit)
+		}
+		line = append(line, chunk...)
+		if errors.Is(err, bufio.ErrBufferFull) {
+			continue
+		}
+		return line, err
+	}
 }
 
 // Validate checks the structure of a history: indexes start at 0 and have
