@@ -4,10 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"sort"
-	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/moby/moby/client"
@@ -24,20 +21,12 @@ type RunInfo struct {
 	Containers int
 	Running    int
 	Detached   bool
-	OwnerPID   int
-	OwnerHost  string
+	Owner      Owner
 }
 
-// OwnerAlive reports whether the process that started the run still runs
-// (only knowable on the same host).
-func (r RunInfo) OwnerAlive() bool {
-	host, _ := os.Hostname()
-	if r.OwnerHost != host || r.OwnerPID <= 0 {
-		return r.OwnerHost != host // another host's run: assume alive
-	}
-	err := syscall.Kill(r.OwnerPID, 0)
-	return err == nil || errors.Is(err, syscall.EPERM)
-}
+// OwnerAlive reports whether the process that started the run may still
+// run: true unless it is certainly gone (Owner.Liveness).
+func (r RunInfo) OwnerAlive() bool { return r.Owner.Liveness() != OwnerDead }
 
 // ListRuns lists the runs that have containers or networks in the engine.
 func ListRuns(ctx context.Context) ([]RunInfo, error) {
@@ -51,8 +40,7 @@ func ListRuns(ctx context.Context) ([]RunInfo, error) {
 		id := labels[LabelRun]
 		r, ok := runs[id]
 		if !ok {
-			pid, _ := strconv.Atoi(labels[LabelOwnerPID])
-			r = &RunInfo{RunID: id, Detached: labels[LabelDetached] == "true", OwnerPID: pid, OwnerHost: labels[LabelHost]}
+			r = &RunInfo{RunID: id, Detached: labels[LabelDetached] == "true", Owner: ownerFromLabels(labels)}
 			runs[id] = r
 		}
 		return r
@@ -120,16 +108,38 @@ func RemoveRun(ctx context.Context, runID string) (bool, error) {
 }
 
 // Clean removes what dead runs left behind: runs not started detached
-// whose owner process is gone. It returns the run ids it removed.
-func Clean(ctx context.Context) ([]string, error) {
+// whose owner process is certainly gone (Owner.Liveness). With runIDs it
+// looks at those runs only, and a named run it must keep (detached, or its
+// owner alive or unknown) or cannot find is an error that says why. It
+// returns the run ids it removed.
+func Clean(ctx context.Context, runIDs ...string) ([]string, error) {
 	runs, err := ListRuns(ctx)
 	if err != nil {
 		return nil, err
 	}
-	var removed []string
-	var errs []error
+	byID := map[string]RunInfo{}
 	for _, r := range runs {
-		if r.Detached || r.OwnerAlive() {
+		byID[r.RunID] = r
+	}
+	var errs []error
+	if len(runIDs) > 0 {
+		runs = runs[:0]
+		for _, id := range runIDs {
+			r, ok := byID[id]
+			if !ok {
+				errs = append(errs, fmt.Errorf("clean %s: no containers or networks labelled %s=%s", id, LabelRun, id))
+				continue
+			}
+			if why := keepReason(r); why != "" {
+				errs = append(errs, fmt.Errorf("clean %s: kept: %s", id, why))
+				continue
+			}
+			runs = append(runs, r)
+		}
+	}
+	var removed []string
+	for _, r := range runs {
+		if keepReason(r) != "" {
 			continue
 		}
 		if _, err := RemoveRun(ctx, r.RunID); err != nil {
@@ -139,4 +149,17 @@ func Clean(ctx context.Context) ([]string, error) {
 		removed = append(removed, r.RunID)
 	}
 	return removed, errors.Join(errs...)
+}
+
+// keepReason says why Clean must leave r alone ("" if it may remove it).
+func keepReason(r RunInfo) string {
+	switch {
+	case r.Detached:
+		return "started with --detach (remove it with spockchaos down " + r.RunID + ")"
+	case r.Owner.Liveness() == OwnerAlive:
+		return fmt.Sprintf("its process %d still runs", r.Owner.PID)
+	case r.Owner.Liveness() == OwnerUnknown:
+		return fmt.Sprintf("its process %d is on host %s or in another pid namespace: cannot tell whether it still runs", r.Owner.PID, r.Owner.Host)
+	}
+	return ""
 }

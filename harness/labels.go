@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"os"
 	"time"
 )
 
@@ -14,6 +13,9 @@ const (
 	LabelNode     = "spockchaos.node"     // n1..nN (containers only)
 	LabelOwnerPID = "spockchaos.owner"    // pid of the process that started the run
 	LabelHost     = "spockchaos.host"     // hostname of that process
+	// LabelOwnerNS and LabelOwnerStart make the pid certain (Owner).
+	LabelOwnerNS    = "spockchaos.owner-pidns" // its pid namespace
+	LabelOwnerStart = "spockchaos.owner-start" // its start time, clock ticks since boot
 	LabelDetached = "spockchaos.detached" // "true": meant to outlive its owner
 	LabelFlavor   = "spockchaos.flavor"   // the replication flavor's name
 )
@@ -35,12 +37,9 @@ func randomHex(n int) string {
 }
 
 func runLabels(runID, flavor string, detached bool) map[string]string {
-	host, _ := os.Hostname()
-	return map[string]string{
-		LabelRun:      runID,
-		LabelOwnerPID: fmt.Sprint(os.Getpid()),
-		LabelHost:     host,
-		LabelDetached: fmt.Sprint(detached),
-		LabelFlavor:   flavor,
-	}
+	l := self().labels()
+	l[LabelRun] = runID
+	l[LabelDetached] = fmt.Sprint(detached)
+	l[LabelFlavor] = flavor
+	return l
 }

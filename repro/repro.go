@@ -51,6 +51,11 @@ func Run(ctx context.Context, dir string, opts Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Refuse what the run could not start with before warning about
+	// anything: bad input is one line.
+	if _, err := scenarios.Resolve(spec, rec.Options()); err != nil {
+		return nil, fmt.Errorf("repro %s: %s: %w", dir, reports.RunFile, err)
+	}
 	if opts.Run == nil {
 		opts.Run = scenarios.Run
 	}

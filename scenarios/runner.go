@@ -86,8 +86,12 @@ func resolve(spec *Spec, opts Options) (Options, error) {
 	if opts.Flavor == "" {
 		opts.Flavor = "pglogical"
 	}
-	if _, err := harness.LookupFlavor(opts.Flavor); err != nil {
+	flavor, err := harness.LookupFlavor(opts.Flavor)
+	if err != nil {
 		return opts, err
+	}
+	if opts.Image == "" && flavor.DefaultImage() == "" {
+		return opts, fmt.Errorf("flavor %s has no default image: name one with --image", opts.Flavor)
 	}
 	if len(spec.Flavors) > 0 && !slices.Contains(spec.Flavors, opts.Flavor) {
 		return opts, fmt.Errorf("scenario %s does not run on flavor %s (only %v)", spec.Name, opts.Flavor, spec.Flavors)
@@ -148,14 +152,15 @@ func Run(ctx context.Context, spec *Spec, opts Options) (*Outcome, error) {
 	plan := NewPlan(spec, opts.Seed, opts.Nodes, opts.Duration)
 	out := &progress{w: opts.Progress, live: opts.Live}
 	replay := ReplayCommand(spec, opts)
-	out.linef("scenario %s seed %d (replay: %s)\n", spec.Name, opts.Seed, replay)
-	out.linef("%s", plan.String())
-
+	// The run directory first: a bad --out is one line, before any output.
 	start := time.Now()
 	dir, err := reports.NewRunDir(opts.OutDir, spec.Name, opts.Seed, start)
 	if err != nil {
 		return nil, err
 	}
+	out.linef("scenario %s seed %d (replay: %s)\n", spec.Name, opts.Seed, replay)
+	out.linef("%s", plan.String())
+
 	histPath := filepath.Join(dir, "history.jsonl")
 	rec, err := history.Create(histPath)
 	if err != nil {

@@ -54,11 +54,19 @@ func newDownCmd() *cobra.Command {
 
 func newCleanCmd() *cobra.Command {
 	return &cobra.Command{
-		Use:   "clean",
+		Use:   "clean [RUN_ID...]",
 		Short: "Remove what dead runs left behind (not detached runs, not runs whose process still lives)",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			removed, err := harness.Clean(cmd.Context())
+		Long: `Removes the containers and networks of runs whose process is certainly
+gone (killed with SIGKILL, a closed laptop): not runs started with --detach
+(spockchaos down removes those) and not runs whose process still runs or
+cannot be judged from here (another host or pid namespace). A run's process
+is told by the labels on its containers and network: host, pid namespace,
+pid and the process's start time, so a reused pid is not mistaken for it.
+With RUN_IDs only those runs are looked at, and one that must be kept or
+is not found is an error (exit 2) saying why.`,
+		Args: cobra.ArbitraryArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			removed, err := harness.Clean(cmd.Context(), args...)
 			for _, id := range removed {
 				fmt.Fprintln(cmd.OutOrStdout(), "removed", id)
 			}

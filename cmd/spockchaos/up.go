@@ -32,6 +32,9 @@ func (f *clusterFlags) config() (harness.Config, error) {
 	if f.nodes < harness.MinNodes || f.nodes > harness.MaxNodes {
 		return harness.Config{}, fmt.Errorf("--nodes must be between %d and %d, got %d", harness.MinNodes, harness.MaxNodes, f.nodes)
 	}
+	if f.timeout <= 0 {
+		return harness.Config{}, fmt.Errorf("--ready-timeout must be positive, got %s", f.timeout)
+	}
 	flavor, err := harness.LookupFlavor(f.flavor)
 	if err != nil {
 		return harness.Config{}, fmt.Errorf("--flavor: %w", err)

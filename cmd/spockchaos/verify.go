@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spockchaos/spockchaos/harness"
+	"github.com/spockchaos/spockchaos/reports"
 	"github.com/spockchaos/spockchaos/verify"
 )
 
@@ -47,16 +50,23 @@ on the servers given with --dsn, each read in one consistent snapshot: key
 ranges are hashed on the servers, ranges that differ are split, then their
 rows are fetched and diffed. The servers are called n1..nN in --dsn order.
 --run RUN_ID compares the running nodes of a cluster of ours (spockchaos up
---detach, or run --keep) instead, by their names, as --shared-host.
+--detach, or run --keep) instead, by their names, as --shared-host; --run
+also takes a run directory (the run id is read from its run.json).
 Exit 0: converged; 1: differences (listed); 2: the comparison could not run.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
+		RunE: func(cmd *cobra.Command, _ []string) (err error) {
+			if timeout < 0 {
+				return fmt.Errorf("--timeout must not be negative (0: never), got %s", timeout)
+			}
 			if runID != "" && len(dsns) > 0 {
 				return fmt.Errorf("give --run or --dsn, not both")
 			}
 			ctx := cmd.Context()
 			var targets []verify.Target
 			if runID != "" {
+				if runID, err = runIDOf(runID); err != nil {
+					return err
+				}
 				cluster, err := harness.Attach(ctx, runID)
 				if err != nil {
 					return err
@@ -105,6 +115,22 @@ Exit 0: converged; 1: differences (listed); 2: the comparison could not run.`,
 	cmd.Flags().BoolVar(&shared, "shared-host", false, "the servers share one machine's cores (e.g. a detached spockchaos cluster): hash without parallel workers")
 	cmd.Flags().DurationVar(&timeout, "timeout", 30*time.Minute, "give up after this long (0: never)")
 	return cmd
+}
+
+// runIDOf is arg itself, or the run id in arg/run.json when arg is a
+// directory (a run kept with run --keep).
+func runIDOf(arg string) (string, error) {
+	if st, err := os.Stat(arg); err != nil || !st.IsDir() {
+		return arg, nil
+	}
+	run, err := reports.LoadRun(arg)
+	if err != nil {
+		return "", fmt.Errorf("--run %s: %w", arg, err)
+	}
+	if run.RunID == "" {
+		return "", fmt.Errorf("--run %s: %s names no run_id", arg, filepath.Join(arg, reports.RunFile))
+	}
+	return run.RunID, nil
 }
 
 func printConvergence(w io.Writer, out verifyOutput) {
