@@ -9,15 +9,15 @@ import (
 
 // Labels put on every container and network of a run.
 const (
-	LabelRun      = "spockchaos.run"      // the run id
-	LabelNode     = "spockchaos.node"     // n1..nN (containers only)
-	LabelOwnerPID = "spockchaos.owner"    // pid of the process that started the run
-	LabelHost     = "spockchaos.host"     // hostname of that process
+	LabelRun      = "spockchaos.run"   // the run id
+	LabelNode     = "spockchaos.node"  // n1..nN (containers only)
+	LabelOwnerPID = "spockchaos.owner" // pid of the process that started the run
+	LabelHost     = "spockchaos.host"  // hostname of that process
 	// LabelOwnerNS and LabelOwnerStart make the pid certain (Owner).
 	LabelOwnerNS    = "spockchaos.owner-pidns" // its pid namespace
 	LabelOwnerStart = "spockchaos.owner-start" // its start time, clock ticks since boot
-	LabelDetached = "spockchaos.detached" // "true": meant to outlive its owner
-	LabelFlavor   = "spockchaos.flavor"   // the replication flavor's name
+	LabelDetached   = "spockchaos.detached"    // "true": meant to outlive its owner
+	LabelFlavor     = "spockchaos.flavor"      // the replication flavor's name
 )
 
 // NewRunID returns a sortable, unique run id: UTC time plus random hex.

@@ -177,9 +177,15 @@ var _ = Describe("bad input to every command", func() {
 		Entry("report a directory that does not exist", bad("/nonexistent/run.json: missing", "report", "/nonexistent")),
 		Entry("report with an empty run.json", badDir(func() string { return runDir(map[string][]byte{"run.json": {}}) }, "run.json: empty", "report", "DIR")),
 		Entry("report with a truncated run.json", badDir(func() string { return runDir(map[string][]byte{"run.json": seedFile("run.json")[:100]}) }, "run.json: truncated", "report", "DIR")),
-		Entry("report with a run.json that is not UTF-8", badDir(func() string { return runDir(map[string][]byte{"run.json": append([]byte{0xff, 0xfe}, seedFile("run.json")...)}) }, "run.json: not UTF-8", "report", "DIR")),
-		Entry("report with a wrong-typed seed in run.json", badDir(func() string { return runDir(map[string][]byte{"run.json": replaced("run.json", `"seed": 11`, `"seed": "eleven"`)}) }, "run.json: field seed: a JSON string where int64 is wanted", "report", "DIR")),
-		Entry("report with an unknown verdict in run.json", badDir(func() string { return runDir(map[string][]byte{"run.json": replaced("run.json", `"verdict": "fail"`, `"verdict": "PASS"`)}) }, `verdict "PASS" is not pass, fail or unknown`, "report", "DIR")),
+		Entry("report with a run.json that is not UTF-8", badDir(func() string {
+			return runDir(map[string][]byte{"run.json": append([]byte{0xff, 0xfe}, seedFile("run.json")...)})
+		}, "run.json: not UTF-8", "report", "DIR")),
+		Entry("report with a wrong-typed seed in run.json", badDir(func() string {
+			return runDir(map[string][]byte{"run.json": replaced("run.json", `"seed": 11`, `"seed": "eleven"`)})
+		}, "run.json: field seed: a JSON string where int64 is wanted", "report", "DIR")),
+		Entry("report with an unknown verdict in run.json", badDir(func() string {
+			return runDir(map[string][]byte{"run.json": replaced("run.json", `"verdict": "fail"`, `"verdict": "PASS"`)})
+		}, `verdict "PASS" is not pass, fail or unknown`, "report", "DIR")),
 		Entry("report with a run.json that is a list", badDir(func() string { return runDir(map[string][]byte{"run.json": []byte("[1,2]")}) }, "run.json: not a JSON object", "report", "DIR")),
 		Entry("report with a huge run.json", badDir(func() string { return sparse(runDir(nil), "run.json", 300<<20) }, "run.json: 314572800 bytes, more than", "report", "DIR")),
 		Entry("report with run.json a directory", badDir(func() string {
@@ -214,9 +220,13 @@ var _ = Describe("bad input to every command", func() {
 		Entry("repro without a directory", bad("accepts 1 arg", "repro")),
 		Entry("repro a run.json with a wrong-typed node count", badDir(func() string { return runDir(map[string][]byte{"run.json": reproRunJSON(`"nodes":"3"`)}) }, "run.json config: field nodes: a JSON string where int is wanted", "repro", "DIR")),
 		Entry("repro a plan on a node the run did not have", badDir(func() string { return runDir(map[string][]byte{"run.json": reproRunJSON(`"nodes":3`, `"node":"n9"`)}) }, `node "n9" is not one of n1..n3`, "repro", "DIR")),
-		Entry("repro a plan with an unknown fault", badDir(func() string { return runDir(map[string][]byte{"run.json": reproRunJSON(`"nodes":3`, `"kind":"nuke"`)}) }, `unknown kind "nuke"`, "repro", "DIR")),
+		Entry("repro a plan with an unknown fault", badDir(func() string {
+			return runDir(map[string][]byte{"run.json": reproRunJSON(`"nodes":3`, `"kind":"nuke"`)})
+		}, `unknown kind "nuke"`, "repro", "DIR")),
 		Entry("repro a run.json with a negative load", badDir(func() string { return runDir(map[string][]byte{"run.json": reproRunJSON(`"nodes":3`, `"load":"-5s"`)}) }, `config load "-5s"`, "repro", "DIR")),
-		Entry("repro a run.json with an unknown recovery", badDir(func() string { return runDir(map[string][]byte{"run.json": reproRunJSON(`"nodes":3`, `"recovery":"magic"`)}) }, `unknown recovery strategy "magic"`, "repro", "DIR")),
+		Entry("repro a run.json with an unknown recovery", badDir(func() string {
+			return runDir(map[string][]byte{"run.json": reproRunJSON(`"nodes":3`, `"recovery":"magic"`)})
+		}, `unknown recovery strategy "magic"`, "repro", "DIR")),
 		Entry("repro a run.json without a config", badDir(func() string { return runDir(nil) }, "run.json's config lacks nodes", "repro", "DIR")),
 		Entry("shrink a directory that does not exist", bad("/nonexistent/run.json: missing", "shrink", "/nonexistent")),
 		Entry("shrink with a negative budget", badDir(func() string { return runDir(nil) }, "--budget and --budget-time must not be negative", "shrink", "DIR", "--budget", "-1")),
