@@ -68,6 +68,14 @@ func (r *run) noteStop(runCtx context.Context) {
 	}
 }
 
+// noteStopIfDone notes a stop now if the run's context is done: a phase
+// calls it before it ends, so the innermost phase is named.
+func (r *run) noteStopIfDone() {
+	if r.runCtx != nil && r.runCtx.Err() != nil {
+		r.noteStop(r.runCtx)
+	}
+}
+
 // stop is what stopped the run (nil: nothing did).
 func (r *run) stop() *reports.Interruption {
 	r.mu.Lock()

@@ -34,7 +34,10 @@ func (r *run) loadWithFaults(ctx context.Context) error {
 	}()
 
 	r.phases.enter(reports.PhaseLoad)
-	defer r.phases.leave()
+	defer func() {
+		r.noteStopIfDone()
+		r.phases.leave()
+	}()
 	stepErr := r.hold(reports.PhaseLoad)
 	r.lastSlotAdvance = load.Start
 	for _, step := range r.plan.Steps {

@@ -177,7 +177,8 @@ func Run(ctx context.Context, spec *Spec, opts Options) (*Outcome, error) {
 	defer cancel()
 	r.runCtx = runCtx
 	// Note the phase the moment the run is stopped, not when the phases
-	// have unwound.
+	// have unwound (every phase also notes it before it ends: this
+	// goroutine may be scheduled late).
 	unwatch := context.AfterFunc(runCtx, func() { r.noteStop(runCtx) })
 	defer unwatch()
 	runErr := r.execute(runCtx)
@@ -239,6 +240,7 @@ func (r *run) phase(name string, fn func() error) error {
 	if err == nil {
 		err = fn()
 	}
+	r.noteStopIfDone()
 	r.phases.leave()
 	p.End = time.Now().UTC()
 	if err != nil {
