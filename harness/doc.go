@@ -12,6 +12,14 @@
 //     Remove, RemoveRun and Clean find them by that label alone, so cleanup
 //     works from another process too. testcontainers' Ryuk reaper is disabled
 //     (its image cannot be pulled here); the harness cleans up itself.
+//   - A run's labels also say which process started it (Owner: host, pid
+//     namespace, pid, and the process's start time, so that a reused pid is
+//     not taken for it). Clean removes only runs not started detached whose
+//     owner is certainly gone; a run of another host or pid namespace is
+//     never judged dead. Clean(ctx, ids...) looks at the named runs only.
+//   - NotifyInterrupt turns the first SIGINT/SIGTERM into a cancelled
+//     context whose cause (Interrupt) names the signal; later signals are
+//     acknowledged, not obeyed, while the containers are being removed.
 //   - Ports are published on 127.0.0.1 only; the superuser password is random
 //     per run. Every wait is bounded and says what it waited for; every error
 //     names the node and the step.

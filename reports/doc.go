@@ -41,6 +41,16 @@
 //     objects, searching inside per-table containers), so the report does
 //     not depend on one checker's detail layout; each row is shown as
 //     nested tables of its fields (every survivor's version lines up).
+//   - Reading a run directory back (report, check, repro, verify --run DIR)
+//     never trusts its bytes: run.json and observation.json are read by
+//     ReadArtifact (at most MaxArtifactBytes, a regular file, UTF-8, one
+//     JSON object and nothing after it, types checked; a missing, empty,
+//     truncated or wrong-typed file is one line naming the file, the field
+//     and the byte offset), run.json must name a scenario and use only the
+//     verdicts pass, fail, unknown. results.json, junit.xml, summary.md and
+//     report.html are outputs: `report DIR` rewrites them whatever they
+//     hold and no command reads them back. Fuzz targets (fuzz_test.go)
+//     feed any bytes to DecodeRun and to RecheckDir.
 //   - For the runner: Run.StartPhase times phases, FaultsFromHistory builds
 //     Run.Faults from the history's fault events, CaptureNodeState +
 //     WriteNodeState / WriteServerLog (or the Node fields, written by Write)

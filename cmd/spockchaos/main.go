@@ -21,6 +21,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/spockchaos/spockchaos/harness"
 )
@@ -31,6 +32,13 @@ const (
 	exitFail    = 1
 	exitHarness = 2
 )
+
+// stopGrace bounds how long the process may take to stop after SIGINT or
+// SIGTERM: the report phase (node artifacts, at most a minute), writing
+// the run directory and removing the cluster (at most a minute per
+// removal) fit in it. A CI runner whose grace period is shorter sends
+// SIGKILL first; what that leaves is for spockchaos clean.
+const stopGrace = 3 * time.Minute
 
 // exitError carries an exit code other than exitHarness out of a command.
 type exitError struct {
@@ -51,6 +59,16 @@ func run() (code int) {
 	// command cleans up on cancellation.
 	ctx, stop := harness.NotifyInterrupt(context.Background(), os.Stderr)
 	defer stop()
+	// The last line of defence against a hang: once signalled, the process
+	// ends within stopGrace even if some wait ignored the cancellation.
+	context.AfterFunc(ctx, func() {
+		if in := harness.InterruptOf(ctx); in != nil {
+			time.AfterFunc(stopGrace, func() {
+				fmt.Fprintf(os.Stderr, "spockchaos: did not stop within %s of %s: exiting now; spockchaos clean removes what is left\n", stopGrace, harness.SignalName(in.Signal))
+				os.Exit(in.ExitCode())
+			})
+		}
+	})
 	defer func() {
 		// A bug must still give one line and exit 2; the stack goes to the
 		// debug log only, and the deferred cleanups of the command have run.

@@ -9,6 +9,9 @@
 // invoke, and every completion follows an open invoke of the same process
 // with the same f and node. Only the last line may be malformed (the
 // harness died mid-write): it is dropped and reported (ReadResult), not an
-// error. Pairs matches invokes with completions; an invoke without one
-// counts as Info.
+// error. A line is read with at most 64 MB held (a file with no newline in
+// gigabytes is refused, not loaded), and a line that is not UTF-8 is
+// malformed (encoding/json would silently replace the bytes). An empty
+// history is a valid one (a run that stopped before its load). Pairs
+// matches invokes with completions; an invoke without one counts as Info.
 package history
