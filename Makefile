@@ -36,7 +36,7 @@ gate: setup       ## the CI gate scenarios only (JUnit in $(OUT)/test/junit.xml)
 	$(GINKGO) $(GINKGO_FLAGS) --label-filter='gate' ./scenarios
 
 nightly: setup    ## the nightly and release scenarios (long)
-	$(GINKGO) -r --keep-going --timeout=3h --junit-report=junit.xml --output-dir=$(OUT)/nightly --label-filter='nightly || release' ./scenarios
+	$(GINKGO) -r --keep-going --timeout=3h --junit-report=junit.xml --output-dir=$(OUT)/nightly --label-filter='nightly || release' ./scenarios ./cmd/spockchaos
 
 # The Spock suite needs a Spock image (no package ships one; see README,
 # "Testing a Spock build"): SPOCKCHAOS_SPOCK_IMAGE=IMG make spock. Seeds:
