@@ -92,15 +92,17 @@ func (r *run) hold(phase string) error {
 		return nil
 	}
 	r.out.linef("holding in phase %s (%s): waiting for a signal or the run's timeout, at most %s\n", phase, HoldPhaseEnv, holdLimit)
+	var err error
 	select {
 	case <-r.runCtx.Done():
+		err = fmt.Errorf("held in phase %s: %w", phase, context.Cause(r.runCtx))
 	case <-time.After(holdLimit):
-		return fmt.Errorf("held in phase %s for %s (%s) and nothing stopped the run", phase, holdLimit, HoldPhaseEnv)
+		err = fmt.Errorf("held in phase %s for %s (%s) and nothing stopped the run", phase, holdLimit, HoldPhaseEnv)
 	}
 	if phase == reports.PhaseReport {
 		return nil
 	}
-	return fmt.Errorf("held in phase %s: %w", phase, context.Cause(r.runCtx))
+	return err
 }
 
 const holdLimit = 2 * time.Minute

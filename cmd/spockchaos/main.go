@@ -93,12 +93,18 @@ func run() (code int) {
 	if errors.As(err, &ee) {
 		code, err = ee.code, ee.err
 	}
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "spockchaos:", oneLine(err.Error()))
-	}
 	// A command that ended on a signal (and did not treat it as its normal
-	// end, as held `up` does) exits 128 + the signal, whatever else it said.
-	if in := harness.InterruptOf(ctx); in != nil {
+	// end, as held `up` does) exits 128 + the signal, whatever else it
+	// said, and its line says which signal.
+	in := harness.InterruptOf(ctx)
+	if err != nil {
+		msg := oneLine(err.Error())
+		if in != nil && !strings.Contains(msg, "interrupted by") {
+			msg = in.Error() + ": " + msg
+		}
+		fmt.Fprintln(os.Stderr, "spockchaos:", msg)
+	}
+	if in != nil {
 		return in.ExitCode()
 	}
 	return code
