@@ -79,21 +79,24 @@ func FuzzDecodeRun(f *testing.F) {
 	})
 }
 
-// FuzzRecheck: a run directory with any bytes as history.jsonl and
-// observation.json is either re-checked by the real history checkers or
-// refused with one line naming the file; never a panic.
+// FuzzRecheck: a run directory with any bytes as run.json, history.jsonl
+// and observation.json is either re-checked by the real history checkers
+// or refused with one line naming the file; never a panic.
 func FuzzRecheck(f *testing.F) {
-	hist, obs := seed(f, reports.HistoryFile), seed(f, reports.ObservationFile)
+	run, hist, obs := seed(f, reports.RunFile), seed(f, reports.HistoryFile), seed(f, reports.ObservationFile)
+	for _, r := range damaged(run) {
+		f.Add(r, hist, obs)
+	}
 	for _, h := range damaged(hist) {
-		f.Add(h, obs)
+		f.Add(run, h, obs)
 	}
 	for _, o := range damaged(obs) {
-		f.Add(hist, o)
+		f.Add(run, hist, o)
 	}
-	f.Add(hist, []byte(`{"nodes":["n2"],"per_node":{"n2":null}}`))
-	f.Add(hist, []byte(`{"per_node":{"n9":{"ledger":{"t-1":-5}}}}`))
-	runJSON := seed(f, reports.RunFile)
-	f.Fuzz(func(t *testing.T, histBytes, obsBytes []byte) {
+	f.Add(run, hist, []byte(`{"nodes":["n2"],"per_node":{"n2":null}}`))
+	f.Add(run, hist, []byte(`{"per_node":{"n9":{"ledger":{"t-1":-5}}}}`))
+	f.Add(bytes.Replace(run, []byte(`"survivors": [`), []byte(`"survivors": ["", "n2", "n2",`), 1), hist, obs)
+	f.Fuzz(func(t *testing.T, runJSON, histBytes, obsBytes []byte) {
 		dir := t.TempDir()
 		for name, b := range map[string][]byte{reports.RunFile: runJSON, reports.HistoryFile: histBytes, reports.ObservationFile: obsBytes} {
 			if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
@@ -106,8 +109,8 @@ func FuzzRecheck(f *testing.F) {
 			if strings.ContainsAny(msg, "\n\r") {
 				t.Fatalf("error is more than one line: %q", msg)
 			}
-			if !strings.Contains(msg, reports.HistoryFile) && !strings.Contains(msg, reports.ObservationFile) {
-				t.Fatalf("error names neither file: %q", msg)
+			if !strings.Contains(msg, reports.RunFile) && !strings.Contains(msg, reports.HistoryFile) && !strings.Contains(msg, reports.ObservationFile) {
+				t.Fatalf("error names no file: %q", msg)
 			}
 			return
 		}
