@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"golang.org/x/sync/errgroup"
@@ -150,12 +151,18 @@ func (s *snapshot) close() {
 	if s == nil || s.conn == nil {
 		return
 	}
-	ctx := context.Background()
+	// ROLLBACK waits for the server's answer: bounded, so a node that
+	// stopped answering (paused, partitioned) cannot hang the caller.
+	ctx, cancel := context.WithTimeout(context.Background(), snapshotCloseTimeout)
+	defer cancel()
 	if s.tx != nil {
 		_ = s.tx.Rollback(ctx)
 	}
 	_ = s.conn.Close(ctx)
 }
+
+// snapshotCloseTimeout bounds ending a snapshot's transaction.
+const snapshotCloseTimeout = 10 * time.Second
 
 func closeSnapshots(snaps []*snapshot) {
 	for _, s := range snaps {
