@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -65,6 +66,9 @@ func (r *run) loadWithFaults(ctx context.Context) error {
 		res = result{err: fmt.Errorf("workload %s did not stop within %s of being told to", r.wl.Name(), 2*time.Minute)}
 	}
 	load.End = time.Now().UTC()
+	if err := errors.Join(stepErr, res.err); err != nil {
+		load.Error = err.Error() // the report shows where the run stopped
+	}
 	r.report.Phases = append(r.report.Phases, load)
 	sort.SliceStable(r.report.Phases, func(i, j int) bool { return r.report.Phases[i].Start.Before(r.report.Phases[j].Start) })
 	if err := r.rec.Flush(); err != nil {
