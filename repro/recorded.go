@@ -87,7 +87,9 @@ func Load(dir string) (*Recorded, error) {
 }
 
 // checkSteps refuses a stored plan the runner could only fail on once the
-// cluster is up: an unknown kind, a node outside n1..nN, a negative time.
+// cluster is up: a step without a kind, a node outside n1..nN, a negative
+// time. Kinds are not listed here (the runner knows them, and the catalog
+// grows): an unknown one is refused by the run, after up.
 func checkSteps(steps []scenarios.Step, nodes int) error {
 	node := func(name string) bool {
 		for i := 1; i <= nodes; i++ {
@@ -98,11 +100,8 @@ func checkSteps(steps []scenarios.Step, nodes int) error {
 		return false
 	}
 	for i, st := range steps {
-		switch st.Kind {
-		case scenarios.StepLag, scenarios.StepKill, scenarios.StepKillLargeTxn, scenarios.StepPause,
-			scenarios.StepPartition, scenarios.StepRestart, scenarios.StepKillRecovery:
-		default:
-			return fmt.Errorf("step %d: unknown kind %q", i, st.Kind)
+		if st.Kind == "" {
+			return fmt.Errorf("step %d: no kind", i)
 		}
 		if !node(st.Node) {
 			return fmt.Errorf("step %d: node %q is not one of n1..n%d", i, st.Node, nodes)

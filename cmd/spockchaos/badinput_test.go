@@ -228,9 +228,9 @@ var _ = Describe("bad input to every command", func() {
 		Entry("repro without a directory", bad("accepts 1 arg", "repro")),
 		Entry("repro a run.json with a wrong-typed node count", badDir(func() string { return runDir(map[string][]byte{"run.json": reproRunJSON(`"nodes":"3"`)}) }, "run.json config: field nodes: a JSON string where int is wanted", "repro", "DIR")),
 		Entry("repro a plan on a node the run did not have", badDir(func() string { return runDir(map[string][]byte{"run.json": reproRunJSON(`"nodes":3`, `"node":"n9"`)}) }, `node "n9" is not one of n1..n3`, "repro", "DIR")),
-		Entry("repro a plan with an unknown fault", badDir(func() string {
-			return runDir(map[string][]byte{"run.json": reproRunJSON(`"nodes":3`, `"kind":"nuke"`)})
-		}, `unknown kind "nuke"`, "repro", "DIR")),
+		Entry("repro a plan step without a kind", badDir(func() string {
+			return runDir(map[string][]byte{"run.json": reproRunJSON(`"nodes":3`, `"kind":""`)})
+		}, "step 0: no kind", "repro", "DIR")),
 		Entry("repro a run.json with a negative load", badDir(func() string { return runDir(map[string][]byte{"run.json": reproRunJSON(`"nodes":3`, `"load":"-5s"`)}) }, `config load "-5s"`, "repro", "DIR")),
 		Entry("repro a run.json with an unknown recovery", badDir(func() string {
 			return runDir(map[string][]byte{"run.json": reproRunJSON(`"nodes":3`, `"recovery":"magic"`)})
