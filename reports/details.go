@@ -28,11 +28,11 @@ const maxDiffRows = 2000
 var keyFields = []string{"table", "key_text", "key", "pk", "primary_key", "txn_id", "id", "owner", "node"}
 
 // DiffRowsOf lists the items in the details of every checker that did not
-// pass: the elements of the arrays of objects (or of scalars) in Details.
+// pass (nor was skipped): the elements of the arrays of objects (or of scalars) in Details.
 func DiffRowsOf(checkers []verify.CheckResult) []DiffRow {
 	var out []DiffRow
 	for _, c := range checkers {
-		if c.Verdict == verify.Pass || c.Details == nil {
+		if !c.Problem() || c.Details == nil {
 			continue
 		}
 		for _, item := range listedItems(generic(c.Details), maxDiffRows) {

@@ -51,7 +51,7 @@ const summaryKeys = 5
 func FailingKeys(run *Run, n int) []string {
 	var out []string
 	for _, c := range run.Checkers {
-		if c.Verdict == "pass" {
+		if !c.Problem() {
 			continue
 		}
 		if keys := FirstKeys(c, n); len(keys) > 0 {
@@ -89,6 +89,8 @@ func verdictMark(v string) string {
 		return "✅"
 	case "fail":
 		return "❌"
+	case "skipped":
+		return "⏭️"
 	}
 	return "⚠️"
 }

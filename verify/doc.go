@@ -75,6 +75,7 @@
 // split and only a split fails; an invoke with no completion counts as
 // info; a txn whose op failed but whose rows exist fails atomicity;
 // transfers without a bank-init op are unknown (the initial totals are
-// unknown); a checker with none of its ops passes with "not applicable:
-// no <x> ops".
+// unknown); a checker with none of its ops is skipped (verdict "skipped",
+// summary "not applicable: no <x> ops"), never a pass, and a run whose
+// every checker was skipped is unknown (Combine).
 package verify
