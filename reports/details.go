@@ -35,7 +35,7 @@ func DiffRowsOf(checkers []verify.CheckResult) []DiffRow {
 		if !c.Problem() || c.Details == nil {
 			continue
 		}
-		for _, item := range listedItems(generic(c.Details), maxDiffRows) {
+		for _, item := range listedItems(withoutClasses(generic(c.Details)), maxDiffRows) {
 			out = append(out, DiffRow{Checker: c.Name, Key: itemKey(item), Item: withoutKeyFields(item)})
 		}
 	}
@@ -46,7 +46,7 @@ func DiffRowsOf(checkers []verify.CheckResult) []DiffRow {
 // one-line failure message.
 func FirstKeys(c verify.CheckResult, n int) []string {
 	var keys []string
-	for _, item := range listedItems(generic(c.Details), n) {
+	for _, item := range listedItems(withoutClasses(generic(c.Details)), n) {
 		keys = append(keys, itemKey(item))
 	}
 	return keys

@@ -36,6 +36,7 @@ func SummaryOf(run *Run) string {
 	if len(run.Checkers) == 0 {
 		b.WriteString("| (none) | unknown | no checker ran |\n")
 	}
+	b.WriteString(divergenceMarkdown(DivergenceOf(run.Checkers)))
 	for _, line := range FailingKeys(run, summaryKeys) {
 		fmt.Fprintf(&b, "\n- %s", mdCell(line))
 	}

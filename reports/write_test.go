@@ -265,3 +265,39 @@ var _ = Describe("a checker that did not apply", func() {
 		Expect(read(dir, "summary.md")).To(ContainSubstring("UNKNOWN"))
 	})
 })
+
+var _ = Describe("divergence", func() {
+	It("is summarised in classes before the rows are listed, in summary.md, report.html and results.json", func() {
+		dir, _ := writeSyntheticRun(GinkgoT().TempDir())
+		read := func(name string) string {
+			b, err := os.ReadFile(filepath.Join(dir, name))
+			Expect(err).NotTo(HaveOccurred())
+			return string(b)
+		}
+		line := "public.ledger: 1 row of origin n1, committed 12:00:04.90, on n2 but not on n3"
+		md := read("summary.md")
+		Expect(md).To(ContainSubstring("**Divergence**: 1 differing rows in 1 classes"))
+		Expect(md).To(ContainSubstring("- " + line + " (e.g. (n1-4900,1))"))
+		Expect(strings.Index(md, line)).To(BeNumerically("<", strings.Index(md, "convergence: first keys")))
+		page := read("report.html")
+		Expect(page).To(ContainSubstring(`id="divergence-table"`))
+		Expect(page).To(ContainSubstring(line))
+		Expect(strings.Index(page, `id="divergence-table"`)).To(BeNumerically("<", strings.Index(page, `id="diff-table"`)))
+		res := read("results.json")
+		Expect(strings.Index(res, `"divergence"`)).To(BeNumerically(">", 0))
+		Expect(strings.Index(res, `"divergence"`)).To(BeNumerically("<", strings.Index(res, `"checkers"`)))
+		var parsed struct {
+			Divergence []verify.DivergenceClass `json:"divergence"`
+		}
+		Expect(json.Unmarshal([]byte(res), &parsed)).To(Succeed())
+		Expect(parsed.Divergence).To(HaveLen(1))
+		Expect(parsed.Divergence[0].Rows).To(BeEquivalentTo(1))
+		Expect(parsed.Divergence[0].Examples).To(Equal([]string{"(n1-4900,1)"}))
+	})
+
+	It("does not list the classes among the differing rows", func() {
+		rows := reports.DiffRowsOf(syntheticRun().Checkers)
+		Expect(rows).To(HaveLen(1))
+		Expect(rows[0].Key).To(Equal("public.ledger (n1-4900,1)"))
+	})
+})

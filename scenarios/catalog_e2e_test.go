@@ -55,6 +55,16 @@ func runAndCheck(ctx SpecContext, spec *scenarios.Spec, opts scenarios.Options) 
 		Expect(conv).NotTo(BeNil())
 		Expect(conv.Verdict).To(Equal(verify.Fail))
 		Expect(reports.FirstKeys(*conv, 5)).NotTo(BeEmpty(), "the failing convergence check names no key")
+		// ... and summarised first: every differing row in one class.
+		classes := reports.DivergenceOf(out.Run.Checkers)
+		Expect(classes).NotTo(BeEmpty(), "no divergence class")
+		var rows int64
+		for _, c := range classes {
+			rows += c.Rows
+			Expect(c.Examples).NotTo(BeEmpty(), c.Line)
+			GinkgoWriter.Printf("divergence class: %s (e.g. %v)\n", c.Line, c.Examples)
+		}
+		Expect(rows).To(BeNumerically("==", conv.Details.(*verify.ConvergenceReport).DifferingRows))
 	}
 	if spec.Name == "pause-then-kill" {
 		// Its kill comes over 5 s into the load with no lag in
