@@ -67,7 +67,7 @@ type ConvergenceReport struct {
 	// DivergenceClass), largest first: read them before the rows.
 	Classes []DivergenceClass `json:"classes,omitempty"`
 	Tables  []TableResult     `json:"tables"`
-	Elapsed       time.Duration `json:"elapsed_ns"`
+	Elapsed time.Duration     `json:"elapsed_ns"`
 }
 
 // TableResult is the comparison of one table.
