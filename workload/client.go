@@ -51,7 +51,11 @@ func (c *client) do(ctx context.Context, spec opSpec) Outcome {
 	if err != nil {
 		errText = out.Reason + ": " + err.Error()
 	}
-	c.cfg.Recorder.Complete(inv, out.Type, nil, errText)
+	var result any
+	if spec.Result != nil && out.Type == history.Ok {
+		result = spec.Result()
+	}
+	c.cfg.Recorder.Complete(inv, out.Type, result, errText)
 	c.stats.complete(node, out)
 	if err != nil && c.conn.IsClosed() {
 		c.dropConn()
