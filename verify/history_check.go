@@ -50,6 +50,7 @@ func CheckHistory(ops []history.Op, obs *Observation, opts HistoryOptions) []Che
 		{IndeterminateCheckName, checkIndeterminate},
 		{BankCheckName, checkBank},
 		{HotkeyCheckName, checkHotkey},
+		{LWWCheckName, checkLWW},
 	}
 	in, inErr := newHistoryInput(ops, obs, opts)
 	out := make([]CheckResult, 0, len(checkers))
