@@ -98,6 +98,22 @@ func runAndCheck(ctx SpecContext, spec *scenarios.Spec, opts scenarios.Options) 
 		GinkgoWriter.Printf("large transaction ended %s\n", completions[0])
 		Expect(out.Run.Faults).To(ContainElement(HaveField("InFlightAtKill", BeNumerically(">=", 1))))
 	}
+	if strings.HasPrefix(spec.Workload, "conflict") {
+		// Last-update-wins judged the keys (not skipped) and agrees with
+		// the expected verdict; a violation is named by key.
+		var lww *verify.CheckResult
+		for i, c := range out.Run.Checkers {
+			if c.Name == verify.LWWCheckName {
+				lww = &out.Run.Checkers[i]
+			}
+		}
+		Expect(lww).NotTo(BeNil())
+		GinkgoWriter.Printf("last-update-wins: %s\n", lww.Summary)
+		Expect(lww.Verdict).To(Equal(spec.Expect), lww.Summary)
+		if lww.Verdict == verify.Fail {
+			Expect(reports.FirstKeys(*lww, 5)).To(ContainElement(HavePrefix("key=")))
+		}
+	}
 	if spec.HasCheck(scenarios.CheckRecovered) {
 		Expect(out.Run.Recovery).NotTo(BeNil())
 		Expect(out.Run.Recovery.TransactionsRecovered).To(BeNumerically(">", 0))

@@ -42,7 +42,9 @@ func (c *client) do(ctx context.Context, spec opSpec) Outcome {
 	err := spec.Exec(opCtx, c.conn, func() { phase = CommitInFlight })
 	out := Classify(err, phase)
 	if errors.Is(err, errNoEffect) {
-		out.Reason = "no_effect"
+		// It committed and changed nothing: certainly not done, whatever
+		// the phase (it used to be info once the statement was sent).
+		out.Type, out.Reason = history.Fail, "no_effect"
 	}
 	if spec.ReadOnly && out.Type == history.Info {
 		out.Type = history.Fail

@@ -42,6 +42,10 @@ const ConflictSetupWriter = "setup"
 type Conflict struct {
 	// Keys is the number of contended keys 0..Keys-1 (default 8).
 	Keys int
+	// NoDeletes leaves deletes out (inserts and updates only): pglogical
+	// applies a remote DELETE whatever its timestamp, so deletes break
+	// last-update-wins there by design ("conflict-no-delete").
+	NoDeletes bool
 }
 
 // ConflictInitValue is the Value of the conflict-init op.
@@ -66,7 +70,12 @@ func (c *Conflict) keys() int {
 	return c.Keys
 }
 
-func (c *Conflict) Name() string   { return "conflict" }
+func (c *Conflict) Name() string {
+	if c.NoDeletes {
+		return "conflict-no-delete"
+	}
+	return "conflict"
+}
 func (c *Conflict) Schema() string { return ConflictSchema }
 
 // Setup inserts the keys on nodes[0] and records conflict-init (process
@@ -116,12 +125,16 @@ SELECT count(*), pg_current_xact_id()::text FROM w`
 	conflictCommitTS = `SELECT pg_xact_commit_timestamp($1::text::xid)`
 )
 
-// next picks a write: half updates, a quarter inserts, a quarter deletes,
-// on a key drawn uniformly, with a fresh value.
+// next picks a write: half updates, a quarter inserts, a quarter deletes
+// (updates instead with NoDeletes), on a key drawn uniformly, with a fresh
+// value.
 func (c *Conflict) next(process string, r *rand.Rand) opSpec {
 	key := r.IntN(c.keys())
 	value := 1 + r.Int64N(1<<62)
 	kind := r.IntN(4)
+	if c.NoDeletes && kind == 1 {
+		kind = 2 // the delete's share goes to updates
+	}
 	res := &ConflictValue{Key: key}
 	spec := opSpec{Value: ConflictValue{Key: key, Value: &value}, Result: func() any { return res }}
 	switch kind {
