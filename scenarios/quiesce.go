@@ -57,7 +57,7 @@ func (r *run) verify(ctx context.Context) error {
 			r.report.Checkers = append(r.report.Checkers, r.recoveredCheck())
 			judgedRecovery = true
 		case CheckRejoined:
-			r.report.Checkers = append(r.report.Checkers, r.rejoinedCheck())
+			r.report.Checkers = append(r.report.Checkers, r.rejoinedCheck(ctx))
 		default:
 			return fmt.Errorf("unknown checker %q", name)
 		}
