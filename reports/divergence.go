@@ -47,7 +47,7 @@ func divergenceMarkdown(classes []verify.DivergenceClass) string {
 		rows += c.Rows
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n**Divergence**: %d differing rows in %d classes\n\n", rows, len(classes))
+	fmt.Fprintf(&b, "\n**Divergence**: %d differing %s in %d %s\n\n", rows, plural(rows, "row", "rows"), len(classes), plural(int64(len(classes)), "class", "classes"))
 	for i, c := range classes {
 		if i == summaryClasses {
 			fmt.Fprintf(&b, "- … and %d more classes (results.json, report.html)\n", len(classes)-i)
@@ -75,4 +75,11 @@ func withoutClasses(v any) any {
 		}
 	}
 	return c
+}
+
+func plural(n int64, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

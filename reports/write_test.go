@@ -276,7 +276,7 @@ var _ = Describe("divergence", func() {
 		}
 		line := "public.ledger: 1 row of origin n1, committed 12:00:04.90, on n2 but not on n3"
 		md := read("summary.md")
-		Expect(md).To(ContainSubstring("**Divergence**: 1 differing rows in 1 classes"))
+		Expect(md).To(ContainSubstring("**Divergence**: 1 differing row in 1 class"))
 		Expect(md).To(ContainSubstring("- " + line + " (e.g. (n1-4900,1))"))
 		Expect(strings.Index(md, line)).To(BeNumerically("<", strings.Index(md, "convergence: first keys")))
 		page := read("report.html")
