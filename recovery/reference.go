@@ -371,6 +371,7 @@ func streamToTargets(ctx context.Context, dsn, clone string, a *assembler, targe
 		rt.held = nil
 		rt.failOnce()
 	}
+	streamStart := time.Now()
 	streamErr := streamSlot(sctx, dsn, clone, a, idle, func(t *txn) error {
 		for _, rt := range targets {
 			if t.pos <= rt.fromPos || rt.gap != nil {
@@ -399,6 +400,7 @@ func streamToTargets(ctx context.Context, dsn, clone string, a *assembler, targe
 		}
 		return nil
 	})
+	a.stats.streamed = time.Since(streamStart)
 	for _, rt := range targets {
 		if len(rt.held) == 0 || rt.gap != nil {
 			continue

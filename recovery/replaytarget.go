@@ -198,7 +198,8 @@ func closeTarget(ctx context.Context, in Input, rec *recorder, source *survivorS
 	target := t.st
 	ap := t.ap
 	rec.pair(Pair{Source: source.Name, Target: target.Name, Transactions: ap.txns, Rows: ap.rows, RowsSkipped: ap.skippedRows,
-		FromLSN: t.from.String(), ToLSN: ap.last.String(), Duration: time.Since(t.start), ApplyDuration: ap.applying})
+		FromLSN: t.from.String(), ToLSN: ap.last.String(), Duration: time.Since(t.start), ApplyDuration: ap.applying,
+		DecodeDuration: a.stats.streamed, Decoded: a.stats.transactions})
 	replayErr := errors.Join(streamErr, t.applyErr, t.gap)
 	rec.action(target.Name, fmt.Sprintf("replayed from %s", source.Name),
 		fmt.Sprintf("%d transactions, %d rows (%d skipped); stream: %d txns decoded, %d of %s, %d already applied on every target",

@@ -100,6 +100,8 @@ type streamStats struct {
 	firstPos, lastPos position
 	// floorAt is the local LSN of the floor kept (0: none).
 	floorAt LSN
+	// streamed is how long the stream took to its end marker.
+	streamed time.Duration
 }
 
 // coversFrom tells whether the stream, as far as it went, provably holds

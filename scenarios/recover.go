@@ -9,6 +9,7 @@ import (
 
 	"github.com/spockchaos/spockchaos/harness/fault"
 	"github.com/spockchaos/spockchaos/recovery"
+	"github.com/spockchaos/spockchaos/reports"
 )
 
 // recover runs the run's recovery strategy for failed on the nodes still
@@ -25,6 +26,7 @@ func (r *run) recover(ctx context.Context, failed string) error {
 	if victim == "" || victim == failed || !slices.Contains(r.alive, victim) {
 		res, err := strategy.Recover(ctx, r.recoveryInput(failed))
 		r.addRecovery(res, "")
+		r.recordLevel(failed, res, err)
 		return err
 	}
 
@@ -60,11 +62,13 @@ func (r *run) recover(ctx context.Context, failed string) error {
 	r.addRecovery(a.res, note)
 	res, err := strategy.Recover(ctx, r.recoveryInput(failed))
 	r.addRecovery(res, fmt.Sprintf("attempt 2 of recovery of %s on the remaining survivors %s", failed, strings.Join(r.alive, ",")))
+	r.recordLevel(failed, res, err)
 	if err != nil {
 		return err
 	}
 	res, err = strategy.Recover(ctx, r.recoveryInput(victim))
 	r.addRecovery(res, fmt.Sprintf("recovery of %s, killed during the recovery of %s", victim, failed))
+	r.recordLevel(victim, res, err)
 	return err
 }
 
@@ -107,4 +111,48 @@ func (r *run) addRecovery(res *recovery.Result, note string) {
 	if res.Note != "" {
 		total.Note = strings.TrimSpace(total.Note + " | " + res.Note)
 	}
+}
+
+// recordLevel records the recovery time of failed (reports.RecoveryTime):
+// from its kill (the last kill fault of the node; its end is when the kill
+// was confirmed) to now, when the strategy returned res and err for it.
+// The survivors are level when err is nil and res has no finding.
+func (r *run) recordLevel(failed string, res *recovery.Result, err error) {
+	now := time.Now().UTC()
+	rt := reports.RecoveryTime{Node: failed}
+	for _, f := range slices.Backward(r.report.Faults) {
+		if f.Node == failed && strings.HasPrefix(f.Kind, "kill") {
+			rt.Killed, rt.Detected = f.Start, f.End
+			break
+		}
+	}
+	if rt.Killed.IsZero() {
+		return // not a kill (nothing to time)
+	}
+	if rt.Detected.IsZero() || rt.Detected.After(now) {
+		rt.Detected = now
+	}
+	rt.DetectSeconds = rt.Detected.Sub(rt.Killed).Seconds()
+	switch {
+	case err != nil:
+		rt.Error = err.Error()
+	case res == nil:
+		rt.Error = "the strategy returned no result"
+	case res.Strategy == "none":
+		rt.Error = "not recovered (strategy none)"
+	case len(res.Findings) > 0:
+		rt.Error = strings.Join(res.Findings, "; ")
+	default:
+		rt.Level = now
+		rt.Seconds = now.Sub(rt.Killed).Seconds()
+		rt.RecoverSeconds = now.Sub(rt.Detected).Seconds()
+	}
+	if res != nil {
+		rt.Transactions = res.TransactionsRecovered
+		for _, p := range res.PerPair {
+			rt.ApplySeconds += p.ApplyDuration.Seconds()
+			rt.DecodeSeconds = max(rt.DecodeSeconds, p.DecodeDuration.Seconds())
+		}
+	}
+	r.report.RecoveryTimes = append(r.report.RecoveryTimes, rt)
 }
