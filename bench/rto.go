@@ -48,6 +48,9 @@ type RTOSize struct {
 	Floor time.Duration
 	// Ratio is KillToLevel / Floor.
 	Ratio float64
+	// Phases are the recovery's own steps (connect, fence, progress,
+	// recover, verify-progress) with their times.
+	Phases []recovery.Phase
 }
 
 // RTOResult is what RTO measured, per size in the order given.
@@ -165,6 +168,7 @@ func rtoOnce(ctx context.Context, cfg harness.Config, txns, rows int, out io.Wri
 		return s, err
 	}
 	s.Recovered = rec.TransactionsRecovered
+	s.Phases = rec.Phases
 	for _, p := range rec.PerPair {
 		s.Apply += p.ApplyDuration
 		s.Decode = max(s.Decode, p.DecodeDuration)

@@ -62,6 +62,13 @@ size. Fails (exit 1) unless every size recovered exactly N transactions.`,
 				fmt.Fprintf(out, "%8d %10d %12s %8s %8s %8s %9d %8s %6.2f\n", s.Txns, s.Recovered, ms(s.KillToLevel), ms(s.Detect), ms(s.Decode), ms(s.Apply), s.Decoded, ms(s.Floor), s.Ratio)
 				incomplete = incomplete || s.Recovered != int64(s.Txns)
 			}
+			for _, s := range res.Sizes {
+				var parts []string
+				for _, p := range s.Phases {
+					parts = append(parts, fmt.Sprintf("%s %s", p.Name, ms(p.End.Sub(p.Start))))
+				}
+				fmt.Fprintf(out, "%d transactions, recovery steps: %s\n", s.Txns, strings.Join(parts, ", "))
+			}
 			if incomplete {
 				return &exitError{code: exitFail, err: fmt.Errorf("a size did not recover exactly its transactions")}
 			}
