@@ -49,6 +49,15 @@ type Keeper struct {
 	mu      sync.Mutex
 	samples map[string][]OriginSample // slot name -> samples, oldest first
 	report  KeeperReport
+	// conns are the sessions kept from round to round, by node name (a
+	// connection costs a good part of a second on a busy machine); one
+	// that fails is closed and opened again next round.
+	conns map[string]*keeperConn
+}
+
+type keeperConn struct {
+	dsn  string
+	conn *pgx.Conn
 }
 
 // KeeperReport sums up what a Keeper did.
@@ -84,6 +93,7 @@ func (k *Keeper) Run(ctx context.Context) {
 	if every == 0 {
 		every = 500 * time.Millisecond
 	}
+	defer k.Close()
 	for {
 		k.Round(ctx)
 		select {
@@ -91,6 +101,16 @@ func (k *Keeper) Run(ctx context.Context) {
 			return
 		case <-time.After(every):
 		}
+	}
+}
+
+// Close closes the sessions the keeper keeps between rounds.
+func (k *Keeper) Close() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for name, c := range k.conns {
+		c.conn.Close(context.Background())
+		delete(k.conns, name)
 	}
 }
 
@@ -111,6 +131,9 @@ func (k *Keeper) Round(ctx context.Context) int {
 	if k.samples == nil {
 		k.samples = map[string][]OriginSample{}
 	}
+	if k.conns == nil {
+		k.conns = map[string]*keeperConn{}
+	}
 	if k.Logger == nil {
 		k.Logger = slog.Default()
 	}
@@ -124,26 +147,56 @@ func (k *Keeper) Round(ctx context.Context) int {
 		k.Logger.Warn("recovery slot keeper", "err", err)
 		return 0
 	}
+	// Read every member side by side, each on its kept session.
+	sessions := make([]*pgx.Conn, len(members))
+	for i, n := range members {
+		if c, ok := k.conns[n.Name]; ok && c.dsn == n.DSN && !c.conn.IsClosed() {
+			sessions[i] = c.conn
+		}
+	}
 	readings := make([]nodeReading, len(members))
+	rctx, cancel := context.WithTimeout(ctx, timeout)
 	var wg sync.WaitGroup
 	for i, n := range members {
 		wg.Go(func() {
-			rctx, cancel := context.WithTimeout(ctx, timeout)
-			defer cancel()
-			readings[i] = readNode(rctx, cat, n, members)
+			if sessions[i] == nil {
+				conn, err := pgx.Connect(rctx, n.DSN)
+				if err != nil {
+					readings[i].err = fmt.Errorf("connect to %s: %w", n.Name, err)
+					return
+				}
+				sessions[i] = conn
+			}
+			readings[i] = readNode(rctx, cat, n, sessions[i], members)
 		})
 	}
 	wg.Wait()
+	cancel()
+	for i, n := range members {
+		k.keepSession(ctx, n, sessions[i], readings[i].ok)
+	}
 	k.report.Rounds++
 	byName := map[string]nodeReading{}
+	conns := map[string]*pgx.Conn{}
 	for i, n := range members {
 		byName[n.Name] = readings[i]
-		if !readings[i].ok {
+		if readings[i].ok {
+			conns[n.Name] = sessions[i]
+		} else {
 			k.report.Unread++
 			k.Logger.Debug("recovery slot keeper: node not read", "node", n.Name, "err", readings[i].err)
 		}
 	}
-	moved := 0
+
+	// Decide every slot, then advance each node's slots on its session,
+	// the nodes side by side.
+	type move struct {
+		rec  KeeperSlot
+		from LSN
+		to   LSN
+	}
+	moves := map[string][]*move{}
+	var decided []*move
 	for _, s := range members {
 		rs := byName[s.Name]
 		if !rs.ok {
@@ -184,28 +237,70 @@ func (k *Keeper) Round(ctx context.Context) int {
 				}
 				dec = NextSlotPosition(current, k.samples[slot], peers)
 			}
-			rec := KeeperSlot{Slot: slot, Position: current.String(), Why: dec.Why}
+			m := &move{rec: KeeperSlot{Slot: slot, Position: current.String(), Why: dec.Why}, from: current}
 			if dec.Floor != 0 {
-				rec.Floor = dec.Floor.String()
+				m.rec.Floor = dec.Floor.String()
 			}
 			if dec.Move {
-				actx, cancel := context.WithTimeout(ctx, timeout)
-				err := advanceSlot(actx, s, slot, current, dec.To)
-				cancel()
-				if err != nil {
-					rec.Why = fmt.Sprintf("advance to %s failed: %v", dec.To, err)
-					k.Logger.Warn("recovery slot keeper: advance failed", "node", s.Name, "slot", slot, "to", dec.To.String(), "err", err)
-				} else {
-					moved++
-					k.report.Advances++
-					rec.Position, rec.Moved = dec.To.String(), time.Now().UTC()
-					k.samples[slot] = dropBefore(k.samples[slot], dec.To)
-				}
+				m.to = dec.To
+				moves[s.Name] = append(moves[s.Name], m)
 			}
-			k.setSlot(rec)
+			decided = append(decided, m)
+		}
+	}
+	actx, cancel := context.WithTimeout(ctx, timeout)
+	for node, ms := range moves {
+		conn := conns[node]
+		wg.Go(func() {
+			for _, m := range ms {
+				if err := advanceSlot(actx, conn, node, m.rec.Slot, m.from, m.to); err != nil {
+					m.rec.Why = fmt.Sprintf("advance to %s failed: %v", m.to, err)
+					m.to = 0
+					continue
+				}
+				m.rec.Position, m.rec.Moved = m.to.String(), time.Now().UTC()
+			}
+		})
+	}
+	wg.Wait()
+	cancel()
+	moved := 0
+	for _, m := range decided {
+		if m.to != 0 {
+			moved++
+			k.report.Advances++
+			k.samples[m.rec.Slot] = dropBefore(k.samples[m.rec.Slot], m.to)
+		} else if strings.HasPrefix(m.rec.Why, "advance to") {
+			k.Logger.Warn("recovery slot keeper: advance failed", "slot", m.rec.Slot, "why", m.rec.Why)
+		}
+		k.setSlot(m.rec)
+	}
+	for _, n := range members {
+		if c, ok := k.conns[n.Name]; ok && c.conn.IsClosed() {
+			delete(k.conns, n.Name)
 		}
 	}
 	return moved
+}
+
+// keepSession keeps conn as n's session for the next rounds when its
+// reading went well, and closes it otherwise (a session a timeout or a
+// restart of n broke is never reused).
+func (k *Keeper) keepSession(ctx context.Context, n KeeperNode, conn *pgx.Conn, ok bool) {
+	old, had := k.conns[n.Name]
+	if had && old.conn != conn {
+		old.conn.Close(context.WithoutCancel(ctx))
+		delete(k.conns, n.Name)
+	}
+	if conn == nil {
+		return
+	}
+	if !ok {
+		conn.Close(context.WithoutCancel(ctx))
+		delete(k.conns, n.Name)
+		return
+	}
+	k.conns[n.Name] = &keeperConn{dsn: n.DSN, conn: conn}
 }
 
 // maxSamples bounds the samples kept per slot (a long lag keeps the old
@@ -239,14 +334,8 @@ func (k *Keeper) setSlot(rec KeeperSlot) {
 // readNode reads n's subscription origins durably (one statement: read,
 // then a flushed floor message carrying what was read) and the positions
 // of its recovery slots.
-func readNode(ctx context.Context, cat catalog, n KeeperNode, members []KeeperNode) nodeReading {
+func readNode(ctx context.Context, cat catalog, n KeeperNode, conn *pgx.Conn, members []KeeperNode) nodeReading {
 	r := nodeReading{origins: map[string]OriginSample{}, slots: map[string]LSN{}}
-	conn, err := pgx.Connect(ctx, n.DSN)
-	if err != nil {
-		r.err = fmt.Errorf("connect to %s: %w", n.Name, err)
-		return r
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
 	var content string
 	q := fmt.Sprintf(`WITH r AS MATERIALIZED (
   SELECT coalesce(string_agg(format('%%s %%s %%s %%s', sub.sub_name, s.external_id, s.remote_lsn, s.local_lsn), E'\n' ORDER BY sub.sub_name), '') AS c
@@ -309,21 +398,16 @@ func parseSample(remote, local string) (OriginSample, error) {
 	return s, nil
 }
 
-// advanceSlot moves slot on s forward from current to to.
-func advanceSlot(ctx context.Context, s KeeperNode, slot string, current, to LSN) error {
-	conn, err := pgx.Connect(ctx, s.DSN)
-	if err != nil {
-		return fmt.Errorf("connect to %s: %w", s.Name, err)
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
+// advanceSlot moves slot on node (session conn) forward from current to to.
+func advanceSlot(ctx context.Context, conn *pgx.Conn, node, slot string, current, to LSN) error {
 	var got *string
-	err = conn.QueryRow(ctx, `SELECT (pg_replication_slot_advance(slot_name, $2::text::pg_lsn)).end_lsn::text
+	err := conn.QueryRow(ctx, `SELECT (pg_replication_slot_advance(slot_name, $2::text::pg_lsn)).end_lsn::text
 FROM pg_replication_slots WHERE slot_name = $1 AND confirmed_flush_lsn < $2::text::pg_lsn`, slot, to.String()).Scan(&got)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil // already there (moved by someone else)
 	}
 	if err != nil {
-		return fmt.Errorf("advance recovery slot %s on %s from %s to %s: %w", slot, s.Name, current, to, err)
+		return fmt.Errorf("advance recovery slot %s on %s from %s to %s: %w", slot, node, current, to, err)
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package recovery
 import (
 	"context"
 	"fmt"
+	"os"
 	"sync"
 	"time"
 
@@ -14,7 +15,17 @@ import (
 	"github.com/spockchaos/spockchaos/recovery/recoverytest"
 )
 
+// The keeper specs run on pglogical always and on Spock when an image is
+// named.
 var _ = Describe("recovery slots advanced continuously by the keeper", Label("e2e", "recovery"), Ordered, func() {
+	keeperSpecs("pglogical", "")
+})
+
+var _ = Describe("recovery slots advanced continuously by the keeper on Spock", Label("e2e", "recovery", "spock"), Ordered, func() {
+	keeperSpecs("spock", os.Getenv(recoverytest.SpockImageEnv))
+})
+
+func keeperSpecs(flavorName, image string) {
 	var (
 		cluster *harness.Cluster
 		keeper  *Keeper
@@ -37,12 +48,16 @@ var _ = Describe("recovery slots advanced continuously by the keeper", Label("e2
 	}
 
 	BeforeAll(func(ctx SpecContext) {
-		var err error
-		cluster, err = harness.Start(ctx, harness.Config{Nodes: 3, Schema: recoverytest.LedgerSchema})
+		if flavorName == "spock" && image == "" {
+			Skip(recoverytest.SpockSkipReason)
+		}
+		flavor, err := harness.LookupFlavor(flavorName)
+		Expect(err).NotTo(HaveOccurred())
+		cluster, err = harness.Start(ctx, harness.Config{Nodes: 3, Flavor: flavor, Image: image, Schema: recoverytest.LedgerSchema})
 		Expect(err).NotTo(HaveOccurred())
 		DeferCleanup(func(ctx SpecContext) { Expect(cluster.Remove(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
 		Expect(PrepareSlots(ctx, cluster)).To(Succeed())
-		keeper = &Keeper{Flavor: "pglogical", Every: 200 * time.Millisecond, Members: func() []KeeperNode {
+		keeper = &Keeper{Flavor: flavorName, Every: 200 * time.Millisecond, Members: func() []KeeperNode {
 			dsnMu.Lock()
 			defer dsnMu.Unlock()
 			var out []KeeperNode
@@ -78,13 +93,13 @@ var _ = Describe("recovery slots advanced continuously by the keeper", Label("e2
 		By("holding, while n3 is partitioned, the slots of n1 and n2 for each other (n3 needs them), and moving them again after the heal")
 		part := fault.New(fault.Partition(cluster, "n3"), nil)
 		Expect(part.InjectAndConfirm(ctx)).To(Succeed())
-		n3pos := originPos(ctx, n3, "n1")
+		n3pos := originPos(ctx, flavorName, n3, "n1")
 		time.Sleep(time.Second) // the keeper sees n3 stand still
 		roundsBefore := keeper.Report().Rounds
 		held21 := slotPos(ctx, "n2", "n1")
 		time.Sleep(2 * time.Second)
 		Expect(keeper.Report().Rounds).To(BeNumerically(">", roundsBefore+3), "the keeper's rounds go on during the partition")
-		Expect(originPos(ctx, n3, "n1")).To(Equal(n3pos), "n3 applied n1's writes while partitioned")
+		Expect(originPos(ctx, flavorName, n3, "n1")).To(Equal(n3pos), "n3 applied n1's writes while partitioned")
 		Expect(slotPos(ctx, "n2", "n1")).To(Equal(held21), "n2's slot for n1 moved while n3, which needs it, stood still")
 		Expect(part.HealAndConfirm(ctx)).To(Succeed())
 		movesPast(ctx, "n2", "n1", held21, "after the heal")
@@ -138,7 +153,7 @@ var _ = Describe("recovery slots advanced continuously by the keeper", Label("e2
 		AddReportEntry("keeper", keeper.Report())
 		AddReportEntry(fmt.Sprintf("recovery (slot n2->n1 at %s, moved from %s)", before21, start["n2n1"]), res.PerPair)
 	}, SpecTimeout(5*time.Minute))
-})
+}
 
 // writer commits single-row ledger transactions on a node in a loop.
 type writer struct {
@@ -184,11 +199,13 @@ func countOn(ctx context.Context, n *harness.Node, q string, out *int64) error {
 }
 
 // originPos is node's progress for its subscription from provider.
-func originPos(ctx context.Context, n *harness.Node, provider string) LSN {
+func originPos(ctx context.Context, flavor string, n *harness.Node, provider string) LSN {
 	conn, err := n.Connect(ctx)
 	Expect(err).NotTo(HaveOccurred())
 	defer conn.Close(context.WithoutCancel(ctx))
-	origin, err := catalog{schema: "pglogical"}.originName(ctx, conn, subscriptionName(n.Name, provider))
+	cat, err := catalogFor(flavor)
+	Expect(err).NotTo(HaveOccurred())
+	origin, err := cat.originName(ctx, conn, subscriptionName(n.Name, provider))
 	Expect(err).NotTo(HaveOccurred())
 	l, err := originProgress(ctx, conn, origin)
 	Expect(err).NotTo(HaveOccurred())

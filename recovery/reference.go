@@ -60,15 +60,28 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 			s.conn.Close(context.WithoutCancel(ctx))
 		}
 	}()
+	// Connections and fences go to every survivor side by side (on a busy
+	// machine a connection alone takes a good part of a second); the
+	// lists keep the survivors' order.
 	_ = rec.phase("connect", func() error {
-		for _, sv := range in.Survivors {
+		conns := make([]*survivorState, len(in.Survivors))
+		var wg sync.WaitGroup
+		for i, sv := range in.Survivors {
 			rec.res.Survivors = append(rec.res.Survivors, sv.Name)
-			conn, err := connectWithTimeout(ctx, sv.DSN, in.StepTimeout)
-			if err != nil {
-				rec.fail(fmt.Errorf("connect to survivor %s: %w", sv.Name, err))
-				continue
+			wg.Go(func() {
+				conn, err := connectWithTimeout(ctx, sv.DSN, in.StepTimeout)
+				if err != nil {
+					rec.fail(fmt.Errorf("connect to survivor %s: %w", sv.Name, err))
+					return
+				}
+				conns[i] = &survivorState{Survivor: sv, conn: conn}
+			})
+		}
+		wg.Wait()
+		for _, s := range conns {
+			if s != nil {
+				live = append(live, s)
 			}
-			live = append(live, &survivorState{Survivor: sv, conn: conn})
 		}
 		return nil
 	})
@@ -76,12 +89,22 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 	// 1. Fence: no worker may hold the failed node's origin anywhere.
 	var fenced []*survivorState
 	_ = rec.phase("fence", func() error {
-		for _, s := range live {
-			if err := fence(ctx, in, cat, rec, s); err != nil {
-				rec.fail(err)
-				continue
+		ok := make([]bool, len(live))
+		var wg sync.WaitGroup
+		for i, s := range live {
+			wg.Go(func() {
+				if err := fence(ctx, in, cat, rec, s); err != nil {
+					rec.fail(err)
+					return
+				}
+				ok[i] = true
+			})
+		}
+		wg.Wait()
+		for i, s := range live {
+			if ok[i] {
+				fenced = append(fenced, s)
 			}
-			fenced = append(fenced, s)
 		}
 		return nil
 	})
@@ -251,12 +274,9 @@ func recoverFromSource(ctx context.Context, in Input, cat catalog, rec *recorder
 		}
 	}
 
-	sconn, err := connectWithTimeout(ctx, source.DSN, in.StepTimeout)
-	if err != nil {
-		failAll("connect source", err)
-		return
-	}
-	defer sconn.Close(context.WithoutCancel(ctx))
+	// The source's own session (idle until verify-progress) serves the
+	// clone, the end marker and, on Spock, the xid look-ups.
+	sconn := source.conn
 	sourceOrigin, err := cat.originName(ctx, sconn, subscriptionName(source.Name, in.Failed))
 	if err != nil {
 		failAll("source origin", err)
