@@ -345,6 +345,13 @@ SELECT c FROM r WHERE pg_logical_emit_message(false, $1, c, true) IS NOT NULL`, 
 		r.err = fmt.Errorf("read origins on %s: %w", n.Name, err)
 		return r
 	}
+	// A running-transactions record each round lets the next advance move
+	// the slots' restart_lsn up too (PostgreSQL logs one only every 15 s):
+	// a clone decodes from restart_lsn, whatever its confirmed_flush.
+	if _, err := conn.Exec(ctx, "SELECT pg_log_standby_snapshot()"); err != nil {
+		r.err = fmt.Errorf("log a running-transactions record on %s: %w", n.Name, err)
+		return r
+	}
 	for _, line := range strings.Split(content, "\n") {
 		f := strings.Fields(line)
 		if len(f) != 4 {

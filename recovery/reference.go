@@ -317,12 +317,13 @@ func recoverFromSource(ctx context.Context, in Input, cat catalog, rec *recorder
 	a := newAssembler(sourceOrigin, after, clone)
 	// Where the clone starts: a floor message is a proof only for a
 	// stream that starts at or before the position it vouches for.
-	var start string
-	err = sconn.QueryRow(ctx, "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = $1", clone).Scan(&start)
+	var start, restart string
+	err = sconn.QueryRow(ctx, "SELECT confirmed_flush_lsn::text, restart_lsn::text FROM pg_replication_slots WHERE slot_name = $1", clone).Scan(&start, &restart)
 	if err == nil {
 		a.start, err = ParseLSN(start)
 	}
-	rec.action(source.Name, "start of "+clone, start, err)
+	// Decoding begins at restart_lsn (nothing is sent before start).
+	rec.action(source.Name, "start of "+clone, fmt.Sprintf("confirmed_flush %s, restart_lsn %s", start, restart), err)
 	if err != nil {
 		failAll("clone start", err)
 		return
