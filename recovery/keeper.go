@@ -108,8 +108,10 @@ func (k *Keeper) Run(ctx context.Context) {
 func (k *Keeper) Close() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
 	for name, c := range k.conns {
-		c.conn.Close(context.Background())
+		c.conn.Close(ctx) // bounded: the node may be paused
 		delete(k.conns, name)
 	}
 }
