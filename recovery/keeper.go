@@ -338,6 +338,15 @@ func (k *Keeper) setSlot(rec KeeperSlot) {
 // of its recovery slots.
 func readNode(ctx context.Context, cat catalog, n KeeperNode, conn *pgx.Conn, members []KeeperNode) nodeReading {
 	r := nodeReading{origins: map[string]OriginSample{}, slots: map[string]LSN{}}
+	// A running-transactions record right before the reading lets the
+	// advance to this reading's local LSN move the slot's restart_lsn up
+	// to it too (PostgreSQL logs one only every 15 s, and a slot's
+	// restart_lsn moves only to one that the advance decodes): a clone
+	// decodes from restart_lsn, whatever its confirmed_flush.
+	if _, err := conn.Exec(ctx, "SELECT pg_log_standby_snapshot()"); err != nil {
+		r.err = fmt.Errorf("log a running-transactions record on %s: %w", n.Name, err)
+		return r
+	}
 	var content string
 	q := fmt.Sprintf(`WITH r AS MATERIALIZED (
   SELECT coalesce(string_agg(format('%%s %%s %%s %%s', sub.sub_name, s.external_id, s.remote_lsn, s.local_lsn), E'\n' ORDER BY sub.sub_name), '') AS c
@@ -347,13 +356,7 @@ SELECT c FROM r WHERE pg_logical_emit_message(false, $1, c, true) IS NOT NULL`, 
 		r.err = fmt.Errorf("read origins on %s: %w", n.Name, err)
 		return r
 	}
-	// A running-transactions record each round lets the next advance move
-	// the slots' restart_lsn up too (PostgreSQL logs one only every 15 s):
-	// a clone decodes from restart_lsn, whatever its confirmed_flush.
-	if _, err := conn.Exec(ctx, "SELECT pg_log_standby_snapshot()"); err != nil {
-		r.err = fmt.Errorf("log a running-transactions record on %s: %w", n.Name, err)
-		return r
-	}
+
 	for _, line := range strings.Split(content, "\n") {
 		f := strings.Fields(line)
 		if len(f) != 4 {
