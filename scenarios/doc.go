@@ -22,13 +22,13 @@
 // directory. The large transaction of kill-mid-large-txn asks for a
 // 100 ms commit_delay and the kill goes out the moment COMMIT does: it
 // lands before the commit is durable or while the peers receive it (see
-// steps.go). While no fault is in force, the recovery slots are advanced
-// at a barrier every 10 s of load and right before a step when the last
-// advance is 5 s old (slots.go, recorded in run.json as slot_advances):
-// a recovery then decodes seconds of WAL, not the whole run (a kill after
-// 30 s of load took 30 s to recover 4 transactions before, 2.5-5 s for
-// ~50 after). Such a step starts up to a few seconds late; steps in a
-// short load's first 5 s, as in the gate, never wait.
+// steps.go). Through the load a recovery.Keeper advances the recovery
+// slots every 0.5 s, without barriers and also while a lag, a pause or a
+// partition is in force, to the oldest point a member may still need
+// (slots.go, recorded in run.json as slot_keeper): a recovery then decodes
+// seconds of WAL, not the whole run, and steps never wait for it. Each
+// kill's recovery time (kill to every survivor level: detect + recover)
+// is recorded in results.json as recovery_times (recover.go).
 //
 // A rejoin step (rejoin.go) brings a node killed and recovered earlier
 // back: restart, the survivors' subscriptions from it enabled again, the

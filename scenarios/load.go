@@ -34,9 +34,9 @@ func (r *run) loadWithFaults(ctx context.Context) error {
 	}()
 
 	var stepErr error
-	r.lastSlotAdvance = load.Start
+	stopKeeper := r.startSlotKeeper(ctx)
 	for _, step := range r.plan.Steps {
-		if err := r.waitAdvancing(ctx, load.Start.Add(step.At)); err != nil {
+		if err := sleepUntil(ctx, load.Start.Add(step.At)); err != nil {
 			stepErr = err
 			break
 		}
@@ -49,6 +49,7 @@ func (r *run) loadWithFaults(ctx context.Context) error {
 		stepErr = sleepUntil(ctx, laterOf(load.Start.Add(r.opts.Duration), time.Now().Add(loadTail)))
 	}
 	stopLoad()
+	stopKeeper()
 	var res result
 	select {
 	case res = <-done:

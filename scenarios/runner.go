@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"path/filepath"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/spockchaos/spockchaos/harness"
@@ -163,9 +164,9 @@ type run struct {
 	failed   []string // nodes lost for good, in the order they failed
 	lags     []*lagFault
 	captured bool // node state before the first fault taken
-	// lastSlotAdvance is when the recovery slots were last advanced (or
-	// the load started); see slots.go.
-	lastSlotAdvance time.Time
+	// aliveMu guards writes of alive and the slot keeper's reads of it
+	// (see slots.go); the runner's own reads need no lock.
+	aliveMu sync.Mutex
 
 	killDuringRecovery string // survivor to kill during the next recovery
 	rejoins            []*rejoinResult
@@ -296,6 +297,8 @@ func (r *run) nodes(names []string) []*harness.Node {
 }
 
 func (r *run) markFailed(node string) {
+	r.aliveMu.Lock()
+	defer r.aliveMu.Unlock()
 	r.alive = remove(r.alive, node)
 	r.failed = append(r.failed, node)
 }
