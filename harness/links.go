@@ -17,6 +17,7 @@ import (
 	"github.com/moby/moby/client"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
+	zlog "github.com/rs/zerolog/log"
 	tcexec "github.com/testcontainers/testcontainers-go/exec"
 
 	"github.com/spockchaos/spockchaos/docker"
@@ -70,11 +71,7 @@ func (c *Cluster) startLinkProxies(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	lp := &LinkProxies{
-		server:  toxiproxy.NewServer(toxiproxy.NewMetricsContainer(prometheus.NewRegistry()), zerolog.Nop()),
-		host:    gw,
-		proxies: map[LinkName]*toxiproxy.Proxy{},
-	}
+	lp := newLinkProxies(gw)
 	c.links = lp
 	for _, s := range c.Nodes {
 		for _, p := range c.Nodes {
@@ -85,12 +82,9 @@ func (c *Cluster) startLinkProxies(ctx context.Context) error {
 			if err != nil {
 				return err
 			}
-			name := LinkName{Subscriber: s.Name, Provider: p.Name}
-			proxy := toxiproxy.NewProxy(lp.server, "link_"+p.Name+"_"+s.Name, net.JoinHostPort(gw, "0"), net.JoinHostPort(ip, "5432"))
-			if err := proxy.Start(); err != nil {
-				return fmt.Errorf("start link proxy %s on %s: %w", name, gw, err)
+			if err := lp.add(LinkName{Subscriber: s.Name, Provider: p.Name}, net.JoinHostPort(ip, "5432")); err != nil {
+				return err
 			}
-			lp.proxies[name] = proxy
 		}
 	}
 	for name := range lp.proxies {
@@ -98,6 +92,31 @@ func (c *Cluster) startLinkProxies(ctx context.Context) error {
 			return err
 		}
 	}
+	return nil
+}
+
+var quietToxics sync.Once
+
+// newLinkProxies is an empty set of proxies listening on host.
+func newLinkProxies(host string) *LinkProxies {
+	// Some toxics log to zerolog's global logger, at trace level, on stderr.
+	quietToxics.Do(func() { zlog.Logger = zerolog.Nop() })
+	return &LinkProxies{
+		server:  toxiproxy.NewServer(toxiproxy.NewMetricsContainer(prometheus.NewRegistry()), zerolog.Nop()),
+		host:    host,
+		proxies: map[LinkName]*toxiproxy.Proxy{},
+	}
+}
+
+// add starts the proxy of link name, on a free port, towards upstream.
+func (lp *LinkProxies) add(name LinkName, upstream string) error {
+	proxy := toxiproxy.NewProxy(lp.server, "link_"+name.Provider+"_"+name.Subscriber, net.JoinHostPort(lp.host, "0"), upstream)
+	if err := proxy.Start(); err != nil {
+		return fmt.Errorf("start link proxy %s on %s: %w", name, lp.host, err)
+	}
+	lp.mu.Lock()
+	lp.proxies[name] = proxy
+	lp.mu.Unlock()
 	return nil
 }
 

@@ -205,7 +205,8 @@ func (r *run) execute(ctx context.Context) error {
 func (r *run) up(ctx context.Context) error {
 	flavor, _ := harness.LookupFlavor(r.opts.Flavor)
 	c, err := harness.Start(ctx, harness.Config{Nodes: r.opts.Nodes, Flavor: flavor, Image: r.opts.Image,
-		Schema: r.wl.Schema(), Detached: r.opts.Keep, Progress: r.opts.Progress, Logger: r.opts.Logger})
+		Schema: r.wl.Schema(), Detached: r.opts.Keep, Progress: r.opts.Progress, Logger: r.opts.Logger,
+		LinkProxies: r.plan.NeedsLinkProxies(), ClockSkew: r.plan.NeedsClockSkew()})
 	if err != nil {
 		return err
 	}

@@ -93,7 +93,7 @@ func (r *run) doStep(ctx context.Context, s Step) error {
 		r.killDuringRecovery = s.Node
 		return nil
 	}
-	return fmt.Errorf("unknown step kind %q", s.Kind)
+	return r.doFaultStep(ctx, s)
 }
 
 // killLargeTxn starts a large transaction on the victim and kills the

@@ -1,0 +1,122 @@
+package scenarios
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/spockchaos/spockchaos/harness"
+	"github.com/spockchaos/spockchaos/harness/fault"
+)
+
+// Step kinds of the link, clock and replication-process faults (issue 14).
+const (
+	// StepSlowLink: Node receives Peer's changes through a slow link
+	// (latency + bandwidth cap) until quiesce or Peer's death: a lag with
+	// the subscription still replicating.
+	StepSlowLink = "slow-link"
+	// StepLinkLatency: Amount of latency (jitter Amount/10) on the link
+	// Peer -> Node, or on every link of Node when Peer is "", for Hold.
+	StepLinkLatency = "link-latency"
+	// StepLinkBandwidth: the link Peer -> Node (or every link of Node)
+	// capped at linkBandwidthKB KB/s for Hold.
+	StepLinkBandwidth = "link-bandwidth"
+	// StepLinkReset: every connection of the link Peer -> Node (or of
+	// every link of Node) reset as data flows, for Hold.
+	StepLinkReset = "link-reset"
+	// StepClockSkew: Node's clock off by Amount for Hold.
+	StepClockSkew = "clock-skew"
+	// StepKillWalsender: terminate the walsender on Peer that streams to Node.
+	StepKillWalsender = "kill-walsender"
+	// StepKillApply: terminate Node's apply worker for Peer's changes.
+	StepKillApply = "kill-apply"
+	// StepStopApply: SIGSTOP Node's apply worker for Peer's changes for Hold.
+	StepStopApply = "stop-apply"
+)
+
+// linkBandwidthKB is the cap of a link-bandwidth step.
+const linkBandwidthKB = 32
+
+// NeedsLinkProxies reports whether a step of the plan acts on links, so
+// the cluster must route its subscriptions through link proxies.
+func (p Plan) NeedsLinkProxies() bool {
+	return slices.ContainsFunc(p.Steps, func(s Step) bool {
+		return slices.Contains([]string{StepSlowLink, StepLinkLatency, StepLinkBandwidth, StepLinkReset}, s.Kind)
+	})
+}
+
+// NeedsClockSkew reports whether a step of the plan skews a clock, so
+// the servers must run under libfaketime.
+func (p Plan) NeedsClockSkew() bool {
+	return slices.ContainsFunc(p.Steps, func(s Step) bool { return s.Kind == StepClockSkew })
+}
+
+// doFaultStep runs the steps of the kinds above.
+func (r *run) doFaultStep(ctx context.Context, s Step) error {
+	c := r.cluster
+	switch s.Kind {
+	case StepSlowLink:
+		f := fault.New(fault.SlowLink(c, s.Node, s.Peer), r.rec)
+		if err := f.InjectAndConfirm(ctx); err != nil {
+			return err
+		}
+		r.lags = append(r.lags, &lagFault{f: f, receiver: s.Node, origin: s.Peer})
+		r.addFault(s, 0, "")
+		return nil
+	case StepLinkLatency:
+		return r.holdFault(ctx, s, fault.LinkLatency(c, s.Node, s.Peer, s.Amount, s.Amount/10))
+	case StepLinkBandwidth:
+		return r.holdFault(ctx, s, fault.LinkBandwidth(c, s.Node, s.Peer, linkBandwidthKB))
+	case StepLinkReset:
+		return r.holdFault(ctx, s, fault.LinkReset(c, s.Node, s.Peer))
+	case StepClockSkew:
+		return r.holdFault(ctx, s, fault.ClockSkew(c, s.Node, s.Amount))
+	case StepKillWalsender:
+		return r.holdFault(ctx, s, fault.KillWalsender(c, s.Peer, s.Node))
+	case StepKillApply:
+		return r.holdFault(ctx, s, fault.KillApply(c, s.Node, s.Peer))
+	case StepStopApply:
+		return r.holdFault(ctx, s, fault.StopApply(c, s.Node, s.Peer))
+	}
+	return fmt.Errorf("unknown step kind %q", s.Kind)
+}
+
+// holdFault injects mode and confirms it, keeps it for s.Hold, then heals
+// it and confirms that.
+func (r *run) holdFault(ctx context.Context, s Step, mode fault.Mode) error {
+	f := fault.New(mode, r.rec)
+	if err := f.InjectAndConfirm(ctx); err != nil {
+		return err
+	}
+	i := r.addFault(s, 0, faultDetail(s))
+	if err := sleepUntil(ctx, time.Now().Add(s.Hold)); err != nil {
+		return err
+	}
+	err := f.HealAndConfirm(ctx)
+	r.report.Faults[i].End = time.Now().UTC()
+	return err
+}
+
+// faultDetail says in words what a step of the kinds above did.
+func faultDetail(s Step) string {
+	scope := "every link of " + s.Node
+	if s.Peer != "" {
+		scope = "link " + harness.LinkName{Subscriber: s.Node, Provider: s.Peer}.String()
+	}
+	switch s.Kind {
+	case StepLinkLatency:
+		return fmt.Sprintf("%s latency on %s", s.Amount, scope)
+	case StepLinkBandwidth:
+		return fmt.Sprintf("%d KB/s on %s", linkBandwidthKB, scope)
+	case StepLinkReset:
+		return "connections reset on " + scope
+	case StepClockSkew:
+		return fmt.Sprintf("clock off by %s", s.Amount)
+	case StepKillWalsender:
+		return "walsender of " + s.Peer + " streaming to " + s.Node
+	case StepKillApply, StepStopApply:
+		return "apply worker for " + s.Peer
+	}
+	return ""
+}
