@@ -153,6 +153,9 @@ func (lp *LinkProxies) proxy(name LinkName) (*toxiproxy.Proxy, error) {
 	return p, nil
 }
 
+// Listen is the address the link's proxy listens on ("" if no such link).
+func (lp *LinkProxies) Listen(name LinkName) string { return lp.listen(name) }
+
 func (lp *LinkProxies) listen(name LinkName) string {
 	p, err := lp.proxy(name)
 	if err != nil {

@@ -42,7 +42,7 @@ func init() {
 		Faults: slowLinkKill,
 	})
 	Register(&Spec{
-		Name: "bank-link-faults", Description: "bank transfers while one node's links are slow, one link is capped, one link's connections are reset and a node is partitioned; after healing every node keeps every owner's total",
+		Name: "bank-link-faults", Description: "bank transfers while one node's links are slow, one link is capped, one link's connections are reset, a node loses 30% of its incoming packets and a node is partitioned; after healing every node keeps every owner's total",
 		Labels: []string{LabelNightly, LabelRelease}, Nodes: 3, Timeout: 8 * time.Minute,
 		Workload: "bank", ClientsPerNode: 2, Load: 25 * time.Second, Recovery: "auto",
 		Checkers: allCheckers, Expect: verify.Pass,
@@ -53,6 +53,7 @@ func init() {
 				{At: jitter(r, load/20, load/20), Kind: StepLinkLatency, Node: a, Amount: 500 * time.Millisecond, Hold: 3 * time.Second},
 				{At: jitter(r, load/4, load/20), Kind: StepLinkBandwidth, Node: b, Peer: a, Hold: 3 * time.Second},
 				{At: jitter(r, load*2/5, load/20), Kind: StepLinkReset, Node: a, Peer: b, Hold: 2 * time.Second},
+				{At: jitter(r, load/2, load/20), Kind: StepLinkLoss, Node: b, Hold: 3 * time.Second},
 				{At: jitter(r, load*3/5, load/20), Kind: StepPartition, Node: pick(r, nodes), Hold: 3 * time.Second},
 			}
 		},
@@ -89,7 +90,7 @@ func init() {
 		},
 	})
 	Register(&Spec{
-		Name: "chaos", Description: "Jepsen's combined nemesis: a seeded random sequence of every fault (partition, pause, crash-restart, link latency, bandwidth and resets, clock skew, walsender and apply-worker kills, a frozen apply worker) over a long load, ending with a lagged kill; recovery; the survivors converge and keep every acknowledged write",
+		Name: "chaos", Description: "Jepsen's combined nemesis: a seeded random sequence of every fault (partition, pause, crash-restart, link latency, bandwidth, resets and packet loss, clock skew, walsender and apply-worker kills, a frozen apply worker) over a long load, ending with a lagged kill; recovery; the survivors converge and keep every acknowledged write",
 		Labels: []string{LabelNightly, LabelRelease}, Nodes: 3, Timeout: 15 * time.Minute,
 		Workload: "ledger", ClientsPerNode: 2, Load: 90 * time.Second, Recovery: "auto",
 		Checkers: append([]string{CheckRecovered}, allCheckers...), Expect: verify.Pass,

@@ -8,7 +8,7 @@ import "time"
 // random sequence of them, one per chaosSlot of the load's first 80%,
 // followed by a lagged kill (a slow link or a disabled subscription, at
 // random) so that recovery has work at the end. The kinds are drawn as
-// a seeded permutation, so a 90 s load meets nine of the ten. Steps run one after the
+// a seeded permutation, so a 90 s load meets nine of the eleven. Steps run one after the
 // other, not overlapping: a step that takes longer than its slot delays
 // the next (the load goes on until the plan is done).
 
@@ -18,7 +18,7 @@ const chaosSlot = 7 * time.Second
 // chaosKinds are the faults the chaos plan draws from.
 var chaosKinds = []string{
 	StepPartition, StepPause, StepRestart,
-	StepLinkLatency, StepLinkBandwidth, StepLinkReset,
+	StepLinkLatency, StepLinkBandwidth, StepLinkReset, StepLinkLoss,
 	StepClockSkew, StepKillWalsender, StepKillApply, StepStopApply,
 }
 
@@ -71,7 +71,7 @@ func chaosStep(r Rand, kind string, nodes []string, at time.Duration) Step {
 		}
 		s.Amount = time.Duration(300+r.IntN(8)*100) * time.Millisecond
 		s.Hold = hold(2*time.Second, 2*time.Second)
-	case StepLinkBandwidth, StepLinkReset:
+	case StepLinkBandwidth, StepLinkReset, StepLinkLoss:
 		s.Peer = pick(r, nodes, node)
 		s.Hold = hold(time.Second, 2*time.Second)
 	case StepClockSkew:

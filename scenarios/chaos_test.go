@@ -13,7 +13,7 @@ var _ = Describe("the chaos plan", func() {
 	spec, _ := scenarios.Lookup("chaos")
 	newKinds := []string{scenarios.StepPartition, scenarios.StepPause, scenarios.StepRestart, scenarios.StepLinkLatency,
 		scenarios.StepLinkBandwidth, scenarios.StepLinkReset, scenarios.StepClockSkew, scenarios.StepKillWalsender,
-		scenarios.StepKillApply, scenarios.StepStopApply}
+		scenarios.StepKillApply, scenarios.StepStopApply, scenarios.StepLinkLoss}
 
 	It("draws distinct faults of every kind across seeds and ends with a lagged kill of the lag's origin", func() {
 		seen := map[string]int{}

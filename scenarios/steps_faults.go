@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spockchaos/spockchaos/harness"
@@ -25,6 +26,9 @@ const (
 	// StepLinkReset: every connection of the link Peer -> Node (or of
 	// every link of Node) reset as data flows, for Hold.
 	StepLinkReset = "link-reset"
+	// StepLinkLoss: linkLossPercent% of the packets of the link Peer -> Node
+	// (or of every link into Node) dropped as they reach Node, for Hold.
+	StepLinkLoss = "link-loss"
 	// StepClockSkew: Node's clock off by Amount for Hold.
 	StepClockSkew = "clock-skew"
 	// StepKillWalsender: terminate the walsender on Peer that streams to Node.
@@ -35,8 +39,12 @@ const (
 	StepStopApply = "stop-apply"
 )
 
-// linkBandwidthKB is the cap of a link-bandwidth step.
-const linkBandwidthKB = 32
+// linkBandwidthKB is the cap of a link-bandwidth step; linkLossPercent
+// the share of packets a link-loss step drops.
+const (
+	linkBandwidthKB = 32
+	linkLossPercent = 30
+)
 
 // NeedsLinkProxies reports whether a step of the plan acts on links, so
 // the cluster must route its subscriptions through link proxies.
@@ -70,6 +78,8 @@ func (r *run) doFaultStep(ctx context.Context, s Step) error {
 		return r.holdFault(ctx, s, fault.LinkBandwidth(c, s.Node, s.Peer, linkBandwidthKB))
 	case StepLinkReset:
 		return r.holdFault(ctx, s, fault.LinkReset(c, s.Node, s.Peer))
+	case StepLinkLoss:
+		return r.holdFault(ctx, s, fault.LinkLoss(c, s.Node, s.Peer, linkLossPercent))
 	case StepClockSkew:
 		return r.holdFault(ctx, s, fault.ClockSkew(c, s.Node, s.Amount))
 	case StepKillWalsender:
@@ -111,6 +121,8 @@ func faultDetail(s Step) string {
 		return fmt.Sprintf("%d KB/s on %s", linkBandwidthKB, scope)
 	case StepLinkReset:
 		return "connections reset on " + scope
+	case StepLinkLoss:
+		return fmt.Sprintf("%d%% of the packets dropped on %s", linkLossPercent, strings.Replace(scope, "every link of", "every link into", 1))
 	case StepClockSkew:
 		return fmt.Sprintf("clock off by %s", s.Amount)
 	case StepKillWalsender:

@@ -63,6 +63,7 @@ var _ = Describe("link, clock and replication-process faults", Label("e2e", "fau
 		}, SpecTimeout(time.Minute)),
 		Entry("link bandwidth", func(c *harness.Cluster) fault.Mode { return fault.LinkBandwidth(c, "n2", "n1", 16) }, SpecTimeout(time.Minute)),
 		Entry("link reset", func(c *harness.Cluster) fault.Mode { return fault.LinkReset(c, "n3", "n1") }, SpecTimeout(time.Minute)),
+		Entry("link loss", func(c *harness.Cluster) fault.Mode { return fault.LinkLoss(c, "n2", "n3", 30) }, SpecTimeout(time.Minute)),
 		Entry("slow link", func(c *harness.Cluster) fault.Mode { return fault.SlowLink(c, "n3", "n2") }, SpecTimeout(time.Minute)),
 		Entry("clock skew", func(c *harness.Cluster) fault.Mode { return fault.ClockSkew(c, "n2", 30*time.Second) }, SpecTimeout(time.Minute)),
 		Entry("kill walsender", func(c *harness.Cluster) fault.Mode { return fault.KillWalsender(c, "n1", "n2") }, SpecTimeout(time.Minute)),
@@ -97,6 +98,16 @@ var _ = Describe("link, clock and replication-process faults", Label("e2e", "fau
 		d := effective(ctx, fault.New(fault.LinkReset(cluster, "n3", "n1"), rec))
 		Expect(d).To(HaveKey("subscription_status"))
 	}, SpecTimeout(3*time.Minute))
+
+	It("drops packets of one link inside its subscriber: the rule's counter shows drops and the link still carries changes", func(ctx SpecContext) {
+		d := effective(ctx, fault.New(fault.LinkLoss(cluster, "n2", "n3", 30), rec))
+		Expect(d["dropped_packets"]).To(HaveKeyWithValue("n3", BeNumerically(">", 0)))
+	}, SpecTimeout(2*time.Minute))
+
+	It("drops packets of every link into a node", func(ctx SpecContext) {
+		d := effective(ctx, fault.New(fault.LinkLoss(cluster, "n1", "", 30), rec))
+		Expect(d["dropped_packets"]).To(And(HaveKeyWithValue("n2", BeNumerically(">", 0)), HaveKeyWithValue("n3", BeNumerically(">", 0))))
+	}, SpecTimeout(2*time.Minute))
 
 	It("slows a link into a lag while its subscription stays replicating", func(ctx SpecContext) {
 		f := fault.New(fault.SlowLink(cluster, "n3", "n2"), rec)
