@@ -111,6 +111,9 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 	}
 	defer func() {
 		if err != nil {
+			if c.links != nil {
+				c.links.Close()
+			}
 			err = removeAfterError(ctx, c.RunID, err)
 		}
 	}()

@@ -30,6 +30,14 @@
 // ~50 after). Such a step starts up to a few seconds late; steps in a
 // short load's first 5 s, as in the gate, never wait.
 //
+// Link, clock and replication-process fault steps (steps_faults.go)
+// start the cluster with what they need, decided from the plan: link
+// proxies (harness.Config.LinkProxies) when a step acts on a link,
+// libfaketime (harness.Config.ClockSkew) when one skews a clock. Each
+// such step is injected, confirmed, held, healed and confirmed healed
+// before the next; the slow link, like the lag, stays until quiesce or
+// its origin's death. The chaos plan (chaos.go) draws them all.
+//
 // The Ginkgo suite in this package runs the catalog by label (gate,
 // nightly, release); a spec passes when the run's verdict is the one the
 // scenario expects (kill-without-recovery is expected to FAIL: it proves

@@ -54,7 +54,7 @@ func (k *clockSkew) Heal(ctx context.Context) error {
 }
 
 // skewTolerance is how far a measured offset may be from the one set.
-func skewTolerance(offset time.Duration) time.Duration { return max(time.Second, offset.Abs()/5) }
+func skewTolerance(offset time.Duration) time.Duration { return max(time.Second, offset.Abs()/10) }
 
 func (k *clockSkew) CheckEffective(ctx context.Context, timeout time.Duration) (Detail, error) {
 	return k.checkOffset(ctx, k.offset, timeout)
