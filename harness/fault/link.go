@@ -283,4 +283,3 @@ func linkStrings(links []harness.LinkName) []string {
 	}
 	return out
 }
-
