@@ -59,10 +59,14 @@ func init() {
 		},
 	})
 	Register(&Spec{
-		Name: "ycsb-a-clock-skew", Description: "YCSB workload a (half updates of shared keys from every node) while one node's clock runs 30 s ahead and another's 20 s behind; last-update-wins still converges every node to the same rows",
+		Name: "ycsb-a-clock-skew", Description: "YCSB workload a (half updates of shared keys from every node) while one node's clock runs 30 s ahead, then another's 20 s behind: last-update-wins diverges (a local update stamped earlier than the version it overwrites stays on its node and loses on every peer); the checkers MUST name the diverged keys (expects FAIL)",
 		Labels: []string{LabelNightly, LabelRelease}, Nodes: 3, Timeout: 6 * time.Minute,
 		Workload: "ycsb-a", ClientsPerNode: 2, Load: 20 * time.Second, Recovery: "auto",
-		Checkers: allCheckers, Expect: verify.Pass,
+		// Found by this scenario on pglogical 2.4 (seed 11: 81 of 1,000
+		// rows diverged): the apply resolves a remote change against the
+		// local row by commit timestamp, but a local update is never
+		// judged, so a skewed clock stamps it older than what it replaced.
+		Checkers: allCheckers, Expect: verify.Fail,
 		Faults: func(r Rand, nodes []string, load time.Duration) []Step {
 			ahead := pick(r, nodes)
 			return []Step{
