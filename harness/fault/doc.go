@@ -1,14 +1,15 @@
 // Package fault does things to a running harness.Cluster on purpose and
 // proves that each one took effect: kill, stop (and restart), pause,
 // partition and lag; link faults (latency with jitter, bandwidth caps,
-// connection resets, a slow link); clock skew; and replication-process
+// connection resets, packet loss, a slow link); clock skew; and replication-process
 // faults (one walsender or apply worker terminated, an apply worker frozen).
 //
 // Contract:
 //   - A Mode is one kind of fault on one target (Kill, Stop, Pause,
 //     Partition, PartitionPair, Lag, LinkLatency, LinkBandwidth, LinkReset,
-//     SlowLink, ClockSkew, KillWalsender, KillApply, StopApply). A Fault drives a Mode through
-//     Inject -> WaitEffective -> Heal -> WaitHealed, in the manner of
+//     SlowLink, LinkLoss, ClockSkew, KillWalsender, KillApply, StopApply).
+//     A Fault drives a Mode through Inject -> WaitEffective -> Heal ->
+//     WaitHealed, in the manner of
 //     roachtest's failure-injection Failer: a call out of order (Heal
 //     before Inject, Inject twice, ...) is refused with ErrOutOfOrder and
 //     does not touch the cluster; a failed Inject or Heal leaves the fault
@@ -68,6 +69,12 @@
 //     faulted one for a window; the slow link also requires the faulted
 //     subscription to stay replicating (a lag without a disabled
 //     subscription: recovery scenarios use it as their lag).
+//   - LinkLoss drops a random share of a link's packets inside the
+//     subscriber (nftables numgen random, matched by the link's source
+//     address and port; no proxy needed): Toxiproxy works on streams and
+//     has no packet loss. Its effect: the rule's counter shows dropped
+//     packets of each faulted link while a 64 KB marker crosses it, and
+//     the marker still arrives (TCP retransmits).
 //   - ClockSkew needs harness.Config.ClockSkew (libfaketime preloaded,
 //     offset file rewritten at run time). Its effect: clock_timestamp() on
 //     the node is off the host clock by the offset while a peer's is not, a
