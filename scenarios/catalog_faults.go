@@ -59,6 +59,12 @@ func init() {
 		},
 	})
 	Register(&Spec{
+		Name: "ycsb-a-baseline", Description: "YCSB workload a (half updates of shared keys from every node) with true clocks and no fault: last-update-wins converges every node to the same rows (the control of ycsb-a-clock-skew)",
+		Labels: []string{LabelNightly, LabelRelease}, Nodes: 3, Timeout: 5 * time.Minute,
+		Workload: "ycsb-a", ClientsPerNode: 2, Load: 20 * time.Second, Recovery: "auto",
+		Checkers: allCheckers, Expect: verify.Pass,
+	})
+	Register(&Spec{
 		Name: "ycsb-a-clock-skew", Description: "YCSB workload a (half updates of shared keys from every node) while one node's clock runs 30 s ahead, then another's 20 s behind: last-update-wins diverges (a local update stamped earlier than the version it overwrites stays on its node and loses on every peer); the checkers MUST name the diverged keys (expects FAIL)",
 		Labels: []string{LabelNightly, LabelRelease}, Nodes: 3, Timeout: 6 * time.Minute,
 		Workload: "ycsb-a", ClientsPerNode: 2, Load: 20 * time.Second, Recovery: "auto",
