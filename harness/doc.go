@@ -45,8 +45,9 @@
 // after every node restart (a proxy outlives its node, so a restarted
 // node is only retargeted), no extra port per node, and toxics change by
 // a function call, not HTTP; it costs that the proxies live as long as
-// this process (a cluster kept with --keep loses its proxied links when
-// the process ends) and that containers must reach the gateway: Start
+// this process (a cluster kept with --keep is first switched to direct
+// DSNs, BypassLinkProxies, through the flavor's node interfaces) and that
+// containers must reach the gateway: Start
 // proves it from inside every subscriber (pg_isready through each proxy)
 // and names the host firewall when it fails. Checked here: a container
 // reached a listener on its network's gateway at once.

@@ -148,3 +148,19 @@ func TestFakeTimeOffsetIsWholeSignedSeconds(t *testing.T) {
 		}
 	}
 }
+
+func TestFlavorsSwitchASubscriptionToItsDirectInterface(t *testing.T) {
+	for flavor, want := range map[interfaceSwitcher][2]string{
+		pglogical{}: {"pglogical.alter_node_add_interface", "pglogical.alter_subscription_interface"},
+		spock{}:     {"spock.node_add_interface", "spock.sub_alter_interface"},
+	} {
+		add := flavor.AddInterface("n1", directInterface, "host=n1 port=5432")
+		use := flavor.UseInterface("sub_n2_n1", directInterface)
+		if len(add) != 1 || !strings.Contains(add[0].SQL, want[0]) || add[0].Args[0] != "n1" || add[0].Args[2] != "host=n1 port=5432" {
+			t.Errorf("%T AddInterface: %+v", flavor, add)
+		}
+		if len(use) != 1 || !strings.Contains(use[0].SQL, want[1]) || use[0].Args[0] != "sub_n2_n1" {
+			t.Errorf("%T UseInterface: %+v", flavor, use)
+		}
+	}
+}

@@ -261,6 +261,7 @@ func (r *run) finish(ctx context.Context, runErr error, histPath string) *Outcom
 	if r.cluster != nil {
 		if r.opts.Keep && out.Verdict != verify.Pass {
 			out.Kept = r.cluster
+			r.bypassLinkProxies(ctx)
 		} else if err := r.cluster.Remove(ctx); err != nil {
 			r.opts.Logger.Error("remove cluster", "run", r.cluster.RunID, "err", err)
 		}

@@ -92,6 +92,19 @@ func (r *run) doFaultStep(ctx context.Context, s Step) error {
 	return fmt.Errorf("unknown step kind %q", s.Kind)
 }
 
+// bypassLinkProxies points a kept cluster's subscriptions past the link
+// proxies, which end with this process, so that it keeps replicating.
+func (r *run) bypassLinkProxies(ctx context.Context) {
+	if r.cluster.Links() == nil {
+		return
+	}
+	if err := r.cluster.BypassLinkProxies(ctx, time.Minute); err != nil {
+		r.opts.Logger.Warn("kept cluster: link proxies not bypassed everywhere", "run", r.cluster.RunID, "err", err)
+		return
+	}
+	r.out.linef("kept cluster: subscriptions now connect directly (the link proxies end with this process)\n")
+}
+
 // holdFault injects mode and confirms it, keeps it for s.Hold, then heals
 // it and confirms that.
 func (r *run) holdFault(ctx context.Context, s Step, mode fault.Mode) error {

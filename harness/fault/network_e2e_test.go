@@ -156,4 +156,16 @@ var _ = Describe("link, clock and replication-process faults", Label("e2e", "fau
 	It("leaves every node replicating", func(ctx SpecContext) {
 		Expect(cluster.WaitReady(ctx, cluster.Nodes, time.Minute)).To(Succeed())
 	}, SpecTimeout(2*time.Minute))
+
+	It("bypasses the link proxies (a kept cluster outlives them): with every proxy stopped, every link still replicates", func(ctx SpecContext) {
+		Expect(cluster.BypassLinkProxies(ctx, time.Minute)).To(Succeed())
+		for _, name := range cluster.Links().Names() {
+			Expect(cluster.Links().SetEnabled(name, false)).To(Succeed()) // already stopped: proves nothing goes through them
+		}
+		fromN1 := writeLedger(ctx, cluster.Node("n1"), rec, 3, 10)
+		Expect(cluster.WaitReady(ctx, cluster.Nodes, time.Minute)).To(Succeed())
+		for _, n := range cluster.Nodes {
+			Expect(countRows(ctx, n, "SELECT count(DISTINCT txn_id) FROM fault_ledger WHERE txn_id = ANY($1)", fromN1)).To(Equal(len(fromN1)), n.Name)
+		}
+	}, SpecTimeout(2*time.Minute))
 })
