@@ -102,7 +102,7 @@ func fillFromRun(r *CellResult, run *reports.Run) {
 		r.Error = run.Error
 	}
 	for _, ch := range run.Checkers {
-		if ch.Verdict != verify.Pass {
+		if ch.Problem() {
 			r.Failed = append(r.Failed, ch.Name)
 		}
 	}

@@ -81,7 +81,7 @@ func Load(dir string) (*Recorded, error) {
 func failedCheckers(cs []verify.CheckResult) []string {
 	var out []string
 	for _, c := range cs {
-		if c.Verdict != verify.Pass {
+		if c.Problem() {
 			out = append(out, c.Name)
 		}
 	}

@@ -55,6 +55,16 @@ func runAndCheck(ctx SpecContext, spec *scenarios.Spec, opts scenarios.Options) 
 		Expect(conv).NotTo(BeNil())
 		Expect(conv.Verdict).To(Equal(verify.Fail))
 		Expect(reports.FirstKeys(*conv, 5)).NotTo(BeEmpty(), "the failing convergence check names no key")
+		// ... and summarised first: every differing row in one class.
+		classes := reports.DivergenceOf(out.Run.Checkers)
+		Expect(classes).NotTo(BeEmpty(), "no divergence class")
+		var rows int64
+		for _, c := range classes {
+			rows += c.Rows
+			Expect(c.Examples).NotTo(BeEmpty(), c.Line)
+			GinkgoWriter.Printf("divergence class: %s (e.g. %v)\n", c.Line, c.Examples)
+		}
+		Expect(rows).To(BeNumerically("==", conv.Details.(*verify.ConvergenceReport).DifferingRows))
 	}
 	if spec.Name == "pause-then-kill" {
 		// Its kill comes over 5 s into the load with no lag in
@@ -99,6 +109,22 @@ func runAndCheck(ctx SpecContext, spec *scenarios.Spec, opts scenarios.Options) 
 		}
 		Expect(bank).NotTo(BeNil(), "no bank-invariant checker ran")
 		Expect(bank.Details).To(HaveKeyWithValue("transfers", BeNumerically(">", 0)), bank.Summary)
+	}
+	if strings.HasPrefix(spec.Workload, "conflict") {
+		// Last-update-wins judged the keys (not skipped) and agrees with
+		// the expected verdict; a violation is named by key.
+		var lww *verify.CheckResult
+		for i, c := range out.Run.Checkers {
+			if c.Name == verify.LWWCheckName {
+				lww = &out.Run.Checkers[i]
+			}
+		}
+		Expect(lww).NotTo(BeNil())
+		GinkgoWriter.Printf("last-update-wins: %s\n", lww.Summary)
+		Expect(lww.Verdict).To(Equal(spec.Expect), lww.Summary)
+		if lww.Verdict == verify.Fail {
+			Expect(reports.FirstKeys(*lww, 5)).To(ContainElement(HavePrefix("key=")))
+		}
 	}
 	if spec.HasCheck(scenarios.CheckRecovered) {
 		Expect(out.Run.Recovery).NotTo(BeNil())

@@ -38,6 +38,15 @@
 // before the next; the slow link, like the lag, stays until quiesce or
 // its origin's death. The chaos plan (chaos.go) draws them all.
 //
+// A rejoin step (rejoin.go) brings a node killed and recovered earlier
+// back: restart, the survivors' subscriptions from it enabled again, the
+// whole mesh replicating and a barrier; it then counts as alive, so every
+// checker judges it too. Before and after, the survivors' ledger rows of
+// that node (their xmin) and the conflicts their servers logged on them
+// are read: the rejoined checker fails on any row applied again, naming
+// it. StepRewindProgress breaks recovery's bookkeeping on purpose, for the
+// spec that proves the check can fail.
+//
 // The Ginkgo suite in this package runs the catalog by label (gate,
 // nightly, release); a spec passes when the run's verdict is the one the
 // scenario expects (kill-without-recovery is expected to FAIL: it proves

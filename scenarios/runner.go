@@ -168,6 +168,7 @@ type run struct {
 	lastSlotAdvance time.Time
 
 	killDuringRecovery string // survivor to kill during the next recovery
+	rejoins            []*rejoinResult
 }
 
 func (r *run) histPath() string { return filepath.Join(r.dir, "history.jsonl") }

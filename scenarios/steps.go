@@ -92,6 +92,10 @@ func (r *run) doStep(ctx context.Context, s Step) error {
 	case StepKillRecovery:
 		r.killDuringRecovery = s.Node
 		return nil
+	case StepRejoin:
+		return r.rejoin(ctx, s)
+	case StepRewindProgress:
+		return r.rewindProgress(ctx, s)
 	}
 	return r.doFaultStep(ctx, s)
 }
