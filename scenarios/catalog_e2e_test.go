@@ -103,6 +103,18 @@ func runAndCheck(ctx SpecContext, spec *scenarios.Spec, opts scenarios.Options) 
 		GinkgoWriter.Printf("large transaction ended %s\n", completions[0])
 		Expect(out.Run.Faults).To(ContainElement(HaveField("InFlightAtKill", BeNumerically(">=", 1))))
 	}
+	if spec.Workload == "bank" && spec.Expect == verify.Pass {
+		// The invariant was really judged: transfers ran and every
+		// survivor's totals were read, not "not applicable".
+		var bank *verify.CheckResult
+		for i, c := range out.Run.Checkers {
+			if c.Name == verify.BankCheckName {
+				bank = &out.Run.Checkers[i]
+			}
+		}
+		Expect(bank).NotTo(BeNil(), "no bank-invariant checker ran")
+		Expect(bank.Details).To(HaveKeyWithValue("transfers", BeNumerically(">", 0)), bank.Summary)
+	}
 	if strings.HasPrefix(spec.Workload, "conflict") {
 		// Last-update-wins judged the keys (not skipped) and agrees with
 		// the expected verdict; a violation is named by key.

@@ -30,6 +30,14 @@
 // kill's recovery time (kill to every survivor level: detect + recover)
 // is recorded in results.json as recovery_times (recover.go).
 //
+// Link, clock and replication-process fault steps (steps_faults.go)
+// start the cluster with what they need, decided from the plan: link
+// proxies (harness.Config.LinkProxies) when a step acts on a link,
+// libfaketime (harness.Config.ClockSkew) when one skews a clock. Each
+// such step is injected, confirmed, held, healed and confirmed healed
+// before the next; the slow link, like the lag, stays until quiesce or
+// its origin's death. The chaos plan (chaos.go) draws them all.
+//
 // A rejoin step (rejoin.go) brings a node killed and recovered earlier
 // back: restart, the survivors' subscriptions from it enabled again, the
 // whole mesh replicating and a barrier; it then counts as alive, so every

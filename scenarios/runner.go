@@ -207,7 +207,8 @@ func (r *run) execute(ctx context.Context) error {
 func (r *run) up(ctx context.Context) error {
 	flavor, _ := harness.LookupFlavor(r.opts.Flavor)
 	c, err := harness.Start(ctx, harness.Config{Nodes: r.opts.Nodes, Flavor: flavor, Image: r.opts.Image,
-		Schema: r.wl.Schema(), Detached: r.opts.Keep, Progress: r.opts.Progress, Logger: r.opts.Logger})
+		Schema: r.wl.Schema(), Detached: r.opts.Keep, Progress: r.opts.Progress, Logger: r.opts.Logger,
+		LinkProxies: r.plan.NeedsLinkProxies(), ClockSkew: r.plan.NeedsClockSkew()})
 	if err != nil {
 		return err
 	}
@@ -262,6 +263,7 @@ func (r *run) finish(ctx context.Context, runErr error, histPath string) *Outcom
 	if r.cluster != nil {
 		if r.opts.Keep && out.Verdict != verify.Pass {
 			out.Kept = r.cluster
+			r.bypassLinkProxies(ctx)
 		} else if err := r.cluster.Remove(ctx); err != nil {
 			r.opts.Logger.Error("remove cluster", "run", r.cluster.RunID, "err", err)
 		}

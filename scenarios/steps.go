@@ -101,7 +101,7 @@ func (r *run) doStep(ctx context.Context, s Step) error {
 	case StepRewindProgress:
 		return r.rewindProgress(ctx, s)
 	}
-	return fmt.Errorf("unknown step kind %q", s.Kind)
+	return r.doFaultStep(ctx, s)
 }
 
 // killLargeTxn starts a large transaction on the victim and kills the
