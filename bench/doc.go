@@ -9,7 +9,9 @@
 //   - The baseline (Up, Workload, Verify; Recovery reports a rate) is
 //     measured in the same run, on the same cluster or image, alternating
 //     with the measurement, so that load from elsewhere on the machine
-//     slows both alike; medians are compared.
+//     slows both alike; medians are compared. RTO's baseline is the floor:
+//     the same transactions applied on the same target right after the
+//     recovery, under the same load, with nothing to decode.
 //   - Each bench returns its figures in a result struct (medians, the
 //     ratio or rate, every run's or round's own figures). It returns an
 //     error only when it could not measure; a measurement that came out

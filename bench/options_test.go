@@ -49,3 +49,21 @@ var _ = Describe("options", func() {
 		Expect(err).To(MatchError(ContainSubstring("at least 3 nodes")))
 	})
 })
+
+var _ = Describe("RTO options", func() {
+	ctx := context.Background()
+	It("need sizes, rows, pglogical and three nodes", func() {
+		f, err := harness.LookupFlavor("pglogical")
+		Expect(err).NotTo(HaveOccurred())
+		_, err = RTO(ctx, RTOOptions{Config: harness.Config{Nodes: 3, Flavor: f}, Rows: 1})
+		Expect(err).To(MatchError(ContainSubstring("at least one size")))
+		_, err = RTO(ctx, RTOOptions{Config: harness.Config{Nodes: 3, Flavor: f}, Sizes: []int{10, 0}, Rows: 1})
+		Expect(err).To(MatchError(ContainSubstring("size 0")))
+		_, err = RTO(ctx, RTOOptions{Config: harness.Config{Nodes: 2, Flavor: f}, Sizes: []int{10}, Rows: 1})
+		Expect(err).To(MatchError(ContainSubstring("at least 3 nodes")))
+		spock, err := harness.LookupFlavor("spock")
+		Expect(err).NotTo(HaveOccurred())
+		_, err = RTO(ctx, RTOOptions{Config: harness.Config{Nodes: 3, Flavor: spock}, Sizes: []int{10}, Rows: 1})
+		Expect(err).To(MatchError(ContainSubstring("must be pglogical")))
+	})
+})

@@ -24,6 +24,7 @@ type htmlPage struct {
 	GeneratedAt string
 	Grids       []grid
 	Rates       []Rate
+	RTO         []RecoveryTime
 	Flaky       []Flaky
 	Diffs       []TargetDiff
 	Unmet       []unmetRow
@@ -64,7 +65,7 @@ type unmetRow struct {
 func RenderHTML(c *Campaign) ([]byte, error) {
 	t := totalsOf(c.Cells)
 	page := htmlPage{C: c, Totals: t, GeneratedAt: time.Now().UTC().Format(time.RFC3339),
-		Rates: c.Rates(), Flaky: c.Flaky(), Diffs: c.TargetDiffs()}
+		Rates: c.Rates(), RTO: c.RecoveryTimes(), Flaky: c.Flaky(), Diffs: c.TargetDiffs()}
 	switch c.ExitCode() {
 	case ExitMet:
 		page.Status, page.StatusClass = "every cell met its expected verdict", "pass"

@@ -52,6 +52,11 @@ type RecoveryCounts struct {
 	Transactions     int64  `json:"transactions_recovered"`
 	Rows             int64  `json:"rows_recovered"`
 	NothingToRecover bool   `json:"nothing_to_recover"`
+	// Seconds are the kill-to-level times of the failed nodes whose
+	// survivors became level (reports.RecoveryTime.Seconds); NeverLevel
+	// counts the others.
+	Seconds    []float64 `json:"recovery_seconds,omitempty"`
+	NeverLevel int       `json:"never_level,omitempty"`
 }
 
 // Done reports whether the cell ran to its end.
@@ -102,12 +107,19 @@ func fillFromRun(r *CellResult, run *reports.Run) {
 		r.Error = run.Error
 	}
 	for _, ch := range run.Checkers {
-		if ch.Verdict != verify.Pass {
+		if ch.Problem() {
 			r.Failed = append(r.Failed, ch.Name)
 		}
 	}
 	if rec := run.Recovery; rec != nil {
 		r.Recovery = &RecoveryCounts{Strategy: rec.Strategy, Transactions: rec.TransactionsRecovered,
 			Rows: rec.RowsRecovered, NothingToRecover: rec.NothingToRecover}
+		for _, t := range run.RecoveryTimes {
+			if t.Level.IsZero() {
+				r.Recovery.NeverLevel++
+			} else {
+				r.Recovery.Seconds = append(r.Recovery.Seconds, t.Seconds)
+			}
+		}
 	}
 }

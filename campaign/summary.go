@@ -32,6 +32,12 @@ func SummaryOf(c *Campaign) string {
 		fmt.Fprintf(&b, "| %s | %s | %s | %d/%d (%.0f%%) | %d | %d | %d | %d |\n", r.Scenario, r.Target, r.Expect,
 			r.Met, r.Done, r.MetRate(), r.Pass, r.Fail, r.Unknown, r.Cells-r.Done)
 	}
+	if rts := c.RecoveryTimes(); len(rts) > 0 {
+		b.WriteString("\n### Recovery time (kill to every survivor level)\n\n| scenario | target | failed nodes | median | max | never level |\n|---|---|---|---|---|---|\n")
+		for _, rt := range rts {
+			fmt.Fprintf(&b, "| %s | %s | %d | %.2f s | %.2f s | %d |\n", rt.Scenario, rt.Target, rt.Count, rt.Median, rt.Max, rt.NeverLevel)
+		}
+	}
 	if fl := c.Flaky(); len(fl) > 0 {
 		b.WriteString("\n### Flaky (mixed verdicts across seeds or repeats)\n\n")
 		for _, f := range fl {

@@ -47,6 +47,12 @@ type Config struct {
 	Progress io.Writer
 	// Logger receives structured logs (default slog.Default()).
 	Logger *slog.Logger
+	// LinkProxies routes every subscription through a fault proxy of its
+	// own (see LinkProxies), so that link faults can act on one link.
+	LinkProxies bool
+	// ClockSkew starts every server under libfaketime with its offset read
+	// from a file the harness rewrites at run time (see SetClockOffset).
+	ClockSkew bool
 }
 
 // Cluster is a running set of nodes with replication configured.
@@ -58,6 +64,8 @@ type Cluster struct {
 	Nodes    []*Node
 
 	network      *testcontainers.DockerNetwork
+	links        *LinkProxies // nil unless Config.LinkProxies
+	clockSkew    bool
 	readyTimeout time.Duration
 	log          *slog.Logger
 }
@@ -103,9 +111,17 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 	}
 	defer func() {
 		if err != nil {
+			if c.links != nil {
+				c.links.Close()
+			}
 			err = removeAfterError(ctx, c.RunID, err)
 		}
 	}()
+	if cfg.LinkProxies {
+		if err := c.startLinkProxies(ctx); err != nil {
+			return nil, err
+		}
+	}
 	if err := c.configure(ctx, cfg.Schema); err != nil {
 		return nil, err
 	}
@@ -128,7 +144,7 @@ func StartNodes(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 		return nil, err
 	}
 	c := &Cluster{RunID: cfg.RunID, Flavor: cfg.Flavor, Image: cfg.Image, Password: randomPassword(),
-		readyTimeout: cfg.ReadyTimeout, log: cfg.Logger.With("run", cfg.RunID)}
+		readyTimeout: cfg.ReadyTimeout, log: cfg.Logger.With("run", cfg.RunID), clockSkew: cfg.ClockSkew}
 	defer func() {
 		if err != nil {
 			err = removeAfterError(ctx, c.RunID, err)
@@ -182,6 +198,9 @@ func (c *Cluster) startNodes(ctx context.Context, n int, labels map[string]strin
 		name := fmt.Sprintf("n%d", i+1)
 		g.Go(func() error {
 			req := nodeRequest(c.RunID, name, c.Image, c.Password, c.network, settings, labels)
+			if c.clockSkew {
+				withFakeTime(&req)
+			}
 			ctr, err := testcontainers.GenericContainer(gctx, req)
 			if err != nil {
 				return fmt.Errorf("start node %s (image %s): %w", name, c.Image, err)
@@ -214,6 +233,9 @@ func (c *Cluster) Node(name string) *Node {
 
 // Remove removes every container and the network of the cluster.
 func (c *Cluster) Remove(ctx context.Context) error {
+	if c.links != nil {
+		c.links.Close()
+	}
 	_, err := RemoveRun(ctx, c.RunID)
 	return err
 }

@@ -43,5 +43,27 @@
 // that never replicates is reported with the last ERROR/FATAL line of
 // each end's server log.
 //
+// Link proxies (Config.LinkProxies): every subscription's provider DSN
+// points at a Toxiproxy proxy of its own (one per ordered pair of nodes),
+// so that a fault can slow, cap or reset one link in one direction. The
+// proxies run in this process, toxiproxy's Go server package, listening
+// on the run network's gateway address, forwarding to the provider's
+// address on the run network. Why here and not as a sidecar binary in
+// each node: no binary to build and copy in, no process to start again
+// after every node restart (a proxy outlives its node, so a restarted
+// node is only retargeted), no extra port per node, and toxics change by
+// a function call, not HTTP; it costs that the proxies live as long as
+// this process (a cluster kept with --keep is first switched to direct
+// DSNs, BypassLinkProxies, through the flavor's node interfaces) and that
+// containers must reach the gateway: Start
+// proves it from inside every subscriber (pg_isready through each proxy)
+// and names the host firewall when it fails. Checked here: a container
+// reached a listener on its network's gateway at once.
+//
+// Clock skew (Config.ClockSkew): every server process preloads Debian's
+// libfaketime (FakeTimeLibrary in the node image), which reads the clock
+// offset from FakeTimeFile, at most once a second; SetClockOffset rewrites
+// that file. Only runs that ask for it pay the preload.
+//
 // It knows nothing of workloads, checkers or reports.
 package harness

@@ -16,6 +16,7 @@ CREATE TABLE IF NOT EXISTS spockchaos.barrier (
   token text NOT NULL,
   node  text NOT NULL,
   at    timestamptz NOT NULL DEFAULT clock_timestamp(),
+  pad   text, -- bulk for markers that prove a bandwidth cap
   PRIMARY KEY (token, node)
 )`
 
@@ -53,7 +54,11 @@ func (c *Cluster) configure(ctx context.Context, schema string) error {
 				if p == n {
 					continue
 				}
-				if err := execStatements(ctx, tx, c.Flavor.Subscribe(n.Peer(), p.Peer())); err != nil {
+				provider, err := c.providerPeer(n, p)
+				if err != nil {
+					return err
+				}
+				if err := execStatements(ctx, tx, c.Flavor.Subscribe(n.Peer(), provider)); err != nil {
 					return fmt.Errorf("subscribe %s to %s: %w", n.Name, p.Name, err)
 				}
 			}
@@ -65,6 +70,21 @@ func (c *Cluster) configure(ctx context.Context, schema string) error {
 		c.hurryWorkers(ctx, n, conn)
 		return nil
 	})
+}
+
+// providerPeer is provider as subscriber reaches it: through the link's
+// proxy when the cluster has link proxies, else directly.
+func (c *Cluster) providerPeer(subscriber, provider *Node) (Peer, error) {
+	peer := provider.Peer()
+	if c.links == nil {
+		return peer, nil
+	}
+	dsn, err := c.links.DSN(LinkName{Subscriber: subscriber.Name, Provider: provider.Name}, peer.DSN)
+	if err != nil {
+		return Peer{}, fmt.Errorf("subscribe %s to %s: %w", subscriber.Name, provider.Name, err)
+	}
+	peer.DSN = dsn
+	return peer, nil
 }
 
 // managerWaker is a flavor whose manager can be hurried while it starts a

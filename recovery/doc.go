@@ -9,11 +9,43 @@
 //     peer X, an unconsumed pgoutput slot spockchaos_<db>_<S>_<X> (not
 //     DESIGN.md's spock_<db>_recovery_<S>_<X>: Spock's own recovery slots
 //     take that name; see RecoverySlotName).
-//   - AdvanceSlots moves every live node's recovery slots to the WAL
-//     position it had before a barrier that then passed (DESIGN.md: only
-//     at a barrier); nothing moves when the barrier fails. Scenarios call
-//     it during the load while no fault is in force, so that a recovery's
-//     clone decodes seconds of WAL, not the whole run.
+//   - Keeper (keeper.go, the rule in keeper_rule.go) advances every
+//     recovery slot continuously, without barriers, also during a lag:
+//     each round it reads on every member, in ONE statement, its
+//     subscription origins (remote_lsn, local_lsn) and writes them in a
+//     flushed logical message (FloorMessagePrefix), so that each reading
+//     is durable; then slot S->X moves (NextSlotPosition) to the local_lsn
+//     of S's newest sample for X whose remote_lsn is at or below the
+//     durable position for X of every other member P, and only forward.
+//     Nothing moves for a slot when any value it needs cannot be read (P
+//     or X down, paused, slow). The same positions (origin LSNs in X's
+//     WAL) are read on pglogical and on Spock: Spock's apply session holds
+//     the subscription's named origin, whose (remote_lsn, local_lsn) its
+//     commits advance, even though the commit records carry X's node_id.
+//   - Why the rule is safe: the sample (o, l) is S's last applied
+//     transaction T of X (origin LSN o, its commit record ending at l in
+//     S's WAL), durable. S applies X in X's order, one session at a time
+//     per origin, so every transaction of X that S holds past o commits
+//     after l; after a crash S applies again past its recovered end of WAL,
+//     beyond l. Every P has durably applied X up to p_P >= o, in order, so
+//     P lacks only transactions past o: all decodable from l. A lag, a
+//     partition or a down peer keeps p_P (or its reading) where it is, so
+//     the slot waits; a restart of S makes local_lsn read 0/0 until S
+//     applies X again, and such samples are ignored.
+//   - The proof point: the sample's floor message follows l in S's WAL, so
+//     it is in every stream of the slot at l. The reference recovery
+//     accepts a floor only when its local LSN is at or after the clone's
+//     start (confirmed_flush), and a target whose origin LSN for X is at
+//     or past the floor's o is then proven covered even when no
+//     transaction of X at or before its position is left in the stream
+//     (covered: the older proof, coversFrom, still applies too).
+//     Transactions for a target that arrive before its proof (those S
+//     applied between the sample and the message: a handful) are held
+//     until the proof, or the target fails with the gap error at the end.
+//   - AdvanceSlots (barrier-based, kept for callers outside a run) moves
+//     every live node's recovery slots to the WAL position it had before a
+//     barrier that then passed; nothing moves when the barrier fails. The
+//     scenario runner no longer uses it: it runs a Keeper through the load.
 //   - Lookup(name) gives reference | spock | none | auto. Recover takes an
 //     Input of DSNs (no live cluster) and always returns a Result, with an
 //     error when any step failed; errors name the step and the node.

@@ -60,15 +60,28 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 			s.conn.Close(context.WithoutCancel(ctx))
 		}
 	}()
+	// Connections and fences go to every survivor side by side (on a busy
+	// machine a connection alone takes a good part of a second); the
+	// lists keep the survivors' order.
 	_ = rec.phase("connect", func() error {
-		for _, sv := range in.Survivors {
+		conns := make([]*survivorState, len(in.Survivors))
+		var wg sync.WaitGroup
+		for i, sv := range in.Survivors {
 			rec.res.Survivors = append(rec.res.Survivors, sv.Name)
-			conn, err := connectWithTimeout(ctx, sv.DSN, in.StepTimeout)
-			if err != nil {
-				rec.fail(fmt.Errorf("connect to survivor %s: %w", sv.Name, err))
-				continue
+			wg.Go(func() {
+				conn, err := connectWithTimeout(ctx, sv.DSN, in.StepTimeout)
+				if err != nil {
+					rec.fail(fmt.Errorf("connect to survivor %s: %w", sv.Name, err))
+					return
+				}
+				conns[i] = &survivorState{Survivor: sv, conn: conn}
+			})
+		}
+		wg.Wait()
+		for _, s := range conns {
+			if s != nil {
+				live = append(live, s)
 			}
-			live = append(live, &survivorState{Survivor: sv, conn: conn})
 		}
 		return nil
 	})
@@ -76,12 +89,22 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 	// 1. Fence: no worker may hold the failed node's origin anywhere.
 	var fenced []*survivorState
 	_ = rec.phase("fence", func() error {
-		for _, s := range live {
-			if err := fence(ctx, in, cat, rec, s); err != nil {
-				rec.fail(err)
-				continue
+		ok := make([]bool, len(live))
+		var wg sync.WaitGroup
+		for i, s := range live {
+			wg.Go(func() {
+				if err := fence(ctx, in, cat, rec, s); err != nil {
+					rec.fail(err)
+					return
+				}
+				ok[i] = true
+			})
+		}
+		wg.Wait()
+		for i, s := range live {
+			if ok[i] {
+				fenced = append(fenced, s)
 			}
-			fenced = append(fenced, s)
 		}
 		return nil
 	})
@@ -251,12 +274,9 @@ func recoverFromSource(ctx context.Context, in Input, cat catalog, rec *recorder
 		}
 	}
 
-	sconn, err := connectWithTimeout(ctx, source.DSN, in.StepTimeout)
-	if err != nil {
-		failAll("connect source", err)
-		return
-	}
-	defer sconn.Close(context.WithoutCancel(ctx))
+	// The source's own session (idle until verify-progress) serves the
+	// clone, the end marker and, on Spock, the xid look-ups.
+	sconn := source.conn
 	sourceOrigin, err := cat.originName(ctx, sconn, subscriptionName(source.Name, in.Failed))
 	if err != nil {
 		failAll("source origin", err)
@@ -295,6 +315,19 @@ func recoverFromSource(ctx context.Context, in Input, cat catalog, rec *recorder
 
 	// 5-6. Stream the clone once; every target applies its part.
 	a := newAssembler(sourceOrigin, after, clone)
+	// Where the clone starts: a floor message is a proof only for a
+	// stream that starts at or before the position it vouches for.
+	var start, restart string
+	err = sconn.QueryRow(ctx, "SELECT confirmed_flush_lsn::text, restart_lsn::text FROM pg_replication_slots WHERE slot_name = $1", clone).Scan(&start, &restart)
+	if err == nil {
+		a.start, err = ParseLSN(start)
+	}
+	// Decoding begins at restart_lsn (nothing is sent before start).
+	rec.action(source.Name, "start of "+clone, fmt.Sprintf("confirmed_flush %s, restart_lsn %s", start, restart), err)
+	if err != nil {
+		failAll("clone start", err)
+		return
+	}
 	if source.spock != nil {
 		origins, err := failedOriginsOn(ctx, sconn, in.Failed, sourceOrigin)
 		if err != nil {
@@ -342,29 +375,68 @@ func streamToTargets(ctx context.Context, dsn, clone string, a *assembler, targe
 		})
 	}
 	go func() { stillApplying.Wait(); cancel() }()
+	send := func(rt *replayTarget, t *txn) error {
+		select {
+		case rt.txns <- t:
+			return nil
+		case <-sctx.Done():
+			return sctx.Err()
+		}
+	}
+	gap := func(rt *replayTarget, first position) {
+		// The stream began after this target's position: what lies
+		// between may not be in it, and replaying would advance the
+		// target's progress over that gap.
+		rt.gap = fmt.Errorf("the stream of the source's slot clone %s starts after the target's position for the failed node (%s): the first transaction of it offered is at %s, so those between are unaccounted for; nothing replayed, progress not advanced",
+			clone, posString(rt, rt.fromPos), posString(rt, first))
+		rt.held = nil
+		rt.failOnce()
+	}
+	streamStart := time.Now()
 	streamErr := streamSlot(sctx, dsn, clone, a, idle, func(t *txn) error {
 		for _, rt := range targets {
 			if t.pos <= rt.fromPos || rt.gap != nil {
 				continue
 			}
-			if !a.coversFrom(rt.fromPos) {
-				// The stream began after this target's position: what lies
-				// between may not be in it, and replaying t would advance
-				// the target's progress over that gap.
-				rt.gap = fmt.Errorf("the stream of the source's slot clone %s starts after the target's position for the failed node (%s): the first transaction of it offered is at %s, so those between are unaccounted for; nothing replayed, progress not advanced",
-					clone, posString(rt, rt.fromPos), posString(rt, t.pos))
-				stop := rt.failOnce
-				stop()
+			if !covered(a, rt) {
+				// Not proven yet: a floor message (written right after
+				// the sample that placed the slot) may follow within a
+				// few transactions; hold them until then.
+				if len(rt.held) < maxHeld {
+					rt.held = append(rt.held, t)
+				} else {
+					gap(rt, rt.held[0].pos)
+				}
 				continue
 			}
-			select {
-			case rt.txns <- t:
-			case <-sctx.Done():
-				return sctx.Err()
+			for _, h := range rt.held {
+				if err := send(rt, h); err != nil {
+					return err
+				}
+			}
+			rt.held = nil
+			if err := send(rt, t); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
+	a.stats.streamed = time.Since(streamStart)
+	for _, rt := range targets {
+		if len(rt.held) == 0 || rt.gap != nil {
+			continue
+		}
+		if streamErr != nil || !covered(a, rt) {
+			gap(rt, rt.held[0].pos)
+			continue
+		}
+		for _, h := range rt.held {
+			if err := send(rt, h); err != nil && streamErr == nil {
+				streamErr = err
+			}
+		}
+		rt.held = nil
+	}
 	for _, rt := range targets {
 		close(rt.txns)
 	}
@@ -373,6 +445,19 @@ func streamToTargets(ctx context.Context, dsn, clone string, a *assembler, targe
 		streamErr = nil // stopped because every target failed
 	}
 	return streamErr
+}
+
+// maxHeld bounds the transactions held for one target until the stream
+// proves it covers the target's position (see covered).
+const maxHeld = 50000
+
+// covered tells whether the stream, as far as it went, provably holds
+// every transaction of the failed node the source has after rt's
+// position: a transaction of the failed node at or before that position
+// passed by (coversFrom), or a floor message valid from the stream's start
+// placed the stream at or before the target's origin LSN.
+func covered(a *assembler, rt *replayTarget) bool {
+	return a.coversFrom(rt.fromPos) || (a.floorSet && rt.from >= a.floor)
 }
 
 // dropClone drops a clone slot, retrying while the walsender that streamed

@@ -28,6 +28,9 @@ type replayTarget struct {
 	// gap is set when the stream began after the target's position: the
 	// target is then given nothing (see streamToTargets).
 	gap error
+	// held are transactions for this target that came before the stream
+	// proved it covers the target's position (see covered).
+	held []*txn
 	// failOnce tells the stream this target no longer applies.
 	failOnce func()
 	spock    bool
@@ -132,18 +135,30 @@ func openTarget(ctx context.Context, in Input, rec *recorder, source, target *su
 // nothing, and neither does a target whose position is unknown.
 func proveComplete(in Input, source *survivorState, t *replayTarget, now LSN, a *assembler) error {
 	target := t.st.Name
-	if a.stats.originTxns == 0 {
+	// A floor that covers the target proves the stream complete even when
+	// it held nothing of the failed node: the target then lacked only
+	// transactions that carried no replicated change.
+	floorCovers := a.floorSet && t.from >= a.floor
+	if a.stats.originTxns == 0 && !floorCovers {
 		return fmt.Errorf("the stream of %s's slot held no transaction of %s while %s (at %s) is ahead of %s (at %s): transactions in (%s, %s] of %s unaccounted for, progress not advanced",
 			source.Name, in.Failed, source.Name, source.lsn, target, now, now, source.lsn, in.Failed)
 	}
 	if t.unplaced {
 		return fmt.Errorf("%s's position for %s is unknown (spock.progress has no row for it) while its origin is at %s: progress not advanced to %s's %s", target, in.Failed, now, source.Name, source.lsn)
 	}
-	if !a.coversFrom(t.fromPos) {
-		return fmt.Errorf("the stream of %s's slot starts after %s's position for %s (%s; first transaction of %s in it at %s): transactions between are unaccounted for, progress left at %s",
-			source.Name, target, in.Failed, posString(t, t.fromPos), in.Failed, posString(t, a.stats.firstPos), now)
+	if !covered(a, t) {
+		return fmt.Errorf("the stream of %s's slot starts after %s's position for %s (%s; first transaction of %s in it at %s; %s): transactions between are unaccounted for, progress left at %s",
+			source.Name, target, in.Failed, posString(t, t.fromPos), in.Failed, posString(t, a.stats.firstPos), floorString(a), now)
 	}
 	return nil
+}
+
+// floorString says which floor message the stream held, if any.
+func floorString(a *assembler) string {
+	if !a.floorSet {
+		return "no floor message valid from the stream's start " + a.start.String()
+	}
+	return fmt.Sprintf("floor message at origin LSN %s (local %s)", a.floor, a.stats.floorAt)
 }
 
 // applyAll applies what arrives on t.txns until it is closed, flushing a
@@ -183,7 +198,8 @@ func closeTarget(ctx context.Context, in Input, rec *recorder, source *survivorS
 	target := t.st
 	ap := t.ap
 	rec.pair(Pair{Source: source.Name, Target: target.Name, Transactions: ap.txns, Rows: ap.rows, RowsSkipped: ap.skippedRows,
-		FromLSN: t.from.String(), ToLSN: ap.last.String(), Duration: time.Since(t.start), ApplyDuration: ap.applying})
+		FromLSN: t.from.String(), ToLSN: ap.last.String(), Duration: time.Since(t.start), ApplyDuration: ap.applying,
+		DecodeDuration: a.stats.streamed, Decoded: a.stats.transactions})
 	replayErr := errors.Join(streamErr, t.applyErr, t.gap)
 	rec.action(target.Name, fmt.Sprintf("replayed from %s", source.Name),
 		fmt.Sprintf("%d transactions, %d rows (%d skipped); stream: %d txns decoded, %d of %s, %d already applied on every target",

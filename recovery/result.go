@@ -62,6 +62,11 @@ type Pair struct {
 	// ApplyDuration is the part of Duration spent applying on the target
 	// (the rest: connecting, cloning, waiting for the source's stream).
 	ApplyDuration time.Duration `json:"apply_duration_ns,omitempty"`
+	// DecodeDuration is how long the source's slot clone took to stream
+	// up to its end marker (side by side with the apply), and Decoded how
+	// many transactions it carried (of every origin).
+	DecodeDuration time.Duration `json:"decode_duration_ns,omitempty"`
+	Decoded        int64         `json:"decoded_transactions,omitempty"`
 }
 
 // Phase is one named step of a strategy with its times.

@@ -3,6 +3,7 @@ package recovery
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pglogrepl"
@@ -73,6 +74,14 @@ type assembler struct {
 	// spock, when set, finds the failed node's transactions by xid.
 	spock *spockStream
 
+	// start is where the stream begins in the source's WAL (the clone's
+	// confirmed_flush); floor, once floorSet, is the origin LSN of the
+	// first floor message for origin in the stream that is valid from
+	// start (see noteFloor).
+	start    LSN
+	floor    LSN
+	floorSet bool
+
 	rels  map[uint32]*relation
 	cur   *txn
 	keep  bool
@@ -89,6 +98,10 @@ type streamStats struct {
 	// firstPos and lastPos are the positions of the first and the highest
 	// failed-origin transaction seen (0: none).
 	firstPos, lastPos position
+	// floorAt is the local LSN of the floor kept (0: none).
+	floorAt LSN
+	// streamed is how long the stream took to its end marker.
+	streamed time.Duration
 }
 
 // coversFrom tells whether the stream, as far as it went, provably holds
@@ -195,6 +208,9 @@ func (a *assembler) feed(m pglogrepl.Message) (*txn, error) {
 		}
 		return t, nil
 	case *pglogrepl.LogicalDecodingMessage:
+		if m.Prefix == FloorMessagePrefix {
+			return nil, a.noteFloor(string(m.Content))
+		}
 		if m.Prefix == endMarkerPrefix && string(m.Content) == a.marker {
 			if a.cur != nil {
 				return nil, fmt.Errorf("stream: end marker inside a transaction")
@@ -203,6 +219,34 @@ func (a *assembler) feed(m pglogrepl.Message) (*txn, error) {
 		}
 	}
 	return nil, nil
+}
+
+// noteFloor reads a floor message of the source (see FloorMessagePrefix).
+// Its line for the source's origin for the failed node says (o, l): every
+// transaction of the failed node the source holds with an origin LSN past
+// o commits after l in the source's WAL. When l is at or after the
+// stream's start, the stream holds every one of them, so a target whose
+// origin LSN for the failed node is at or past o is covered (see
+// covered); the first such floor, the lowest, is kept.
+func (a *assembler) noteFloor(content string) error {
+	if a.floorSet {
+		return nil
+	}
+	for _, line := range strings.Split(content, "\n") {
+		f := strings.Fields(line)
+		if len(f) != 4 || f[1] != a.origin {
+			continue
+		}
+		smp, err := parseSample(f[2], f[3])
+		if err != nil {
+			return fmt.Errorf("stream: floor message: %w", err)
+		}
+		if smp.Origin != 0 && smp.Local != 0 && smp.Local >= a.start {
+			a.floor, a.floorSet = smp.Origin, true
+			a.stats.floorAt = smp.Local
+		}
+	}
+	return nil
 }
 
 func (a *assembler) add(relID uint32, c change) error {

@@ -28,14 +28,14 @@ const maxDiffRows = 2000
 var keyFields = []string{"table", "key_text", "key", "pk", "primary_key", "txn_id", "id", "owner", "node"}
 
 // DiffRowsOf lists the items in the details of every checker that did not
-// pass: the elements of the arrays of objects (or of scalars) in Details.
+// pass (nor was skipped): the elements of the arrays of objects (or of scalars) in Details.
 func DiffRowsOf(checkers []verify.CheckResult) []DiffRow {
 	var out []DiffRow
 	for _, c := range checkers {
-		if c.Verdict == verify.Pass || c.Details == nil {
+		if !c.Problem() || c.Details == nil {
 			continue
 		}
-		for _, item := range listedItems(generic(c.Details), maxDiffRows) {
+		for _, item := range listedItems(withoutClasses(generic(c.Details)), maxDiffRows) {
 			out = append(out, DiffRow{Checker: c.Name, Key: itemKey(item), Item: withoutKeyFields(item)})
 		}
 	}
@@ -46,7 +46,7 @@ func DiffRowsOf(checkers []verify.CheckResult) []DiffRow {
 // one-line failure message.
 func FirstKeys(c verify.CheckResult, n int) []string {
 	var keys []string
-	for _, item := range listedItems(generic(c.Details), n) {
+	for _, item := range listedItems(withoutClasses(generic(c.Details)), n) {
 		keys = append(keys, itemKey(item))
 	}
 	return keys

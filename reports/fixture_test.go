@@ -84,6 +84,11 @@ func convergenceFailure() verify.CheckResult {
 		Name: "convergence", Verdict: verify.Fail, Summary: "1 of 2 tables differ on n2, n3: public.ledger: 1 rows differ",
 		Details: map[string]any{
 			"nodes": []any{"n2", "n3"}, "converged": false, "differing_rows": 1, "elapsed_ns": 1000,
+			"classes": []any{map[string]any{
+				"table": "public.ledger", "present_on": []any{"n2"}, "absent_on": []any{"n3"}, "origins": []any{"n1"},
+				"first_commit": "2026-11-25T12:00:04.9Z", "last_commit": "2026-11-25T12:00:04.9Z", "rows": 1,
+				"examples": []any{"(n1-4900,1)"}, "line": "public.ledger: 1 row of origin n1, committed 12:00:04.90, on n2 but not on n3",
+			}},
 			"tables": []any{
 				map[string]any{"table": "public.bank_accounts", "status": "converged", "differing_rows": 0},
 				map[string]any{

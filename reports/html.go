@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spockchaos/spockchaos/verify"
 	"github.com/spockchaos/spockchaos/workload/history"
 )
 
@@ -17,6 +18,12 @@ var reportTemplateText string
 
 var reportTemplate = template.Must(template.New("report.html").Funcs(template.FuncMap{
 	"fmtTime": fmtTime,
+	"fmtTS": func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return fmtTime(*t)
+	},
 }).Parse(reportTemplateText))
 
 type htmlPage struct {
@@ -28,6 +35,7 @@ type htmlPage struct {
 	PhaseChart  template.HTML
 	Phases      []phaseRow
 	NodeCharts  []nodeCharts
+	Divergence  []verify.DivergenceClass
 	DiffRows    []diffRowView
 	Config      string
 }
@@ -56,6 +64,7 @@ func RenderHTML(run *Run, ops []history.Op) ([]byte, error) {
 		GeneratedAt: time.Now().UTC().Format(time.RFC3339),
 		HistoryOps:  len(ops),
 		Config:      run.configJSON(),
+		Divergence:  DivergenceOf(run.Checkers),
 	}
 	var err error
 	if page.PhaseChart, err = phaseChart(run); err != nil {

@@ -12,7 +12,8 @@ import (
 // JUnit XML in the testsuites/testsuite/testcase/failure shape that CI
 // systems read: one testsuite per run, one testcase per checker, one for
 // recovery, and one named "harness" when the run hit a harness error.
-// A failing checker is a <failure>; an unknown verdict is an <error>.
+// A failing checker is a <failure>; an unknown verdict is an <error>; a
+// checker that did not apply (skipped) is a <skipped>.
 
 // JUnitTestSuites is the root element.
 type JUnitTestSuites struct {
@@ -108,7 +109,7 @@ func JUnitOf(run *Run) JUnitTestSuites {
 func checkerCase(class string, c verify.CheckResult) JUnitTestCase {
 	tc := JUnitTestCase{Name: c.Name, Classname: class, SystemOut: c.Summary}
 	msg := oneLine(c.Summary)
-	if keys := FirstKeys(c, firstKeysInMessage); len(keys) > 0 && c.Verdict != verify.Pass {
+	if keys := FirstKeys(c, firstKeysInMessage); len(keys) > 0 && c.Problem() {
 		msg += "; first differing keys: " + strings.Join(keys, "; ")
 	}
 	text := c.Summary
@@ -117,6 +118,9 @@ func checkerCase(class string, c verify.CheckResult) JUnitTestCase {
 	}
 	switch c.Verdict {
 	case verify.Pass:
+	case verify.Skipped:
+		// Not applicable is not a pass: CI shows it as a skipped test.
+		tc.Skipped = &JUnitProblem{Message: msg, Type: "skipped", Text: text}
 	case verify.Fail:
 		tc.Failure = &JUnitProblem{Message: msg, Type: "fail", Text: text}
 	default:

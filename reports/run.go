@@ -32,11 +32,16 @@ type Run struct {
 	Phases   []Phase          `json:"phases"`
 	Faults   []Fault          `json:"faults"`
 	Recovery *recovery.Result `json:"recovery,omitempty"`
+	// RecoveryTimes are the kill-to-level times per failed node.
+	RecoveryTimes []RecoveryTime `json:"recovery_times,omitempty"`
 	// SlotAdvances are the times the recovery slots were advanced at a
 	// barrier during the load, so that a recovery decodes only what came
 	// after the last one.
-	SlotAdvances []SlotAdvance        `json:"slot_advances,omitempty"`
-	Checkers     []verify.CheckResult `json:"checkers"`
+	SlotAdvances []SlotAdvance `json:"slot_advances,omitempty"`
+	// SlotKeeper is what the continuous advancement of the recovery slots
+	// did during the load (recovery.Keeper).
+	SlotKeeper *recovery.KeeperReport `json:"slot_keeper,omitempty"`
+	Checkers   []verify.CheckResult   `json:"checkers"`
 	// Verdict of the run; empty means verify.Combine(Checkers).
 	Verdict verify.Verdict `json:"verdict,omitempty"`
 	// Error is a harness error that stopped the run (the verdict is then

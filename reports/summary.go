@@ -36,6 +36,7 @@ func SummaryOf(run *Run) string {
 	if len(run.Checkers) == 0 {
 		b.WriteString("| (none) | unknown | no checker ran |\n")
 	}
+	b.WriteString(divergenceMarkdown(DivergenceOf(run.Checkers)))
 	for _, line := range FailingKeys(run, summaryKeys) {
 		fmt.Fprintf(&b, "\n- %s", mdCell(line))
 	}
@@ -51,7 +52,7 @@ const summaryKeys = 5
 func FailingKeys(run *Run, n int) []string {
 	var out []string
 	for _, c := range run.Checkers {
-		if c.Verdict == "pass" {
+		if !c.Problem() {
 			continue
 		}
 		if keys := FirstKeys(c, n); len(keys) > 0 {
@@ -89,6 +90,8 @@ func verdictMark(v string) string {
 		return "✅"
 	case "fail":
 		return "❌"
+	case "skipped":
+		return "⏭️"
 	}
 	return "⚠️"
 }

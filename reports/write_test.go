@@ -13,6 +13,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/spockchaos/spockchaos/reports"
+	"github.com/spockchaos/spockchaos/verify"
 )
 
 // The JUnit shape as a CI system reads it, declared independently of the
@@ -215,5 +216,88 @@ var _ = Describe("phase timing", func() {
 		Expect(run.Phases[0].Error).To(BeEmpty())
 		Expect(run.Phases[1].Name).To(Equal("load"))
 		Expect(run.Phases[1].Error).To(Equal("n2: connection refused"))
+	})
+})
+
+var _ = Describe("a checker that did not apply", func() {
+	write := func(checkers []verify.CheckResult) (string, *reports.Run) {
+		parent := GinkgoT().TempDir()
+		dir, err := reports.NewRunDir(parent, "baseline", 3, t0)
+		Expect(err).NotTo(HaveOccurred())
+		run := &reports.Run{Scenario: "baseline", Seed: 3, Checkers: checkers,
+			Phases: []reports.Phase{{Name: reports.PhaseUp, Start: t0, End: t0.Add(time.Second)}}}
+		Expect(reports.Write(dir, run, "")).To(Succeed())
+		return dir, run
+	}
+	read := func(dir, name string) string {
+		b, err := os.ReadFile(filepath.Join(dir, name))
+		Expect(err).NotTo(HaveOccurred())
+		return string(b)
+	}
+	skipped := verify.CheckResult{Name: "bank-invariant", Verdict: verify.Skipped, Summary: "not applicable: no bank-init or transfer ops"}
+
+	It("is skipped, not passed, in results.json, summary.md, report.html and junit.xml (a skipped testcase)", func() {
+		dir, _ := write([]verify.CheckResult{{Name: "convergence", Verdict: verify.Pass, Summary: "3 tables identical"}, skipped})
+		Expect(read(dir, "results.json")).To(ContainSubstring(`"verdict": "skipped"`))
+		Expect(read(dir, "results.json")).To(ContainSubstring(`"verdict": "pass"`))
+		Expect(read(dir, "summary.md")).To(ContainSubstring("| bank-invariant | ⏭️ skipped | not applicable: no bank-init or transfer ops |"))
+		Expect(read(dir, "report.html")).To(ContainSubstring(`<span class="verdict skipped">skipped</span>`))
+		var suites ciSuites
+		Expect(xml.Unmarshal([]byte(read(dir, "junit.xml")), &suites)).To(Succeed())
+		var found bool
+		for _, c := range suites.Suites[0].Cases {
+			if c.Name == "bank-invariant" {
+				found = true
+				Expect(c.Skipped).NotTo(BeNil())
+				Expect(c.Skipped.Message).To(ContainSubstring("not applicable"))
+				Expect(c.Failure).To(BeNil())
+				Expect(c.Error).To(BeNil())
+			}
+		}
+		Expect(found).To(BeTrue())
+		Expect(read(dir, "junit.xml")).To(ContainSubstring(`skipped="2"`), "the checker and the absent recovery step")
+	})
+
+	It("makes a run whose every checker was skipped unknown, never pass", func() {
+		dir, run := write([]verify.CheckResult{skipped, {Name: "hotkey-convergence", Verdict: verify.Skipped, Summary: "not applicable: no hot-update ops"}})
+		Expect(run.EffectiveVerdict()).To(Equal(verify.Unknown))
+		Expect(read(dir, "results.json")).To(ContainSubstring(`"verdict": "unknown"`))
+		Expect(read(dir, "summary.md")).To(ContainSubstring("UNKNOWN"))
+	})
+})
+
+var _ = Describe("divergence", func() {
+	It("is summarised in classes before the rows are listed, in summary.md, report.html and results.json", func() {
+		dir, _ := writeSyntheticRun(GinkgoT().TempDir())
+		read := func(name string) string {
+			b, err := os.ReadFile(filepath.Join(dir, name))
+			Expect(err).NotTo(HaveOccurred())
+			return string(b)
+		}
+		line := "public.ledger: 1 row of origin n1, committed 12:00:04.90, on n2 but not on n3"
+		md := read("summary.md")
+		Expect(md).To(ContainSubstring("**Divergence**: 1 differing row in 1 class"))
+		Expect(md).To(ContainSubstring("- " + line + " (e.g. (n1-4900,1))"))
+		Expect(strings.Index(md, line)).To(BeNumerically("<", strings.Index(md, "convergence: first keys")))
+		page := read("report.html")
+		Expect(page).To(ContainSubstring(`id="divergence-table"`))
+		Expect(page).To(ContainSubstring(line))
+		Expect(strings.Index(page, `id="divergence-table"`)).To(BeNumerically("<", strings.Index(page, `id="diff-table"`)))
+		res := read("results.json")
+		Expect(strings.Index(res, `"divergence"`)).To(BeNumerically(">", 0))
+		Expect(strings.Index(res, `"divergence"`)).To(BeNumerically("<", strings.Index(res, `"checkers"`)))
+		var parsed struct {
+			Divergence []verify.DivergenceClass `json:"divergence"`
+		}
+		Expect(json.Unmarshal([]byte(res), &parsed)).To(Succeed())
+		Expect(parsed.Divergence).To(HaveLen(1))
+		Expect(parsed.Divergence[0].Rows).To(BeEquivalentTo(1))
+		Expect(parsed.Divergence[0].Examples).To(Equal([]string{"(n1-4900,1)"}))
+	})
+
+	It("does not list the classes among the differing rows", func() {
+		rows := reports.DiffRowsOf(syntheticRun().Checkers)
+		Expect(rows).To(HaveLen(1))
+		Expect(rows[0].Key).To(Equal("public.ledger (n1-4900,1)"))
 	})
 })

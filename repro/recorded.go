@@ -119,7 +119,7 @@ func checkSteps(steps []scenarios.Step, nodes int) error {
 func failedCheckers(cs []verify.CheckResult) []string {
 	var out []string
 	for _, c := range cs {
-		if c.Verdict != verify.Pass {
+		if c.Problem() {
 			out = append(out, c.Name)
 		}
 	}

@@ -22,13 +22,30 @@
 // directory. The large transaction of kill-mid-large-txn asks for a
 // 100 ms commit_delay and the kill goes out the moment COMMIT does: it
 // lands before the commit is durable or while the peers receive it (see
-// steps.go). While no fault is in force, the recovery slots are advanced
-// at a barrier every 10 s of load and right before a step when the last
-// advance is 5 s old (slots.go, recorded in run.json as slot_advances):
-// a recovery then decodes seconds of WAL, not the whole run (a kill after
-// 30 s of load took 30 s to recover 4 transactions before, 2.5-5 s for
-// ~50 after). Such a step starts up to a few seconds late; steps in a
-// short load's first 5 s, as in the gate, never wait.
+// steps.go). Through the load a recovery.Keeper advances the recovery
+// slots every 0.5 s, without barriers and also while a lag, a pause or a
+// partition is in force, to the oldest point a member may still need
+// (slots.go, recorded in run.json as slot_keeper): a recovery then decodes
+// seconds of WAL, not the whole run, and steps never wait for it. Each
+// kill's recovery time (kill to every survivor level: detect + recover)
+// is recorded in results.json as recovery_times (recover.go).
+//
+// Link, clock and replication-process fault steps (steps_faults.go)
+// start the cluster with what they need, decided from the plan: link
+// proxies (harness.Config.LinkProxies) when a step acts on a link,
+// libfaketime (harness.Config.ClockSkew) when one skews a clock. Each
+// such step is injected, confirmed, held, healed and confirmed healed
+// before the next; the slow link, like the lag, stays until quiesce or
+// its origin's death. The chaos plan (chaos.go) draws them all.
+//
+// A rejoin step (rejoin.go) brings a node killed and recovered earlier
+// back: restart, the survivors' subscriptions from it enabled again, the
+// whole mesh replicating and a barrier; it then counts as alive, so every
+// checker judges it too. Before and after, the survivors' ledger rows of
+// that node (their xmin) and the conflicts their servers logged on them
+// are read: the rejoined checker fails on any row applied again, naming
+// it. StepRewindProgress breaks recovery's bookkeeping on purpose, for the
+// spec that proves the check can fail.
 //
 // Interruptions: SIGINT or SIGTERM (a harness.Interrupt cause on ctx) and
 // the run's timeout (the scenario's, or Options.Timeout) stop the run in

@@ -40,12 +40,12 @@ func (r *run) loadWithFaults(ctx context.Context) error {
 		r.phases.leave()
 	}()
 	stepErr := r.hold(reports.PhaseLoad)
-	r.lastSlotAdvance = load.Start
+	stopKeeper := r.startSlotKeeper(ctx)
 	for _, step := range r.plan.Steps {
 		if stepErr != nil {
 			break
 		}
-		if err := r.waitAdvancing(ctx, load.Start.Add(step.At)); err != nil {
+		if err := sleepUntil(ctx, load.Start.Add(step.At)); err != nil {
 			stepErr = err
 			break
 		}
@@ -58,6 +58,7 @@ func (r *run) loadWithFaults(ctx context.Context) error {
 		stepErr = sleepUntil(ctx, laterOf(load.Start.Add(r.opts.Duration), time.Now().Add(loadTail)))
 	}
 	stopLoad()
+	stopKeeper()
 	var res result
 	select {
 	case res = <-done:

@@ -27,12 +27,18 @@ type Step struct {
 	Node string        `json:"node"`
 	Peer string        `json:"peer,omitempty"`
 	Hold time.Duration `json:"hold,omitempty"`
+	// Amount is the size of the fault where it has one: a clock offset,
+	// a link's latency.
+	Amount time.Duration `json:"amount,omitempty"`
 }
 
 func (s Step) String() string {
 	out := fmt.Sprintf("t+%s %s %s", s.At.Round(time.Millisecond), s.Kind, s.Node)
 	if s.Peer != "" {
 		out += " from " + s.Peer
+	}
+	if s.Amount != 0 {
+		out += fmt.Sprintf(" by %s", s.Amount.Round(time.Millisecond))
 	}
 	if s.Hold > 0 {
 		out += fmt.Sprintf(" for %s", s.Hold.Round(time.Millisecond))

@@ -56,6 +56,8 @@ func (r *run) verify(ctx context.Context) error {
 		case CheckRecovered:
 			r.report.Checkers = append(r.report.Checkers, r.recoveredCheck())
 			judgedRecovery = true
+		case CheckRejoined:
+			r.report.Checkers = append(r.report.Checkers, r.rejoinedCheck(ctx))
 		default:
 			return fmt.Errorf("unknown checker %q", name)
 		}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spockchaos/spockchaos/harness/fault"
 	"github.com/spockchaos/spockchaos/recovery"
+	"github.com/spockchaos/spockchaos/reports"
 )
 
 // recover runs the run's recovery strategy for failed on the nodes still
@@ -25,6 +26,7 @@ func (r *run) recover(ctx context.Context, failed string) error {
 	if victim == "" || victim == failed || !slices.Contains(r.alive, victim) {
 		res, err := strategy.Recover(ctx, r.recoveryInput(failed))
 		r.addRecovery(res, "")
+		r.recordLevel(failed, err, res)
 		return err
 	}
 
@@ -60,11 +62,13 @@ func (r *run) recover(ctx context.Context, failed string) error {
 	r.addRecovery(a.res, note)
 	res, err := strategy.Recover(ctx, r.recoveryInput(failed))
 	r.addRecovery(res, fmt.Sprintf("attempt 2 of recovery of %s on the remaining survivors %s", failed, strings.Join(r.alive, ",")))
+	r.recordLevel(failed, err, res, a.res)
 	if err != nil {
 		return err
 	}
 	res, err = strategy.Recover(ctx, r.recoveryInput(victim))
 	r.addRecovery(res, fmt.Sprintf("recovery of %s, killed during the recovery of %s", victim, failed))
+	r.recordLevel(victim, err, res)
 	return err
 }
 
@@ -107,4 +111,59 @@ func (r *run) addRecovery(res *recovery.Result, note string) {
 	if res.Note != "" {
 		total.Note = strings.TrimSpace(total.Note + " | " + res.Note)
 	}
+}
+
+// recordLevel records the recovery time of failed (reports.RecoveryTime):
+// from its kill (the last kill fault of the node; its end is when the kill
+// was confirmed) to now, when the strategy's last attempt for it returned
+// last and err. The survivors are level when err is nil and last has no
+// finding. Earlier attempts (a survivor killed during the first one) add
+// their transactions and decode and apply times.
+func (r *run) recordLevel(failed string, err error, last *recovery.Result, earlier ...*recovery.Result) {
+	now := time.Now().UTC()
+	rt := reports.RecoveryTime{Node: failed}
+	for _, f := range slices.Backward(r.report.Faults) {
+		if f.Node == failed && strings.HasPrefix(f.Kind, "kill") {
+			rt.Killed, rt.Detected = f.Start, f.End
+			break
+		}
+	}
+	if rt.Killed.IsZero() {
+		return // not a kill (nothing to time)
+	}
+	if rt.Detected.IsZero() || rt.Detected.After(now) {
+		rt.Detected = now
+	}
+	rt.DetectSeconds = rt.Detected.Sub(rt.Killed).Seconds()
+	switch {
+	case err != nil:
+		rt.Error = err.Error()
+	case last == nil:
+		rt.Error = "the strategy returned no result"
+	case last.Strategy == "none":
+		rt.Error = "not recovered (strategy none)"
+	case len(last.Findings) > 0:
+		rt.Error = strings.Join(last.Findings, "; ")
+	default:
+		rt.Level = now
+		rt.Seconds = now.Sub(rt.Killed).Seconds()
+		rt.RecoverSeconds = now.Sub(rt.Detected).Seconds()
+	}
+	for _, res := range append([]*recovery.Result{last}, earlier...) {
+		if res == nil {
+			continue
+		}
+		rt.Transactions += res.TransactionsRecovered
+		// One stream per source feeds all its targets side by side:
+		// its decode time counts once.
+		decode := map[string]float64{}
+		for _, p := range res.PerPair {
+			rt.ApplySeconds += p.ApplyDuration.Seconds()
+			decode[p.Source] = max(decode[p.Source], p.DecodeDuration.Seconds())
+		}
+		for _, d := range decode {
+			rt.DecodeSeconds += d
+		}
+	}
+	r.report.RecoveryTimes = append(r.report.RecoveryTimes, rt)
 }

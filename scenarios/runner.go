@@ -218,11 +218,12 @@ type run struct {
 	failed   []string // nodes lost for good, in the order they failed
 	lags     []*lagFault
 	captured bool // node state before the first fault taken
-	// lastSlotAdvance is when the recovery slots were last advanced (or
-	// the load started); see slots.go.
-	lastSlotAdvance time.Time
+	// aliveMu guards writes of alive and the slot keeper's reads of it
+	// (see slots.go); the runner's own reads need no lock.
+	aliveMu sync.Mutex
 
 	killDuringRecovery string // survivor to kill during the next recovery
+	rejoins            []*rejoinResult
 }
 
 func (r *run) histPath() string { return filepath.Join(r.dir, "history.jsonl") }
@@ -272,7 +273,8 @@ func (r *run) execute(ctx context.Context) error {
 func (r *run) up(ctx context.Context) error {
 	flavor, _ := harness.LookupFlavor(r.opts.Flavor)
 	c, err := harness.Start(ctx, harness.Config{Nodes: r.opts.Nodes, Flavor: flavor, Image: r.opts.Image, RunID: r.runID,
-		Schema: r.wl.Schema(), Detached: r.opts.Keep, Progress: r.opts.Progress, Logger: r.opts.Logger})
+		Schema: r.wl.Schema(), Detached: r.opts.Keep, Progress: r.opts.Progress, Logger: r.opts.Logger,
+		LinkProxies: r.plan.NeedsLinkProxies(), ClockSkew: r.plan.NeedsClockSkew()})
 	if err != nil {
 		return err
 	}
@@ -345,6 +347,7 @@ func (r *run) finish(ctx context.Context, runErr error, histPath string) *Outcom
 		interrupted := r.stop() != nil && r.stop().By != reports.StoppedByTimeout
 		if r.opts.Keep && out.Verdict != verify.Pass && !interrupted {
 			out.Kept = r.cluster
+			r.bypassLinkProxies(ctx)
 		} else if err := r.cluster.Remove(ctx); err != nil {
 			r.opts.Logger.Error("remove cluster", "run", r.cluster.RunID, "err", err)
 		}
@@ -380,6 +383,8 @@ func (r *run) nodes(names []string) []*harness.Node {
 }
 
 func (r *run) markFailed(node string) {
+	r.aliveMu.Lock()
+	defer r.aliveMu.Unlock()
 	r.alive = remove(r.alive, node)
 	r.failed = append(r.failed, node)
 }

@@ -2,78 +2,48 @@ package scenarios
 
 import (
 	"context"
-	"slices"
+	"sync"
 	"time"
 
 	"github.com/spockchaos/spockchaos/recovery"
-	"github.com/spockchaos/spockchaos/reports"
 )
 
 // Recovery slots retain, and a recovery's clone decodes, all WAL since
-// they were last advanced. Left where setup made them, a kill after ten
-// minutes of load made recovery decode ten minutes of WAL (measured: 4
-// transactions recovered in 30 s after 30 s of load). So, during the
-// load, while no fault is in force, the runner advances them at a
-// barrier (recovery.AdvanceSlots): every slotAdvanceEvery, and right
-// before a step (see slotAdvanceMinGap).
-const (
-	slotAdvanceEvery = 10 * time.Second
-	// slotAdvanceMinGap: right before a step, the slots are advanced once
-	// more if the last advance is at least this old, so that a recovery in
-	// that step decodes only the WAL of the advance's few seconds. The
-	// step then starts that much later than planned (the fault records
-	// when it really happened); steps in a short load's first seconds, as
-	// in the gate, are never delayed.
-	slotAdvanceMinGap = 5 * time.Second
-	// slotAdvanceTimeout bounds one advance, barrier included.
-	slotAdvanceTimeout = 10 * time.Second
-)
+// they were last advanced. During the load (T1..T4) a recovery.Keeper
+// advances them continuously, without barriers, to the oldest position a
+// member of the cluster may still need (recovery.NextSlotPosition), so
+// that a recovery decodes seconds of WAL, not the run. It runs through
+// lags, partitions and kills: a member that cannot be read holds the slots
+// that need it, and a killed node's slots stop moving from the kill on.
+const slotKeeperEvery = 500 * time.Millisecond
 
-// waitAdvancing sleeps until t, advancing the recovery slots every
-// slotAdvanceEvery on the way and once more at t when the last advance is
-// slotAdvanceMinGap old (each only while the cluster is healthy).
-func (r *run) waitAdvancing(ctx context.Context, t time.Time) error {
-	for next := r.lastSlotAdvance.Add(slotAdvanceEvery); next.Before(t); next = r.lastSlotAdvance.Add(slotAdvanceEvery) {
-		if err := sleepUntil(ctx, next); err != nil {
-			return err
-		}
-		r.advanceSlots(ctx)
+// startSlotKeeper runs the keeper until the returned stop is called; stop
+// waits for the round in progress and records the keeper's report.
+func (r *run) startSlotKeeper(ctx context.Context) (stop func()) {
+	k := &recovery.Keeper{Flavor: r.opts.Flavor, Every: slotKeeperEvery, Members: r.keeperMembers,
+		Logger: r.opts.Logger.With("step", "advance recovery slots")}
+	kctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { k.Run(kctx) })
+	return func() {
+		cancel()
+		wg.Wait()
+		rep := k.Report()
+		r.report.SlotKeeper = &rep
 	}
-	if err := sleepUntil(ctx, t); err != nil {
-		return err
-	}
-	if time.Since(r.lastSlotAdvance) >= slotAdvanceMinGap {
-		r.advanceSlots(ctx)
-	}
-	return nil
 }
 
-// advanceSlots advances the live nodes' recovery slots at a barrier,
-// unless a lag is in force (its receiver could never pass the barrier).
-// A failure is logged and recorded, never fatal: the slots then stay where
-// they were, which is always safe.
-func (r *run) advanceSlots(ctx context.Context) {
-	defer func() { r.lastSlotAdvance = time.Now() }()
-	log := r.opts.Logger.With("step", "advance recovery slots")
-	for _, l := range r.lags {
-		if slices.Contains(r.alive, l.origin) {
-			log.Debug("skipped: a lag is in force", "receiver", l.receiver, "origin", l.origin)
-			return
+// keeperMembers are the nodes not lost for good (a restarting or paused
+// node stays a member: its slots and its position hold while it cannot be
+// read). It runs on the keeper's goroutine.
+func (r *run) keeperMembers() []recovery.KeeperNode {
+	r.aliveMu.Lock()
+	defer r.aliveMu.Unlock()
+	out := make([]recovery.KeeperNode, 0, len(r.alive))
+	for _, name := range r.alive {
+		if n := r.cluster.Node(name); n != nil {
+			out = append(out, recovery.KeeperNode{Name: n.Name, DSN: n.DSN})
 		}
 	}
-	actx, cancel := context.WithTimeout(ctx, slotAdvanceTimeout)
-	defer cancel()
-	live := r.nodes(r.alive)
-	a := reports.SlotAdvance{At: time.Now().UTC()}
-	adv, err := recovery.AdvanceSlots(actx, recovery.SlotNodesOf(r.cluster, live), func(ctx context.Context) error {
-		return r.cluster.Barrier(ctx, live, slotAdvanceTimeout)
-	})
-	a.Nodes = adv
-	if err != nil {
-		a.Error = err.Error()
-		log.Warn("recovery slots not advanced", "err", err)
-	} else {
-		log.Info("recovery slots advanced", "nodes", adv)
-	}
-	r.report.SlotAdvances = append(r.report.SlotAdvances, a)
+	return out
 }

@@ -69,7 +69,11 @@ func (r *run) doStep(ctx context.Context, s Step) error {
 		if err := sleepUntil(ctx, time.Now().Add(s.Hold)); err != nil {
 			return err
 		}
+		// Under aliveMu: the restart rewrites the node's DSN, which the
+		// slot keeper reads (its rounds wait meanwhile).
+		r.aliveMu.Lock()
 		err := fault.Restart(ctx, c, s.Node, restartTimeout)
+		r.aliveMu.Unlock()
 		r.report.Faults[i].End = time.Now().UTC()
 		return err
 	case StepKill:
@@ -92,8 +96,12 @@ func (r *run) doStep(ctx context.Context, s Step) error {
 	case StepKillRecovery:
 		r.killDuringRecovery = s.Node
 		return nil
+	case StepRejoin:
+		return r.rejoin(ctx, s)
+	case StepRewindProgress:
+		return r.rewindProgress(ctx, s)
 	}
-	return fmt.Errorf("unknown step kind %q", s.Kind)
+	return r.doFaultStep(ctx, s)
 }
 
 // killLargeTxn starts a large transaction on the victim and kills the

@@ -100,7 +100,7 @@ func Prepare(dir string, opts Options) (*Prepared, error) {
 		res := Outcome{Verdict: out.Verdict, Dir: out.Dir}
 		if out.Run != nil {
 			for _, ch := range out.Run.Checkers {
-				if ch.Verdict != verify.Pass {
+				if ch.Problem() {
 					res.Failing = append(res.Failing, ch.Name)
 				}
 			}

@@ -62,9 +62,12 @@ type ConvergenceReport struct {
 	Converged bool     `json:"converged"`
 	// DifferingRows counts differing rows over all tables (tables without
 	// a primary key count as one when they differ).
-	DifferingRows int64         `json:"differing_rows"`
-	Tables        []TableResult `json:"tables"`
-	Elapsed       time.Duration `json:"elapsed_ns"`
+	DifferingRows int64 `json:"differing_rows"`
+	// Classes group the differing rows of every table (see
+	// DivergenceClass), largest first: read them before the rows.
+	Classes []DivergenceClass `json:"classes,omitempty"`
+	Tables  []TableResult     `json:"tables"`
+	Elapsed time.Duration     `json:"elapsed_ns"`
 }
 
 // TableResult is the comparison of one table.
@@ -164,12 +167,14 @@ func Convergence(ctx context.Context, targets []Target, opts ConvergenceOptions)
 		if err != nil {
 			return nil, fmt.Errorf("compare table %s: %w", q, err)
 		}
+		rep.Classes = append(rep.Classes, tc.finishClasses()...)
 		if res.Status != TableConverged {
 			rep.Converged = false
 		}
 		rep.DifferingRows += res.DifferingRows
 		rep.Tables = append(rep.Tables, res)
 	}
+	SortClasses(rep.Classes)
 	rep.Elapsed = time.Since(start)
 	return rep, nil
 }

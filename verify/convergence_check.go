@@ -50,5 +50,15 @@ func ConvergenceResult(rep *ConvergenceReport, err error) CheckResult {
 		}
 	}
 	r.Summary = fmt.Sprintf("%d of %d tables differ on %s: %s", len(parts), len(rep.Tables), strings.Join(rep.Nodes, ", "), strings.Join(parts, "; "))
+	if len(rep.Classes) > 0 {
+		r.Summary += fmt.Sprintf("; %d %s, largest: %s", len(rep.Classes), plural(len(rep.Classes), "class", "classes"), rep.Classes[0].Line)
+	}
 	return r
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }

@@ -71,6 +71,7 @@ func (tc *tableComparison) diffBatch(ctx context.Context, modulus int64, residue
 			continue
 		}
 		tc.res.DifferingRows++
+		tc.classify(versions)
 		if len(tc.res.Rows) >= tc.opts.MaxReportedRows {
 			tc.res.Truncated = true
 			continue

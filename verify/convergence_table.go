@@ -27,6 +27,8 @@ type tableComparison struct {
 	names []string    // all node names, in target order
 	snaps []*snapshot // the snapshots of plan.present, in the same order
 	res   TableResult
+	// classes group every differing row (see DivergenceClass), by shape.
+	classes map[string]*DivergenceClass
 }
 
 // bucketStat is one node's summary of one bucket.

@@ -68,13 +68,35 @@
 // one snapshot, as a JSON-serialisable Observation. CheckHistory(ops, obs,
 // opts) is pure over the history and that observation, so `spockchaos
 // check DIR` can re-run it without a cluster. It returns durability,
-// atomicity, indeterminate, bank-invariant and hotkey-convergence, in that
-// order. Decisions: durability covers ledger-txn and large-txn writes
+// atomicity, indeterminate, bank-invariant, hotkey-convergence and
+// last-update-wins, in that order. Decisions: durability covers ledger-txn
+// and large-txn writes
 // (the ops whose rows name their transaction); a write acknowledged by a
 // node that is not a survivor is tallied present on all / absent on all /
 // split and only a split fails; an invoke with no completion counts as
 // info; a txn whose op failed but whose rows exist fails atomicity;
 // transfers without a bank-init op are unknown (the initial totals are
-// unknown); a checker with none of its ops passes with "not applicable:
-// no <x> ops".
+// unknown); a checker with none of its ops is skipped (verdict "skipped",
+// summary "not applicable: no <x> ops"), never a pass, and a run whose
+// every checker was skipped is unknown (Combine).
+//
+// # Last-update-wins
+//
+// For every key of the conflict workload (conflict_kv), each survivor
+// must hold the value of the acknowledged write that last-update-wins
+// picks: the latest commit timestamp (recorded by the client right after
+// its commit), ties broken as the flavor breaks them (TieRule: Spock, the
+// lower origin tiebreaker, by default node_id; pglogical, no rule, so
+// either tied write is accepted and the tie counted), or no row when that
+// write is a delete. A remote DELETE applies whatever its timestamp and
+// leaves no tombstone (both flavors), so an absent row is right when no
+// acknowledged insert follows the last delete; updates lost that way are
+// counted. Acknowledged writes of a failed node that no survivor holds are
+// counted as lost with it, not failed (durability judges them). Each
+// violation names the key, the node, the version it holds and the writes
+// that should have won, with their nodes and commit timestamps. Real-time
+// inversions (an acknowledged write that started after another ended and
+// still lost to it, as skewed clocks make happen) are counted and listed
+// as a finding, never a failure. A key with an acknowledged write whose
+// commit timestamp is unknown is not judged (listed).
 package verify

@@ -1,5 +1,7 @@
 package verify
 
+import "time"
+
 // Internals opened to the external test package (verify_test), which can
 // dot-import ginkgo (whose Fail would clash with this package's Fail).
 
@@ -61,4 +63,22 @@ var (
 // NewTypedColumn is a column of a pg_catalog base type.
 func NewTypedColumn(name, typ, base string) Column {
 	return column{Name: name, Type: typ, BaseType: base}
+}
+
+// NewFetchedRowAt is a fetched row with its commit timestamp and raw origin.
+func NewFetchedRowAt(key, digest string, keyVals, vals []*string, ts time.Time, origin string) *FetchedRow {
+	return &fetchedRow{keyText: key, digest: digest, keyVals: keyVals, vals: vals, commitTS: &ts, origin: &origin}
+}
+
+// ClassesOf classifies differing rows of def on nodes (each row: every
+// node's version, nil where absent), origins mapping raw origins to names.
+func ClassesOf(def TableDef, nodes []string, origins map[string]string, rows [][]*FetchedRow) []DivergenceClass {
+	tc := &tableComparison{plan: tablePlan{def: def}, res: TableResult{Table: def.qualified()}}
+	for _, n := range nodes {
+		tc.snaps = append(tc.snaps, &snapshot{target: Target{Name: n}, origins: origins})
+	}
+	for _, r := range rows {
+		tc.classify(r)
+	}
+	return tc.finishClasses()
 }

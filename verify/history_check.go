@@ -37,9 +37,9 @@ type historyInput struct {
 
 // CheckHistory runs every history checker on ops and the final state obs.
 // It is pure: it reads only its arguments, so stored artifacts can be
-// re-checked without a cluster. Each checker returns Pass, Fail or
-// Unknown; one that errors or panics is Unknown. A checker with nothing to
-// check passes with a summary that says so.
+// re-checked without a cluster. Each checker returns Pass, Fail, Unknown
+// or Skipped; one that errors or panics is Unknown. A checker with nothing
+// to check is Skipped with a summary that says so ("not applicable: ...").
 func CheckHistory(ops []history.Op, obs *Observation, opts HistoryOptions) []CheckResult {
 	checkers := []struct {
 		name string
@@ -50,6 +50,7 @@ func CheckHistory(ops []history.Op, obs *Observation, opts HistoryOptions) []Che
 		{IndeterminateCheckName, checkIndeterminate},
 		{BankCheckName, checkBank},
 		{HotkeyCheckName, checkHotkey},
+		{LWWCheckName, checkLWW},
 	}
 	in, inErr := newHistoryInput(ops, obs, opts)
 	out := make([]CheckResult, 0, len(checkers))
@@ -98,8 +99,10 @@ func runChecker(name string, in historyInput, fn func(historyInput) CheckResult)
 	return r
 }
 
+// notApplicable is the result of a checker with nothing to judge: skipped,
+// never a pass.
 func notApplicable(what string) CheckResult {
-	return CheckResult{Verdict: Pass, Summary: "not applicable: no " + what + " ops"}
+	return CheckResult{Verdict: Skipped, Summary: "not applicable: no " + what + " ops"}
 }
 
 func unknownf(format string, args ...any) CheckResult {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/spockchaos/spockchaos/workload/history"
 )
@@ -25,6 +26,8 @@ type clientOp struct {
 	outcome history.Type
 	// value is the completion's value when it has one, else the invoke's.
 	value json.RawMessage
+	// end is the completion's wall time (zero without one).
+	end time.Time
 }
 
 // pairOps matches every invoke with the next completion of its process.
@@ -47,6 +50,7 @@ func pairOps(ops []history.Op) []clientOp {
 			}
 			delete(open, op.Process)
 			out[i].outcome = op.Type
+			out[i].end = op.Wall
 			if len(op.Value) > 0 {
 				out[i].value = op.Value
 			}

@@ -59,13 +59,18 @@ func byName(results []verify.CheckResult) map[string]verify.CheckResult {
 var survivorsN2N3 = verify.HistoryOptions{Survivors: []string{"n2", "n3"}, Failed: []string{"n1"}}
 
 var _ = Describe("history checkers", func() {
-	It("pass with 'not applicable' when the history has none of their ops, never silently", func() {
+	It("are skipped, never passed, with 'not applicable' when the history has none of their ops; a run of only skipped checkers is unknown", func() {
 		results := verify.CheckHistory(nil, ledgerObs(map[string]map[string]int{"n1": {}, "n2": {}}), verify.HistoryOptions{})
-		Expect(results).To(HaveLen(5))
+		Expect(results).To(HaveLen(6))
 		for _, r := range results {
-			Expect(r.Verdict).To(Equal(verify.Pass), r.Name)
+			Expect(r.Verdict).To(Equal(verify.Skipped), r.Name)
 			Expect(r.Summary).To(HavePrefix("not applicable: no "), r.Name)
+			Expect(r.Problem()).To(BeFalse(), r.Name)
 		}
+		Expect(verify.Combine(results)).To(Equal(verify.Unknown))
+		Expect(verify.Combine(append(results, verify.CheckResult{Name: "convergence", Verdict: verify.Pass}))).To(Equal(verify.Pass))
+		Expect(verify.Combine(append(results, verify.CheckResult{Name: "x", Verdict: verify.Fail}))).To(Equal(verify.Fail))
+		Expect(verify.Combine(nil)).To(Equal(verify.Unknown))
 	})
 
 	It("are all unknown without an observation or with an unobserved survivor", func() {
@@ -133,7 +138,7 @@ var _ = Describe("history checkers", func() {
 			h.write("n2", "ledger-txn", "a", 3, history.Fail)
 			h.write("n2", "ledger-txn", "b", 3, history.Info)
 			r := byName(verify.CheckHistory(h.ops, ledgerObs(map[string]map[string]int{"n2": {}, "n3": {}}), survivorsN2N3))["durability"]
-			Expect(r.Verdict).To(Equal(verify.Pass))
+			Expect(r.Verdict).To(Equal(verify.Skipped))
 			Expect(r.Summary).To(HavePrefix("not applicable"))
 		})
 	})

@@ -166,6 +166,20 @@ var _ = Describe("convergence on a 3-node cluster with injected divergences", La
 				}
 			}
 			Expect(sortedKeys(found)).To(Equal(sorted(want)), "reported rows are exactly the injected ones (jsonb key order must not count)")
+			// Every listed row is in exactly one class, and each class's
+			// examples are rows of its table that differ that way.
+			var classed int64
+			for _, c := range rep.Classes {
+				classed += c.Rows
+				Expect(c.Line).To(HavePrefix(c.Table + ": "))
+				for _, k := range c.Examples {
+					r, ok := found[c.Table+" "+k]
+					Expect(ok).To(BeTrue(), "example %s of class %q", k, c.Line)
+					Expect(r.AbsentOn).To(Equal(c.AbsentOn), "example %s of class %q", k, c.Line)
+					Expect(r.DifferingColumns).To(Equal(c.DifferingColumns), "example %s of class %q", k, c.Line)
+				}
+			}
+			Expect(classed).To(BeEquivalentTo(len(found)))
 			Expect(verify.ConvergenceResult(rep, nil).Verdict).To(Equal(verify.Fail))
 		}
 

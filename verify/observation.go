@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 )
 
 // Observation is the final state of the workload tables on the nodes,
@@ -26,6 +28,22 @@ type NodeObservation struct {
 	Bank *BankObservation `json:"bank"`
 	// Hotkey holds every hotkey row, ordered by key.
 	Hotkey []HotkeyRow `json:"hotkey"`
+	// Conflict holds every conflict_kv row with its commit timestamp,
+	// ordered by key.
+	Conflict []ConflictRow `json:"conflict,omitempty"`
+	// Tiebreakers are the Spock nodes' last-update-wins tiebreakers by
+	// node name (spock.node: info's "tiebreaker", else node_id; lower
+	// wins a commit-timestamp tie); nil without Spock.
+	Tiebreakers map[string]int64 `json:"tiebreakers,omitempty"`
+}
+
+// ConflictRow is one row of conflict_kv and its commit timestamp
+// (pg_xact_commit_timestamp(xmin); nil when unknown).
+type ConflictRow struct {
+	K        int        `json:"k"`
+	V        int64      `json:"v"`
+	Writer   string     `json:"writer"`
+	CommitTS *time.Time `json:"commit_ts,omitempty"`
 }
 
 // BankObservation is bank_accounts summed per owner.
@@ -139,6 +157,37 @@ func observeNode(ctx context.Context, s *snapshot) (*NodeObservation, error) {
 		}
 		if err := rows.Err(); err != nil {
 			return nil, fmt.Errorf("read hotkey on %s: %w", s.target.Name, err)
+		}
+	}
+	if ok, err := exists("conflict_kv"); err != nil {
+		return nil, err
+	} else if ok {
+		rows, err := s.tx.Query(ctx, "SELECT k, v, writer, pg_xact_commit_timestamp(xmin) FROM conflict_kv ORDER BY k")
+		if err != nil {
+			return nil, fmt.Errorf("read conflict_kv on %s: %w", s.target.Name, err)
+		}
+		no.Conflict = []ConflictRow{}
+		var r ConflictRow
+		if _, err := pgx.ForEachRow(rows, []any{&r.K, &r.V, &r.Writer, &r.CommitTS}, func() error {
+			no.Conflict = append(no.Conflict, r)
+			return nil
+		}); err != nil {
+			return nil, fmt.Errorf("read conflict_kv on %s: %w", s.target.Name, err)
+		}
+	}
+	if ok, err := exists("spock.node"); err != nil {
+		return nil, err
+	} else if ok {
+		// to_jsonb: the info column is not in every Spock version.
+		rows, err := s.tx.Query(ctx, "SELECT node_name::text, coalesce((to_jsonb(n)->'info'->>'tiebreaker')::bigint, node_id::bigint) FROM spock.node n")
+		if err != nil {
+			return nil, fmt.Errorf("read spock.node on %s: %w", s.target.Name, err)
+		}
+		no.Tiebreakers = map[string]int64{}
+		var name string
+		var tb int64
+		if _, err := pgx.ForEachRow(rows, []any{&name, &tb}, func() error { no.Tiebreakers[name] = tb; return nil }); err != nil {
+			return nil, fmt.Errorf("read spock.node on %s: %w", s.target.Name, err)
 		}
 	}
 	return no, nil

@@ -42,7 +42,9 @@ func (c *client) do(ctx context.Context, spec opSpec) Outcome {
 	err := spec.Exec(opCtx, c.conn, func() { phase = CommitInFlight })
 	out := Classify(err, phase)
 	if errors.Is(err, errNoEffect) {
-		out.Reason = "no_effect"
+		// It committed and changed nothing: certainly not done, whatever
+		// the phase (it used to be info once the statement was sent).
+		out.Type, out.Reason = history.Fail, "no_effect"
 	}
 	if spec.ReadOnly && out.Type == history.Info {
 		out.Type = history.Fail
@@ -51,7 +53,11 @@ func (c *client) do(ctx context.Context, spec opSpec) Outcome {
 	if err != nil {
 		errText = out.Reason + ": " + err.Error()
 	}
-	c.cfg.Recorder.Complete(inv, out.Type, nil, errText)
+	var result any
+	if spec.Result != nil && out.Type == history.Ok {
+		result = spec.Result()
+	}
+	c.cfg.Recorder.Complete(inv, out.Type, result, errText)
 	c.stats.complete(node, out)
 	if err != nil && c.conn.IsClosed() {
 		c.dropConn()

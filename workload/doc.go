@@ -1,7 +1,7 @@
 // Package workload drives client operations against a cluster and records
 // every one in a history (package history): invoke before it runs, then
 // exactly one of ok (it happened), fail (it certainly did not) or info
-// (unknown). Workloads: ledger, bank, hotkey, ycsb (go-ycsb core workloads
+// (unknown). Workloads: ledger, bank, hotkey, conflict, ycsb (go-ycsb core workloads
 // a..f as ycsb-a..ycsb-f; "ycsb" is A), plus the large-transaction op.
 // Their tables and op values are the shared data contracts (see the
 // <Name>Schema constants and the *Value types).
@@ -52,6 +52,13 @@
 //     recorded as an invoke and an ok by process "setup".
 //   - Hotkey: Setup inserts keys 0..N-1 (not recorded); an update of a
 //     missing key is fail with reason no_effect.
+//   - Conflict: Setup inserts keys 0..N-1 (v 0, writer "setup") and
+//     records conflict-init; clients insert (if absent), update and
+//     delete (if present) those keys from every node at once. Each write
+//     is one statement returning its xid; right after its commit the
+//     client reads pg_xact_commit_timestamp of that xid and the ok
+//     completion carries it (commit_ts), which last-update-wins compares.
+//     A write that touched no row is fail with reason no_effect.
 //   - YCSB: go-ycsb's core workload chooses operations and keys; our
 //     binding (ycsbDB) executes and records them. go-ycsb seeds each
 //     thread from the clock: we reseed that source from the client's seed

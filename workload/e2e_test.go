@@ -3,6 +3,7 @@ package workload_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"strings"
 	"sync"
 	"time"
@@ -35,7 +36,7 @@ func (s *syncBuffer) String() string {
 
 func allSchemas() string {
 	var parts []string
-	for _, name := range []string{"ledger", "bank", "hotkey", "ycsb"} {
+	for _, name := range []string{"ledger", "bank", "hotkey", "ycsb", "conflict"} {
 		w, err := workload.Lookup(name)
 		Expect(err).NotTo(HaveOccurred())
 		parts = append(parts, w.Schema())
@@ -138,6 +139,32 @@ var _ = Describe("workloads on a 3-node cluster", Ordered, Label("e2e", "workloa
 	It("hotkey: every op ok or fail", func(ctx SpecContext) {
 		ops, _ := runFor(ctx, &workload.Hotkey{}, 3)
 		Expect(expectNoInfo(ops, workload.FHotUpdate)).To(BeNumerically(">", 100))
+	}, SpecTimeout(3*time.Minute))
+
+	It("conflict: several nodes write the same keys; every ok write carries its commit timestamp", func(ctx SpecContext) {
+		ops, _ := runFor(ctx, &workload.Conflict{}, 5)
+		nodesPerKey := map[int]map[string]bool{}
+		kinds := map[string]int{}
+		for _, op := range ops {
+			if op.Type != history.Ok || op.F == workload.FConflictInit || !strings.HasPrefix(op.F, "conflict-") {
+				continue
+			}
+			var v workload.ConflictValue
+			Expect(json.Unmarshal(op.Value, &v)).To(Succeed())
+			Expect(v.CommitTS).NotTo(BeNil(), "ok %s op %d has no commit timestamp: %s", op.F, op.Index, v.CommitTSError)
+			Expect(*v.CommitTS).To(BeTemporally("<=", op.Wall), "committed after its ack was recorded")
+			if nodesPerKey[v.Key] == nil {
+				nodesPerKey[v.Key] = map[string]bool{}
+			}
+			nodesPerKey[v.Key][op.Node] = true
+			kinds[op.F]++
+		}
+		Expect(kinds).To(HaveKey(workload.FConflictInsert))
+		Expect(kinds).To(HaveKey(workload.FConflictUpdate))
+		Expect(kinds).To(HaveKey(workload.FConflictDelete))
+		for k, nodes := range nodesPerKey {
+			Expect(nodes).To(HaveLen(3), "key %d written on every node", k)
+		}
 	}, SpecTimeout(3*time.Minute))
 
 	It("ycsb: every op ok or fail, recorded by our binding", func(ctx SpecContext) {

@@ -20,6 +20,9 @@ type opSpec struct {
 	// COMMIT, or the single autocommit statement, whose answer decides
 	// whether the op happened.
 	Exec func(ctx context.Context, conn *pgx.Conn, sent func()) error
+	// Result, if set, is the Value of an ok completion (e.g. the commit
+	// timestamp Exec read); other completions repeat the invoke's Value.
+	Result func() any
 }
 
 // autocommit is an Exec of one statement that is its own transaction;

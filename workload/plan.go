@@ -49,6 +49,10 @@ func Plan(name string, seed int64, nodes []string, clientsPerNode, n int) ([]str
 				for range n {
 					add(process, w.next(process, r))
 				}
+			case *Conflict:
+				for range n {
+					add(process, w.next(process, r))
+				}
 			case *YCSB:
 				cw, err := w.coreWorkload()
 				if err != nil {

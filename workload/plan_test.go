@@ -38,6 +38,7 @@ var _ = Describe("workload registry and plans", func() {
 		Entry("ledger", "ledger"),
 		Entry("bank", "bank"),
 		Entry("hotkey", "hotkey"),
+		Entry("conflict", "conflict"),
 		Entry("ycsb a", "ycsb"),
 		Entry("ycsb d (latest, inserts)", "ycsb-d"),
 		Entry("ycsb e (scans)", "ycsb-e"),

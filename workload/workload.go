@@ -97,10 +97,12 @@ func (cfg *RunConfig) setDefaults() error {
 }
 
 var registry = map[string]func() Workload{
-	"ledger": func() Workload { return &Ledger{} },
-	"bank":   func() Workload { return &Bank{} },
-	"hotkey": func() Workload { return &Hotkey{} },
-	"ycsb":   func() Workload { return &YCSB{} },
+	"ledger":             func() Workload { return &Ledger{} },
+	"bank":               func() Workload { return &Bank{} },
+	"hotkey":             func() Workload { return &Hotkey{} },
+	"conflict":           func() Workload { return &Conflict{} },
+	"conflict-no-delete": func() Workload { return &Conflict{NoDeletes: true} },
+	"ycsb":               func() Workload { return &YCSB{} },
 }
 
 func init() {

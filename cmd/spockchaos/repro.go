@@ -43,7 +43,7 @@ unknown verdict or bad input.`,
 			var failed []string
 			if out.Run != nil {
 				for _, c := range out.Run.Checkers {
-					if c.Verdict != verify.Pass {
+					if c.Problem() {
 						failed = append(failed, c.Name)
 					}
 				}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -65,6 +66,9 @@ seed gives and exits without starting anything.`,
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "verdict: %s (expected for this scenario: %s)\n", out.Verdict, spec.Expect)
 			fmt.Fprintf(w, "seed: %d  replay: %s\n", opts.Seed, reports.ReplayCommand(out.Run))
+			for _, c := range reports.DivergenceOf(out.Run.Checkers) {
+				fmt.Fprintf(w, "divergence: %s (e.g. %s)\n", c.Line, strings.Join(c.Examples, ", "))
+			}
 			for _, line := range reports.FailingKeys(out.Run, 5) {
 				fmt.Fprintln(w, line)
 			}

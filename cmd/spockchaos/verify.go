@@ -138,6 +138,10 @@ func printConvergence(w io.Writer, out verifyOutput) {
 		fmt.Fprintf(w, "%s = %s\n", n.Name, n.Server)
 	}
 	rep := out.Report
+	// The classes first: thousands of rows read as a few lines.
+	for _, c := range rep.Classes {
+		fmt.Fprintf(w, "divergence: %s (e.g. %s)\n", c.Line, strings.Join(c.Examples, ", "))
+	}
 	differing := 0
 	for _, t := range rep.Tables {
 		counts := ""

@@ -2,7 +2,9 @@
 # Runs INSIDE the node root file system (a debootstrap chroot or a
 # debian:trixie-slim build stage) and turns it into a spockchaos node:
 # PostgreSQL 17 + pglogical, iproute2 and procps, a cluster initialised at
-# build time so that a container only has to start the server.
+# build time so that a container only has to start the server. libfaketime
+# (clock-skew faults, preloaded only when a run asks for it) and nftables
+# (random packet loss inside a node) serve the faults.
 set -eu
 export DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8
 
@@ -15,8 +17,11 @@ echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.d/spoc
 
 apt-get update
 apt-get install -y --no-install-recommends \
-  postgresql-17 postgresql-17-pglogical iproute2 procps
+  postgresql-17 postgresql-17-pglogical iproute2 procps libfaketime nftables
 apt-get clean
+# One path for every architecture: the harness preloads this file.
+ln -s "$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 | head -n 1)" /usr/local/lib/spockchaos-faketime.so
+test -e /usr/local/lib/spockchaos-faketime.so
 rm -rf /var/lib/apt/lists/* /usr/share/doc/* /usr/share/man/* /usr/sbin/policy-rc.d
 
 PGBIN=/usr/lib/postgresql/17/bin

@@ -206,7 +206,14 @@ func dumpLogsOnFailure(ctx context.Context, cluster *harness.Cluster) {
 // history recorder in a temporary file; both are cleaned up after the
 // container of specs.
 func startRecordedCluster(ctx SpecContext) (*harness.Cluster, *history.Recorder, string) {
-	cluster, err := harness.Start(ctx, harness.Config{Nodes: 3, Schema: ledgerSchema})
+	return startRecordedClusterWith(ctx, harness.Config{})
+}
+
+// startRecordedClusterWith is startRecordedCluster with cfg's options
+// (link proxies, clock skew); nodes and schema are the suite's.
+func startRecordedClusterWith(ctx SpecContext, cfg harness.Config) (*harness.Cluster, *history.Recorder, string) {
+	cfg.Nodes, cfg.Schema = 3, ledgerSchema
+	cluster, err := harness.Start(ctx, cfg)
 	Expect(err).NotTo(HaveOccurred())
 	DeferCleanup(func(ctx SpecContext) { Expect(cluster.Remove(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
 	histPath := filepath.Join(GinkgoT().TempDir(), "history.jsonl")

@@ -1,11 +1,15 @@
 // Package fault does things to a running harness.Cluster on purpose and
 // proves that each one took effect: kill, stop (and restart), pause,
-// partition and lag.
+// partition and lag; link faults (latency with jitter, bandwidth caps,
+// connection resets, packet loss, a slow link); clock skew; and replication-process
+// faults (one walsender or apply worker terminated, an apply worker frozen).
 //
 // Contract:
 //   - A Mode is one kind of fault on one target (Kill, Stop, Pause,
-//     Partition, PartitionPair, Lag). A Fault drives a Mode through
-//     Inject -> WaitEffective -> Heal -> WaitHealed, in the manner of
+//     Partition, PartitionPair, Lag, LinkLatency, LinkBandwidth, LinkReset,
+//     SlowLink, LinkLoss, ClockSkew, KillWalsender, KillApply, StopApply).
+//     A Fault drives a Mode through Inject -> WaitEffective -> Heal ->
+//     WaitHealed, in the manner of
 //     roachtest's failure-injection Failer: a call out of order (Heal
 //     before Inject, Inject twice, ...) is refused with ErrOutOfOrder and
 //     does not touch the cluster; a failed Inject or Heal leaves the fault
@@ -47,6 +51,45 @@
 //     effect: a marker written on the origin reaches every other node but
 //     not the receiver for DefaultLagWindow. The SQL is chosen by flavor
 //     name (pglogical or spock), as harness.Flavor has no statement for it.
+//   - Partition on a cluster with link proxies also stops the proxies of
+//     the cut links (they run on the host, which no route inside a node
+//     cuts); Heal restarts them on the same ports.
+//   - Link faults need a cluster started with harness.Config.LinkProxies:
+//     every subscription then connects through its own Toxiproxy proxy
+//     (harness.LinkProxies). A fault acts on one link (the changes of peer
+//     to node, "downstream": one direction) or on every link of a node
+//     (both directions). Latency and bandwidth prove themselves by marker
+//     arrival times: a marker written on each provider of a faulted link
+//     (64 KB of bulk for bandwidth) must cross every faulted link at least
+//     half the configured extra time later than it crosses the slowest
+//     unfaulted link at the same moment (when every link is faulted: than
+//     before the fault, measured by Inject); both figures are recorded
+//     (arrival_ms_before, arrival_ms_during). Resets and the slow link
+//     prove themselves by a marker that crosses every unfaulted link but no
+//     faulted one for a window; the slow link also requires the faulted
+//     subscription to stay replicating (a lag without a disabled
+//     subscription: recovery scenarios use it as their lag).
+//   - LinkLoss drops a random share of a link's packets inside the
+//     subscriber (nftables numgen random, matched by the link's source
+//     address and port; no proxy needed): Toxiproxy works on streams and
+//     has no packet loss. Its effect: the rule's counter shows dropped
+//     packets of each faulted link while a 64 KB marker crosses it, and
+//     the marker still arrives (TCP retransmits).
+//   - ClockSkew needs harness.Config.ClockSkew (libfaketime preloaded,
+//     offset file rewritten at run time). Its effect: clock_timestamp() on
+//     the node is off the host clock by the offset while a peer's is not, a
+//     marker committed on the node carries a commit timestamp off by the
+//     offset as the peer has it (PostgreSQL stamps a commit with the local
+//     clock, replication keeps the origin's stamp), and a peer's commit
+//     applied on the skewed node keeps the peer's (unskewed) stamp.
+//   - Replication-process faults end one backend with SIGTERM
+//     (pg_terminate_backend): a SIGKILL of any backend makes the postmaster
+//     restart them all, which is a node crash (Kill). The process is
+//     sampled before Inject (StartDetail), so a no-op Inject leaves it in
+//     pg_stat_replication / pg_stat_activity and fails the check. A frozen
+//     apply worker (SIGSTOP) is proven by state T in /proc, a marker that
+//     does not reach its node while the subscription still reports
+//     replicating; Heal sends SIGCONT.
 //   - Markers are rows in the harness's own replicated table
 //     spockchaos.barrier with tokens "fault-<kind>-<hex>": no user table is
 //     touched.

@@ -22,8 +22,9 @@ type partition struct {
 	node   string
 	peers  []string // nil: every other node
 	window time.Duration
-	routes []route // added by Inject, removed by Heal
-	marker string  // written by the effect check, awaited by the heal check
+	routes []route            // added by Inject, removed by Heal
+	cut    []harness.LinkName // link proxies stopped by Inject, restored by Heal
+	marker string             // written by the effect check, awaited by the heal check
 }
 
 // route is a blackhole route on node on towards address to.
@@ -104,6 +105,18 @@ func (p *partition) Inject(ctx context.Context) error {
 			p.routes = append(p.routes, r)
 		}
 	}
+	// Proxied links go through the host, which no route inside a node
+	// cuts: stop their proxies too.
+	if links := p.c.Links(); links != nil {
+		for _, peer := range peers {
+			for _, name := range []harness.LinkName{{Subscriber: n.Name, Provider: peer.Name}, {Subscriber: peer.Name, Provider: n.Name}} {
+				if err := links.SetEnabled(name, false); err != nil {
+					return err
+				}
+				p.cut = append(p.cut, name)
+			}
+		}
+	}
 	return nil
 }
 
@@ -172,6 +185,14 @@ func (p *partition) Heal(ctx context.Context) error {
 		}
 	}
 	p.routes = kept
+	var stillCut []harness.LinkName
+	for _, name := range p.cut {
+		if err := p.c.Links().SetEnabled(name, true); err != nil {
+			failed = append(failed, err.Error())
+			stillCut = append(stillCut, name)
+		}
+	}
+	p.cut = stillCut
 	if len(failed) > 0 {
 		return fmt.Errorf("remove partition routes: %s", strings.Join(failed, "; "))
 	}

@@ -125,7 +125,7 @@ func (p *process) Heal(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return restart(ctx, n)
+	return restart(ctx, p.c, n)
 }
 
 func (p *process) CheckHealed(ctx context.Context, timeout time.Duration) (Detail, error) {
@@ -136,13 +136,20 @@ func (p *process) CheckHealed(ctx context.Context, timeout time.Duration) (Detai
 	return checkRejoined(ctx, p.c, n, timeout)
 }
 
-// restart starts n's container again and points n.DSN at the new
-// published port (the engine allocates one on every start).
-func restart(ctx context.Context, n *harness.Node) error {
+// restart starts n's container again, points n.DSN at the new published
+// port (the engine allocates one on every start) and the link proxies
+// whose provider is n at its address, which may have changed too.
+func restart(ctx context.Context, c *harness.Cluster, n *harness.Node) error {
 	if err := startContainer(ctx, n); err != nil {
 		return err
 	}
-	return RefreshDSN(ctx, n)
+	if err := RefreshDSN(ctx, n); err != nil {
+		return err
+	}
+	if links := c.Links(); links != nil {
+		return links.Retarget(ctx, n)
+	}
+	return nil
 }
 
 // checkRejoined waits until n accepts connections and every subscription
@@ -189,7 +196,7 @@ func Restart(ctx context.Context, c *harness.Cluster, node string, timeout time.
 	if err != nil {
 		return err
 	}
-	if err := restart(ctx, n); err != nil {
+	if err := restart(ctx, c, n); err != nil {
 		return err
 	}
 	_, err = checkRejoined(ctx, c, n, timeout)

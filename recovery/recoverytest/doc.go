@@ -4,6 +4,9 @@
 // ledger transactions that only the other survivors receive, then it is
 // killed. It also reads back what the survivors hold, to compare them.
 //
+// The rejoin-after-recovery scenario uses its restart, resubscribe and
+// row-version helpers too.
+//
 // It kills with the Docker API directly (SIGKILL) rather than through the
 // fault package, so that recovery does not depend on it.
 package recoverytest

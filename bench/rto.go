@@ -1,0 +1,273 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/spockchaos/spockchaos/harness"
+	"github.com/spockchaos/spockchaos/recovery"
+	"github.com/spockchaos/spockchaos/recovery/recoverytest"
+)
+
+// RTOOptions configure RTO.
+type RTOOptions struct {
+	// Config is the cluster to start for each size: pglogical (the lag is
+	// built with it), at least 3 nodes. Its Schema is replaced by the
+	// ledger table's.
+	Config harness.Config
+	// Sizes are the numbers of the victim's transactions the lagging
+	// survivor lacks at the kill, one cluster each (each >= 1).
+	Sizes []int
+	// Rows is the rows per transaction (>= 1).
+	Rows int
+	// Progress receives a line per step; may be nil.
+	Progress io.Writer
+}
+
+// RTOSize is what RTO measured for one size.
+type RTOSize struct {
+	Txns int
+	// Recovered is what the reference recovery replayed (it should be Txns).
+	Recovered int64
+	// KillToLevel is from the kill to every survivor level (recovery
+	// returned and its progress check passed); Detect is the kill's
+	// confirmation, Decode the stream of the source's slot clone, Apply
+	// the time the target spent applying.
+	KillToLevel, Detect, Decode, Apply time.Duration
+	// Decoded is how many transactions the stream carried (every origin).
+	Decoded int64
+	// Floor is applying exactly the recovered transactions on the target
+	// with nothing to decode (recovery.MeasureApply), measured on the same
+	// cluster right after, under the same load: the median of floorRuns.
+	Floor time.Duration
+	// Ratio is KillToLevel / Floor.
+	Ratio float64
+	// Phases are the recovery's own steps (connect, fence, progress,
+	// recover, verify-progress) with their times.
+	Phases []recovery.Phase
+}
+
+// RTOResult is what RTO measured, per size in the order given.
+type RTOResult struct {
+	Sizes []RTOSize
+	// Ratio is the middle size's ratio.
+	Ratio float64
+}
+
+// RTO measures recovery time: for each size N, a cluster under load
+// (single-row ledger writes on every node but the victim, all along), the
+// recovery slot keeper running as in a scenario, n3 lagging behind n1 for
+// N transactions of n1, n1 killed, reference recovery run while the load
+// goes on; then the floor of the same N transactions.
+func RTO(ctx context.Context, opts RTOOptions) (RTOResult, error) {
+	cfg := opts.Config
+	switch {
+	case len(opts.Sizes) == 0 || opts.Rows < 1:
+		return RTOResult{}, fmt.Errorf("bench rto: give at least one size and Rows >= 1")
+	case cfg.Flavor == nil || cfg.Flavor.Name() != "pglogical":
+		return RTOResult{}, fmt.Errorf("bench rto builds its lag with pglogical: the flavor must be pglogical")
+	case cfg.Nodes < 3:
+		return RTOResult{}, fmt.Errorf("bench rto needs at least 3 nodes (one killed, one lagging, one source)")
+	}
+	for _, n := range opts.Sizes {
+		if n < 1 {
+			return RTOResult{}, fmt.Errorf("bench rto: size %d: each size must be at least 1", n)
+		}
+	}
+	cfg.Schema = recoverytest.LedgerSchema
+	out := progress(opts.Progress)
+	var res RTOResult
+	for _, n := range opts.Sizes {
+		s, err := rtoOnce(ctx, cfg, n, opts.Rows, out)
+		if err != nil {
+			return res, fmt.Errorf("bench rto, %d transactions: %w", n, err)
+		}
+		res.Sizes = append(res.Sizes, s)
+	}
+	res.Ratio = res.Sizes[len(res.Sizes)/2].Ratio
+	return res, nil
+}
+
+// floorRuns is how many times the floor is measured per size.
+const floorRuns = 3
+
+func rtoOnce(ctx context.Context, cfg harness.Config, txns, rows int, out io.Writer) (RTOSize, error) {
+	s := RTOSize{Txns: txns}
+	c, err := harness.Start(ctx, cfg)
+	if err != nil {
+		return s, err
+	}
+	defer func() {
+		if err := c.Remove(context.WithoutCancel(ctx)); err != nil {
+			slog.Error("remove benchmark cluster", "run", c.RunID, "err", err)
+		}
+	}()
+	if err := recovery.PrepareSlots(ctx, c); err != nil {
+		return s, err
+	}
+	n1, n3 := c.Node("n1"), c.Node("n3")
+	var alive sync.Mutex
+	members := c.Nodes
+	keeper := &recovery.Keeper{Flavor: "pglogical", Every: 500 * time.Millisecond, Members: func() []recovery.KeeperNode {
+		alive.Lock()
+		defer alive.Unlock()
+		var ms []recovery.KeeperNode
+		for _, n := range members {
+			ms = append(ms, recovery.KeeperNode{Name: n.Name, DSN: n.DSN})
+		}
+		return ms
+	}}
+	kctx, stopKeeper := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer func() { stopKeeper(); wg.Wait() }()
+	wg.Go(func() { keeper.Run(kctx) })
+	lctx, stopLoad := context.WithCancel(ctx)
+	defer stopLoad()
+	loadErr := make(chan error, len(c.Nodes))
+	for _, n := range c.Nodes[1:] {
+		go func() { loadErr <- loadOn(lctx, n) }()
+	}
+
+	// Let the keeper place the slots under load, then lag n3 behind n1
+	// and give n1 the transactions n3 will lack.
+	time.Sleep(2 * time.Second)
+	if err := recoverytest.Lag(ctx, c, "n3", "n1"); err != nil {
+		return s, err
+	}
+	t0 := time.Now()
+	if err := recoverytest.WriteLedger(ctx, n1, "rto", txns, rows); err != nil {
+		return s, err
+	}
+	for _, n := range c.Nodes[1:] {
+		if n.Name == "n3" {
+			continue
+		}
+		if err := recoverytest.WaitCount(ctx, n, "SELECT count(*) FROM ledger WHERE origin = 'n1'", int64(txns*rows), 5*time.Minute); err != nil {
+			return s, err
+		}
+	}
+	fmt.Fprintf(out, "%d transactions: written on n1 and received by every survivor but n3 in %s\n", txns, ms(time.Since(t0)))
+	time.Sleep(time.Second) // a couple of keeper rounds
+
+	killed := time.Now()
+	if err := recoverytest.Kill(ctx, n1); err != nil {
+		return s, err
+	}
+	s.Detect = time.Since(killed)
+	alive.Lock()
+	members = c.Nodes[1:]
+	alive.Unlock()
+	in := recovery.InputFromCluster(c, "n1")
+	in.StepTimeout = 5 * time.Minute
+	rec, err := recovery.Reference{}.Recover(ctx, in)
+	s.KillToLevel = time.Since(killed)
+	if err != nil {
+		return s, err
+	}
+	s.Recovered = rec.TransactionsRecovered
+	s.Phases = rec.Phases
+	for _, p := range rec.PerPair {
+		s.Apply += p.ApplyDuration
+		s.Decode = max(s.Decode, p.DecodeDuration)
+		s.Decoded = max(s.Decoded, p.Decoded)
+	}
+
+	// The floor: the same transactions, read back from n3, applied again
+	// into a copy of the table with nothing to decode.
+	floorTxns, err := ledgerTxns(ctx, n3, "rto-")
+	if err != nil {
+		return s, err
+	}
+	if err := execOn(ctx, n3, "CREATE TABLE ledger_floor (LIKE ledger INCLUDING ALL)"); err != nil {
+		return s, err
+	}
+	// The median of floorRuns, the table emptied before each: one
+	// measurement swings widely on a busy machine.
+	var floors []time.Duration
+	for range floorRuns {
+		if err := execOn(ctx, n3, "TRUNCATE ledger_floor"); err != nil {
+			return s, err
+		}
+		f, err := recovery.MeasureApply(ctx, n3.DSN, "n3", recovery.FloorTable{Schema: "public", Name: "ledger_floor",
+			Columns: []string{"txn_id", "seq", "origin", "payload"}, KeyColumns: 2}, floorTxns)
+		if err != nil {
+			return s, err
+		}
+		floors = append(floors, f)
+	}
+	s.Floor = median(floors)
+	s.Ratio = ratio(s.KillToLevel.Seconds(), s.Floor.Seconds())
+	stopLoad()
+	for range c.Nodes[1:] {
+		if err := <-loadErr; err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}
+
+// loadOn commits single-row ledger transactions on n until ctx is done.
+func loadOn(ctx context.Context, n *harness.Node) error {
+	conn, err := n.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	for i := 0; ; i++ {
+		_, err := conn.Exec(ctx, "INSERT INTO ledger (txn_id, seq, origin, payload) VALUES ($1, 1, $2, md5($1))", fmt.Sprintf("load-%s-%d", n.Name, i), n.Name)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("load on %s: %w", n.Name, err)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
+}
+
+// ledgerTxns reads n's ledger rows whose txn_id starts with prefix as
+// transactions (rows grouped by txn_id, in key order), as text.
+func ledgerTxns(ctx context.Context, n *harness.Node, prefix string) ([][][]string, error) {
+	conn, err := n.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	rows, err := conn.Query(ctx, "SELECT txn_id, seq::text, origin, payload FROM ledger WHERE starts_with(txn_id, $1) ORDER BY txn_id, seq", prefix)
+	if err != nil {
+		return nil, fmt.Errorf("read ledger on %s: %w", n.Name, err)
+	}
+	var out [][][]string
+	last := ""
+	var id, seq, origin, payload string
+	_, err = pgx.ForEachRow(rows, []any{&id, &seq, &origin, &payload}, func() error {
+		if id != last || len(out) == 0 {
+			out = append(out, nil)
+			last = id
+		}
+		out[len(out)-1] = append(out[len(out)-1], []string{id, seq, origin, payload})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read ledger on %s: %w", n.Name, err)
+	}
+	return out, nil
+}
+
+func execOn(ctx context.Context, n *harness.Node, sql string) error {
+	conn, err := n.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(ctx, sql); err != nil {
+		return fmt.Errorf("%s on %s: %w", sql, n.Name, err)
+	}
+	return nil
+}

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/spockchaos/spockchaos/bench"
+)
+
+func init() { benchCommands = append(benchCommands, newBenchRTOCmd) }
+
+func newBenchRTOCmd() *cobra.Command {
+	var (
+		cf    clusterFlags
+		sizes string
+		rows  int
+	)
+	cmd := &cobra.Command{
+		Use:   "rto",
+		Short: "Time kill-to-level recovery under load against applying the same transactions alone",
+		Long: `For each size N of --sizes, starts a pglogical cluster under load (single-row
+ledger writes on every node but n1, all along) with the recovery slot keeper
+running as in a scenario, lags n3 behind n1, commits N ledger transactions
+(--rows rows each) on n1 that only the other survivors receive, kills n1 and
+runs reference recovery while the load goes on. Then, on the same cluster,
+the floor: exactly the recovered transactions applied on n3 with nothing to
+decode. Prints per size the kill-to-level time, its detect, decode and apply
+parts, the floor, and last "ratio: X" (kill-to-level / floor) for the middle
+size. Fails (exit 1) unless every size recovered exactly N transactions.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ns, err := parseSizes(sizes)
+			if err != nil {
+				return err
+			}
+			if rows < 1 {
+				return fmt.Errorf("--rows must be at least 1")
+			}
+			cfg, err := cf.config()
+			if err != nil {
+				return err
+			}
+			if cfg.Flavor.Name() != "pglogical" {
+				return fmt.Errorf("bench rto builds its lag with pglogical: --flavor must be pglogical")
+			}
+			if cfg.Nodes < 3 {
+				return fmt.Errorf("bench rto needs at least 3 nodes (one killed, one lagging, one source)")
+			}
+			out := cmd.OutOrStdout()
+			res, err := bench.RTO(cmd.Context(), bench.RTOOptions{Config: cfg, Sizes: ns, Rows: rows, Progress: out})
+			if err != nil {
+				return err
+			}
+			ms := func(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
+			fmt.Fprintf(out, "%8s %10s %12s %8s %8s %8s %9s %8s %6s\n", "txns", "recovered", "kill->level", "detect", "decode", "apply", "decoded", "floor", "ratio")
+			incomplete := false
+			for _, s := range res.Sizes {
+				fmt.Fprintf(out, "%8d %10d %12s %8s %8s %8s %9d %8s %6.2f\n", s.Txns, s.Recovered, ms(s.KillToLevel), ms(s.Detect), ms(s.Decode), ms(s.Apply), s.Decoded, ms(s.Floor), s.Ratio)
+				incomplete = incomplete || s.Recovered != int64(s.Txns)
+			}
+			for _, s := range res.Sizes {
+				var parts []string
+				for _, p := range s.Phases {
+					parts = append(parts, fmt.Sprintf("%s %s", p.Name, ms(p.End.Sub(p.Start))))
+				}
+				fmt.Fprintf(out, "%d transactions, recovery steps: %s\n", s.Txns, strings.Join(parts, ", "))
+			}
+			if incomplete {
+				return &exitError{code: exitFail, err: fmt.Errorf("a size did not recover exactly its transactions")}
+			}
+			fmt.Fprintf(out, "ratio: %.2f\n", res.Ratio)
+			return nil
+		},
+	}
+	cf.register(cmd)
+	cmd.Flags().StringVar(&sizes, "sizes", "100,1000,10000", "comma-separated numbers of the victim's transactions the lagging survivor lacks")
+	cmd.Flags().IntVar(&rows, "rows", 1, "rows per transaction")
+	return cmd
+}
+
+func parseSizes(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		n, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || n < 1 {
+			return nil, fmt.Errorf("--sizes: %q is not a positive number", f)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}

@@ -1,0 +1,175 @@
+package fault
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spockchaos/spockchaos/harness"
+)
+
+// MinClockSkew is the least offset ClockSkew accepts: below it, the check
+// could not tell a skew from the noise of measuring one.
+const MinClockSkew = 2 * time.Second
+
+// clockSkew offsets one node's clock (libfaketime, see harness.SetClockOffset).
+type clockSkew struct {
+	c      *harness.Cluster
+	node   string
+	offset time.Duration
+}
+
+// ClockSkew sets node's clock offset to offset (whole seconds, at least
+// MinClockSkew either way). Effect: now() on node is off the host's clock
+// by offset within a tolerance while a peer's is not, and a marker
+// committed on node carries a commit timestamp off by offset on a peer
+// (PostgreSQL stamps commits with the local clock, and replication keeps
+// the origin's timestamp). Heal sets the offset back to 0.
+func ClockSkew(c *harness.Cluster, node string, offset time.Duration) Mode {
+	return &clockSkew{c: c, node: node, offset: offset.Round(time.Second)}
+}
+
+func (k *clockSkew) Kind() string        { return "clock-skew" }
+func (k *clockSkew) Node() string        { return k.node }
+func (k *clockSkew) Targets() []string   { return []string{k.node} }
+func (k *clockSkew) StartDetail() Detail { return Detail{"offset_ms": k.offset.Milliseconds()} }
+
+func (k *clockSkew) Inject(ctx context.Context) error {
+	n, err := nodeByName(k.c, k.node)
+	if err != nil {
+		return err
+	}
+	if k.offset.Abs() < MinClockSkew {
+		return fmt.Errorf("clock skew on %s: offset %s is below %s", k.node, k.offset, MinClockSkew)
+	}
+	return k.c.SetClockOffset(ctx, n, k.offset)
+}
+
+func (k *clockSkew) Heal(ctx context.Context) error {
+	n, err := nodeByName(k.c, k.node)
+	if err != nil {
+		return err
+	}
+	return k.c.SetClockOffset(ctx, n, 0)
+}
+
+// skewTolerance is how far a measured offset may be from the one set.
+func skewTolerance(offset time.Duration) time.Duration { return max(time.Second, offset.Abs()/10) }
+
+func (k *clockSkew) CheckEffective(ctx context.Context, timeout time.Duration) (Detail, error) {
+	return k.checkOffset(ctx, k.offset, timeout)
+}
+
+func (k *clockSkew) CheckHealed(ctx context.Context, timeout time.Duration) (Detail, error) {
+	start := time.Now()
+	d, err := k.checkOffset(ctx, 0, timeout)
+	if err != nil {
+		return nil, err
+	}
+	n, _ := nodeByName(k.c, k.node)
+	if _, err := checkRejoined(ctx, k.c, n, timeout-time.Since(start)); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// checkOffset waits until node's clock and the commit timestamps of its
+// markers, seen on a peer, are off by want, while the peer's are not.
+func (k *clockSkew) checkOffset(ctx context.Context, want time.Duration, timeout time.Duration) (Detail, error) {
+	n, err := nodeByName(k.c, k.node)
+	if err != nil {
+		return nil, err
+	}
+	live, _, err := splitLive(ctx, others(k.c, n))
+	if err != nil {
+		return nil, err
+	}
+	if len(live) == 0 {
+		return nil, fmt.Errorf("clock skew on %s: no live peer to compare with", k.node)
+	}
+	peer := live[0]
+	tol := skewTolerance(want)
+	detail := Detail{"peer": peer.Name, "want_offset_ms": want.Milliseconds(), "tolerance_ms": tol.Milliseconds()}
+	what := fmt.Sprintf("the clock of %s to be off by %s (peer %s: by 0)", n.Name, want, peer.Name)
+	err = harness.WaitFor(ctx, what, timeout, 200*time.Millisecond, func(ctx context.Context) (bool, string, error) {
+		got, err := clockOffset(ctx, n)
+		if err != nil {
+			return false, err.Error(), nil
+		}
+		ref, err := clockOffset(ctx, peer)
+		if err != nil {
+			return false, err.Error(), nil
+		}
+		detail["now_offset_ms"], detail["peer_now_offset_ms"] = got.Milliseconds(), ref.Milliseconds()
+		if (got-want).Abs() > tol || ref.Abs() > tol {
+			return false, fmt.Sprintf("now() on %s is off by %s, on %s by %s", n.Name, got, peer.Name, ref), nil
+		}
+		return true, "", nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	// Commit timestamps: of a marker written on node, as the peer has it,
+	// and of one written on the peer, as node has it (an applied commit).
+	own, err := commitSkew(ctx, n, peer, timeout)
+	if err != nil {
+		return nil, err
+	}
+	applied, err := commitSkew(ctx, peer, n, timeout)
+	if err != nil {
+		return nil, err
+	}
+	detail["commit_ts_offset_ms"], detail["applied_commit_ts_offset_ms"] = own.Milliseconds(), applied.Milliseconds()
+	if (own - want).Abs() > tol {
+		return nil, fmt.Errorf("a commit on %s is stamped %s off the host's clock on %s, want %s", n.Name, own, peer.Name, want)
+	}
+	if applied.Abs() > tol {
+		return nil, fmt.Errorf("a commit of %s applied on %s is stamped %s off the host's clock, want about 0", peer.Name, n.Name, applied)
+	}
+	return detail, nil
+}
+
+// clockOffset is clock_timestamp() on n minus the host's clock at the
+// middle of the query.
+func clockOffset(ctx context.Context, n *harness.Node) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	conn, err := n.Connect(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close(context.Background())
+	var at time.Time
+	before := time.Now()
+	if err := conn.QueryRow(ctx, "SELECT clock_timestamp()").Scan(&at); err != nil {
+		return 0, fmt.Errorf("read the clock of %s: %w", n.Name, err)
+	}
+	mid := before.Add(time.Since(before) / 2)
+	return at.Sub(mid), nil
+}
+
+// commitSkew writes a marker on writer, waits for it on reader and
+// returns its commit timestamp there minus the host's clock at the write.
+func commitSkew(ctx context.Context, writer, reader *harness.Node, timeout time.Duration) (time.Duration, error) {
+	token := newToken("clock")
+	at := time.Now()
+	if err := writeMarker(ctx, writer, token); err != nil {
+		return 0, err
+	}
+	if err := waitMarker(ctx, []*harness.Node{reader}, token, writer.Name, timeout); err != nil {
+		return 0, err
+	}
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	conn, err := reader.Connect(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close(context.Background())
+	var ts time.Time
+	err = conn.QueryRow(ctx, "SELECT pg_xact_commit_timestamp(xmin) FROM spockchaos.barrier WHERE token = $1 AND node = $2", token, writer.Name).Scan(&ts)
+	if err != nil {
+		return 0, fmt.Errorf("commit timestamp of marker %s on %s: %w", token, reader.Name, err)
+	}
+	return ts.Sub(at), nil
+}

@@ -1,0 +1,350 @@
+package fault
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/spockchaos/spockchaos/harness"
+)
+
+// Process faults inside a node: one replication process, not the server.
+// A backend is ended with SIGTERM (pg_terminate_backend): a SIGKILL of any
+// backend makes the postmaster restart every process of the server, which
+// is the node crash that Kill already is.
+
+// workerRole says which process of a link a worker fault acts on.
+type workerRole int
+
+const (
+	walsender   workerRole = iota // on the provider, streaming to the subscriber
+	applyWorker                   // on the subscriber, applying the provider's changes
+)
+
+// workerFault ends or freezes one replication process of the link
+// provider -> subscriber.
+type workerFault struct {
+	c          *harness.Cluster
+	kind       string
+	role       workerRole
+	subscriber string
+	provider   string
+	stop       bool // SIGSTOP (Heal: SIGCONT) instead of terminating
+	window     time.Duration
+
+	pid    int    // the process acted on, sampled by StartDetail or Inject
+	marker string // stop: written by the effect check, awaited by heal
+}
+
+// KillWalsender terminates the walsender on provider that streams to
+// subscriber's subscription, and only it. Effect: that pid leaves
+// pg_stat_replication on provider (the subscriber reconnects with a new
+// one). Heal has nothing to undo; healed when the link replicates with a
+// new walsender and a marker crosses it.
+func KillWalsender(c *harness.Cluster, provider, subscriber string) Mode {
+	return &workerFault{c: c, kind: "kill-walsender", role: walsender, subscriber: subscriber, provider: provider}
+}
+
+// KillApply terminates the apply worker of subscriber's subscription to
+// provider, and only it. Effect: that pid leaves pg_stat_activity on
+// subscriber. Heal has nothing to undo (the flavor's manager starts a new
+// worker); healed when the link replicates and a marker crosses it.
+func KillApply(c *harness.Cluster, subscriber, provider string) Mode {
+	return &workerFault{c: c, kind: "kill-apply", role: applyWorker, subscriber: subscriber, provider: provider}
+}
+
+// StopApply freezes (SIGSTOP) the apply worker of subscriber's
+// subscription to provider. Effect: the process is stopped (state T in
+// /proc), a marker written on provider reaches every other node but not
+// subscriber for DefaultLagWindow, and the subscription still reports
+// replicating. Heal sends SIGCONT; healed when the marker arrived. Keep
+// the hold under wal_sender_timeout (60 s), or the provider drops the link.
+func StopApply(c *harness.Cluster, subscriber, provider string) Mode {
+	return &workerFault{c: c, kind: "stop-apply", role: applyWorker, subscriber: subscriber, provider: provider, stop: true, window: DefaultLagWindow}
+}
+
+func (w *workerFault) Kind() string      { return w.kind }
+func (w *workerFault) Node() string      { return w.host() }
+func (w *workerFault) Targets() []string { return []string{w.subscriber, w.provider} }
+func (w *workerFault) subscription() string {
+	return w.c.Flavor.SubscriptionName(w.subscriber, w.provider)
+}
+
+// host is the node the process runs on.
+func (w *workerFault) host() string {
+	if w.role == walsender {
+		return w.provider
+	}
+	return w.subscriber
+}
+
+// StartDetail samples the process, so that the effect check knows which
+// pid must go even when Inject did nothing.
+func (w *workerFault) StartDetail() Detail {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	d := Detail{"subscription": w.subscription(), "on": w.host()}
+	if pid, err := w.findPID(ctx); err == nil {
+		w.pid = pid
+		d["pid"] = pid
+	} else {
+		d["pid_error"] = err.Error()
+	}
+	return d
+}
+
+// findPID is the pid of the process now serving the link, or an error
+// when there is none.
+func (w *workerFault) findPID(ctx context.Context) (int, error) {
+	n, err := nodeByName(w.c, w.host())
+	if err != nil {
+		return 0, err
+	}
+	conn, err := n.Connect(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close(context.Background())
+	var pid int
+	switch w.role {
+	case walsender:
+		// The subscriber's apply connection names itself after its subscription.
+		err = conn.QueryRow(ctx, "SELECT pid FROM pg_stat_replication WHERE application_name = $1 ORDER BY backend_start DESC LIMIT 1", w.subscription()).Scan(&pid)
+	default:
+		q, qerr := applyWorkerQuery(w.c.Flavor.Name())
+		if qerr != nil {
+			return 0, qerr
+		}
+		err = conn.QueryRow(ctx, q, w.subscription()).Scan(&pid)
+	}
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, fmt.Errorf("no %s of %s on %s", w.processName(), w.subscription(), n.Name)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("find the %s of %s on %s: %w", w.processName(), w.subscription(), n.Name, err)
+	}
+	return pid, nil
+}
+
+func (w *workerFault) processName() string {
+	if w.role == walsender {
+		return "walsender"
+	}
+	return "apply worker"
+}
+
+// applyWorkerQuery finds a subscription's apply worker by the backend
+// type its flavor gives it.
+func applyWorkerQuery(flavor string) (string, error) {
+	switch flavor {
+	case "pglogical":
+		return `SELECT a.pid FROM pg_stat_activity a, pglogical.subscription s, pg_database d
+WHERE d.datname = current_database() AND s.sub_name = $1
+  AND a.backend_type = 'pglogical apply ' || d.oid || ':' || s.sub_id`, nil
+	case "spock":
+		return `SELECT a.pid FROM pg_stat_activity a, spock.subscription s, pg_database d
+WHERE d.datname = current_database() AND s.sub_name = $1
+  AND a.backend_type = 'spock apply ' || d.oid || ':' || s.sub_id`, nil
+	}
+	return "", fmt.Errorf("apply worker faults: flavor %s has no known apply worker name", flavor)
+}
+
+func (w *workerFault) Inject(ctx context.Context) error {
+	n, err := nodeByName(w.c, w.host())
+	if err != nil {
+		return err
+	}
+	if w.pid == 0 {
+		if w.pid, err = w.findPID(ctx); err != nil {
+			return err
+		}
+	}
+	if w.stop {
+		return signalProcess(ctx, n, w.pid, "STOP")
+	}
+	return terminateBackend(ctx, n, w.pid)
+}
+
+func (w *workerFault) CheckEffective(ctx context.Context, timeout time.Duration) (Detail, error) {
+	n, err := nodeByName(w.c, w.host())
+	if err != nil {
+		return nil, err
+	}
+	if w.pid == 0 {
+		return nil, fmt.Errorf("no %s of %s was found on %s before the fault", w.processName(), w.subscription(), n.Name)
+	}
+	if w.stop {
+		return w.checkStopped(ctx, n, timeout)
+	}
+	view := "pg_stat_activity"
+	if w.role == walsender {
+		view = "pg_stat_replication"
+	}
+	what := fmt.Sprintf("%s %d (%s of %s) to leave %s on %s", w.processName(), w.pid, w.processName(), w.subscription(), view, n.Name)
+	err = harness.WaitFor(ctx, what, timeout, 100*time.Millisecond, func(ctx context.Context) (bool, string, error) {
+		present, err := countRows(ctx, n, "SELECT count(*) FROM "+view+" WHERE pid = $1", w.pid)
+		if err != nil {
+			return false, err.Error(), nil
+		}
+		return present == 0, fmt.Sprintf("pid %d still in %s", w.pid, view), nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	st, _ := subscriptionStatus(ctx, w.c, w.c.Node(w.subscriber), w.subscription())
+	return Detail{"pid": w.pid, "gone_from": view, "subscription_status": st}, nil
+}
+
+// checkStopped: the process is in state T, the link carries nothing for
+// the window while the others do, and the subscription still says replicating.
+func (w *workerFault) checkStopped(ctx context.Context, n *harness.Node, timeout time.Duration) (Detail, error) {
+	what := fmt.Sprintf("apply worker %d of %s on %s to be stopped", w.pid, w.subscription(), n.Name)
+	err := harness.WaitFor(ctx, what, timeout, 100*time.Millisecond, func(ctx context.Context) (bool, string, error) {
+		state, err := processState(ctx, n, w.pid)
+		if err != nil {
+			return false, "", err
+		}
+		return state == "T", "state " + state, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	provider, err := nodeByName(w.c, w.provider)
+	if err != nil {
+		return nil, err
+	}
+	token := newToken(w.kind)
+	if err := writeMarker(ctx, provider, token); err != nil {
+		return nil, err
+	}
+	w.marker = token
+	keepUp, _, err := splitLive(ctx, others(w.c, n, provider))
+	if err != nil {
+		return nil, err
+	}
+	if err := waitMarker(ctx, keepUp, token, provider.Name, timeout); err != nil {
+		return nil, fmt.Errorf("the other nodes do not keep up with %s: %w", provider.Name, err)
+	}
+	if err := markerAbsentFor(ctx, []*harness.Node{n}, token, provider.Name, w.window); err != nil {
+		return nil, err
+	}
+	st, err := subscriptionStatus(ctx, w.c, n, w.subscription())
+	if err != nil {
+		return nil, err
+	}
+	if st != harness.Replicating {
+		return nil, fmt.Errorf("%s on %s is %s: a frozen worker should still look %s", w.subscription(), n.Name, st, harness.Replicating)
+	}
+	return Detail{"pid": w.pid, "process_state": "T", "marker": token, "reached": names(keepUp), "not_reached": n.Name,
+		"window_ms": w.window.Milliseconds(), "subscription_status": st}, nil
+}
+
+func (w *workerFault) Heal(ctx context.Context) error {
+	if !w.stop || w.pid == 0 {
+		return nil
+	}
+	n, err := nodeByName(w.c, w.host())
+	if err != nil {
+		return err
+	}
+	return signalProcess(ctx, n, w.pid, "CONT")
+}
+
+func (w *workerFault) CheckHealed(ctx context.Context, timeout time.Duration) (Detail, error) {
+	start := time.Now()
+	sub, prov := w.c.Node(w.subscriber), w.c.Node(w.provider)
+	if sub == nil || prov == nil {
+		return nil, fmt.Errorf("%s: no node %s or %s", w.kind, w.subscriber, w.provider)
+	}
+	if err := w.c.WaitLinks(ctx, []harness.Link{{Subscriber: sub, Provider: prov}}, timeout); err != nil {
+		return nil, err
+	}
+	token := newToken(w.kind + "-healed")
+	if err := writeMarker(ctx, prov, token); err != nil {
+		return nil, err
+	}
+	tokens := []string{token}
+	if w.marker != "" {
+		tokens = append(tokens, w.marker)
+	}
+	for _, t := range tokens {
+		if err := waitMarker(ctx, []*harness.Node{sub}, t, prov.Name, timeout-time.Since(start)); err != nil {
+			return nil, err
+		}
+	}
+	d := Detail{"markers": tokens, "healed_in_ms": time.Since(start).Milliseconds()}
+	if pid, err := w.findPID(ctx); err == nil {
+		d["pid_now"] = pid
+		if !w.stop && pid == w.pid {
+			return nil, fmt.Errorf("the %s of %s on %s is still pid %d", w.processName(), w.subscription(), w.host(), pid)
+		}
+	}
+	return d, nil
+}
+
+// terminateBackend ends one backend with SIGTERM and says whether it was there.
+func terminateBackend(ctx context.Context, n *harness.Node, pid int) error {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	conn, err := n.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.Background())
+	var ok bool
+	if err := conn.QueryRow(ctx, "SELECT pg_terminate_backend($1)", pid).Scan(&ok); err != nil {
+		return fmt.Errorf("terminate backend %d on %s: %w", pid, n.Name, err)
+	}
+	if !ok {
+		return fmt.Errorf("terminate backend %d on %s: no such backend", pid, n.Name)
+	}
+	return nil
+}
+
+// signalProcess sends SIG<sig> to pid inside n's container.
+func signalProcess(ctx context.Context, n *harness.Node, pid int, sig string) error {
+	code, out, err := execRoot(ctx, n, "kill", "-"+sig, fmt.Sprint(pid))
+	if err != nil {
+		return err
+	}
+	if code != 0 {
+		return fmt.Errorf("kill -%s %d on %s: exit %d: %s", sig, pid, n.Name, code, out)
+	}
+	return nil
+}
+
+// processState is the one-letter state of pid in n's container (R, S, T...).
+func processState(ctx context.Context, n *harness.Node, pid int) (string, error) {
+	code, out, err := execRoot(ctx, n, "cat", fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return "", err
+	}
+	if code != 0 {
+		return "", fmt.Errorf("process %d on %s is gone: %s", pid, n.Name, out)
+	}
+	// "pid (comm) S ...": comm may hold spaces, so split after the last ')'.
+	i := strings.LastIndexByte(out, ')')
+	fields := strings.Fields(out[i+1:])
+	if i < 0 || len(fields) == 0 {
+		return "", fmt.Errorf("parse /proc/%d/stat on %s: %q", pid, n.Name, out)
+	}
+	return fields[0], nil
+}
+
+// countRows runs a count query on n.
+func countRows(ctx context.Context, n *harness.Node, sql string, args ...any) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	conn, err := n.Connect(ctx)
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close(context.Background())
+	var c int
+	err = conn.QueryRow(ctx, sql, args...).Scan(&c)
+	return c, err
+}

@@ -1,0 +1,425 @@
+package recovery
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// FloorMessagePrefix is the prefix of the keeper's floor messages: a
+// flushed, non-transactional logical message written on a node S each
+// round, whose content lists, one line per subscription of S,
+// "<subscription> <origin> <remote_lsn> <local_lsn>" as read in the same
+// statement. It makes the round's readings durable, and in a recovery
+// stream of S it is the proof point of the slot position it justified.
+const FloorMessagePrefix = "spockchaos_recovery_floor"
+
+// KeeperNode is one member of the cluster for the Keeper.
+type KeeperNode struct {
+	Name string
+	DSN  string
+}
+
+// Keeper advances recovery slots continuously and safely (see
+// NextSlotPosition), without barriers: every round it reads, on every
+// member, its subscription origins (durably, with a floor message) and its
+// recovery slots' positions, then moves each slot S->X that the rule lets
+// move. A member that cannot be read holds every slot that needs it; a
+// slot whose peer X cannot be read is not moved either (X may be failing:
+// its recovery owns the slot from then on).
+type Keeper struct {
+	// Flavor is the replication flavor (pglogical or spock).
+	Flavor string
+	// Members gives the cluster's current members: every node that is not
+	// lost for good (a node down for a while stays a member).
+	Members func() []KeeperNode
+	// Every is the pause between rounds (default 500ms).
+	Every time.Duration
+	// Timeout bounds each round's calls on one node (default 2s).
+	Timeout time.Duration
+	// Logger receives what moved and why a slot stayed (default slog.Default()).
+	Logger *slog.Logger
+
+	mu      sync.Mutex
+	samples map[string][]OriginSample // slot name -> samples, oldest first
+	report  KeeperReport
+	// conns are the sessions kept from round to round, by node name (a
+	// connection costs a good part of a second on a busy machine); one
+	// that fails is closed and opened again next round.
+	conns map[string]*keeperConn
+}
+
+type keeperConn struct {
+	dsn  string
+	conn *pgx.Conn
+}
+
+// KeeperReport sums up what a Keeper did.
+type KeeperReport struct {
+	Rounds   int `json:"rounds"`
+	Advances int `json:"advances"`
+	// Unread counts node readings that failed (node down, paused, slow).
+	Unread int `json:"unread"`
+	// Slots is each slot's last decision.
+	Slots []KeeperSlot `json:"slots,omitempty"`
+}
+
+// KeeperSlot is the last decision about one slot.
+type KeeperSlot struct {
+	Slot     string    `json:"slot"`
+	Position string    `json:"position"`
+	Floor    string    `json:"floor,omitempty"`
+	Moved    time.Time `json:"moved,omitzero"`
+	Why      string    `json:"why"`
+}
+
+// nodeReading is one node's durable reading of one round.
+type nodeReading struct {
+	ok      bool
+	err     error
+	origins map[string]OriginSample // by provider (peer) name
+	slots   map[string]LSN          // recovery slot name -> confirmed_flush
+}
+
+// Run runs rounds until ctx is done.
+func (k *Keeper) Run(ctx context.Context) {
+	every := k.Every
+	if every == 0 {
+		every = 500 * time.Millisecond
+	}
+	defer k.Close()
+	for {
+		k.Round(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
+	}
+}
+
+// Close closes the sessions the keeper keeps between rounds.
+func (k *Keeper) Close() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	for name, c := range k.conns {
+		c.conn.Close(ctx) // bounded: the node may be paused
+		delete(k.conns, name)
+	}
+}
+
+// Report returns a copy of what the keeper did so far.
+func (k *Keeper) Report() KeeperReport {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	r := k.report
+	r.Slots = append([]KeeperSlot(nil), r.Slots...)
+	return r
+}
+
+// Round reads every member and moves every slot the rule lets move; it
+// returns the slots moved.
+func (k *Keeper) Round(ctx context.Context) int {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.samples == nil {
+		k.samples = map[string][]OriginSample{}
+	}
+	if k.conns == nil {
+		k.conns = map[string]*keeperConn{}
+	}
+	if k.Logger == nil {
+		k.Logger = slog.Default()
+	}
+	timeout := k.Timeout
+	if timeout == 0 {
+		timeout = 2 * time.Second
+	}
+	members := k.Members()
+	cat, err := catalogFor(k.Flavor)
+	if err != nil {
+		k.Logger.Warn("recovery slot keeper", "err", err)
+		return 0
+	}
+	// Read every member side by side, each on its kept session.
+	sessions := make([]*pgx.Conn, len(members))
+	for i, n := range members {
+		if c, ok := k.conns[n.Name]; ok && c.dsn == n.DSN && !c.conn.IsClosed() {
+			sessions[i] = c.conn
+		}
+	}
+	readings := make([]nodeReading, len(members))
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	var wg sync.WaitGroup
+	for i, n := range members {
+		wg.Go(func() {
+			if sessions[i] == nil {
+				conn, err := pgx.Connect(rctx, n.DSN)
+				if err != nil {
+					readings[i].err = fmt.Errorf("connect to %s: %w", n.Name, err)
+					return
+				}
+				sessions[i] = conn
+			}
+			readings[i] = readNode(rctx, cat, n, sessions[i], members)
+		})
+	}
+	wg.Wait()
+	cancel()
+	for i, n := range members {
+		k.keepSession(ctx, n, sessions[i], readings[i].ok)
+	}
+	k.report.Rounds++
+	byName := map[string]nodeReading{}
+	conns := map[string]*pgx.Conn{}
+	for i, n := range members {
+		byName[n.Name] = readings[i]
+		if readings[i].ok {
+			conns[n.Name] = sessions[i]
+		} else {
+			k.report.Unread++
+			k.Logger.Debug("recovery slot keeper: node not read", "node", n.Name, "err", readings[i].err)
+		}
+	}
+
+	// Decide every slot, then advance each node's slots on its session,
+	// the nodes side by side.
+	type move struct {
+		rec  KeeperSlot
+		from LSN
+		to   LSN
+	}
+	moves := map[string][]*move{}
+	var decided []*move
+	for _, s := range members {
+		rs := byName[s.Name]
+		if !rs.ok {
+			continue
+		}
+		for _, x := range members {
+			if x.Name == s.Name {
+				continue
+			}
+			slot := RecoverySlotName(DefaultDB, s.Name, x.Name)
+			current, has := rs.slots[slot]
+			if !has {
+				continue
+			}
+			if smp, ok := rs.origins[x.Name]; ok && smp.Local != 0 && smp.Origin != 0 {
+				list := k.samples[slot]
+				if len(list) == 0 || list[len(list)-1] != smp {
+					list = append(list, smp)
+					if len(list) > maxSamples {
+						list = list[len(list)-maxSamples:]
+					}
+					k.samples[slot] = list
+				}
+			}
+			var dec SlotMove
+			if !byName[x.Name].ok {
+				dec = SlotMove{Why: x.Name + " not read (its recovery may need the slot where it is)"}
+			} else {
+				var peers []PeerPosition
+				for _, p := range members {
+					if p.Name == s.Name || p.Name == x.Name {
+						continue
+					}
+					// A peer read without a row for X has applied nothing of
+					// X: position 0/0, which holds the slot.
+					rp := byName[p.Name]
+					peers = append(peers, PeerPosition{Node: p.Name, Known: rp.ok, Origin: rp.origins[x.Name].Origin})
+				}
+				dec = NextSlotPosition(current, k.samples[slot], peers)
+			}
+			m := &move{rec: KeeperSlot{Slot: slot, Position: current.String(), Why: dec.Why}, from: current}
+			if dec.Floor != 0 {
+				m.rec.Floor = dec.Floor.String()
+			}
+			if dec.Move {
+				m.to = dec.To
+				moves[s.Name] = append(moves[s.Name], m)
+			}
+			decided = append(decided, m)
+		}
+	}
+	actx, cancel := context.WithTimeout(ctx, timeout)
+	for node, ms := range moves {
+		conn := conns[node]
+		wg.Go(func() {
+			for _, m := range ms {
+				if err := advanceSlot(actx, conn, node, m.rec.Slot, m.from, m.to); err != nil {
+					m.rec.Why = fmt.Sprintf("advance to %s failed: %v", m.to, err)
+					m.to = 0
+					continue
+				}
+				m.rec.Position, m.rec.Moved = m.to.String(), time.Now().UTC()
+			}
+		})
+	}
+	wg.Wait()
+	cancel()
+	moved := 0
+	for _, m := range decided {
+		if m.to != 0 {
+			moved++
+			k.report.Advances++
+			k.samples[m.rec.Slot] = dropBefore(k.samples[m.rec.Slot], m.to)
+		} else if strings.HasPrefix(m.rec.Why, "advance to") {
+			k.Logger.Warn("recovery slot keeper: advance failed", "slot", m.rec.Slot, "why", m.rec.Why)
+		}
+		k.setSlot(m.rec)
+	}
+	for _, n := range members {
+		if c, ok := k.conns[n.Name]; ok && c.conn.IsClosed() {
+			delete(k.conns, n.Name)
+		}
+	}
+	return moved
+}
+
+// keepSession keeps conn as n's session for the next rounds when its
+// reading went well, and closes it otherwise (a session a timeout or a
+// restart of n broke is never reused).
+func (k *Keeper) keepSession(ctx context.Context, n KeeperNode, conn *pgx.Conn, ok bool) {
+	old, had := k.conns[n.Name]
+	if had && old.conn != conn {
+		old.conn.Close(context.WithoutCancel(ctx))
+		delete(k.conns, n.Name)
+	}
+	if conn == nil {
+		return
+	}
+	if !ok {
+		conn.Close(context.WithoutCancel(ctx))
+		delete(k.conns, n.Name)
+		return
+	}
+	k.conns[n.Name] = &keeperConn{dsn: n.DSN, conn: conn}
+}
+
+// maxSamples bounds the samples kept per slot (a long lag keeps the old
+// ones; when they are dropped, the slot waits for a sample the lagging
+// peer reaches).
+const maxSamples = 4096
+
+// dropBefore keeps the samples whose Local is at or after to.
+func dropBefore(list []OriginSample, to LSN) []OriginSample {
+	for i, s := range list {
+		if s.Local >= to {
+			return list[i:]
+		}
+	}
+	return nil
+}
+
+func (k *Keeper) setSlot(rec KeeperSlot) {
+	for i := range k.report.Slots {
+		if k.report.Slots[i].Slot == rec.Slot {
+			if rec.Moved.IsZero() {
+				rec.Moved = k.report.Slots[i].Moved
+			}
+			k.report.Slots[i] = rec
+			return
+		}
+	}
+	k.report.Slots = append(k.report.Slots, rec)
+}
+
+// readNode reads n's subscription origins durably (one statement: read,
+// then a flushed floor message carrying what was read) and the positions
+// of its recovery slots.
+func readNode(ctx context.Context, cat catalog, n KeeperNode, conn *pgx.Conn, members []KeeperNode) nodeReading {
+	r := nodeReading{origins: map[string]OriginSample{}, slots: map[string]LSN{}}
+	// A running-transactions record right before the reading lets the
+	// advance to this reading's local LSN move the slot's restart_lsn up
+	// to it too (PostgreSQL logs one only every 15 s, and a slot's
+	// restart_lsn moves only to one that the advance decodes): a clone
+	// decodes from restart_lsn, whatever its confirmed_flush.
+	if _, err := conn.Exec(ctx, "SELECT pg_log_standby_snapshot()"); err != nil {
+		r.err = fmt.Errorf("log a running-transactions record on %s: %w", n.Name, err)
+		return r
+	}
+	var content string
+	q := fmt.Sprintf(`WITH r AS MATERIALIZED (
+  SELECT coalesce(string_agg(format('%%s %%s %%s %%s', sub.sub_name, s.external_id, s.remote_lsn, s.local_lsn), E'\n' ORDER BY sub.sub_name), '') AS c
+  FROM %s.subscription sub JOIN pg_replication_origin_status s ON s.external_id = sub.sub_slot_name)
+SELECT c FROM r WHERE pg_logical_emit_message(false, $1, c, true) IS NOT NULL`, pgx.Identifier{cat.schema}.Sanitize())
+	if err := conn.QueryRow(ctx, q, FloorMessagePrefix).Scan(&content); err != nil {
+		r.err = fmt.Errorf("read origins on %s: %w", n.Name, err)
+		return r
+	}
+
+	for _, line := range strings.Split(content, "\n") {
+		f := strings.Fields(line)
+		if len(f) != 4 {
+			continue
+		}
+		provider, ok := strings.CutPrefix(f[0], subscriptionName(n.Name, ""))
+		if !ok {
+			continue
+		}
+		smp, err := parseSample(f[2], f[3])
+		if err != nil {
+			r.err = fmt.Errorf("read origins on %s: %w", n.Name, err)
+			return r
+		}
+		r.origins[provider] = smp
+	}
+	names := make([]string, 0, len(members))
+	for _, m := range members {
+		names = append(names, RecoverySlotName(DefaultDB, n.Name, m.Name))
+	}
+	rows, err := conn.Query(ctx, "SELECT slot_name::text, confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = ANY($1) AND confirmed_flush_lsn IS NOT NULL", names)
+	if err != nil {
+		r.err = fmt.Errorf("read recovery slots on %s: %w", n.Name, err)
+		return r
+	}
+	var name, pos string
+	_, err = pgx.ForEachRow(rows, []any{&name, &pos}, func() error {
+		l, err := ParseLSN(pos)
+		r.slots[name] = l
+		return err
+	})
+	if err != nil {
+		r.err = fmt.Errorf("read recovery slots on %s: %w", n.Name, err)
+		return r
+	}
+	r.ok = true
+	return r
+}
+
+// parseSample parses a remote_lsn and a local_lsn as the floor message
+// writes them ("" or a missing value reads as 0/0).
+func parseSample(remote, local string) (OriginSample, error) {
+	var s OriginSample
+	var err error
+	if s.Origin, err = ParseLSN(remote); err != nil {
+		return s, fmt.Errorf("origin LSN %q: %w", remote, err)
+	}
+	if s.Local, err = ParseLSN(local); err != nil {
+		return s, fmt.Errorf("local LSN %q: %w", local, err)
+	}
+	return s, nil
+}
+
+// advanceSlot moves slot on node (session conn) forward from current to to.
+func advanceSlot(ctx context.Context, conn *pgx.Conn, node, slot string, current, to LSN) error {
+	var got *string
+	err := conn.QueryRow(ctx, `SELECT (pg_replication_slot_advance(slot_name, $2::text::pg_lsn)).end_lsn::text
+FROM pg_replication_slots WHERE slot_name = $1 AND confirmed_flush_lsn < $2::text::pg_lsn`, slot, to.String()).Scan(&got)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil // already there (moved by someone else)
+	}
+	if err != nil {
+		return fmt.Errorf("advance recovery slot %s on %s from %s to %s: %w", slot, node, current, to, err)
+	}
+	return nil
+}

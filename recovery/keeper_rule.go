@@ -1,0 +1,101 @@
+package recovery
+
+import (
+	"fmt"
+	"strings"
+)
+
+// OriginSample is one durable reading, on node S, of S's replication
+// origin for peer X (the origin of S's subscription from X):
+//   - Origin is its remote_lsn, a position in X's WAL: the origin LSN of
+//     the last transaction of X that S applied (T);
+//   - Local is its local_lsn, a position in S's WAL: the end of S's commit
+//     record of T.
+//
+// PostgreSQL updates the pair together, under one lock, at each commit of
+// the session holding the origin, and only forward. A sample is durable
+// because the keeper reads it and writes a flushed logical message (the
+// floor message, see FloorMessagePrefix) in one statement: WAL up to the
+// message, T's commit record included, survives a crash of S.
+type OriginSample struct {
+	Origin LSN `json:"origin_lsn"`
+	Local  LSN `json:"local_lsn"`
+}
+
+// PeerPosition is how far a peer P of the slot S->X has durably applied X:
+// the remote_lsn of P's origin for X, read like a sample. Known is false
+// when it could not be read this round (P down, paused, unreachable).
+type PeerPosition struct {
+	Node   string
+	Known  bool
+	Origin LSN
+}
+
+// SlotMove is what the advancement rule decided for one recovery slot.
+type SlotMove struct {
+	Move bool
+	// To is the slot's new position (Move), a sample's Local.
+	To LSN
+	// Floor is that sample's Origin: every transaction of X that S holds
+	// with a larger origin LSN is decodable from To.
+	Floor LSN
+	// Why says why the slot stays (not Move), or where it goes.
+	Why string
+}
+
+// NextSlotPosition is the advancement rule for the recovery slot S->X
+// (kept on S for peer X), at confirmed_flush current, given S's durable
+// samples of its origin for X (oldest first) and the durable positions for
+// X of every peer P of the slot: every member of the cluster other than S
+// and X.
+//
+// The rule: the slot may move to the Local of the newest sample whose
+// Origin is at or below every peer's position, and only forward. It stays
+// when any peer's position is unknown, when no sample is that old, or when
+// it is already there or past it.
+//
+// Why it never drops a transaction a survivor could need: let the chosen
+// sample say (o, l) about S's last applied transaction T of X. S applies
+// X's transactions in X's commit order, one session at a time holding
+// that origin, so every transaction of X that S holds with an origin LSN
+// past o committed after T, i.e. after l in S's WAL (after a crash of S,
+// T is durable and whatever S applies again comes after the recovered
+// end of WAL). Every peer P has applied X up to its position p_P >= o, in
+// X's order, so P can only lack transactions past p_P >= o: each of them
+// is at or after l, decodable from the slot. Transactions of X that S
+// has not applied yet will commit after l as well. The proof point a
+// recovery needs (proveComplete) is the sample's own floor message, which
+// follows l in S's WAL and says (o, l): a target at or past o is covered
+// by it even when no transaction of X at or before its position is left
+// in the stream.
+func NextSlotPosition(current LSN, samples []OriginSample, peers []PeerPosition) SlotMove {
+	need := LSN(1<<64 - 1)
+	var unknown []string
+	for _, p := range peers {
+		if !p.Known {
+			unknown = append(unknown, p.Node)
+			continue
+		}
+		need = min(need, p.Origin)
+	}
+	if len(unknown) > 0 {
+		return SlotMove{Why: fmt.Sprintf("position of %s unknown", strings.Join(unknown, ","))}
+	}
+	best := -1
+	for i, s := range samples {
+		if s.Origin == 0 || s.Local == 0 {
+			continue // nothing applied yet, or local_lsn not known (after a restart of S)
+		}
+		if s.Origin <= need {
+			best = i
+		}
+	}
+	if best < 0 {
+		return SlotMove{Why: fmt.Sprintf("no sample at or below the peers' position %s", need)}
+	}
+	s := samples[best]
+	if s.Local <= current {
+		return SlotMove{To: current, Floor: s.Origin, Why: fmt.Sprintf("already at %s (newest usable sample ends at %s)", current, s.Local)}
+	}
+	return SlotMove{Move: true, To: s.Local, Floor: s.Origin, Why: fmt.Sprintf("to %s: every peer has applied up to origin LSN %s or later", s.Local, s.Origin)}
+}

@@ -1,0 +1,129 @@
+package recovery
+
+import (
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+)
+
+var _ = Describe("the recovery slot advancement rule", func() {
+	// S's samples of its origin for X: (origin LSN in X's WAL, end of
+	// S's commit record in S's WAL), oldest first.
+	samples := []OriginSample{{Origin: 0x100, Local: 0xA000}, {Origin: 0x200, Local: 0xB000}, {Origin: 0x300, Local: 0xC000}, {Origin: 0x400, Local: 0xD000}}
+	peer := func(name string, at LSN) PeerPosition { return PeerPosition{Node: name, Known: true, Origin: at} }
+
+	It("moves to the newest sample at or below every peer's position, with that sample's origin LSN as the floor", func() {
+		m := NextSlotPosition(0x9000, samples, []PeerPosition{peer("n3", 0x350), peer("n4", 0x400)})
+		Expect(m.Move).To(BeTrue())
+		Expect(m.To).To(Equal(LSN(0xC000)))
+		Expect(m.Floor).To(Equal(LSN(0x300)))
+	})
+
+	It("takes a sample exactly at a peer's position (the peer has that transaction)", func() {
+		m := NextSlotPosition(0x9000, samples, []PeerPosition{peer("n3", 0x200)})
+		Expect(m).To(Equal(SlotMove{Move: true, To: 0xB000, Floor: 0x200, Why: m.Why}))
+	})
+
+	It("with no peer (two nodes: nobody could need the slot), moves to the newest sample", func() {
+		Expect(NextSlotPosition(0x9000, samples, nil).To).To(Equal(LSN(0xD000)))
+	})
+
+	It("does not move while a peer lags behind every sample (a lag in force)", func() {
+		m := NextSlotPosition(0x9000, samples, []PeerPosition{peer("n3", 0x500), peer("n4", 0x0FF)})
+		Expect(m.Move).To(BeFalse())
+		Expect(m.Why).To(ContainSubstring("no sample at or below the peers' position 0/FF"))
+	})
+
+	It("does not move when a peer's position could not be read (down, paused, partitioned from the host)", func() {
+		m := NextSlotPosition(0x9000, samples, []PeerPosition{peer("n3", 0x500), {Node: "n4"}})
+		Expect(m.Move).To(BeFalse())
+		Expect(m.Why).To(Equal("position of n4 unknown"))
+	})
+
+	It("does not move for a peer that has applied nothing of X", func() {
+		Expect(NextSlotPosition(0x9000, samples, []PeerPosition{peer("n3", 0)}).Move).To(BeFalse())
+	})
+
+	It("never moves backwards or to where it is", func() {
+		m := NextSlotPosition(0xC000, samples, []PeerPosition{peer("n3", 0x350)})
+		Expect(m.Move).To(BeFalse())
+		Expect(m.Why).To(ContainSubstring("already at 0/C000"))
+		Expect(NextSlotPosition(0xF000, samples, []PeerPosition{peer("n3", 0x450)}).Move).To(BeFalse())
+	})
+
+	It("ignores samples whose local LSN is unknown (S restarted: local_lsn reads 0/0 until S applies X again) or that precede any apply", func() {
+		after := []OriginSample{{Origin: 0x100, Local: 0xA000}, {Origin: 0x400, Local: 0}, {Origin: 0, Local: 0xE000}}
+		m := NextSlotPosition(0x9000, after, []PeerPosition{peer("n3", 0x500)})
+		Expect(m.To).To(Equal(LSN(0xA000)))
+		Expect(NextSlotPosition(0x9000, after[1:], []PeerPosition{peer("n3", 0x500)}).Move).To(BeFalse())
+	})
+
+	It("does not move without samples", func() {
+		Expect(NextSlotPosition(0x9000, nil, []PeerPosition{peer("n3", 0x500)}).Move).To(BeFalse())
+	})
+
+	It("keeps the samples from the new position on, so that a later round can still look back to it", func() {
+		Expect(dropBefore(samples, 0xB000)).To(Equal(samples[1:]))
+		Expect(dropBefore(samples, 0xF000)).To(BeEmpty())
+	})
+})
+
+var _ = Describe("a floor message in the recovery stream", func() {
+	ledger := relationMsg(16400, "public", "ledger", "*txn_id", "*seq", "origin", "payload")
+	floor := func(origin, local string) string {
+		return "sub_n2_n3 pgl_postgres_n3_sub_n2_n3 0/9000 0/9100\nsub_n2_n1 " + failedOrigin + " " + origin + " " + local
+	}
+	target := func(from LSN) *replayTarget {
+		return &replayTarget{st: &survivorState{Survivor: Survivor{Name: "n3"}}, from: from, fromPos: position(from)}
+	}
+	source := &survivorState{Survivor: Survivor{Name: "n2"}, lsn: 0x5000}
+	in := Input{Failed: "n1"}
+
+	It("covers a target at or past its origin LSN when it is valid from the stream's start, and proves the stream complete", func() {
+		a := newAssembler(failedOrigin, 0x2000, "c")
+		a.start = 0xA000
+		// The transaction of n1 placed right after the floor's sample:
+		// the target has applied up to 0x2000 and lacks it.
+		_, err := feedAll(a, ledger,
+			begin(0xA100, 700), origin(0x2100, failedOrigin), insertMsg(16400, s("a"), s("1"), s("n1"), s("p")), commit(0xA100))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(covered(a, target(0x2000))).To(BeFalse(), "no transaction at or before 0x2000 passed and no floor yet")
+		_, err = feedAll(a, logicalMsg(FloorMessagePrefix, floor("0/2000", "0/A000")))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(a.floorSet).To(BeTrue())
+		Expect(a.floor).To(Equal(LSN(0x2000)))
+		Expect(covered(a, target(0x2000))).To(BeTrue())
+		Expect(covered(a, target(0x1FFF))).To(BeFalse(), "a target behind the floor may lack transactions before the stream's start")
+		Expect(proveComplete(in, source, target(0x2000), 0x2000, a)).To(Succeed())
+		Expect(proveComplete(in, source, target(0x1FFF), 0x1FFF, a)).To(MatchError(ContainSubstring("floor message at origin LSN 0/2000")))
+	})
+
+	It("is no proof when the slot has moved past its local LSN (the stream starts after it)", func() {
+		a := newAssembler(failedOrigin, 0x2000, "c")
+		a.start = 0xA001
+		_, err := feedAll(a, logicalMsg(FloorMessagePrefix, floor("0/2000", "0/A000")))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(a.floorSet).To(BeFalse())
+		Expect(covered(a, target(0x3000))).To(BeFalse())
+		a.stats.originTxns, a.stats.firstPos = 1, 0x4000
+		Expect(proveComplete(in, source, target(0x3000), 0x3000, a)).To(MatchError(ContainSubstring("no floor message valid from the stream's start 0/A001")))
+	})
+
+	It("is ignored for another origin, for an unknown local LSN, and keeps the first (lowest) floor", func() {
+		a := newAssembler(failedOrigin, 0x2000, "c")
+		_, err := feedAll(a,
+			logicalMsg(FloorMessagePrefix, "sub_n2_n1 other 0/1000 0/A000"),
+			logicalMsg(FloorMessagePrefix, floor("0/1000", "0/0")),
+			logicalMsg(FloorMessagePrefix, floor("0/2000", "0/A000")),
+			logicalMsg(FloorMessagePrefix, floor("0/3000", "0/B000")))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(a.floor).To(Equal(LSN(0x2000)))
+	})
+
+	It("lets a stream with nothing of the failed node prove a covered target complete (it lacked only empty transactions)", func() {
+		a := newAssembler(failedOrigin, 0x2000, "c")
+		a.floor, a.floorSet = 0x2000, true
+		Expect(proveComplete(in, source, target(0x2000), 0x2000, a)).To(Succeed())
+		a.floorSet = false
+		Expect(proveComplete(in, source, target(0x2000), 0x2000, a)).To(MatchError(ContainSubstring("held no transaction of n1")))
+	})
+})
