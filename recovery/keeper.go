@@ -273,7 +273,13 @@ func (k *Keeper) Round(ctx context.Context) int {
 			k.report.Advances++
 			k.samples[m.rec.Slot] = dropBefore(k.samples[m.rec.Slot], m.to)
 		} else if strings.HasPrefix(m.rec.Why, "advance to") {
-			k.Logger.Warn("recovery slot keeper: advance failed", "slot", m.rec.Slot, "why", m.rec.Why)
+			// An advance cut short by the keeper's own stop is expected, not
+			// a warning; the slot simply stays where it was.
+			level := slog.LevelWarn
+			if ctx.Err() != nil {
+				level = slog.LevelDebug
+			}
+			k.Logger.Log(ctx, level, "recovery slot keeper: advance failed", "slot", m.rec.Slot, "why", m.rec.Why)
 		}
 		k.setSlot(m.rec)
 	}
