@@ -73,7 +73,7 @@ func Render(dir string, run *Run) error {
 
 // LoadRun reads dir/run.json (ReadArtifact: every problem is one line
 // naming the file) and checks the little every reader needs: a scenario
-// name, and a verdict that is one of pass, fail, unknown when present.
+// name, and verdicts that verify knows (a hand-edited "PASS" is refused).
 func LoadRun(dir string) (*Run, error) {
 	path := filepath.Join(dir, RunFile)
 	run, err := DecodeRun(path, nil)
@@ -107,26 +107,30 @@ func DecodeRun(path string, data []byte) (*Run, error) {
 // checkVerdicts refuses verdicts other than pass, fail, unknown (a
 // hand-edited "PASS" must not be read as something else).
 func checkVerdicts(run *Run) error {
-	if !knownVerdict(run.Verdict, true) {
+	if !knownVerdict(run.Verdict, false) {
 		return fmt.Errorf("verdict %q is not pass, fail or unknown", run.Verdict)
 	}
 	for i, c := range run.Checkers {
 		if c.Name == "" {
 			return fmt.Errorf("checker %d has no name", i)
 		}
-		if !knownVerdict(c.Verdict, false) {
-			return fmt.Errorf("checker %s: verdict %q is not pass, fail or unknown", c.Name, c.Verdict)
+		if !knownVerdict(c.Verdict, true) {
+			return fmt.Errorf("checker %s: verdict %q is not pass, fail, unknown or skipped", c.Name, c.Verdict)
 		}
 	}
 	return nil
 }
 
-func knownVerdict(v verify.Verdict, emptyOK bool) bool {
+// knownVerdict: a run's verdict is pass, fail or unknown (or empty: the
+// checkers' combination); a checker's may also be skipped.
+func knownVerdict(v verify.Verdict, checker bool) bool {
 	switch v {
 	case verify.Pass, verify.Fail, verify.Unknown:
 		return true
+	case verify.Skipped:
+		return checker
 	case "":
-		return emptyOK
+		return !checker
 	}
 	return false
 }

@@ -193,7 +193,7 @@ var _ = Describe("bad input to every command", func() {
 		}, "run.json: field seed: a JSON string where int64 is wanted", "report", "DIR")),
 		Entry("report with an unknown verdict in run.json", badDir(func() string {
 			return runDir(map[string][]byte{"run.json": replaced("run.json", `"verdict": "fail"`, `"verdict": "PASS"`)})
-		}, `verdict "PASS" is not pass, fail or unknown`, "report", "DIR")),
+		}, `verdict "PASS" is not pass, fail`, "report", "DIR")),
 		Entry("report with a run.json that is a list", badDir(func() string { return runDir(map[string][]byte{"run.json": []byte("[1,2]")}) }, "run.json: not a JSON object", "report", "DIR")),
 		Entry("report with a huge run.json", badDir(func() string { return sparse(runDir(nil), "run.json", 300<<20) }, "run.json: 314572800 bytes, more than", "report", "DIR")),
 		Entry("report with run.json a directory", badDir(func() string {
