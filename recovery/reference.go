@@ -472,7 +472,11 @@ func dropClone(ctx context.Context, conn *pgx.Conn, clone string, timeout time.D
 		if busy, _ := originBusy(err); !busy || time.Now().After(deadline) {
 			return fmt.Errorf("drop slot %s: %w", clone, err)
 		}
-		time.Sleep(100 * time.Millisecond)
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("drop slot %s: %w (still busy: %v)", clone, ctx.Err(), err)
+		case <-time.After(100 * time.Millisecond):
+		}
 	}
 }
 

@@ -390,7 +390,13 @@ func recoverySlotRunbook(ctx context.Context, in Input, rec *recorder, nodes []*
 					rec.finding("get_recovery_slot_info on %s: slots still in recovery after %s: %s", n.Name, in.StepTimeout, out)
 					break
 				}
-				time.Sleep(200 * time.Millisecond)
+				select {
+				case <-ctx.Done():
+					rec.finding("get_recovery_slot_info on %s: stopped waiting for slots to leave recovery: %v", n.Name, ctx.Err())
+				case <-time.After(200 * time.Millisecond):
+					continue
+				}
+				break
 			}
 		}
 		return nil
