@@ -392,7 +392,8 @@ func recoverySlotRunbook(ctx context.Context, in Input, rec *recorder, nodes []*
 				}
 				select {
 				case <-ctx.Done():
-					rec.finding("get_recovery_slot_info on %s: stopped waiting for slots to leave recovery: %v", n.Name, ctx.Err())
+					// Interrupted: the run ends unknown on ctx's error, which
+					// is the harness's, not a finding of the server's.
 				case <-time.After(200 * time.Millisecond):
 					continue
 				}
