@@ -41,11 +41,11 @@ nightly: setup    ## the nightly and release scenarios (long)
 # The Spock suite needs a Spock image (no package ships one; see README,
 # "Testing a Spock build"): SPOCKCHAOS_SPOCK_IMAGE=IMG make spock. Seeds:
 # SPOCKCHAOS_SPOCK_SEEDS="1 2 3" (default: the gate seed).
-spock: setup      ## every gate scenario and the recovery e2e specs on a Spock image, and --recovery spock vs reference
+spock: setup      ## the process faults, every gate scenario and the recovery e2e specs on a Spock image, and --recovery spock vs reference
 	@if [ -z "$$SPOCKCHAOS_SPOCK_IMAGE" ]; then \
 	  echo "make spock: skipped: SPOCKCHAOS_SPOCK_IMAGE is not set (no Spock image to run on; see README, Testing a Spock build)"; \
 	else \
-	  $(GINKGO) -r --keep-going --timeout=3h --junit-report=junit.xml --output-dir=$(OUT)/spock --label-filter='spock' ./recovery ./scenarios; \
+	  $(GINKGO) -r --keep-going --timeout=3h --junit-report=junit.xml --output-dir=$(OUT)/spock --label-filter='spock' ./harness/fault ./recovery ./scenarios; \
 	fi
 
 unit:             ## unit tests only; no Docker needed

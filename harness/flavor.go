@@ -57,6 +57,17 @@ type Flavor interface {
 	// it wakes the flavor's manager, which starts a missing worker at once
 	// instead of after its retry delay.
 	EnableSubscription(name string) []Statement
+	// SlotNameQuery, run on the subscriber with $1 a subscription name,
+	// returns the name of the slot its provider keeps for it. The
+	// walsender serving the subscription is that slot's active_pid on the
+	// provider: found so for every flavor, since the application_name a
+	// flavor's apply connection gives itself differs (pglogical: the
+	// subscription name; Spock: the slot name).
+	SlotNameQuery() string
+	// ApplyWorkerQuery, run on the subscriber with $1 a subscription
+	// name, returns the pid of that subscription's apply worker (no row
+	// when none runs).
+	ApplyWorkerQuery() string
 }
 
 // Down is the status of an enabled subscription with no worker running.

@@ -61,6 +61,19 @@ func (pglogical) EnableSubscription(name string) []Statement {
 	return []Statement{{SQL: "SELECT pglogical.alter_subscription_enable($1, true)", Args: []any{name}}}
 }
 
+// SlotNameQuery reads pglogical.subscription.sub_slot_name.
+func (pglogical) SlotNameQuery() string {
+	return "SELECT sub_slot_name::text FROM pglogical.subscription WHERE sub_name = $1"
+}
+
+// ApplyWorkerQuery: pglogical names an apply worker's backend type
+// 'pglogical apply <database oid>:<subscription id>' (checked on 2.4.5).
+func (pglogical) ApplyWorkerQuery() string {
+	return `SELECT a.pid FROM pg_stat_activity a, pglogical.subscription s, pg_database d
+WHERE d.datname = current_database() AND s.sub_name = $1
+  AND a.backend_type = 'pglogical apply ' || d.oid || ':' || s.sub_id`
+}
+
 // wakeManagerSQL reports how many enabled subscriptions of this node have
 // no apply worker yet and, when some have one and others wait, wakes the
 // database's pglogical manager. The manager starts a node's workers one at

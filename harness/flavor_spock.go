@@ -76,3 +76,22 @@ func (spock) DisableSubscription(name string) []Statement {
 func (spock) EnableSubscription(name string) []Statement {
 	return []Statement{{SQL: "SELECT spock.sub_enable($1, true)", Args: []any{name}}}
 }
+
+// SlotNameQuery reads spock.subscription.sub_slot_name
+// (spk_<database>_<provider>_<subscription>). Spock's apply worker connects
+// to its provider with application_name = that slot name
+// (spock_connect_replica(dsn, slot_name, NULL) in spock_apply.c), not the
+// subscription name as pglogical does: on Spock 6.0 n2's walsender for
+// sub_n3_n2 is application_name spk_postgres_n2_sub_n3_n2.
+func (spock) SlotNameQuery() string {
+	return "SELECT sub_slot_name::text FROM spock.subscription WHERE sub_name = $1"
+}
+
+// ApplyWorkerQuery: Spock names an apply worker's backend type (and its
+// application_name) 'spock apply <database oid>:<subscription id>', e.g.
+// 'spock apply 5:1' on Spock 6.0.
+func (spock) ApplyWorkerQuery() string {
+	return `SELECT a.pid FROM pg_stat_activity a, spock.subscription s, pg_database d
+WHERE d.datname = current_database() AND s.sub_name = $1
+  AND a.backend_type = 'spock apply ' || d.oid || ':' || s.sub_id`
+}

@@ -159,3 +159,31 @@ func TestSubscriptionSwitches(t *testing.T) {
 		}
 	}
 }
+
+// The replication-process faults find a link's walsender through the slot
+// the subscriber's catalog names and its apply worker by backend type. On
+// Spock the walsender's application_name is the slot name, not the
+// subscription name (measured on Spock 6.0: spk_postgres_n2_sub_n3_n2 on
+// n2 for sub_n3_n2), so a lookup by subscription name found nothing there.
+func TestFlavorsFindReplicationProcessesInTheirOwnCatalog(t *testing.T) {
+	for _, c := range []struct {
+		f                    Flavor
+		slot, apply, backend string
+	}{
+		{pglogical{}, "FROM pglogical.subscription WHERE sub_name = $1", "FROM pg_stat_activity a, pglogical.subscription s", "'pglogical apply ' || d.oid || ':' || s.sub_id"},
+		{spock{}, "FROM spock.subscription WHERE sub_name = $1", "FROM pg_stat_activity a, spock.subscription s", "'spock apply ' || d.oid || ':' || s.sub_id"},
+	} {
+		if q := c.f.SlotNameQuery(); !strings.Contains(q, "sub_slot_name") || !strings.Contains(q, c.slot) {
+			t.Errorf("%s slot name query: %q", c.f.Name(), q)
+		}
+		q := c.f.ApplyWorkerQuery()
+		for _, want := range []string{c.apply, c.backend, "s.sub_name = $1"} {
+			if !strings.Contains(q, want) {
+				t.Errorf("%s apply worker query lacks %q:\n%s", c.f.Name(), want, q)
+			}
+		}
+		if strings.Contains(q, "application_name") {
+			t.Errorf("%s apply worker query must not rely on application_name:\n%s", c.f.Name(), q)
+		}
+	}
+}

@@ -23,6 +23,12 @@ func init() {
 		Labels: []string{LabelGate, LabelNightly}, Nodes: 3, Timeout: 6 * time.Minute,
 		Workload: "ledger", ClientsPerNode: 2, Load: 10 * time.Second, Recovery: "auto",
 		Checkers: allCheckers, Expect: verify.Pass,
+		// On Spock 6.0 the kill-apply step ends an apply worker with
+		// SIGTERM; when that lands between a transaction's BEGIN and
+		// COMMIT the next worker discards the transaction (measured: n2
+		// lost n1's xid 19225, commit end 0/2B97D60, its 5 rows in
+		// spock.exception_log as transdiscard). See SpockDiscardAfterTerm.
+		KnownFindings: []Finding{SpockDiscardAfterTerm},
 		Faults: func(r Rand, nodes []string, load time.Duration) []Step {
 			a := pick(r, nodes)
 			b := pick(r, nodes, a)

@@ -12,7 +12,14 @@ func init() {
 		Labels: []string{LabelGate, LabelNightly}, Nodes: 3, Timeout: 6 * time.Minute,
 		Workload: "ledger", ClientsPerNode: 2, Load: 10 * time.Second, Recovery: "auto",
 		Checkers: append([]string{CheckRecovered, CheckRejoined}, allCheckers...), Expect: verify.Pass,
-		Faults: RejoinAfterRecovery,
+		// On Spock 6.0 recovery's fence (sub_disable(sub, true): SIGTERM
+		// of the apply worker) can land while a survivor's worker is
+		// inside one of the victim's transactions; when the rejoin enables
+		// that subscription again the victim resends the transaction and
+		// the new worker discards it (SpockDiscardAfterTerm): it stays on
+		// the victim and the survivors that got it from the victim.
+		KnownFindings: []Finding{SpockDiscardAfterTerm},
+		Faults:        RejoinAfterRecovery,
 	})
 }
 

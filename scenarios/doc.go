@@ -62,6 +62,18 @@
 // run in one phase (up: once its containers run) until it is stopped, so
 // that the per-phase signal specs hit the phase they name every time.
 //
+// A scenario can carry KnownFindings (finding.go): defects of one flavor,
+// proven there, that it can hit. replication-process-faults (its
+// kill-apply) and rejoin-after-recovery (the fence's sub_disable, then
+// the rejoin's enable) carry SpockDiscardAfterTerm: on Spock 6.0 an apply
+// worker ended by SIGTERM inside a transaction leaves that transaction's
+// commit_lsn in its shared exception-log entry, and the next worker
+// discards the resent transaction under exception_behaviour transdiscard
+// (README, Testing a Spock build, has the LSNs). On that flavor the Spock
+// suite accepts the expected verdict or a FAIL the finding explains row
+// by row (Finding.Explains: each missing row's node logged the discard of
+// its transaction); the CLI says which.
+//
 // The Ginkgo suite in this package runs the catalog by label (gate,
 // nightly, release); a spec passes when the run's verdict is the one the
 // scenario expects (kill-without-recovery is expected to FAIL: it proves

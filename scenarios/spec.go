@@ -50,6 +50,10 @@ type Spec struct {
 	// Expect is the verdict a correct harness reaches (Pass, or Fail for
 	// the control that must catch divergence).
 	Expect verify.Verdict
+	// KnownFindings are defects of a flavor, proven there, that the
+	// scenario can hit (see Finding): on that flavor a FAIL the finding
+	// explains is the scenario working.
+	KnownFindings []Finding
 }
 
 // Rand is the part of math/rand/v2's *Rand a fault plan may use.

@@ -72,6 +72,13 @@ seed gives and exits without starting anything.`,
 			for _, line := range reports.FailingKeys(out.Run, 5) {
 				fmt.Fprintln(w, line)
 			}
+			if f := spec.FindingFor(opts.Flavor); f != nil && out.Verdict == verify.Fail {
+				if ok, why := f.Explains(out.Dir, out.Run.Checkers); ok {
+					fmt.Fprintf(w, "known finding of %s (the system under test): %s; %s\n", f.Flavor, f.Summary, why)
+				} else {
+					fmt.Fprintf(w, "not the known %s finding %s: %s\n", f.Flavor, f.Name, why)
+				}
+			}
 			printReportAndKept(w, out)
 			switch {
 			case runErr != nil:

@@ -37,6 +37,7 @@ type workerFault struct {
 	window     time.Duration
 
 	pid    int    // the process acted on, sampled by StartDetail or Inject
+	slot   string // walsender: the provider's slot for the subscription
 	marker string // stop: written by the effect check, awaited by heal
 }
 
@@ -91,6 +92,9 @@ func (w *workerFault) StartDetail() Detail {
 	if pid, err := w.findPID(ctx); err == nil {
 		w.pid = pid
 		d["pid"] = pid
+		if w.slot != "" {
+			d["slot"] = w.slot
+		}
 	} else {
 		d["pid_error"] = err.Error()
 	}
@@ -98,36 +102,56 @@ func (w *workerFault) StartDetail() Detail {
 }
 
 // findPID is the pid of the process now serving the link, or an error
-// when there is none.
+// when there is none. A walsender is found by the slot it streams (the
+// slot's active_pid), an apply worker by the name the flavor gives its
+// backend: both per flavor (harness.Flavor SlotNameQuery and
+// ApplyWorkerQuery).
 func (w *workerFault) findPID(ctx context.Context) (int, error) {
 	n, err := nodeByName(w.c, w.host())
 	if err != nil {
 		return 0, err
 	}
-	conn, err := n.Connect(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer conn.Close(context.Background())
 	var pid int
 	switch w.role {
 	case walsender:
-		// The subscriber's apply connection names itself after its subscription.
-		err = conn.QueryRow(ctx, "SELECT pid FROM pg_stat_replication WHERE application_name = $1 ORDER BY backend_start DESC LIMIT 1", w.subscription()).Scan(&pid)
-	default:
-		q, qerr := applyWorkerQuery(w.c.Flavor.Name())
-		if qerr != nil {
-			return 0, qerr
+		if w.slot == "" {
+			if w.slot, err = w.slotName(ctx); err != nil {
+				return 0, err
+			}
 		}
-		err = conn.QueryRow(ctx, q, w.subscription()).Scan(&pid)
-	}
-	if errors.Is(err, pgx.ErrNoRows) {
-		return 0, fmt.Errorf("no %s of %s on %s", w.processName(), w.subscription(), n.Name)
+		err = queryRow(ctx, n, `SELECT r.pid FROM pg_replication_slots s JOIN pg_stat_replication r ON r.pid = s.active_pid
+WHERE s.slot_name = $1`, []any{w.slot}, &pid)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return 0, fmt.Errorf("no walsender of %s on %s (slot %s has no active walsender)", w.subscription(), n.Name, w.slot)
+		}
+	default:
+		err = queryRow(ctx, n, w.c.Flavor.ApplyWorkerQuery(), []any{w.subscription()}, &pid)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return 0, fmt.Errorf("no apply worker of %s on %s", w.subscription(), n.Name)
+		}
 	}
 	if err != nil {
 		return 0, fmt.Errorf("find the %s of %s on %s: %w", w.processName(), w.subscription(), n.Name, err)
 	}
 	return pid, nil
+}
+
+// slotName is the slot the provider keeps for the subscription, read in
+// the subscriber's catalog.
+func (w *workerFault) slotName(ctx context.Context) (string, error) {
+	sub, err := nodeByName(w.c, w.subscriber)
+	if err != nil {
+		return "", err
+	}
+	var slot string
+	err = queryRow(ctx, sub, w.c.Flavor.SlotNameQuery(), []any{w.subscription()}, &slot)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", fmt.Errorf("no subscription %s on %s", w.subscription(), sub.Name)
+	}
+	if err != nil {
+		return "", fmt.Errorf("read the slot name of %s on %s: %w", w.subscription(), sub.Name, err)
+	}
+	return slot, nil
 }
 
 func (w *workerFault) processName() string {
@@ -137,20 +161,14 @@ func (w *workerFault) processName() string {
 	return "apply worker"
 }
 
-// applyWorkerQuery finds a subscription's apply worker by the backend
-// type its flavor gives it.
-func applyWorkerQuery(flavor string) (string, error) {
-	switch flavor {
-	case "pglogical":
-		return `SELECT a.pid FROM pg_stat_activity a, pglogical.subscription s, pg_database d
-WHERE d.datname = current_database() AND s.sub_name = $1
-  AND a.backend_type = 'pglogical apply ' || d.oid || ':' || s.sub_id`, nil
-	case "spock":
-		return `SELECT a.pid FROM pg_stat_activity a, spock.subscription s, pg_database d
-WHERE d.datname = current_database() AND s.sub_name = $1
-  AND a.backend_type = 'spock apply ' || d.oid || ':' || s.sub_id`, nil
+// queryRow runs one single-row query on n into dest.
+func queryRow(ctx context.Context, n *harness.Node, sql string, args []any, dest ...any) error {
+	conn, err := n.Connect(ctx)
+	if err != nil {
+		return err
 	}
-	return "", fmt.Errorf("apply worker faults: flavor %s has no known apply worker name", flavor)
+	defer conn.Close(context.Background())
+	return conn.QueryRow(ctx, sql, args...).Scan(dest...)
 }
 
 func (w *workerFault) Inject(ctx context.Context) error {
