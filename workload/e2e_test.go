@@ -95,8 +95,6 @@ var _ = Describe("workloads on a 3-node cluster", Ordered, Label("e2e", "workloa
 		ops, _ := runFor(ctx, &workload.Ledger{Rows: 3}, 1)
 		oks := expectNoInfo(ops, workload.FLedgerTxn)
 		Expect(oks).To(BeNumerically(">", 100))
-		// 2 min: the previous spec's backlog drains first; on a loaded
-		// 2-core machine that once took over a minute.
 		Expect(cluster.Barrier(ctx, cluster.Nodes, 2*time.Minute)).To(Succeed())
 		want := map[string]bool{}
 		for _, p := range history.Pairs(ops) {
@@ -129,8 +127,6 @@ var _ = Describe("workloads on a 3-node cluster", Ordered, Label("e2e", "workloa
 		Expect(expectNoInfo(ops, workload.FTransfer)).To(BeNumerically(">", 100))
 		Expect(ops[0].F).To(Equal(workload.FBankInit))
 		Expect(string(ops[0].Value)).To(ContainSubstring(`"owners":["n1","n2","n3"]`))
-		// 2 min: the previous spec's backlog drains first; on a loaded
-		// 2-core machine that once took over a minute.
 		Expect(cluster.Barrier(ctx, cluster.Nodes, 2*time.Minute)).To(Succeed())
 		for _, n := range cluster.Nodes {
 			conn, err := n.Connect(ctx)
@@ -194,8 +190,6 @@ var _ = Describe("workloads on a 3-node cluster", Ordered, Label("e2e", "workloa
 		Expect(out.Type).To(Equal(history.Ok), out.Error)
 		Expect(sent).To(BeTrue())
 		Expect(rec.Close()).To(Succeed())
-		// 2 min: the previous spec's backlog drains first; on a loaded
-		// 2-core machine that once took over a minute.
 		Expect(cluster.Barrier(ctx, cluster.Nodes, 2*time.Minute)).To(Succeed())
 		for _, n := range cluster.Nodes {
 			conn, err := n.Connect(ctx)
