@@ -143,32 +143,6 @@ var _ = Describe("workloads on a 3-node cluster", Ordered, Label("e2e", "workloa
 		Expect(expectNoInfo(ops, workload.FHotUpdate)).To(BeNumerically(">", 100))
 	}, SpecTimeout(3*time.Minute))
 
-	It("conflict: several nodes write the same keys; every ok write carries its commit timestamp", func(ctx SpecContext) {
-		ops, _ := runFor(ctx, &workload.Conflict{}, 5)
-		nodesPerKey := map[int]map[string]bool{}
-		kinds := map[string]int{}
-		for _, op := range ops {
-			if op.Type != history.Ok || op.F == workload.FConflictInit || !strings.HasPrefix(op.F, "conflict-") {
-				continue
-			}
-			var v workload.ConflictValue
-			Expect(json.Unmarshal(op.Value, &v)).To(Succeed())
-			Expect(v.CommitTS).NotTo(BeNil(), "ok %s op %d has no commit timestamp: %s", op.F, op.Index, v.CommitTSError)
-			Expect(*v.CommitTS).To(BeTemporally("<=", op.Wall), "committed after its ack was recorded")
-			if nodesPerKey[v.Key] == nil {
-				nodesPerKey[v.Key] = map[string]bool{}
-			}
-			nodesPerKey[v.Key][op.Node] = true
-			kinds[op.F]++
-		}
-		Expect(kinds).To(HaveKey(workload.FConflictInsert))
-		Expect(kinds).To(HaveKey(workload.FConflictUpdate))
-		Expect(kinds).To(HaveKey(workload.FConflictDelete))
-		for k, nodes := range nodesPerKey {
-			Expect(nodes).To(HaveLen(3), "key %d written on every node", k)
-		}
-	}, SpecTimeout(3*time.Minute))
-
 	It("ycsb: every op ok or fail, recorded by our binding", func(ctx SpecContext) {
 		ops, _ := runFor(ctx, &workload.YCSB{Mix: "a", RecordCount: 500}, 4)
 		Expect(expectNoInfo(ops, "ycsb-")).To(BeNumerically(">", 500))
@@ -198,6 +172,38 @@ var _ = Describe("workloads on a 3-node cluster", Ordered, Label("e2e", "workloa
 			Expect(conn.QueryRow(ctx, "SELECT count(*) FROM ledger WHERE txn_id = 'large-e2e'").Scan(&c)).To(Succeed())
 			conn.Close(ctx)
 			Expect(c).To(Equal(20000), "rows of large-e2e on %s", n.Name)
+		}
+	}, SpecTimeout(3*time.Minute))
+
+	// After every spec that needs replication: on pglogical, deletes racing
+	// with inserts and updates of the same keys can stop the apply workers
+	// for minutes (seen: "unexpected HTSU_Result after locking: 4" and
+	// duplicate key on conflict_kv_pkey, every subscription but one down),
+	// and the next spec's barrier then times out. The kill spec below needs
+	// no replication.
+	It("conflict: several nodes write the same keys; every ok write carries its commit timestamp", func(ctx SpecContext) {
+		ops, _ := runFor(ctx, &workload.Conflict{}, 5)
+		nodesPerKey := map[int]map[string]bool{}
+		kinds := map[string]int{}
+		for _, op := range ops {
+			if op.Type != history.Ok || op.F == workload.FConflictInit || !strings.HasPrefix(op.F, "conflict-") {
+				continue
+			}
+			var v workload.ConflictValue
+			Expect(json.Unmarshal(op.Value, &v)).To(Succeed())
+			Expect(v.CommitTS).NotTo(BeNil(), "ok %s op %d has no commit timestamp: %s", op.F, op.Index, v.CommitTSError)
+			Expect(*v.CommitTS).To(BeTemporally("<=", op.Wall), "committed after its ack was recorded")
+			if nodesPerKey[v.Key] == nil {
+				nodesPerKey[v.Key] = map[string]bool{}
+			}
+			nodesPerKey[v.Key][op.Node] = true
+			kinds[op.F]++
+		}
+		Expect(kinds).To(HaveKey(workload.FConflictInsert))
+		Expect(kinds).To(HaveKey(workload.FConflictUpdate))
+		Expect(kinds).To(HaveKey(workload.FConflictDelete))
+		for k, nodes := range nodesPerKey {
+			Expect(nodes).To(HaveLen(3), "key %d written on every node", k)
 		}
 	}, SpecTimeout(3*time.Minute))
 
