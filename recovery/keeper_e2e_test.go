@@ -48,15 +48,7 @@ func keeperSpecs(flavorName, image string) {
 	}
 
 	BeforeAll(func(ctx SpecContext) {
-		if flavorName == "spock" && image == "" {
-			Skip(recoverytest.SpockSkipReason)
-		}
-		flavor, err := harness.LookupFlavor(flavorName)
-		Expect(err).NotTo(HaveOccurred())
-		cluster, err = harness.Start(ctx, harness.Config{Nodes: 3, Flavor: flavor, Image: image, Schema: recoverytest.LedgerSchema})
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(func(ctx SpecContext) { Expect(cluster.Remove(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
-		Expect(PrepareSlots(ctx, cluster)).To(Succeed())
+		cluster = startLedgerCluster(ctx, flavorName, image)
 		keeper = &Keeper{Flavor: flavorName, Every: 200 * time.Millisecond, Members: func() []KeeperNode {
 			dsnMu.Lock()
 			defer dsnMu.Unlock()

@@ -33,21 +33,13 @@ func rejoinSpecs(flavorName, image string) {
 		in      Input
 	)
 	BeforeAll(func(ctx SpecContext) {
-		if flavorName == "spock" && image == "" {
-			Skip(recoverytest.SpockSkipReason)
-		}
-		flavor, err := harness.LookupFlavor(flavorName)
-		Expect(err).NotTo(HaveOccurred())
-		cluster, err = harness.Start(ctx, harness.Config{Nodes: 3, Flavor: flavor, Image: image, Schema: recoverytest.LedgerSchema})
-		Expect(err).NotTo(HaveOccurred())
-		DeferCleanup(func(ctx SpecContext) { Expect(cluster.Remove(ctx)).To(Succeed()) }, NodeTimeout(time.Minute))
-		Expect(PrepareSlots(ctx, cluster)).To(Succeed())
+		cluster = startLedgerCluster(ctx, flavorName, image)
 		n1 := cluster.Node("n1")
 		Expect(recoverytest.WriteLedger(ctx, n1, "before", 5, 2)).To(Succeed())
 		for _, n := range []string{"n2", "n3"} {
 			Expect(recoverytest.WaitCount(ctx, cluster.Node(n), "SELECT count(*) FROM ledger WHERE txn_id LIKE 'before-%'", 10, 30*time.Second)).To(Succeed())
 		}
-		_, err = AdvanceSlots(ctx, SlotNodesOf(cluster, cluster.Nodes), func(ctx context.Context) error {
+		_, err := AdvanceSlots(ctx, SlotNodesOf(cluster, cluster.Nodes), func(ctx context.Context) error {
 			return cluster.Barrier(ctx, cluster.Nodes, 30*time.Second)
 		})
 		Expect(err).NotTo(HaveOccurred())

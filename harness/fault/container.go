@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"net/url"
-	"slices"
 	"strings"
 	"time"
 
@@ -110,24 +109,6 @@ func RefreshDSN(ctx context.Context, n *harness.Node) error {
 	u.Host = u.Hostname() + ":" + port.Port()
 	n.DSN = u.String()
 	return nil
-}
-
-// networkIP is the node's address on the run network: the network on
-// which the container carries its name as an alias.
-func networkIP(ctx context.Context, n *harness.Node) (string, error) {
-	inspect, err := n.Container.Inspect(ctx)
-	if err != nil {
-		return "", fmt.Errorf("inspect container of %s: %w", n.Name, err)
-	}
-	for _, ep := range inspect.NetworkSettings.Networks {
-		if ep == nil || !ep.IPAddress.IsValid() {
-			continue
-		}
-		if slices.Contains(ep.Aliases, n.Name) || len(inspect.NetworkSettings.Networks) == 1 {
-			return ep.IPAddress.String(), nil
-		}
-	}
-	return "", fmt.Errorf("address of %s on the run network: not found", n.Name)
 }
 
 // execRoot runs cmd as root inside the node's container and returns its

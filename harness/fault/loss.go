@@ -77,7 +77,7 @@ func (l *linkLoss) source(ctx context.Context, provider string) (string, string,
 	if err != nil {
 		return "", "", err
 	}
-	ip, err := networkIP(ctx, p)
+	ip, err := harness.NetworkIP(ctx, p)
 	return ip, "5432", err
 }
 

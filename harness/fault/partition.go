@@ -89,12 +89,12 @@ func (p *partition) Inject(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	nodeIP, err := networkIP(ctx, n)
+	nodeIP, err := harness.NetworkIP(ctx, n)
 	if err != nil {
 		return err
 	}
 	for _, peer := range peers {
-		peerIP, err := networkIP(ctx, peer)
+		peerIP, err := harness.NetworkIP(ctx, peer)
 		if err != nil {
 			return err
 		}
@@ -149,7 +149,7 @@ func (p *partition) CheckEffective(ctx context.Context, timeout time.Duration) (
 	}
 	detail := Detail{}
 	for _, peer := range peers {
-		ip, err := networkIP(ctx, peer)
+		ip, err := harness.NetworkIP(ctx, peer)
 		if err != nil {
 			return nil, err
 		}
@@ -206,7 +206,7 @@ func (p *partition) CheckHealed(ctx context.Context, timeout time.Duration) (Det
 	}
 	start := time.Now()
 	for _, peer := range peers {
-		ip, err := networkIP(ctx, peer)
+		ip, err := harness.NetworkIP(ctx, peer)
 		if err != nil {
 			return nil, err
 		}
