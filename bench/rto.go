@@ -46,8 +46,15 @@ type RTOSize struct {
 	// with nothing to decode (recovery.MeasureApply), measured on the same
 	// cluster right after, under the same load: the median of floorRuns.
 	Floor time.Duration
-	// Ratio is KillToLevel / Floor.
-	Ratio float64
+	// Recovery is the recovery alone: from the start of the reference
+	// recovery (right after the kill was confirmed) to every survivor
+	// level. KillToLevel = Detect + Recovery.
+	Recovery time.Duration
+	// Ratio is Recovery / Floor: what the recovery costs beyond applying
+	// the same transactions. Detect is left out of it: it is the docker
+	// kill's own confirmation (about 0.2 s here whatever the size), not
+	// work a recovery could do faster. KillRatio is KillToLevel / Floor.
+	Ratio, KillRatio float64
 	// Phases are the recovery's own steps (connect, fence, progress,
 	// recover, verify-progress) with their times.
 	Phases []recovery.Phase
@@ -131,12 +138,29 @@ func rtoOnce(ctx context.Context, cfg harness.Config, txns, rows int, out io.Wri
 	defer stopLoad()
 	loadErr := make(chan error, len(c.Nodes))
 	for _, n := range c.Nodes[1:] {
-		go func() { loadErr <- loadOn(lctx, n) }()
+		go func() { _, err := loadOn(lctx, n); loadErr <- err }()
 	}
+	// The victim writes too, as it would until its end, but stops before
+	// the lag so that the lagging survivor lacks exactly its next txns.
+	vctx, stopVictim := context.WithCancel(lctx)
+	defer stopVictim()
+	victimLoad := make(chan loadDone, 1)
+	go func() { n, err := loadOn(vctx, n1); victimLoad <- loadDone{n, err} }()
 
-	// Let the keeper place the slots under load, then lag n3 behind n1
-	// and give n1 the transactions n3 will lack.
+	// Let the keeper place the slots under load, then stop the victim's
+	// load, wait until every survivor has it, lag n3 behind n1 and give
+	// n1 the transactions n3 will lack.
 	time.Sleep(2 * time.Second)
+	stopVictim()
+	vl := <-victimLoad
+	if vl.err != nil {
+		return s, vl.err
+	}
+	for _, n := range c.Nodes[1:] {
+		if err := recoverytest.WaitCount(ctx, n, "SELECT count(*) FROM ledger WHERE origin = 'n1'", vl.txns, time.Minute); err != nil {
+			return s, err
+		}
+	}
 	if err := recoverytest.Lag(ctx, c, "n3", "n1"); err != nil {
 		return s, err
 	}
@@ -148,7 +172,7 @@ func rtoOnce(ctx context.Context, cfg harness.Config, txns, rows int, out io.Wri
 		if n.Name == "n3" {
 			continue
 		}
-		if err := recoverytest.WaitCount(ctx, n, "SELECT count(*) FROM ledger WHERE origin = 'n1'", int64(txns*rows), 5*time.Minute); err != nil {
+		if err := recoverytest.WaitCount(ctx, n, "SELECT count(*) FROM ledger WHERE origin = 'n1'", vl.txns+int64(txns*rows), 5*time.Minute); err != nil {
 			return s, err
 		}
 	}
@@ -165,13 +189,18 @@ func rtoOnce(ctx context.Context, cfg harness.Config, txns, rows int, out io.Wri
 	alive.Unlock()
 	in := recovery.InputFromCluster(c, "n1")
 	in.StepTimeout = 5 * time.Minute
+	began := time.Now()
 	rec, err := recovery.Reference{}.Recover(ctx, in)
+	s.Recovery = time.Since(began)
 	s.KillToLevel = time.Since(killed)
 	if err != nil {
 		return s, err
 	}
 	s.Recovered = rec.TransactionsRecovered
 	s.Phases = rec.Phases
+	for _, a := range rec.Actions {
+		slog.Debug("bench rto: recovery action", "txns", txns, "after_kill", a.At.Sub(killed).Round(time.Millisecond), "node", a.Node, "what", a.What, "output", a.Output, "error", a.Error)
+	}
 	for _, p := range rec.PerPair {
 		s.Apply += p.ApplyDuration
 		s.Decode = max(s.Decode, p.DecodeDuration)
@@ -202,7 +231,8 @@ func rtoOnce(ctx context.Context, cfg harness.Config, txns, rows int, out io.Wri
 		floors = append(floors, f)
 	}
 	s.Floor = median(floors)
-	s.Ratio = ratio(s.KillToLevel.Seconds(), s.Floor.Seconds())
+	s.Ratio = ratio(s.Recovery.Seconds(), s.Floor.Seconds())
+	s.KillRatio = ratio(s.KillToLevel.Seconds(), s.Floor.Seconds())
 	stopLoad()
 	for range c.Nodes[1:] {
 		if err := <-loadErr; err != nil {
@@ -212,20 +242,31 @@ func rtoOnce(ctx context.Context, cfg harness.Config, txns, rows int, out io.Wri
 	return s, nil
 }
 
-// loadOn commits single-row ledger transactions on n until ctx is done.
-func loadOn(ctx context.Context, n *harness.Node) error {
+// loadDone is what a load ended with: the transactions it committed.
+type loadDone struct {
+	txns int64
+	err  error
+}
+
+// loadOn commits single-row ledger transactions on n until ctx is done and
+// returns how many committed: ctx is checked between statements, never
+// cancels one midway (whether a cancelled insert committed is not known),
+// so the count is exact.
+func loadOn(ctx context.Context, n *harness.Node) (int64, error) {
 	conn, err := n.Connect(ctx)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	for i := 0; ; i++ {
-		_, err := conn.Exec(ctx, "INSERT INTO ledger (txn_id, seq, origin, payload) VALUES ($1, 1, $2, md5($1))", fmt.Sprintf("load-%s-%d", n.Name, i), n.Name)
 		if ctx.Err() != nil {
-			return nil
+			return int64(i), nil
 		}
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+		_, err := conn.Exec(sctx, "INSERT INTO ledger (txn_id, seq, origin, payload) VALUES ($1, 1, $2, md5($1))", fmt.Sprintf("load-%s-%d", n.Name, i), n.Name)
+		cancel()
 		if err != nil {
-			return fmt.Errorf("load on %s: %w", n.Name, err)
+			return int64(i), fmt.Errorf("load on %s: %w", n.Name, err)
 		}
 		time.Sleep(2 * time.Millisecond)
 	}

@@ -66,8 +66,9 @@ func Attach(ctx context.Context, runID string) (*Cluster, error) {
 		if err != nil {
 			return nil, fmt.Errorf("attach to run %s: published port of %s: %w", runID, name, err)
 		}
-		c.Nodes = append(c.Nodes, &Node{Name: name, Container: dc,
-			DSN: hostDSN("127.0.0.1", port.Port(), c.Password), NetworkDSN: networkDSN(name, c.Password)})
+		node := &Node{Name: name, Container: dc, DSN: hostDSN("127.0.0.1", port.Port(), c.Password), NetworkDSN: networkDSN(name, c.Password)}
+		node.DirectDSN = directDSN(ctx, node, c.Password)
+		c.Nodes = append(c.Nodes, node)
 	}
 	if len(c.Nodes) == 0 {
 		return nil, fmt.Errorf("attach to run %s: no node is running (down: %s)", runID, strings.Join(down, ","))

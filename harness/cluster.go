@@ -215,7 +215,11 @@ func (c *Cluster) startNodes(ctx context.Context, n int, labels map[string]strin
 			}
 			node := &Node{Name: name, Container: dc, DSN: hostDSN("127.0.0.1", port.Port(), c.Password), NetworkDSN: networkDSN(name, c.Password)}
 			c.Nodes[i] = node
-			return waitAccepting(gctx, node, 60*time.Second)
+			if err := waitAccepting(gctx, node, 60*time.Second); err != nil {
+				return err
+			}
+			node.DirectDSN = directDSN(gctx, node, c.Password)
+			return nil
 		})
 	}
 	return g.Wait()

@@ -79,3 +79,19 @@ func originProgress(ctx context.Context, conn *pgx.Conn, origin string) (LSN, er
 	}
 	return ParseLSN(*s)
 }
+
+// originLocalEnd is where, in the node's own WAL, the last commit made
+// under the origin ends (pg_replication_origin_status.local_lsn; 0/0 when
+// the node has committed nothing under it since its last start, as
+// PostgreSQL rebuilds it only from the commits it replays at startup).
+func originLocalEnd(ctx context.Context, conn *pgx.Conn, origin string) (LSN, error) {
+	var s *string
+	err := conn.QueryRow(ctx, "SELECT local_lsn::text FROM pg_replication_origin_status WHERE external_id = $1", origin).Scan(&s)
+	if errors.Is(err, pgx.ErrNoRows) || (err == nil && s == nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("read local end of origin %s: %w", origin, err)
+	}
+	return ParseLSN(*s)
+}

@@ -61,6 +61,27 @@
 //     that fails is drained and reported, the others go on); drop the
 //     clone (always); re-check that every survivor's progress is
 //     equal. Idempotent; concurrent runs serialise on the target's origin.
+//   - The clone is a TEMPORARY copy made on the replication connection
+//     that streams it: the server drops it with that session, so no clone
+//     outlives a recovery, even a killed one (and the copy skips the
+//     slot's fsyncs). That connection is opened with the others in the
+//     connect phase, one per survivor, over the survivor's DirectDSN (its
+//     run-network address, past docker-proxy) when it reaches that very
+//     survivor (it holds the survivor's own recovery slot for F), else
+//     over its DSN. Each target replays on its own session from the
+//     connect phase. All three save logins and disk writes on the
+//     recovery's critical path (bench rto).
+//   - Where the stream ends (pglogical): at the first commit or
+//     non-transactional message at or past the source's origin local_lsn
+//     for F read after the fence (where its last commit of F ends: every
+//     commit of F on the source, its apply worker's and earlier replays',
+//     is made under that origin, which only moves forward), once every
+//     target is proven covered; otherwise, and on Spock (whose replays
+//     keep the named origin where it is) or when local_lsn reads 0/0 (a
+//     restart: PostgreSQL rebuilds it only from the commits it replays),
+//     at the end marker. Decoding then stops at the failed node's last
+//     transaction instead of running through all the load committed
+//     since, up to the end marker.
 //   - On Spock (DESIGN.md section 4; spockorigin.go) the failed node's
 //     transactions are found in the stream by their commit-timestamp origin
 //     (the failed node's Spock node_id, or the source's named origin for it

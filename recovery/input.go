@@ -18,6 +18,10 @@ type Survivor struct {
 	// NetworkDSN is how the other nodes reach it (needed only by Spock's
 	// recover_run, which connects node to node); may be empty.
 	NetworkDSN string
+	// DirectDSN (may be empty) reaches it from here past a port proxy
+	// (harness.Node.DirectDSN); the source's slot is streamed over it when
+	// it proves to reach this survivor.
+	DirectDSN string
 }
 
 // Input is what a strategy needs: DSNs only, no live cluster object, so
@@ -70,7 +74,7 @@ func InputFromCluster(c *harness.Cluster, failed string) Input {
 	in := Input{Failed: failed, Flavor: c.Flavor.Name()}
 	for _, n := range c.Nodes {
 		if n.Name != failed {
-			in.Survivors = append(in.Survivors, Survivor{Name: n.Name, DSN: n.DSN, NetworkDSN: n.NetworkDSN})
+			in.Survivors = append(in.Survivors, Survivor{Name: n.Name, DSN: n.DSN, NetworkDSN: n.NetworkDSN, DirectDSN: n.DirectDSN})
 		}
 	}
 	return in

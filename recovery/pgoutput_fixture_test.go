@@ -1,6 +1,7 @@
 package recovery
 
 import (
+	"fmt"
 	"encoding/binary"
 	"time"
 
@@ -83,8 +84,11 @@ func deleteMsg(rel uint32, key ...*string) wire { return tuple(wire{'D'}.u32(rel
 
 func truncateMsg(rel uint32) wire { return wire{'T'}.u32(1).u8(0).u32(rel) }
 
-func logicalMsg(prefix, content string) wire {
-	return append(wire{'M'}.u8(0).u64(1).str(prefix).u32(uint32(len(content))), content...)
+func logicalMsg(prefix, content string) wire { return logicalMsgAt(1, prefix, content) }
+
+// logicalMsgAt is a non-transactional logical message at lsn.
+func logicalMsgAt(lsn LSN, prefix, content string) wire {
+	return append(wire{'M'}.u8(0).u64(uint64(lsn)).str(prefix).u32(uint32(len(content))), content...)
 }
 
 // feedAll parses each message with pglogrepl and feeds it, collecting the
@@ -92,6 +96,9 @@ func logicalMsg(prefix, content string) wire {
 func feedAll(a *assembler, msgs ...wire) ([]*txn, error) {
 	var out []*txn
 	for _, m := range msgs {
+		if a.done {
+			return out, fmt.Errorf("message fed after the stream ended")
+		}
 		parsed, err := pglogrepl.Parse(m)
 		if err != nil {
 			return out, err

@@ -11,6 +11,9 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/spockchaos/spockchaos/harness"
 )
 
 // Reference is the harness's own slot-based recovery (DESIGN.md section 5)
@@ -36,6 +39,12 @@ type survivorState struct {
 	conn   *pgx.Conn
 	origin string // this survivor's replication origin for the failed node
 	lsn    LSN    // its progress for that origin
+	// lastLocal (pglogical; 0 when unknown) is where the last commit under
+	// that origin ends in this survivor's own WAL, read after the fence.
+	lastLocal LSN
+	// repl is a replication connection to it, opened with conn in case it
+	// is the source (nil when that failed: the source then opens one).
+	repl *pgconn.PgConn
 	// spock: the failed node's node_id and the origin commit timestamp of
 	// its last transaction this survivor applied (spock.progress).
 	spock *spockProgress
@@ -58,6 +67,9 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 	defer func() {
 		for _, s := range live {
 			s.conn.Close(context.WithoutCancel(ctx))
+			if s.repl != nil {
+				s.repl.Close(context.WithoutCancel(ctx))
+			}
 		}
 	}()
 	// Connections and fences go to every survivor side by side (on a busy
@@ -65,9 +77,23 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 	// lists keep the survivors' order.
 	_ = rec.phase("connect", func() error {
 		conns := make([]*survivorState, len(in.Survivors))
+		// With each a replication connection, for the stream should it be
+		// the source: the login is off the critical path here.
+		type replConn struct {
+			conn *pgconn.PgConn
+			via  string
+			err  error
+		}
+		repls := make([]replConn, len(in.Survivors))
 		var wg sync.WaitGroup
 		for i, sv := range in.Survivors {
 			rec.res.Survivors = append(rec.res.Survivors, sv.Name)
+			wg.Go(func() {
+				cctx, cancel := context.WithTimeout(ctx, in.StepTimeout)
+				defer cancel()
+				r := &repls[i]
+				r.conn, r.via, r.err = openStream(cctx, in, sv)
+			})
 			wg.Go(func() {
 				conn, err := connectWithTimeout(ctx, sv.DSN, in.StepTimeout)
 				if err != nil {
@@ -76,6 +102,18 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 				}
 				conns[i] = &survivorState{Survivor: sv, conn: conn}
 			})
+		}
+		wg.Wait()
+		for i, r := range repls {
+			switch {
+			case conns[i] == nil && r.conn != nil:
+				r.conn.Close(context.WithoutCancel(ctx))
+			case conns[i] != nil && r.err != nil:
+				rec.action(conns[i].Name, "open a replication connection (the source opens another if need be)", "", r.err)
+			case conns[i] != nil:
+				conns[i].repl = r.conn
+				rec.action(conns[i].Name, "open a replication connection", r.via, nil)
+			}
 		}
 		wg.Wait()
 		for _, s := range conns {
@@ -113,27 +151,25 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 		return
 	}
 
-	// 2. Progress per survivor for the failed origin.
+	// 2. Progress per survivor for the failed origin, side by side.
 	var known []*survivorState
 	_ = rec.phase("progress", func() error {
-		for _, s := range fenced {
-			lsn, err := originProgress(ctx, s.conn, s.origin)
-			if err != nil {
-				rec.fail(fmt.Errorf("progress step on %s: %w", s.Name, err))
-				continue
-			}
-			s.lsn = lsn
-			rec.action(s.Name, "progress of origin "+s.origin, lsn.String(), nil)
-			if in.Flavor == "spock" {
-				sp, err := readSpockProgress(ctx, s.conn, in.Failed)
-				rec.action(s.Name, "spock.progress for "+in.Failed, sp.String(), err)
-				if err != nil {
+		ok := make([]bool, len(fenced))
+		var wg sync.WaitGroup
+		for i, s := range fenced {
+			wg.Go(func() {
+				if err := readProgress(ctx, in, rec, s); err != nil {
 					rec.fail(fmt.Errorf("progress step on %s: %w", s.Name, err))
-					continue
+					return
 				}
-				s.spock = sp
+				ok[i] = true
+			})
+		}
+		wg.Wait()
+		for i, s := range fenced {
+			if ok[i] {
+				known = append(known, s)
 			}
-			known = append(known, s)
 		}
 		return nil
 	})
@@ -188,6 +224,30 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 	})
 }
 
+// readProgress reads, after the fence, how far s applied the failed node:
+// its origin's remote_lsn, on pglogical also where the last commit under
+// that origin ends in s's WAL (the stream of s's slot can end there when s
+// is the source: lastOfFailed), and on Spock its spock.progress row.
+func readProgress(ctx context.Context, in Input, rec *recorder, s *survivorState) error {
+	lsn, err := originProgress(ctx, s.conn, s.origin)
+	if err != nil {
+		return err
+	}
+	s.lsn = lsn
+	rec.action(s.Name, "progress of origin "+s.origin, lsn.String(), nil)
+	if in.Flavor != "spock" {
+		s.lastLocal, err = originLocalEnd(ctx, s.conn, s.origin)
+		return err
+	}
+	sp, err := readSpockProgress(ctx, s.conn, in.Failed)
+	rec.action(s.Name, "spock.progress for "+in.Failed, sp.String(), err)
+	if err != nil {
+		return err
+	}
+	s.spock = sp
+	return nil
+}
+
 // plan picks the survivor with the highest progress as source (ties: the
 // first by name) and every survivor behind it as a target.
 func plan(known []*survivorState) (*survivorState, []*survivorState) {
@@ -238,8 +298,13 @@ func fence(ctx context.Context, in Input, cat catalog, rec *recorder, s *survivo
 // clones decoded the same WAL three times on one source). A target that
 // fails is drained and reported; the others go on.
 func recoverFromSource(ctx context.Context, in Input, cat catalog, rec *recorder, source *survivorState, targets []*survivorState) {
-	// Open every target's replay session (each holds its origin).
+	// Side by side: every target's replay session (each holds its
+	// origin), and the clone, taken on the replication connection that
+	// will stream it, with its end marker written on the source's own
+	// session (idle until verify-progress; on Spock it also serves the
+	// xid look-ups).
 	open := make([]*replayTarget, len(targets))
+	var cl clone
 	var wg sync.WaitGroup
 	for i, t := range targets {
 		wg.Go(func() {
@@ -250,7 +315,36 @@ func recoverFromSource(ctx context.Context, in Input, cat catalog, rec *recorder
 			open[i] = rt
 		})
 	}
+	names := make([]string, len(targets))
+	for i, t := range targets {
+		names[i] = t.Name
+	}
+	wg.Go(func() { cl = takeClone(ctx, in, rec, source, names) })
 	wg.Wait()
+	// The clone is temporary: it goes with its session, which closes once
+	// streamed (or here, whatever happened); then it is seen gone.
+	released := false
+	release := func() {
+		if source.repl != nil {
+			source.repl.Close(context.WithoutCancel(ctx))
+		}
+		if !cl.made {
+			return
+		}
+		err := awaitCloneGone(context.WithoutCancel(ctx), source.conn, cl.name, in.StepTimeout)
+		rec.action(source.Name, "temporary slot "+cl.name+" gone with its session", "", err)
+		if err != nil {
+			rec.fail(fmt.Errorf("recover %s from %s on %s: drop clone step: %w", in.Failed, source.Name, strings.Join(names, ","), err))
+			return
+		}
+		rec.cloneRemoved(cl.index)
+	}
+	defer func() {
+		if !released {
+			release()
+		}
+	}()
+
 	var live []*replayTarget
 	after := position(math.MaxUint64)
 	for _, rt := range open {
@@ -262,81 +356,51 @@ func recoverFromSource(ctx context.Context, in Input, cat catalog, rec *recorder
 	if len(live) == 0 {
 		return
 	}
-	names := make([]string, len(live))
-	for i, rt := range live {
-		names[i] = rt.st.Name
-	}
 	failAll := func(step string, err error) {
 		for _, rt := range live {
 			rec.fail(fmt.Errorf("recover %s from %s on %s: %s: %w", in.Failed, source.Name, rt.st.Name, step, err))
 			_, _ = rt.conn.Exec(context.WithoutCancel(ctx), "SELECT pg_replication_origin_session_reset()")
-			rt.conn.Close(context.WithoutCancel(ctx))
 		}
 	}
-
-	// The source's own session (idle until verify-progress) serves the
-	// clone, the end marker and, on Spock, the xid look-ups.
-	sconn := source.conn
-	sourceOrigin, err := cat.originName(ctx, sconn, subscriptionName(source.Name, in.Failed))
-	if err != nil {
-		failAll("source origin", err)
-		return
-	}
-
-	// 4. Clone the source's recovery slot for the failed node, once.
-	slot := RecoverySlotName(in.DB, source.Name, in.Failed)
-	clone := CloneSlotName(in.DB, source.Name, in.Failed, cloneFor(names), time.Now())
-	_, err = sconn.Exec(ctx, "SELECT pg_copy_logical_replication_slot($1, $2)", slot, clone)
-	rec.action(source.Name, fmt.Sprintf("copy slot %s to %s for %s", slot, clone, strings.Join(names, ",")), "", err)
-	if err != nil {
-		failAll("clone step", err)
-		return
-	}
-	ci := rec.clone(source.Name, clone)
-	defer func() {
-		if err := dropClone(context.WithoutCancel(ctx), sconn, clone, in.StepTimeout); err != nil {
-			rec.fail(fmt.Errorf("recover %s from %s on %s: drop clone step: %w", in.Failed, source.Name, strings.Join(names, ","), err))
-			rec.action(source.Name, "drop slot "+clone, "", err)
-			return
-		}
-		rec.action(source.Name, "drop slot "+clone, "", nil)
-		rec.cloneRemoved(ci)
-	}()
-	// The end of the stream: a flushed logical message written after the
-	// fence, so every transaction the source holds of the failed node
-	// comes before it.
-	var end string
-	err = sconn.QueryRow(ctx, "SELECT pg_logical_emit_message(false, $1, $2, true)::text", endMarkerPrefix, clone).Scan(&end)
-	rec.action(source.Name, "write end marker "+clone, end, err)
-	if err != nil {
-		failAll("end marker step", err)
+	if cl.err != nil {
+		failAll(cl.step, cl.err)
 		return
 	}
 
 	// 5-6. Stream the clone once; every target applies its part.
-	a := newAssembler(sourceOrigin, after, clone)
-	// Where the clone starts: a floor message is a proof only for a
-	// stream that starts at or before the position it vouches for.
-	var start, restart string
-	err = sconn.QueryRow(ctx, "SELECT confirmed_flush_lsn::text, restart_lsn::text FROM pg_replication_slots WHERE slot_name = $1", clone).Scan(&start, &restart)
-	if err == nil {
-		a.start, err = ParseLSN(start)
-	}
-	// Decoding begins at restart_lsn (nothing is sent before start).
-	rec.action(source.Name, "start of "+clone, fmt.Sprintf("confirmed_flush %s, restart_lsn %s", start, restart), err)
-	if err != nil {
-		failAll("clone start", err)
-		return
-	}
+	a := newAssembler(source.origin, after, cl.name)
+	a.start = cl.start
 	if source.spock != nil {
-		origins, err := failedOriginsOn(ctx, sconn, in.Failed, sourceOrigin)
+		origins, err := failedOriginsOn(ctx, source.conn, in.Failed, source.origin)
 		if err != nil {
 			failAll("failed node's origins on the source", err)
 			return
 		}
-		a.spock = &spockStream{ctx: ctx, origins: origins, xids: newXIDOrigins(sconn)}
+		a.spock = &spockStream{ctx: ctx, origins: origins, xids: newXIDOrigins(source.conn)}
+	} else {
+		// On pglogical every commit of the failed node on the source, its
+		// apply worker's and earlier replays', was made under the
+		// source's origin for it and advanced its local_lsn, read after
+		// the fence: the stream may end there (on Spock replays keep the
+		// named origin where it is, so only the end marker is exact).
+		a.lastOfFailed = source.lastLocal
 	}
-	streamErr := streamToTargets(ctx, source.DSN, clone, a, live, in.StepTimeout)
+	a.stopEarly = func() bool {
+		for _, rt := range live {
+			if rt.gap == nil && !covered(a, rt) {
+				return false
+			}
+		}
+		return true
+	}
+	streamErr := streamToTargets(ctx, source.repl, cl.name, a, live, in.StepTimeout)
+	if a.stats.endedAt != 0 {
+		rec.action(source.Name, "stream of "+cl.name+" ended past the last commit of "+in.Failed,
+			fmt.Sprintf("at %s (that commit ends at %s)", a.stats.endedAt, a.lastOfFailed), nil)
+	}
+	// The clone is done with: it is seen gone while the targets finish.
+	released = true
+	wg.Go(release)
 	for _, rt := range live {
 		wg.Go(func() {
 			if err := closeTarget(ctx, in, rec, source, rt, a, streamErr); err != nil {
@@ -346,6 +410,73 @@ func recoverFromSource(ctx context.Context, in Input, cat catalog, rec *recorder
 	}
 	wg.Wait()
 }
+
+// clone is the source's slot clone for one recovery, and where it starts.
+type clone struct {
+	name  string
+	made  bool // the copy exists (and must be dropped)
+	index int  // in the Result's Clones
+	start LSN  // its confirmed_flush: the stream sends nothing before
+	// step and err name the first step that failed.
+	step string
+	err  error
+}
+
+// takeClone copies the source's recovery slot for the failed node (step 4,
+// once for every target) as a TEMPORARY slot on the source's replication
+// connection, the session that streams it: the server drops it when that
+// session ends, so no clone outlives a recovery, even a killed one, and
+// the copy skips the slot's disk writes. Then it writes the end marker
+// and reads where the clone starts.
+func takeClone(ctx context.Context, in Input, rec *recorder, source *survivorState, targets []string) clone {
+	slot := RecoverySlotName(in.DB, source.Name, in.Failed)
+	cl := clone{name: CloneSlotName(in.DB, source.Name, in.Failed, cloneFor(targets), time.Now())}
+	if source.repl == nil {
+		var via string
+		var err error
+		source.repl, via, err = openStream(ctx, in, source.Survivor)
+		rec.action(source.Name, "open the replication connection for the stream", via, err)
+		if err != nil {
+			cl.step, cl.err = "stream step", err
+			return cl
+		}
+	}
+	_, err := source.repl.Exec(ctx, fmt.Sprintf("SELECT pg_copy_logical_replication_slot(%s, %s, true)", quoteLiteral(slot), quoteLiteral(cl.name))).ReadAll()
+	rec.action(source.Name, fmt.Sprintf("copy slot %s to temporary %s for %s", slot, cl.name, strings.Join(targets, ",")), "", err)
+	if err != nil {
+		cl.step, cl.err = "clone step", err
+		return cl
+	}
+	cl.made, cl.index = true, rec.clone(source.Name, cl.name)
+	sconn := source.conn
+	// The end of the stream: a flushed logical message written after the
+	// fence, so every transaction the source holds of the failed node
+	// comes before it.
+	var end string
+	err = sconn.QueryRow(ctx, "SELECT pg_logical_emit_message(false, $1, $2, true)::text", endMarkerPrefix, cl.name).Scan(&end)
+	rec.action(source.Name, "write end marker "+cl.name, end, err)
+	if err != nil {
+		cl.step, cl.err = "end marker step", err
+		return cl
+	}
+	// Where the clone starts: a floor message is a proof only for a
+	// stream that starts at or before the position it vouches for.
+	// Decoding begins at restart_lsn (nothing is sent before start).
+	var start, restart string
+	err = sconn.QueryRow(ctx, "SELECT confirmed_flush_lsn::text, restart_lsn::text FROM pg_replication_slots WHERE slot_name = $1", cl.name).Scan(&start, &restart)
+	if err == nil {
+		cl.start, err = ParseLSN(start)
+	}
+	rec.action(source.Name, "start of "+cl.name, fmt.Sprintf("confirmed_flush %s, restart_lsn %s", start, restart), err)
+	if err != nil {
+		cl.step, cl.err = "clone start", err
+	}
+	return cl
+}
+
+// quoteLiteral quotes s as an SQL string literal (the replication
+// protocol takes simple queries only, without parameters).
+func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // cloneFor names a clone's targets: the one target, or how many.
 func cloneFor(targets []string) string {
@@ -360,7 +491,7 @@ func cloneFor(targets []string) string {
 // the decoding on the source. The stream stops early only when every
 // target has failed. It returns the stream's error; apply errors stay on
 // the targets.
-func streamToTargets(ctx context.Context, dsn, clone string, a *assembler, targets []*replayTarget, idle time.Duration) error {
+func streamToTargets(ctx context.Context, repl *pgconn.PgConn, clone string, a *assembler, targets []*replayTarget, idle time.Duration) error {
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	// Until a target fails or has applied everything, it counts as
@@ -393,7 +524,7 @@ func streamToTargets(ctx context.Context, dsn, clone string, a *assembler, targe
 		rt.failOnce()
 	}
 	streamStart := time.Now()
-	streamErr := streamSlot(sctx, dsn, clone, a, idle, func(t *txn) error {
+	streamErr := streamSlot(sctx, repl, clone, a, idle, func(t *txn) error {
 		for _, rt := range targets {
 			if t.pos <= rt.fromPos || rt.gap != nil {
 				continue
@@ -460,24 +591,25 @@ func covered(a *assembler, rt *replayTarget) bool {
 	return a.coversFrom(rt.fromPos) || (a.floorSet && rt.from >= a.floor)
 }
 
-// dropClone drops a clone slot, retrying while the walsender that streamed
-// it is still letting go.
-func dropClone(ctx context.Context, conn *pgx.Conn, clone string, timeout time.Duration) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		_, err := conn.Exec(ctx, "SELECT pg_drop_replication_slot($1)", clone)
-		if err == nil {
-			return nil
-		}
-		if busy, _ := originBusy(err); !busy || time.Now().After(deadline) {
-			return fmt.Errorf("drop slot %s: %w", clone, err)
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("drop slot %s: %w (still busy: %v)", clone, ctx.Err(), err)
-		case <-time.After(100 * time.Millisecond):
-		}
-	}
+// awaitCloneGone waits until the temporary clone has left
+// pg_replication_slots (its session was closed; the walsender lets go a
+// moment later).
+func awaitCloneGone(ctx context.Context, conn *pgx.Conn, clone string, timeout time.Duration) error {
+	return harness.WaitFor(ctx, "temporary slot "+clone+" to go with its session", timeout, localPoll,
+		func(ctx context.Context) (bool, string, error) {
+			var pid *int32
+			err := conn.QueryRow(ctx, "SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1", clone).Scan(&pid)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return true, "", nil
+			}
+			if err != nil {
+				return false, "", err
+			}
+			if pid == nil {
+				return false, "still listed, no session", nil
+			}
+			return false, fmt.Sprintf("still held by PID %d", *pid), nil
+		})
 }
 
 func connectWithTimeout(ctx context.Context, dsn string, timeout time.Duration) (*pgx.Conn, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -13,8 +14,9 @@ import (
 	"github.com/spockchaos/spockchaos/recovery/recoverytest"
 )
 
-// lostTxns is how many transactions of n1 reach n2 but not n3.
-const lostTxns = 40
+// lostTxns is how many transactions of n1 reach n2 but not n3; afterTxns
+// how many n2 commits after n1's kill.
+const lostTxns, afterTxns = 40, 20
 
 var _ = Describe("recovery of a killed node's transactions that one survivor lacks", Label("e2e", "recovery"), Ordered, func() {
 	var (
@@ -72,6 +74,10 @@ var _ = Describe("recovery of a killed node's transactions that one survivor lac
 		Expect(recoverytest.WriteLedger(ctx, n1, "lost", lostTxns, 3)).To(Succeed())
 		Expect(recoverytest.WaitCount(ctx, n2, "SELECT count(*) FROM ledger WHERE txn_id LIKE 'lost-%'", 3*lostTxns, 30*time.Second)).To(Succeed())
 		Expect(recoverytest.Kill(ctx, n1)).To(Succeed())
+		// n2 goes on writing after n1's end: the stream of n2's clone can
+		// stop past n1's last commit, before these.
+		Expect(recoverytest.WriteLedger(ctx, n2, "after", afterTxns, 1)).To(Succeed())
+		Expect(recoverytest.WaitCount(ctx, n3, "SELECT count(*) FROM ledger WHERE txn_id LIKE 'after-%'", afterTxns, 30*time.Second)).To(Succeed())
 		for i := range lostTxns {
 			written = append(written, fmt.Sprintf("lost-%d", i))
 		}
@@ -109,7 +115,7 @@ var _ = Describe("recovery of a killed node's transactions that one survivor lac
 		Expect(err).NotTo(HaveOccurred())
 		rows3, err := recoverytest.LedgerRows(ctx, cluster.Node("n3"))
 		Expect(err).NotTo(HaveOccurred())
-		Expect(rows2).To(HaveLen(3*lostTxns + 10))
+		Expect(rows2).To(HaveLen(3*lostTxns + 10 + afterTxns))
 		Expect(rows3).To(Equal(rows2), "n3's ledger (with commit timestamps) differs from n2's")
 
 		// The replayed rows carry n3's origin for n1, as if replicated.
@@ -122,6 +128,21 @@ var _ = Describe("recovery of a killed node's transactions that one survivor lac
 		Expect(n3Origin).To(HavePrefix("pgl_"))
 		Expect(countWithOrigin(ctx, cluster.Node("n3"), "lost-%", n3Origin)).To(Equal(3 * lostTxns))
 		AddReportEntry("recovery result", res)
+
+		By("having streamed n2's clone only up to n1's last commit there, over n2's run-network address when the host reaches it")
+		var endedEarly, via []string
+		for _, a := range res.Actions {
+			if strings.Contains(a.What, "ended past the last commit of n1") {
+				endedEarly = append(endedEarly, a.Output)
+			}
+			if a.Node == "n2" && strings.HasPrefix(a.What, "open a replication connection") {
+				via = append(via, a.Output)
+			}
+		}
+		Expect(endedEarly).To(HaveLen(1), "n2 wrote %d transactions after n1's last commit: the stream should end before them", afterTxns)
+		if cluster.Node("n2").DirectDSN != "" {
+			Expect(via).To(Equal([]string{"at its run-network address"}))
+		}
 
 		// The clone is gone from the source.
 		Expect(slotCount(ctx, cluster.Node("n2"), "%clone%")).To(BeZero())

@@ -39,20 +39,48 @@ func replicationDSN(dsn string) (string, error) {
 	return dsn + " replication=database", nil
 }
 
-// streamSlot streams slot on the node at dsn from its start, hands every
-// transaction the assembler keeps to deliver, and returns when the
-// assembler saw its end marker. It fails when the server sends nothing for
-// idle (the end marker was written before streaming started, so a healthy
-// stream always reaches it).
-func streamSlot(ctx context.Context, dsn, slot string, a *assembler, idle time.Duration, deliver func(*txn) error) error {
+// openReplication opens a logical replication connection to the node at
+// dsn (made while the clone is being taken: the login costs as much as the
+// copy).
+func openReplication(ctx context.Context, dsn string) (*pgconn.PgConn, error) {
 	rdsn, err := replicationDSN(dsn)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	conn, err := pgconn.Connect(ctx, rdsn)
 	if err != nil {
-		return fmt.Errorf("open replication connection: %w", err)
+		return nil, fmt.Errorf("open replication connection: %w", err)
 	}
+	return conn, nil
+}
+
+// openStream opens the replication connection for the stream of source's
+// slot clone: over source's DirectDSN when set and it reaches source (it
+// holds source's own recovery slot for the failed node: an address can
+// pass to another container after a restart), else over its DSN.
+func openStream(ctx context.Context, in Input, source Survivor) (*pgconn.PgConn, string, error) {
+	if source.DirectDSN != "" {
+		if conn, err := openReplication(ctx, source.DirectDSN); err == nil {
+			slot := RecoverySlotName(in.DB, source.Name, in.Failed)
+			res, err := conn.Exec(ctx, "SELECT 1 FROM pg_replication_slots WHERE slot_name = '"+strings.ReplaceAll(slot, "'", "''")+"'").ReadAll()
+			if err == nil && len(res) == 1 && len(res[0].Rows) == 1 {
+				return conn, "at its run-network address", nil
+			}
+			conn.Close(context.WithoutCancel(ctx))
+		}
+	}
+	conn, err := openReplication(ctx, source.DSN)
+	return conn, "through its published port", err
+}
+
+// streamSlot streams slot over the replication connection conn from the
+// slot's start, hands every transaction the assembler keeps to deliver, and
+// returns when the assembler is done (its end marker, or past the failed
+// node's last commit); it closes conn, so that the slot is free to drop.
+// It fails when the server sends nothing for idle (the end marker was
+// written before streaming started, so a healthy stream always reaches
+// it).
+func streamSlot(ctx context.Context, conn *pgconn.PgConn, slot string, a *assembler, idle time.Duration, deliver func(*txn) error) error {
 	defer conn.Close(context.WithoutCancel(ctx))
 	if err := pglogrepl.StartReplication(ctx, conn, slot, 0, pglogrepl.StartReplicationOptions{PluginArgs: pgoutputArgs}); err != nil {
 		return fmt.Errorf("start replication from slot %s: %w", slot, err)

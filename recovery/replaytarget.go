@@ -47,8 +47,9 @@ func posString(t *replayTarget, p position) string {
 	return "origin LSN " + LSN(p).String()
 }
 
-// openTarget prepares target for a replay from source: a session with the
-// apply worker's settings that holds target's origin for the failed node,
+// openTarget prepares target for a replay from source: its own session
+// (target.conn) given the apply worker's settings and holding target's
+// origin for the failed node,
 // and its progress read under that hold. It returns nil (and no error)
 // when the target already holds all the source holds.
 func openTarget(ctx context.Context, in Input, rec *recorder, source, target *survivorState) (*replayTarget, error) {
@@ -56,16 +57,9 @@ func openTarget(ctx context.Context, in Input, rec *recorder, source, target *su
 		return fmt.Errorf("recover %s from %s on %s: %s: %w", in.Failed, source.Name, target.Name, step, err)
 	}
 	start := time.Now()
-	conn, err := connectWithTimeout(ctx, target.DSN, in.StepTimeout)
-	if err != nil {
-		return nil, fail("connect target", err)
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			conn.Close(context.WithoutCancel(ctx))
-		}
-	}()
+	// The survivor's own session (fenced and read with it) replays: one
+	// login fewer on the recovery's critical path.
+	conn := target.conn
 	// Commits are asynchronous for speed; each carries its origin progress,
 	// so a crash loses data and progress together, and a final flush (see
 	// closeTarget) makes the whole replay durable before success is
@@ -115,7 +109,6 @@ func openTarget(ctx context.Context, in Input, rec *recorder, source, target *su
 		rt.spock = true
 		rec.action(target.Name, "replay "+in.Failed+"'s transactions committed after", sp.String(), nil)
 	}
-	ok = true
 	return rt, nil
 }
 
@@ -193,8 +186,14 @@ func (t *replayTarget) applyAll(ctx context.Context, onFail func()) error {
 // replay is durable before success is reported. The session is released
 // and closed either way.
 func closeTarget(ctx context.Context, in Input, rec *recorder, source *survivorState, t *replayTarget, a *assembler, streamErr error) error {
-	defer t.conn.Close(context.WithoutCancel(ctx))
-	defer func() { _, _ = t.conn.Exec(context.WithoutCancel(ctx), "SELECT pg_replication_origin_session_reset()") }()
+	// The session goes back to verify-progress: out of any transaction a
+	// failed apply left open, and without the origin.
+	defer func() {
+		if t.applyErr != nil {
+			_, _ = t.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+		_, _ = t.conn.Exec(context.WithoutCancel(ctx), "SELECT pg_replication_origin_session_reset()")
+	}()
 	target := t.st
 	ap := t.ap
 	rec.pair(Pair{Source: source.Name, Target: target.Name, Transactions: ap.txns, Rows: ap.rows, RowsSkipped: ap.skippedRows,

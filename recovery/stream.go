@@ -82,6 +82,14 @@ type assembler struct {
 	floor    LSN
 	floorSet bool
 
+	// lastOfFailed (0: unknown) is where the source's last commit of the
+	// failed node ends in its WAL, read after the fence. Once the stream
+	// has passed it (passed) and stopEarly agrees, nothing of the failed
+	// node is left to come and the stream ends there instead of at the
+	// end marker, which lies after all the load committed since.
+	lastOfFailed LSN
+	stopEarly    func() bool
+
 	rels  map[uint32]*relation
 	cur   *txn
 	keep  bool
@@ -100,8 +108,10 @@ type streamStats struct {
 	firstPos, lastPos position
 	// floorAt is the local LSN of the floor kept (0: none).
 	floorAt LSN
-	// streamed is how long the stream took to its end marker.
+	// streamed is how long the stream took to its end.
 	streamed time.Duration
+	// endedAt is where the stream ended early (0: at the end marker).
+	endedAt LSN
 }
 
 // coversFrom tells whether the stream, as far as it went, provably holds
@@ -199,6 +209,7 @@ func (a *assembler) feed(m pglogrepl.Message) (*txn, error) {
 		}
 		t, keep := a.cur, a.keep
 		a.cur, a.keep = nil, false
+		a.passed(LSN(m.TransactionEndLSN))
 		if !keep {
 			return nil, nil
 		}
@@ -208,6 +219,9 @@ func (a *assembler) feed(m pglogrepl.Message) (*txn, error) {
 		}
 		return t, nil
 	case *pglogrepl.LogicalDecodingMessage:
+		if !m.Transactional {
+			defer a.passed(LSN(m.LSN))
+		}
 		if m.Prefix == FloorMessagePrefix {
 			return nil, a.noteFloor(string(m.Content))
 		}
@@ -219,6 +233,22 @@ func (a *assembler) feed(m pglogrepl.Message) (*txn, error) {
 		}
 	}
 	return nil, nil
+}
+
+// passed ends the stream early once it has reached at (a commit's end, or
+// a non-transactional message: either is sent only after every commit
+// before it in the source's WAL) at or past lastOfFailed, when stopEarly
+// agrees (every target still applying is proven covered; until then the
+// stream goes on, to the end marker if need be).
+func (a *assembler) passed(at LSN) {
+	if a.done || a.lastOfFailed == 0 || at < a.lastOfFailed || a.cur != nil {
+		return
+	}
+	if a.stopEarly != nil && !a.stopEarly() {
+		return
+	}
+	a.done = true
+	a.stats.endedAt = at
 }
 
 // noteFloor reads a floor message of the source (see FloorMessagePrefix).

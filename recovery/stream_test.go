@@ -74,6 +74,74 @@ var _ = Describe("the recovery stream filter", func() {
 		Expect(a.done).To(BeTrue())
 	})
 
+	Context("past the source's last commit of the failed node", func() {
+		// The source's last commit of n1 ends at 0x1408 (commit(lsn)
+		// ends at lsn+8); the load goes on after it.
+		const lastOfN1 = LSN(0x1408)
+		n1Txns := []wire{ledger,
+			begin(0x1100, 700), insertMsg(16400, s("local"), s("1"), s("n2"), s("p")), commit(0x1100),
+			begin(0x1400, 703), origin(0x2100, failedOrigin), insertMsg(16400, s("last"), s("1"), s("n1"), s("p")), commit(0x1400),
+		}
+		after := []wire{
+			begin(0x1500, 704), insertMsg(16400, s("load"), s("1"), s("n2"), s("p")), commit(0x1500),
+			logicalMsgAt(0x1600, FloorMessagePrefix, ""),
+			logicalMsgAt(0x1700, endMarkerPrefix, "clone-a"),
+		}
+		stream := func(a *assembler, msgs ...[]wire) ([]*txn, error) {
+			var all []wire
+			for _, m := range msgs {
+				all = append(all, m...)
+			}
+			return feedAll(a, all...)
+		}
+
+		It("ends at that commit once every target is proven covered, with the commit kept", func() {
+			a := newAssembler(failedOrigin, 0x2000, "clone-a")
+			a.lastOfFailed, a.stopEarly = lastOfN1, func() bool { return true }
+			got, err := stream(a, n1Txns)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(a.done).To(BeTrue())
+			Expect(a.stats.endedAt).To(Equal(lastOfN1))
+			Expect(got).To(HaveLen(1))
+			Expect(got[0].originLSN).To(Equal(LSN(0x2100)))
+			// Nothing more may be fed: the next message would be an error.
+			_, err = feedAll(a, after[0])
+			Expect(err).To(MatchError(ContainSubstring("after the stream ended")))
+		})
+
+		It("goes on while a target is not proven covered, and ends at the next commit or message past it once it is", func() {
+			covered := false
+			a := newAssembler(failedOrigin, 0x2000, "clone-a")
+			a.lastOfFailed, a.stopEarly = lastOfN1, func() bool { return covered }
+			_, err := stream(a, n1Txns)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(a.done).To(BeFalse(), "not covered: the stream must not end early")
+			covered = true
+			_, err = feedAll(a, after[:3]...)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(a.done).To(BeTrue())
+			Expect(a.stats.endedAt).To(Equal(LSN(0x1508)))
+		})
+
+		It("ends at a non-transactional message past it when no commit follows", func() {
+			a := newAssembler(failedOrigin, 0x2000, "clone-a")
+			a.lastOfFailed, a.stopEarly = LSN(0x1550), func() bool { return true }
+			_, err := stream(a, n1Txns, after[:4])
+			Expect(err).NotTo(HaveOccurred())
+			Expect(a.done).To(BeTrue())
+			Expect(a.stats.endedAt).To(Equal(LSN(0x1600)))
+		})
+
+		It("ends only at the end marker when the source's last commit is unknown (0/0: restarted; Spock)", func() {
+			a := newAssembler(failedOrigin, 0x2000, "clone-a")
+			a.stopEarly = func() bool { return true }
+			_, err := stream(a, n1Txns, after)
+			Expect(err).NotTo(HaveOccurred())
+			Expect(a.done).To(BeTrue())
+			Expect(a.stats.endedAt).To(BeZero(), "ended at the end marker")
+		})
+	})
+
 	It("refuses a change before its relation and a truncate it would have to replay", func() {
 		_, err := feedAll(newAssembler(failedOrigin, 0, "c"), begin(1, 1), origin(0x10, failedOrigin), insertMsg(99, s("x")))
 		Expect(err).To(MatchError(ContainSubstring("before its relation message")))

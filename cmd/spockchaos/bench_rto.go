@@ -28,9 +28,11 @@ running as in a scenario, lags n3 behind n1, commits N ledger transactions
 (--rows rows each) on n1 that only the other survivors receive, kills n1 and
 runs reference recovery while the load goes on. Then, on the same cluster,
 the floor: exactly the recovered transactions applied on n3 with nothing to
-decode. Prints per size the kill-to-level time, its detect, decode and apply
-parts, the floor, and last "ratio: X" (kill-to-level / floor) for the middle
-size. Fails (exit 1) unless every size recovered exactly N transactions.`,
+decode. Prints per size the kill-to-level time, its detect part (the docker
+kill's confirmation) and recovery part (the reference recovery, start to every
+survivor level), the decode and apply parts of the recovery, the floor, the
+ratios recovery / floor and kill-to-level / floor, and last "ratio: X"
+(recovery / floor) for the middle size. Fails (exit 1) unless every size recovered exactly N transactions.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ns, err := parseSizes(sizes)
@@ -56,10 +58,10 @@ size. Fails (exit 1) unless every size recovered exactly N transactions.`,
 				return err
 			}
 			ms := func(d time.Duration) time.Duration { return d.Round(time.Millisecond) }
-			fmt.Fprintf(out, "%8s %10s %12s %8s %8s %8s %9s %8s %6s\n", "txns", "recovered", "kill->level", "detect", "decode", "apply", "decoded", "floor", "ratio")
+			fmt.Fprintf(out, "%8s %10s %12s %8s %9s %8s %8s %9s %8s %6s %11s\n", "txns", "recovered", "kill->level", "detect", "recovery", "decode", "apply", "decoded", "floor", "ratio", "kill-ratio")
 			incomplete := false
 			for _, s := range res.Sizes {
-				fmt.Fprintf(out, "%8d %10d %12s %8s %8s %8s %9d %8s %6.2f\n", s.Txns, s.Recovered, ms(s.KillToLevel), ms(s.Detect), ms(s.Decode), ms(s.Apply), s.Decoded, ms(s.Floor), s.Ratio)
+				fmt.Fprintf(out, "%8d %10d %12s %8s %9s %8s %8s %9d %8s %6.2f %11.2f\n", s.Txns, s.Recovered, ms(s.KillToLevel), ms(s.Detect), ms(s.Recovery), ms(s.Decode), ms(s.Apply), s.Decoded, ms(s.Floor), s.Ratio, s.KillRatio)
 				incomplete = incomplete || s.Recovered != int64(s.Txns)
 			}
 			for _, s := range res.Sizes {

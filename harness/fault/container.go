@@ -96,7 +96,8 @@ func unpauseContainer(ctx context.Context, n *harness.Node) error {
 }
 
 // RefreshDSN rewrites n.DSN with the host port the container publishes
-// now: the port is allocated anew on every container start.
+// now (the port is allocated anew on every container start), and
+// n.DirectDSN with its address now.
 func RefreshDSN(ctx context.Context, n *harness.Node) error {
 	port, err := n.Container.MappedPort(ctx, harness.PostgresPort)
 	if err != nil {
@@ -108,6 +109,7 @@ func RefreshDSN(ctx context.Context, n *harness.Node) error {
 	}
 	u.Host = u.Hostname() + ":" + port.Port()
 	n.DSN = u.String()
+	n.DirectDSN = harness.DirectDSNOf(ctx, n)
 	return nil
 }
 
