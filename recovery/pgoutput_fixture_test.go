@@ -1,8 +1,8 @@
 package recovery
 
 import (
-	"fmt"
 	"encoding/binary"
+	"fmt"
 	"time"
 
 	"github.com/jackc/pglogrepl"
