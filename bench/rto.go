@@ -121,7 +121,7 @@ func rtoOnce(ctx context.Context, cfg harness.Config, txns, rows int, out io.Wri
 	n1, n3 := c.Node("n1"), c.Node("n3")
 	var alive sync.Mutex
 	members := c.Nodes
-	keeper := &recovery.Keeper{Flavor: "pglogical", Every: 500 * time.Millisecond, Members: func() []recovery.KeeperNode {
+	keeper := &recovery.Keeper{Flavor: "pglogical", Members: func() []recovery.KeeperNode {
 		alive.Lock()
 		defer alive.Unlock()
 		var ms []recovery.KeeperNode
@@ -189,6 +189,9 @@ func rtoOnce(ctx context.Context, cfg harness.Config, txns, rows int, out io.Wri
 	alive.Unlock()
 	in := recovery.InputFromCluster(c, "n1")
 	in.StepTimeout = 5 * time.Minute
+	for i, sv := range in.Survivors {
+		in.Survivors[i].Samples = keeper.Samples(sv.Name, "n1") // as a scenario's recovery gets them
+	}
 	began := time.Now()
 	rec, err := recovery.Reference{}.Recover(ctx, in)
 	s.Recovery = time.Since(began)

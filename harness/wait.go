@@ -10,6 +10,17 @@ import (
 // error, or timeout passes. On timeout the error names what was awaited and
 // the last state check described, e.g. "n3: sub_n3_n1 down".
 func WaitFor(ctx context.Context, what string, timeout, interval time.Duration, check func(context.Context) (done bool, state string, err error)) error {
+	return waitFor(ctx, what, timeout, interval, interval, check)
+}
+
+// WaitForBackoff is WaitFor with an interval that starts at first and
+// doubles up to most: for a state that usually passes within milliseconds
+// (on a critical path, every round of waiting counts) but may last long.
+func WaitForBackoff(ctx context.Context, what string, timeout, first, most time.Duration, check func(context.Context) (done bool, state string, err error)) error {
+	return waitFor(ctx, what, timeout, first, most, check)
+}
+
+func waitFor(ctx context.Context, what string, timeout, interval, most time.Duration, check func(context.Context) (done bool, state string, err error)) error {
 	deadline := time.Now().Add(timeout)
 	ctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
@@ -33,5 +44,6 @@ func WaitFor(ctx context.Context, what string, timeout, interval time.Duration, 
 			return fmt.Errorf("wait for %s: timed out after %s (last state: %s)", what, timeout, state)
 		case <-time.After(interval):
 		}
+		interval = min(2*interval, most)
 	}
 }

@@ -22,6 +22,12 @@ type Survivor struct {
 	// (harness.Node.DirectDSN); the source's slot is streamed over it when
 	// it proves to reach this survivor.
 	DirectDSN string
+	// Samples (may be empty) are durable samples of this survivor's
+	// origin for the failed node, oldest first, as a Keeper took them
+	// (Keeper.Samples). When this survivor is the source, the reference
+	// recovery advances its clone to the newest sample at or below every
+	// target's position before streaming it (see cloneStart).
+	Samples []OriginSample
 }
 
 // Input is what a strategy needs: DSNs only, no live cluster object, so

@@ -19,7 +19,7 @@ var holderPID = regexp.MustCompile(`PID (\d+)`)
 // another process holds it: right after a fence the apply worker may still
 // be exiting, and a concurrent recovery may be replaying into this node.
 func acquireOrigin(ctx context.Context, conn *pgx.Conn, node, origin string, timeout time.Duration) error {
-	return harness.WaitFor(ctx, fmt.Sprintf("replication origin %s on %s to be free", origin, node), timeout, localPoll,
+	return harness.WaitForBackoff(ctx, fmt.Sprintf("replication origin %s on %s to be free", origin, node), timeout, pollFirst, pollMost,
 		func(ctx context.Context) (bool, string, error) {
 			_, err := conn.Exec(ctx, "SELECT pg_replication_origin_session_setup($1)", origin)
 			if err == nil {
@@ -49,13 +49,14 @@ func originBusy(err error) (bool, string) {
 // waitWorkerGone waits until no replication worker holds origin on the
 // node: a session can take it (and gives it back at once), or it is held
 // by a client backend, i.e. a concurrent recovery, not an apply worker.
-// localPoll is how often a recovery step re-checks a node for a state
-// that lasts milliseconds (a worker letting go of an origin or a slot): on
-// the recovery's critical path, every round of waiting counts.
-const localPoll = 10 * time.Millisecond
+// pollFirst and pollMost bound how often a recovery step re-checks a node
+// for a state that usually lasts milliseconds (a worker letting go of an
+// origin or a slot): on the recovery's critical path, every round of
+// waiting counts, and a long wait still costs few queries.
+const pollFirst, pollMost = time.Millisecond, 100 * time.Millisecond
 
 func waitWorkerGone(ctx context.Context, conn *pgx.Conn, node, origin string, timeout time.Duration) error {
-	return harness.WaitFor(ctx, fmt.Sprintf("apply worker for origin %s on %s to exit", origin, node), timeout, localPoll,
+	return harness.WaitForBackoff(ctx, fmt.Sprintf("apply worker for origin %s on %s to exit", origin, node), timeout, pollFirst, pollMost,
 		func(ctx context.Context) (bool, string, error) {
 			_, err := conn.Exec(ctx, "SELECT pg_replication_origin_session_setup($1)", origin)
 			if err == nil {

@@ -42,9 +42,11 @@ type survivorState struct {
 	// lastLocal (pglogical; 0 when unknown) is where the last commit under
 	// that origin ends in this survivor's own WAL, read after the fence.
 	lastLocal LSN
-	// repl is a replication connection to it, opened with conn in case it
-	// is the source (nil when that failed: the source then opens one).
-	repl *pgconn.PgConn
+	// stream is a replication connection to it, opening since the connect
+	// phase in case it is the source; repl is that connection once the
+	// source took it (or opened another).
+	stream *pendingStream
+	repl   *pgconn.PgConn
 	// spock: the failed node's node_id and the origin commit timestamp of
 	// its last transaction this survivor applied (spock.progress).
 	spock *spockProgress
@@ -64,6 +66,10 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 		return
 	}
 	var live []*survivorState
+	// With each survivor's session, a replication connection opens in
+	// the background, for the stream should it be the source: its login
+	// overlaps the fence instead of lengthening the recovery.
+	streams := make([]*pendingStream, len(in.Survivors))
 	defer func() {
 		for _, s := range live {
 			s.conn.Close(context.WithoutCancel(ctx))
@@ -71,49 +77,27 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 				s.repl.Close(context.WithoutCancel(ctx))
 			}
 		}
+		for _, p := range streams {
+			p.close(context.WithoutCancel(ctx))
+		}
 	}()
 	// Connections and fences go to every survivor side by side (on a busy
 	// machine a connection alone takes a good part of a second); the
 	// lists keep the survivors' order.
 	_ = rec.phase("connect", func() error {
 		conns := make([]*survivorState, len(in.Survivors))
-		// With each a replication connection, for the stream should it be
-		// the source: the login is off the critical path here.
-		type replConn struct {
-			conn *pgconn.PgConn
-			via  string
-			err  error
-		}
-		repls := make([]replConn, len(in.Survivors))
 		var wg sync.WaitGroup
 		for i, sv := range in.Survivors {
 			rec.res.Survivors = append(rec.res.Survivors, sv.Name)
-			wg.Go(func() {
-				cctx, cancel := context.WithTimeout(ctx, in.StepTimeout)
-				defer cancel()
-				r := &repls[i]
-				r.conn, r.via, r.err = openStream(cctx, in, sv)
-			})
+			streams[i] = startStream(ctx, in, rec, sv)
 			wg.Go(func() {
 				conn, err := connectWithTimeout(ctx, sv.DSN, in.StepTimeout)
 				if err != nil {
 					rec.fail(fmt.Errorf("connect to survivor %s: %w", sv.Name, err))
 					return
 				}
-				conns[i] = &survivorState{Survivor: sv, conn: conn}
+				conns[i] = &survivorState{Survivor: sv, conn: conn, stream: streams[i]}
 			})
-		}
-		wg.Wait()
-		for i, r := range repls {
-			switch {
-			case conns[i] == nil && r.conn != nil:
-				r.conn.Close(context.WithoutCancel(ctx))
-			case conns[i] != nil && r.err != nil:
-				rec.action(conns[i].Name, "open a replication connection (the source opens another if need be)", "", r.err)
-			case conns[i] != nil:
-				conns[i].repl = r.conn
-				rec.action(conns[i].Name, "open a replication connection", r.via, nil)
-			}
 		}
 		wg.Wait()
 		for _, s := range conns {
@@ -367,6 +351,23 @@ func recoverFromSource(ctx context.Context, in Input, cat catalog, rec *recorder
 		return
 	}
 
+	// The clone starts where the keeper's samples let it: as close to the
+	// oldest transaction a target lacks as the samples go.
+	var froms []LSN
+	for _, rt := range live {
+		froms = append(froms, rt.from)
+	}
+	if smp, ok := cloneStart(cl.start, source.Samples, froms); ok {
+		start, err := advanceClone(ctx, source.repl, cl.name, smp.Local)
+		rec.action(source.Name, fmt.Sprintf("advance %s to the keeper's sample (origin LSN %s, local %s): at or below every target's position", cl.name, smp.Origin, smp.Local),
+			fmt.Sprintf("confirmed_flush %s", start), err)
+		if err != nil {
+			failAll("advance clone", err)
+			return
+		}
+		cl.start = start
+	}
+
 	// 5-6. Stream the clone once; every target applies its part.
 	a := newAssembler(source.origin, after, cl.name)
 	a.start = cl.start
@@ -431,11 +432,11 @@ type clone struct {
 func takeClone(ctx context.Context, in Input, rec *recorder, source *survivorState, targets []string) clone {
 	slot := RecoverySlotName(in.DB, source.Name, in.Failed)
 	cl := clone{name: CloneSlotName(in.DB, source.Name, in.Failed, cloneFor(targets), time.Now())}
-	if source.repl == nil {
+	if source.repl = source.stream.take(); source.repl == nil {
 		var via string
 		var err error
 		source.repl, via, err = openStream(ctx, in, source.Survivor)
-		rec.action(source.Name, "open the replication connection for the stream", via, err)
+		rec.action(source.Name, "open the replication connection for the stream, again", via, err)
 		if err != nil {
 			cl.step, cl.err = "stream step", err
 			return cl
@@ -472,6 +473,29 @@ func takeClone(ctx context.Context, in Input, rec *recorder, source *survivorSta
 		cl.step, cl.err = "clone start", err
 	}
 	return cl
+}
+
+// advanceClone moves the temporary clone (held by the replication session
+// repl) to to, by fast-forward decoding, and returns its confirmed_flush
+// as read afterwards.
+func advanceClone(ctx context.Context, repl *pgconn.PgConn, clone string, to LSN) (LSN, error) {
+	q := fmt.Sprintf("SELECT pg_replication_slot_advance(%s, %s::pg_lsn); SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = %s",
+		quoteLiteral(clone), quoteLiteral(to.String()), quoteLiteral(clone))
+	res, err := repl.Exec(ctx, q).ReadAll()
+	if err != nil {
+		return 0, err
+	}
+	if len(res) != 2 || len(res[1].Rows) != 1 || len(res[1].Rows[0]) != 1 {
+		return 0, fmt.Errorf("read confirmed_flush of %s after advancing it: no row", clone)
+	}
+	got, err := ParseLSN(string(res[1].Rows[0][0]))
+	if err != nil {
+		return 0, err
+	}
+	if got < to {
+		return got, fmt.Errorf("advance %s to %s: it stands at %s", clone, to, got)
+	}
+	return got, nil
 }
 
 // quoteLiteral quotes s as an SQL string literal (the replication
@@ -595,7 +619,7 @@ func covered(a *assembler, rt *replayTarget) bool {
 // pg_replication_slots (its session was closed; the walsender lets go a
 // moment later).
 func awaitCloneGone(ctx context.Context, conn *pgx.Conn, clone string, timeout time.Duration) error {
-	return harness.WaitFor(ctx, "temporary slot "+clone+" to go with its session", timeout, localPoll,
+	return harness.WaitForBackoff(ctx, "temporary slot "+clone+" to go with its session", timeout, pollFirst, pollMost,
 		func(ctx context.Context) (bool, string, error) {
 			var pid *int32
 			err := conn.QueryRow(ctx, "SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1", clone).Scan(&pid)

@@ -73,6 +73,47 @@ func openStream(ctx context.Context, in Input, source Survivor) (*pgconn.PgConn,
 	return conn, "through its published port", err
 }
 
+// pendingStream is a replication connection opening in the background.
+type pendingStream struct {
+	done chan struct{}
+	conn *pgconn.PgConn
+}
+
+// startStream opens sv's replication connection (openStream) in the
+// background; the outcome is recorded as an action of sv.
+func startStream(ctx context.Context, in Input, rec *recorder, sv Survivor) *pendingStream {
+	p := &pendingStream{done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		cctx, cancel := context.WithTimeout(ctx, in.StepTimeout)
+		defer cancel()
+		conn, via, err := openStream(cctx, in, sv)
+		if err != nil {
+			rec.action(sv.Name, "open a replication connection (should it be the source, it tries again)", "", err)
+			return
+		}
+		rec.action(sv.Name, "open a replication connection", via, nil)
+		p.conn = conn
+	}()
+	return p
+}
+
+// take waits for the connection and hands it over (nil if it failed);
+// the caller closes it.
+func (p *pendingStream) take() *pgconn.PgConn {
+	<-p.done
+	c := p.conn
+	p.conn = nil
+	return c
+}
+
+// close waits for the connection and closes it unless it was taken.
+func (p *pendingStream) close(ctx context.Context) {
+	if c := p.take(); c != nil {
+		c.Close(ctx)
+	}
+}
+
 // streamSlot streams slot over the replication connection conn from the
 // slot's start, hands every transaction the assembler keeps to deliver, and
 // returns when the assembler is done (its end marker, or past the failed

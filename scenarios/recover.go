@@ -75,7 +75,11 @@ func (r *run) recover(ctx context.Context, failed string) error {
 func (r *run) recoveryInput(failed string) recovery.Input {
 	in := recovery.Input{Failed: failed, Flavor: r.opts.Flavor, Logger: r.opts.Logger}
 	for _, n := range r.nodes(r.alive) {
-		in.Survivors = append(in.Survivors, recovery.Survivor{Name: n.Name, DSN: n.DSN, NetworkDSN: n.NetworkDSN})
+		sv := recovery.Survivor{Name: n.Name, DSN: n.DSN, NetworkDSN: n.NetworkDSN, DirectDSN: n.DirectDSN}
+		if r.keeper != nil {
+			sv.Samples = r.keeper.Samples(n.Name, failed)
+		}
+		in.Survivors = append(in.Survivors, sv)
 	}
 	return in
 }

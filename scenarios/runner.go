@@ -222,6 +222,10 @@ type run struct {
 	// (see slots.go); the runner's own reads need no lock.
 	aliveMu sync.Mutex
 
+	// keeper advances the recovery slots during the load; its samples
+	// place the recoveries' clones (recoveryInput). Nil outside the load.
+	keeper *recovery.Keeper
+
 	killDuringRecovery string // survivor to kill during the next recovery
 	rejoins            []*rejoinResult
 }

@@ -3,7 +3,6 @@ package scenarios
 import (
 	"context"
 	"sync"
-	"time"
 
 	"github.com/spockchaos/spockchaos/recovery"
 )
@@ -15,19 +14,21 @@ import (
 // that a recovery decodes seconds of WAL, not the run. It runs through
 // lags, partitions and kills: a member that cannot be read holds the slots
 // that need it, and a killed node's slots stop moving from the kill on.
-const slotKeeperEvery = 500 * time.Millisecond
+// Its samples also place each recovery's clone (recoveryInput).
 
 // startSlotKeeper runs the keeper until the returned stop is called; stop
 // waits for the round in progress and records the keeper's report.
 func (r *run) startSlotKeeper(ctx context.Context) (stop func()) {
-	k := &recovery.Keeper{Flavor: r.opts.Flavor, Every: slotKeeperEvery, Members: r.keeperMembers,
+	k := &recovery.Keeper{Flavor: r.opts.Flavor, Members: r.keeperMembers,
 		Logger: r.opts.Logger.With("step", "advance recovery slots")}
+	r.keeper = k
 	kctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	wg.Go(func() { k.Run(kctx) })
 	return func() {
 		cancel()
 		wg.Wait()
+		r.keeper = nil
 		rep := k.Report()
 		r.report.SlotKeeper = &rep
 	}

@@ -1,0 +1,82 @@
+package recovery
+
+import (
+	"os"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/spockchaos/spockchaos/recovery/recoverytest"
+)
+
+// A recovery whose source's slot lies far behind a durable sample that
+// every target has passed advances its clone to that sample, and still
+// replays exactly what the target lacks.
+var _ = Describe("a recovery clone advanced to the keeper's sample", Label("e2e", "recovery"), func() {
+	It("starts at the sample, replays exactly the transactions the lagging survivor lacks, and the survivors converge", func(ctx SpecContext) {
+		cloneStartSpec(ctx, "pglogical", "")
+	}, SpecTimeout(4*time.Minute))
+})
+
+var _ = Describe("a recovery clone advanced to the keeper's sample on Spock", Label("e2e", "recovery", "spock"), func() {
+	It("starts at the sample, replays exactly the transactions the lagging survivor lacks, and the survivors converge", func(ctx SpecContext) {
+		cloneStartSpec(ctx, "spock", os.Getenv(recoverytest.SpockImageEnv))
+	}, SpecTimeout(4*time.Minute))
+})
+
+func cloneStartSpec(ctx SpecContext, flavorName, image string) {
+	const early, lost = 200, 30
+	cluster := startLedgerCluster(ctx, flavorName, image)
+	n1, n2, n3 := cluster.Node("n1"), cluster.Node("n2"), cluster.Node("n3")
+	Expect(recoverytest.WriteLedger(ctx, n1, "early", early, 1)).To(Succeed())
+	for _, n := range []string{"n2", "n3"} {
+		Expect(recoverytest.WaitCount(ctx, cluster.Node(n), "SELECT count(*) FROM ledger WHERE txn_id LIKE 'early-%'", early, time.Minute)).To(Succeed())
+	}
+
+	By("taking one durable sample on n2 of its origin for n1, as a keeper round does, without moving any slot")
+	conn, err := n2.Connect(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	cat, err := catalogFor(flavorName)
+	Expect(err).NotTo(HaveOccurred())
+	members := []KeeperNode{{Name: "n1", DSN: n1.DSN}, {Name: "n2", DSN: n2.DSN}, {Name: "n3", DSN: n3.DSN}}
+	reading := readNode(ctx, cat, members[1], conn, members)
+	conn.Close(ctx)
+	Expect(reading.err).NotTo(HaveOccurred())
+	sample := reading.origins["n1"]
+	slot, err := confirmedFlush(ctx, n2, RecoverySlotName(DefaultDB, "n2", "n1"))
+	Expect(err).NotTo(HaveOccurred())
+	Expect(sample.Local).To(BeNumerically(">", slot), "n2's slot for n1 must lie before the sample for the clone to be advanced")
+
+	By("lagging n3 behind n1, giving n1 transactions only n2 receives, killing n1")
+	Expect(recoverytest.Lag(ctx, cluster, "n3", "n1")).To(Succeed())
+	Expect(recoverytest.WriteLedger(ctx, n1, "lost", lost, 2)).To(Succeed())
+	Expect(recoverytest.WaitCount(ctx, n2, "SELECT count(*) FROM ledger WHERE txn_id LIKE 'lost-%'", 2*lost, time.Minute)).To(Succeed())
+	Expect(recoverytest.Kill(ctx, n1)).To(Succeed())
+	missing, err := recoverytest.MissingTxns(ctx, n2, n3)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(missing).To(HaveLen(lost))
+
+	in := InputFromCluster(cluster, "n1")
+	in.StepTimeout = 30 * time.Second
+	for i := range in.Survivors {
+		in.Survivors[i].Samples = []OriginSample{sample}
+	}
+	res, err := Reference{}.Recover(ctx, in)
+	Expect(err).NotTo(HaveOccurred(), "result: %+v", res)
+	Expect(res.TransactionsRecovered).To(BeEquivalentTo(lost))
+	var advanced []string
+	for _, a := range res.Actions {
+		if strings.Contains(a.What, "to the keeper's sample") {
+			advanced = append(advanced, a.Output)
+		}
+	}
+	Expect(advanced).To(Equal([]string{"confirmed_flush " + sample.Local.String()}), "the clone was not advanced to the sample")
+	Expect(res.PerPair).To(HaveLen(1))
+	Expect(res.PerPair[0].Decoded).To(BeNumerically("<", early), "the stream decoded the early transactions the sample lets it skip")
+	Expect(recoverytest.MissingTxns(ctx, n2, n3)).To(BeEmpty())
+	rows2, err := recoverytest.LedgerRows(ctx, n2)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(recoverytest.LedgerRows(ctx, n3)).To(Equal(rows2))
+}
