@@ -69,15 +69,11 @@ func (c catalog) originName(ctx context.Context, conn *pgx.Conn, sub string) (st
 
 // originProgress is how far the node applied the origin (0/0 if never).
 func originProgress(ctx context.Context, conn *pgx.Conn, origin string) (LSN, error) {
-	var s *string
-	err := conn.QueryRow(ctx, "SELECT remote_lsn::text FROM pg_replication_origin_status WHERE external_id = $1", origin).Scan(&s)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && s == nil) {
-		return 0, nil
-	}
+	l, err := originStatus(ctx, conn, origin, "remote_lsn")
 	if err != nil {
 		return 0, fmt.Errorf("read progress of origin %s: %w", origin, err)
 	}
-	return ParseLSN(*s)
+	return l, nil
 }
 
 // originLocalEnd is where, in the node's own WAL, the last commit made
@@ -85,13 +81,23 @@ func originProgress(ctx context.Context, conn *pgx.Conn, origin string) (LSN, er
 // the node has committed nothing under it since its last start, as
 // PostgreSQL rebuilds it only from the commits it replays at startup).
 func originLocalEnd(ctx context.Context, conn *pgx.Conn, origin string) (LSN, error) {
+	l, err := originStatus(ctx, conn, origin, "local_lsn")
+	if err != nil {
+		return 0, fmt.Errorf("read local end of origin %s: %w", origin, err)
+	}
+	return l, nil
+}
+
+// originStatus reads one LSN column of the origin's
+// pg_replication_origin_status row (0/0 when there is none, or it is null).
+func originStatus(ctx context.Context, conn *pgx.Conn, origin, column string) (LSN, error) {
 	var s *string
-	err := conn.QueryRow(ctx, "SELECT local_lsn::text FROM pg_replication_origin_status WHERE external_id = $1", origin).Scan(&s)
+	err := conn.QueryRow(ctx, "SELECT "+column+"::text FROM pg_replication_origin_status WHERE external_id = $1", origin).Scan(&s)
 	if errors.Is(err, pgx.ErrNoRows) || (err == nil && s == nil) {
 		return 0, nil
 	}
 	if err != nil {
-		return 0, fmt.Errorf("read local end of origin %s: %w", origin, err)
+		return 0, err
 	}
 	return ParseLSN(*s)
 }

@@ -111,23 +111,7 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 	// 1. Fence: no worker may hold the failed node's origin anywhere.
 	var fenced []*survivorState
 	_ = rec.phase("fence", func() error {
-		ok := make([]bool, len(live))
-		var wg sync.WaitGroup
-		for i, s := range live {
-			wg.Go(func() {
-				if err := fence(ctx, in, cat, rec, s); err != nil {
-					rec.fail(err)
-					return
-				}
-				ok[i] = true
-			})
-		}
-		wg.Wait()
-		for i, s := range live {
-			if ok[i] {
-				fenced = append(fenced, s)
-			}
-		}
+		fenced = sideBySide(live, func(s *survivorState) error { return fence(ctx, in, cat, rec, s) }, rec)
 		return nil
 	})
 	if len(fenced) == 0 {
@@ -138,23 +122,12 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 	// 2. Progress per survivor for the failed origin, side by side.
 	var known []*survivorState
 	_ = rec.phase("progress", func() error {
-		ok := make([]bool, len(fenced))
-		var wg sync.WaitGroup
-		for i, s := range fenced {
-			wg.Go(func() {
-				if err := readProgress(ctx, in, rec, s); err != nil {
-					rec.fail(fmt.Errorf("progress step on %s: %w", s.Name, err))
-					return
-				}
-				ok[i] = true
-			})
-		}
-		wg.Wait()
-		for i, s := range fenced {
-			if ok[i] {
-				known = append(known, s)
+		known = sideBySide(fenced, func(s *survivorState) error {
+			if err := readProgress(ctx, in, rec, s); err != nil {
+				return fmt.Errorf("progress step on %s: %w", s.Name, err)
 			}
-		}
+			return nil
+		}, rec)
 		return nil
 	})
 	before := map[string]LSN{}
@@ -206,6 +179,30 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 		}
 		return nil
 	})
+}
+
+// sideBySide runs step on every survivor at once and returns, in order,
+// those it succeeded on; each failure is recorded (it names the node).
+func sideBySide(states []*survivorState, step func(*survivorState) error, rec *recorder) []*survivorState {
+	ok := make([]bool, len(states))
+	var wg sync.WaitGroup
+	for i, s := range states {
+		wg.Go(func() {
+			if err := step(s); err != nil {
+				rec.fail(err)
+				return
+			}
+			ok[i] = true
+		})
+	}
+	wg.Wait()
+	var out []*survivorState
+	for i, s := range states {
+		if ok[i] {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // readProgress reads, after the fence, how far s applied the failed node:

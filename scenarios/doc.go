@@ -23,10 +23,11 @@
 // 100 ms commit_delay and the kill goes out the moment COMMIT does: it
 // lands before the commit is durable or while the peers receive it (see
 // steps.go). Through the load a recovery.Keeper advances the recovery
-// slots every 0.5 s, without barriers and also while a lag, a pause or a
+// slots every 0.1 s, without barriers and also while a lag, a pause or a
 // partition is in force, to the oldest point a member may still need
 // (slots.go, recorded in run.json as slot_keeper): a recovery then decodes
-// seconds of WAL, not the whole run, and steps never wait for it. Each
+// a fraction of a second of WAL, not the whole run (its samples also
+// place each recovery's clone), and steps never wait for it. Each
 // kill's recovery time (kill to every survivor level: detect + recover)
 // is recorded in results.json as recovery_times (recover.go).
 //
