@@ -11,7 +11,10 @@
 //     with the measurement, so that load from elsewhere on the machine
 //     slows both alike; medians are compared. RTO's baseline is the floor:
 //     the same transactions applied on the same target right after the
-//     recovery, under the same load, with nothing to decode.
+//     recovery, under the same load, with nothing to decode; its ratio is
+//     the recovery alone (start to every survivor level) over the floor,
+//     the kill's docker confirmation being reported apart (KillRatio
+//     includes it).
 //   - Each bench returns its figures in a result struct (medians, the
 //     ratio or rate, every run's or round's own figures). It returns an
 //     error only when it could not measure; a measurement that came out

@@ -83,7 +83,7 @@ func nodeRequest(runID, name, image, password string, net *testcontainers.Docker
 				hc.PortBindings = network.PortMap{port: {{HostIP: netip.MustParseAddr("127.0.0.1")}}}
 				// Shared memory for PostgreSQL; docker's 64 MB default is tight.
 				hc.ShmSize = 256 << 20
-				// Network faults (ip route, tc netem) run inside the node.
+				// Network faults (ip route, nft) run inside the node.
 				hc.CapAdd = append(hc.CapAdd, "NET_ADMIN")
 			},
 		},
