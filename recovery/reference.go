@@ -217,6 +217,8 @@ func readProgress(ctx context.Context, in Input, rec *recorder, s *survivorState
 	s.lsn = lsn
 	rec.action(s.Name, "progress of origin "+s.origin, lsn.String(), nil)
 	if in.Flavor != "spock" {
+		// Read after remote_lsn: every commit that counted there ends
+		// at or before what this reads (both move only forward).
 		s.lastLocal, err = originLocalEnd(ctx, s.conn, s.origin)
 		return err
 	}
@@ -412,7 +414,7 @@ func recoverFromSource(ctx context.Context, in Input, cat catalog, rec *recorder
 // clone is the source's slot clone for one recovery, and where it starts.
 type clone struct {
 	name  string
-	made  bool // the copy exists (and must be dropped)
+	made  bool // the copy exists (and must be seen gone)
 	index int  // in the Result's Clones
 	start LSN  // its confirmed_flush: the stream sends nothing before
 	// step and err name the first step that failed.
