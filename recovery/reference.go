@@ -306,8 +306,7 @@ func recoverFromSource(ctx context.Context, in Input, cat catalog, rec *recorder
 	wg.Wait()
 	// The clone is temporary: it goes with its session, which closes once
 	// streamed (or here, whatever happened); then it is seen gone.
-	released := false
-	release := func() {
+	release := sync.OnceFunc(func() {
 		if source.repl != nil {
 			source.repl.Close(context.WithoutCancel(ctx))
 		}
@@ -321,12 +320,8 @@ func recoverFromSource(ctx context.Context, in Input, cat catalog, rec *recorder
 			return
 		}
 		rec.cloneRemoved(cl.index)
-	}
-	defer func() {
-		if !released {
-			release()
-		}
-	}()
+	})
+	defer release()
 
 	var live []*replayTarget
 	after := position(math.MaxUint64)
@@ -399,7 +394,6 @@ func recoverFromSource(ctx context.Context, in Input, cat catalog, rec *recorder
 			fmt.Sprintf("at %s (that commit ends at %s)", a.stats.endedAt, a.lastOfFailed), nil)
 	}
 	// The clone is done with: it is seen gone while the targets finish.
-	released = true
 	wg.Go(release)
 	for _, rt := range live {
 		wg.Go(func() {

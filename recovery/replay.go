@@ -40,8 +40,7 @@ func replicationDSN(dsn string) (string, error) {
 }
 
 // openReplication opens a logical replication connection to the node at
-// dsn (made while the clone is being taken: the login costs as much as the
-// copy).
+// dsn.
 func openReplication(ctx context.Context, dsn string) (*pgconn.PgConn, error) {
 	rdsn, err := replicationDSN(dsn)
 	if err != nil {
@@ -62,7 +61,7 @@ func openStream(ctx context.Context, in Input, source Survivor) (*pgconn.PgConn,
 	if source.DirectDSN != "" {
 		if conn, err := openReplication(ctx, source.DirectDSN); err == nil {
 			slot := RecoverySlotName(in.DB, source.Name, in.Failed)
-			res, err := conn.Exec(ctx, "SELECT 1 FROM pg_replication_slots WHERE slot_name = '"+strings.ReplaceAll(slot, "'", "''")+"'").ReadAll()
+			res, err := conn.Exec(ctx, "SELECT 1 FROM pg_replication_slots WHERE slot_name = "+quoteLiteral(slot)).ReadAll()
 			if err == nil && len(res) == 1 && len(res[0].Rows) == 1 {
 				return conn, "at its run-network address", nil
 			}

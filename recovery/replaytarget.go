@@ -183,8 +183,8 @@ func (t *replayTarget) applyAll(ctx context.Context, onFail func()) error {
 // every transaction of the failed node the source holds) by an empty
 // origin transaction while the session still holds the origin, then
 // writes one flushed WAL record after every replayed commit, so that the
-// replay is durable before success is reported. The session is released
-// and closed either way.
+// replay is durable before success is reported. The origin is released
+// either way; the session stays open for verify-progress.
 func closeTarget(ctx context.Context, in Input, rec *recorder, source *survivorState, t *replayTarget, a *assembler, streamErr error) error {
 	// The session goes back to verify-progress: out of any transaction a
 	// failed apply left open, and without the origin.

@@ -11,7 +11,7 @@ import (
 // they were last advanced. During the load (T1..T4) a recovery.Keeper
 // advances them continuously, without barriers, to the oldest position a
 // member of the cluster may still need (recovery.NextSlotPosition), so
-// that a recovery decodes seconds of WAL, not the run. It runs through
+// that a recovery decodes a fraction of a second of WAL, not the run. It runs through
 // lags, partitions and kills: a member that cannot be read holds the slots
 // that need it, and a killed node's slots stop moving from the kill on.
 // Its samples also place each recovery's clone (recoveryInput).
