@@ -26,6 +26,10 @@ type RTOOptions struct {
 	Sizes []int
 	// Rows is the rows per transaction (>= 1).
 	Rows int
+	// Repeat is how many times each size is measured, each on a fresh
+	// cluster (0 means once): one recovery of a few hundred milliseconds
+	// swings by half on a 2-core machine, so the ratio is a median.
+	Repeat int
 	// Progress receives a line per step; may be nil.
 	Progress io.Writer
 }
@@ -60,11 +64,21 @@ type RTOSize struct {
 	Phases []recovery.Phase
 }
 
-// RTOResult is what RTO measured, per size in the order given.
+// RTOResult is what RTO measured: every run, size by size in the order
+// given (Repeat runs each), and each size's median ratios.
 type RTOResult struct {
 	Sizes []RTOSize
-	// Ratio is the middle size's ratio.
+	// Medians are, per size in the order given, the median Ratio and
+	// KillRatio of its runs.
+	Medians []RTOMedian
+	// Ratio is the middle size's median ratio.
 	Ratio float64
+}
+
+// RTOMedian is one size's median ratios over its runs.
+type RTOMedian struct {
+	Txns, Runs       int
+	Ratio, KillRatio float64
 }
 
 // RTO measures recovery time: for each size N, a cluster under load
@@ -75,8 +89,8 @@ type RTOResult struct {
 func RTO(ctx context.Context, opts RTOOptions) (RTOResult, error) {
 	cfg := opts.Config
 	switch {
-	case len(opts.Sizes) == 0 || opts.Rows < 1:
-		return RTOResult{}, fmt.Errorf("bench rto: give at least one size and Rows >= 1")
+	case len(opts.Sizes) == 0 || opts.Rows < 1 || opts.Repeat < 0:
+		return RTOResult{}, fmt.Errorf("bench rto: give at least one size, Rows >= 1 and Repeat >= 0")
 	case cfg.Flavor == nil || cfg.Flavor.Name() != "pglogical":
 		return RTOResult{}, fmt.Errorf("bench rto builds its lag with pglogical: the flavor must be pglogical")
 	case cfg.Nodes < 3:
@@ -90,14 +104,20 @@ func RTO(ctx context.Context, opts RTOOptions) (RTOResult, error) {
 	cfg.Schema = recoverytest.LedgerSchema
 	out := progress(opts.Progress)
 	var res RTOResult
+	runs := max(opts.Repeat, 1)
 	for _, n := range opts.Sizes {
-		s, err := rtoOnce(ctx, cfg, n, opts.Rows, out)
-		if err != nil {
-			return res, fmt.Errorf("bench rto, %d transactions: %w", n, err)
+		var ratios, killRatios []float64
+		for range runs {
+			s, err := rtoOnce(ctx, cfg, n, opts.Rows, out)
+			if err != nil {
+				return res, fmt.Errorf("bench rto, %d transactions: %w", n, err)
+			}
+			res.Sizes = append(res.Sizes, s)
+			ratios, killRatios = append(ratios, s.Ratio), append(killRatios, s.KillRatio)
 		}
-		res.Sizes = append(res.Sizes, s)
+		res.Medians = append(res.Medians, RTOMedian{Txns: n, Runs: runs, Ratio: median(ratios), KillRatio: median(killRatios)})
 	}
-	res.Ratio = res.Sizes[len(res.Sizes)/2].Ratio
+	res.Ratio = res.Medians[len(res.Medians)/2].Ratio
 	return res, nil
 }
 

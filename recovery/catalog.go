@@ -34,12 +34,18 @@ func subscriptionName(subscriber, provider string) string {
 	return "sub_" + subscriber + "_" + provider
 }
 
-// fenceSQL disables a subscription at once (the apply worker exits).
+// fenceSQL disables a subscription at once (the apply worker exits). Its
+// commit does not wait for the disk (synchronous_commit off for the
+// session, which replays without waiting too): the fence has to hold only
+// while the recovery runs, and a survivor that crashes meanwhile fails the
+// recovery anyway. Before success is reported the fence is durable on the
+// source (its end marker is flushed after it) and on every target (their
+// final flush); a bystander's goes to disk with its next flush.
 func (c catalog) fenceSQL() string {
 	if c.schema == "spock" {
-		return "SELECT spock.sub_disable($1, true)"
+		return "SELECT set_config('synchronous_commit', 'off', false), spock.sub_disable($1, true)"
 	}
-	return "SELECT pglogical.alter_subscription_disable($1, true)"
+	return "SELECT set_config('synchronous_commit', 'off', false), pglogical.alter_subscription_disable($1, true)"
 }
 
 // errNoSubscription means the node has no subscription from the failed
@@ -50,16 +56,13 @@ var errNoSubscription = errors.New("no such subscription")
 // applies, verified to exist in pg_replication_origin.
 func (c catalog) originName(ctx context.Context, conn *pgx.Conn, sub string) (string, error) {
 	var slot string
-	q := fmt.Sprintf("SELECT sub_slot_name FROM %s.subscription WHERE sub_name = $1", pgx.Identifier{c.schema}.Sanitize())
-	if err := conn.QueryRow(ctx, q, sub).Scan(&slot); err != nil {
+	var exists bool
+	q := fmt.Sprintf("SELECT s.sub_slot_name, EXISTS (SELECT 1 FROM pg_replication_origin WHERE roname = s.sub_slot_name) FROM %s.subscription s WHERE s.sub_name = $1", pgx.Identifier{c.schema}.Sanitize())
+	if err := conn.QueryRow(ctx, q, sub).Scan(&slot, &exists); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
 			return "", fmt.Errorf("subscription %s: %w", sub, errNoSubscription)
 		}
 		return "", fmt.Errorf("look up origin of subscription %s: %w", sub, err)
-	}
-	var exists bool
-	if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_replication_origin WHERE roname = $1)", slot).Scan(&exists); err != nil {
-		return "", fmt.Errorf("check origin %s of subscription %s: %w", slot, sub, err)
 	}
 	if !exists {
 		return "", fmt.Errorf("subscription %s: origin %s (its slot name) is not in pg_replication_origin", sub, slot)
@@ -76,16 +79,29 @@ func originProgress(ctx context.Context, conn *pgx.Conn, origin string) (LSN, er
 	return l, nil
 }
 
-// originLocalEnd is where, in the node's own WAL, the last commit made
-// under the origin ends (pg_replication_origin_status.local_lsn; 0/0 when
-// the node has committed nothing under it since its last start, as
-// PostgreSQL rebuilds it only from the commits it replays at startup).
-func originLocalEnd(ctx context.Context, conn *pgx.Conn, origin string) (LSN, error) {
-	l, err := originStatus(ctx, conn, origin, "local_lsn")
-	if err != nil {
-		return 0, fmt.Errorf("read local end of origin %s: %w", origin, err)
+// originPosition reads the origin's remote_lsn (its progress) and
+// local_lsn: where, in the node's own WAL, the last commit made under the
+// origin ends (0/0 when the node has committed nothing under it since its
+// last start, as PostgreSQL rebuilds it only from the commits it replays
+// at startup). Both come from one read of the origin's state, which every
+// commit under the origin updates together, so local_lsn ends at or past
+// every commit counted in remote_lsn.
+func originPosition(ctx context.Context, conn *pgx.Conn, origin string) (remote, local LSN, err error) {
+	var r, l *string
+	err = conn.QueryRow(ctx, "SELECT remote_lsn::text, local_lsn::text FROM pg_replication_origin_status WHERE external_id = $1", origin).Scan(&r, &l)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, 0, nil
 	}
-	return l, nil
+	if err == nil && r != nil {
+		remote, err = ParseLSN(*r)
+	}
+	if err == nil && l != nil {
+		local, err = ParseLSN(*l)
+	}
+	if err != nil {
+		return 0, 0, fmt.Errorf("read position of origin %s: %w", origin, err)
+	}
+	return remote, local, nil
 }
 
 // originStatus reads one LSN column of the origin's

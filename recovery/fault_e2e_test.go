@@ -33,8 +33,7 @@ var _ = Describe("a survivor that dies during recovery", Label("e2e", "recovery"
 		Expect(first.res.Errors).To(ContainElement(SatisfyAll(ContainSubstring("on n3"), ContainSubstring("replay step"))))
 		Expect(first.res.TransactionsRecovered).To(BeNumerically("<", txns), "the kill came too late to interrupt the replay")
 		// The source's clone was removed although its target died.
-		Expect(first.res.Clones).To(HaveLen(1))
-		Expect(first.res.Clones[0].Removed).To(BeTrue())
+		expectClones(first.res, "n2", "n3")
 		Expect(slotCount(ctx, cluster.Node("n2"), "%clone%")).To(BeZero())
 
 		// Again on the remaining survivor alone: it completes.

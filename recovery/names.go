@@ -30,11 +30,12 @@ func RecoverySlotName(db, self, peer string) string {
 // included, so that a Spock runbook's clean-up never touches them.
 const ownSlotPattern = `spockchaos\_%`
 
-// CloneSlotName is a fresh clone of the recovery slot of source for failed,
-// made to feed target. Names stay well under the 63-byte limit for node
-// names n1..n9.
-func CloneSlotName(db, source, failed, target string, now time.Time) string {
-	return fmt.Sprintf("%s_clone_%s_%d", RecoverySlotName(db, source, failed), target, now.UnixNano())
+// CloneSlotName is a fresh clone of the recovery slot of source for
+// failed. It names no target: it is copied before the source and its
+// targets are known (every survivor copies one while the fence runs).
+// Names stay well under the 63-byte limit for node names n1..n9.
+func CloneSlotName(db, source, failed string, now time.Time) string {
+	return fmt.Sprintf("%s_clone_%d", RecoverySlotName(db, source, failed), now.UnixNano())
 }
 
 // clonePattern matches every clone of the recovery slot of source for

@@ -52,8 +52,9 @@ func originBusy(err error) (bool, string) {
 // pollFirst and pollMost bound how often a recovery step re-checks a node
 // for a state that usually lasts milliseconds (a worker letting go of an
 // origin or a slot): on the recovery's critical path, every round of
-// waiting counts, and a long wait still costs few queries.
-const pollFirst, pollMost = time.Millisecond, 100 * time.Millisecond
+// waiting counts (a state that lasts 5 ms is seen gone after at most 10),
+// and a wait of seconds costs a hundred cheap queries a second.
+const pollFirst, pollMost = time.Millisecond, 10 * time.Millisecond
 
 func waitWorkerGone(ctx context.Context, conn *pgx.Conn, node, origin string, timeout time.Duration) error {
 	return harness.WaitForBackoff(ctx, fmt.Sprintf("apply worker for origin %s on %s to exit", origin, node), timeout, pollFirst, pollMost,

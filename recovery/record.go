@@ -64,6 +64,12 @@ func (r *recorder) clone(node, slot string) int {
 	return len(r.res.Clones) - 1
 }
 
+func (r *recorder) cloneStreamed(i int) {
+	r.mu.Lock()
+	r.res.Clones[i].Streamed = true
+	r.mu.Unlock()
+}
+
 func (r *recorder) cloneRemoved(i int) {
 	r.mu.Lock()
 	r.res.Clones[i].Removed = true

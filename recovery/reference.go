@@ -67,9 +67,12 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 	}
 	var live []*survivorState
 	// With each survivor's session, a replication connection opens in
-	// the background, for the stream should it be the source: its login
-	// overlaps the fence instead of lengthening the recovery.
+	// the background and copies the survivor's slot for the stream, should
+	// it be the source: login and copy overlap the fence instead of
+	// lengthening the recovery.
 	streams := make([]*pendingStream, len(in.Survivors))
+	// spare drops the clones of the survivors that are not the source.
+	var spare sync.WaitGroup
 	defer func() {
 		for _, s := range live {
 			s.conn.Close(context.WithoutCancel(ctx))
@@ -77,8 +80,12 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 				s.repl.Close(context.WithoutCancel(ctx))
 			}
 		}
+		spare.Wait()
+		// Those still pending (no source was chosen) go the same way.
+		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), in.StepTimeout)
+		defer cancel()
 		for _, p := range streams {
-			p.close(context.WithoutCancel(ctx))
+			p.discard(dctx, rec)
 		}
 	}()
 	// Connections and fences go to every survivor side by side (on a busy
@@ -136,7 +143,18 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 	}
 
 	// 3. Source: the survivor that applied the most of the failed node.
+	// Every other survivor's clone is dropped meanwhile (and the source's
+	// too when there is nothing to recover).
 	source, targets := plan(known)
+	for _, p := range streams {
+		if source == nil || len(targets) == 0 || p != source.stream {
+			spare.Go(func() {
+				dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), in.StepTimeout)
+				defer cancel()
+				p.discard(dctx, rec)
+			})
+		}
+	}
 	if source == nil {
 		return
 	}
@@ -210,18 +228,21 @@ func sideBySide(states []*survivorState, step func(*survivorState) error, rec *r
 // that origin ends in s's WAL (the stream of s's slot can end there when s
 // is the source: lastOfFailed), and on Spock its spock.progress row.
 func readProgress(ctx context.Context, in Input, rec *recorder, s *survivorState) error {
+	if in.Flavor != "spock" {
+		var err error
+		s.lsn, s.lastLocal, err = originPosition(ctx, s.conn, s.origin)
+		if err != nil {
+			return err
+		}
+		rec.action(s.Name, "progress of origin "+s.origin, s.lsn.String(), nil)
+		return nil
+	}
 	lsn, err := originProgress(ctx, s.conn, s.origin)
 	if err != nil {
 		return err
 	}
 	s.lsn = lsn
 	rec.action(s.Name, "progress of origin "+s.origin, lsn.String(), nil)
-	if in.Flavor != "spock" {
-		// Read after remote_lsn: every commit that counted there ends
-		// at or before what this reads (both move only forward).
-		s.lastLocal, err = originLocalEnd(ctx, s.conn, s.origin)
-		return err
-	}
 	sp, err := readSpockProgress(ctx, s.conn, in.Failed)
 	rec.action(s.Name, "spock.progress for "+in.Failed, sp.String(), err)
 	if err != nil {
@@ -282,7 +303,7 @@ func fence(ctx context.Context, in Input, cat catalog, rec *recorder, s *survivo
 // fails is drained and reported; the others go on.
 func recoverFromSource(ctx context.Context, in Input, cat catalog, rec *recorder, source *survivorState, targets []*survivorState) {
 	// Side by side: every target's replay session (each holds its
-	// origin), and the clone, taken on the replication connection that
+	// origin), and the clone, copied on the replication connection that
 	// will stream it, with its end marker written on the source's own
 	// session (idle until verify-progress; on Spock it also serves the
 	// xid look-ups).
@@ -302,7 +323,7 @@ func recoverFromSource(ctx context.Context, in Input, cat catalog, rec *recorder
 	for i, t := range targets {
 		names[i] = t.Name
 	}
-	wg.Go(func() { cl = takeClone(ctx, in, rec, source, names) })
+	wg.Go(func() { cl = takeClone(ctx, in, rec, source) })
 	wg.Wait()
 	// The clone is temporary: it goes with its session, which closes once
 	// streamed (or here, whatever happened); then it is seen gone.
@@ -388,6 +409,7 @@ func recoverFromSource(ctx context.Context, in Input, cat catalog, rec *recorder
 		}
 		return true
 	}
+	rec.cloneStreamed(cl.index)
 	streamErr := streamToTargets(ctx, source.repl, cl.name, a, live, in.StepTimeout)
 	if a.stats.endedAt != 0 {
 		rec.action(source.Name, "stream of "+cl.name+" ended past the last commit of "+in.Failed,
@@ -416,52 +438,70 @@ type clone struct {
 	err  error
 }
 
-// takeClone copies the source's recovery slot for the failed node (step 4,
-// once for every target) as a TEMPORARY slot on the source's replication
-// connection, the session that streams it: the server drops it when that
-// session ends, so no clone outlives a recovery, even a killed one, and
-// the copy skips the slot's disk writes. Then it writes the end marker
-// and reads where the clone starts.
-func takeClone(ctx context.Context, in Input, rec *recorder, source *survivorState, targets []string) clone {
-	slot := RecoverySlotName(in.DB, source.Name, in.Failed)
-	cl := clone{name: CloneSlotName(in.DB, source.Name, in.Failed, cloneFor(targets), time.Now())}
-	if source.repl = source.stream.take(); source.repl == nil {
+// takeClone readies the source's clone of its recovery slot for the
+// failed node (step 4, once for every target): the TEMPORARY clone copied
+// on the source's replication connection while the fence ran (or, if that
+// failed, copied now), on the session that streams it. The server drops
+// it when that session ends, so no clone outlives a recovery, even a
+// killed one, and the copy skips the slot's disk writes. Then it writes
+// the end marker.
+func takeClone(ctx context.Context, in Input, rec *recorder, source *survivorState) clone {
+	var cl clone
+	source.repl, cl = source.stream.take()
+	if source.repl == nil {
 		var via string
 		var err error
 		source.repl, via, err = openStream(ctx, in, source.Survivor)
 		rec.action(source.Name, "open the replication connection for the stream, again", via, err)
 		if err != nil {
-			cl.step, cl.err = "stream step", err
+			return clone{step: "stream step", err: err}
+		}
+		cl = clone{}
+	}
+	if !cl.made {
+		if cl = copyClone(ctx, in, rec, source.Name, source.repl); cl.err != nil {
 			return cl
 		}
 	}
-	_, err := source.repl.Exec(ctx, fmt.Sprintf("SELECT pg_copy_logical_replication_slot(%s, %s, true)", quoteLiteral(slot), quoteLiteral(cl.name))).ReadAll()
-	rec.action(source.Name, fmt.Sprintf("copy slot %s to temporary %s for %s", slot, cl.name, strings.Join(targets, ",")), "", err)
-	if err != nil {
-		cl.step, cl.err = "clone step", err
-		return cl
-	}
-	cl.made, cl.index = true, rec.clone(source.Name, cl.name)
-	sconn := source.conn
 	// The end of the stream: a flushed logical message written after the
 	// fence, so every transaction the source holds of the failed node
 	// comes before it.
 	var end string
-	err = sconn.QueryRow(ctx, "SELECT pg_logical_emit_message(false, $1, $2, true)::text", endMarkerPrefix, cl.name).Scan(&end)
+	err := source.conn.QueryRow(ctx, "SELECT pg_logical_emit_message(false, $1, $2, true)::text", endMarkerPrefix, cl.name).Scan(&end)
 	rec.action(source.Name, "write end marker "+cl.name, end, err)
 	if err != nil {
 		cl.step, cl.err = "end marker step", err
+	}
+	return cl
+}
+
+// copyClone copies node's recovery slot for the failed node to a
+// TEMPORARY slot owned by the replication session repl, and reads where
+// the copy starts, in one round trip.
+func copyClone(ctx context.Context, in Input, rec *recorder, node string, repl *pgconn.PgConn) clone {
+	slot := RecoverySlotName(in.DB, node, in.Failed)
+	cl := clone{name: CloneSlotName(in.DB, node, in.Failed, time.Now())}
+	// A floor message is a proof only for a stream that starts at or
+	// before the position it vouches for: the start is read from the
+	// copy. Decoding begins at restart_lsn (nothing is sent before the
+	// start).
+	q := fmt.Sprintf("SELECT pg_copy_logical_replication_slot(%[1]s, %[2]s, true); SELECT confirmed_flush_lsn::text, restart_lsn::text FROM pg_replication_slots WHERE slot_name = %[2]s",
+		quoteLiteral(slot), quoteLiteral(cl.name))
+	res, err := repl.Exec(ctx, q).ReadAll()
+	rec.action(node, fmt.Sprintf("copy slot %s to temporary %s", slot, cl.name), "", err)
+	if err != nil {
+		cl.step, cl.err = "clone step", err
 		return cl
 	}
-	// Where the clone starts: a floor message is a proof only for a
-	// stream that starts at or before the position it vouches for.
-	// Decoding begins at restart_lsn (nothing is sent before start).
+	cl.made, cl.index = true, rec.clone(node, cl.name)
 	var start, restart string
-	err = sconn.QueryRow(ctx, "SELECT confirmed_flush_lsn::text, restart_lsn::text FROM pg_replication_slots WHERE slot_name = $1", cl.name).Scan(&start, &restart)
-	if err == nil {
+	if len(res) == 2 && len(res[1].Rows) == 1 && len(res[1].Rows[0]) == 2 {
+		start, restart = string(res[1].Rows[0][0]), string(res[1].Rows[0][1])
 		cl.start, err = ParseLSN(start)
+	} else {
+		err = fmt.Errorf("slot %s not listed in pg_replication_slots after the copy", cl.name)
 	}
-	rec.action(source.Name, "start of "+cl.name, fmt.Sprintf("confirmed_flush %s, restart_lsn %s", start, restart), err)
+	rec.action(node, "start of "+cl.name, fmt.Sprintf("confirmed_flush %s, restart_lsn %s", start, restart), err)
 	if err != nil {
 		cl.step, cl.err = "clone start", err
 	}
@@ -494,14 +534,6 @@ func advanceClone(ctx context.Context, repl *pgconn.PgConn, clone string, to LSN
 // quoteLiteral quotes s as an SQL string literal (the replication
 // protocol takes simple queries only, without parameters).
 func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
-// cloneFor names a clone's targets: the one target, or how many.
-func cloneFor(targets []string) string {
-	if len(targets) == 1 {
-		return targets[0]
-	}
-	return fmt.Sprintf("%dtargets", len(targets))
-}
 
 // streamToTargets streams the clone and hands each transaction to every
 // target whose progress is before it; the targets apply side by side with

@@ -72,16 +72,25 @@ func openStream(ctx context.Context, in Input, source Survivor) (*pgconn.PgConn,
 	return conn, "through its published port", err
 }
 
-// pendingStream is a replication connection opening in the background.
+// pendingStream is a survivor's replication connection opening in the
+// background, with a temporary clone of its recovery slot for the failed
+// node copied on it: should the survivor be the source, its clone is
+// ready when the source is chosen, the copy (a flushed WAL record on the
+// source) having overlapped the fence. Copying before the fence is as safe
+// as after: the clone starts no later than the slot did, and the stream
+// still ends at a marker written after the fence.
 type pendingStream struct {
+	node string
 	done chan struct{}
 	conn *pgconn.PgConn
+	cl   clone // the clone on conn (cl.made), or the step that failed
 }
 
 // startStream opens sv's replication connection (openStream) in the
-// background; the outcome is recorded as an action of sv.
+// background and copies sv's recovery slot for the failed node on it;
+// the outcomes are recorded as actions of sv.
 func startStream(ctx context.Context, in Input, rec *recorder, sv Survivor) *pendingStream {
-	p := &pendingStream{done: make(chan struct{})}
+	p := &pendingStream{node: sv.Name, done: make(chan struct{})}
 	go func() {
 		defer close(p.done)
 		cctx, cancel := context.WithTimeout(ctx, in.StepTimeout)
@@ -89,29 +98,51 @@ func startStream(ctx context.Context, in Input, rec *recorder, sv Survivor) *pen
 		conn, via, err := openStream(cctx, in, sv)
 		if err != nil {
 			rec.action(sv.Name, "open a replication connection (should it be the source, it tries again)", "", err)
+			p.cl = clone{step: "stream step", err: err}
 			return
 		}
 		rec.action(sv.Name, "open a replication connection", via, nil)
 		p.conn = conn
+		p.cl = copyClone(cctx, in, rec, sv.Name, conn)
 	}()
 	return p
 }
 
-// take waits for the connection and hands it over (nil if it failed);
-// the caller closes it.
-func (p *pendingStream) take() *pgconn.PgConn {
+// take waits for the connection and hands it over with its clone (a nil
+// connection if it failed); the caller closes it.
+func (p *pendingStream) take() (*pgconn.PgConn, clone) {
 	<-p.done
 	c := p.conn
 	p.conn = nil
-	return c
+	return c, p.cl
 }
 
-// close waits for the connection and closes it unless it was taken.
-func (p *pendingStream) close(ctx context.Context) {
-	if c := p.take(); c != nil {
-		c.Close(ctx)
+// discard drops the clone of a survivor that is not the source (on its
+// own session, which owns it) and closes the connection. A clone that
+// cannot be dropped goes with its session all the same; it is then not
+// marked removed, and the action says why.
+func (p *pendingStream) discard(ctx context.Context, rec *recorder) {
+	if p == nil {
+		return
+	}
+	c, cl := p.take()
+	if c == nil {
+		return
+	}
+	defer c.Close(ctx)
+	if !cl.made {
+		return
+	}
+	_, err := c.Exec(ctx, "SELECT pg_drop_replication_slot("+quoteLiteral(cl.name)+")").ReadAll()
+	rec.action(p.node, "drop unused temporary slot "+cl.name+" (not the source)", "", err)
+	if err == nil {
+		rec.cloneRemoved(cl.index)
 	}
 }
+
+// readAhead is how far ahead streamSlot's read deadline lies: how often an
+// idle stream asks the server for a keepalive.
+const readAhead = time.Second
 
 // streamSlot streams slot over the replication connection conn from the
 // slot's start, hands every transaction the assembler keeps to deliver, and
@@ -125,17 +156,33 @@ func streamSlot(ctx context.Context, conn *pgconn.PgConn, slot string, a *assemb
 	if err := pglogrepl.StartReplication(ctx, conn, slot, 0, pglogrepl.StartReplicationOptions{PluginArgs: pgoutputArgs}); err != nil {
 		return fmt.Errorf("start replication from slot %s: %w", slot, err)
 	}
+	// Reads are bounded by the connection's read deadline, set a second
+	// ahead and moved on every half second, and cut short when ctx ends:
+	// a context per message (and pgconn's watcher for it) cost about a
+	// third of this loop's CPU, on a machine decoding and applying at once.
+	nc := conn.Conn()
+	stop := context.AfterFunc(ctx, func() { _ = nc.SetReadDeadline(time.Now()) })
+	defer stop()
+	var deadline time.Time
 	var received LSN
 	lastMessage := time.Now()
 	for !a.done {
-		rctx, cancel := context.WithTimeout(ctx, time.Second)
-		raw, err := conn.ReceiveMessage(rctx)
-		cancel()
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if now := time.Now(); deadline.Sub(now) < readAhead/2 {
+			deadline = now.Add(readAhead)
+			if err := nc.SetReadDeadline(deadline); err != nil {
+				return fmt.Errorf("stream from slot %s: set read deadline: %w", slot, err)
+			}
+		}
+		raw, err := conn.ReceiveMessage(context.Background())
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
 			if pgconn.Timeout(err) {
+				deadline = time.Time{}
 				if time.Since(lastMessage) > idle {
 					return fmt.Errorf("stream from slot %s: nothing received for %s before the end marker", slot, idle)
 				}

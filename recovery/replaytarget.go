@@ -154,17 +154,19 @@ func floorString(a *assembler) string {
 	return fmt.Sprintf("floor message at origin LSN %s (local %s)", a.floor, a.stats.floorAt)
 }
 
-// applyAll applies what arrives on t.txns until it is closed, flushing a
-// good part of a batch early when nothing more is at hand rather than wait
-// with the target idle. After an apply error it only drains. It returns
-// the first apply error (or the final flush's).
+// applyAll applies what arrives on t.txns until it is closed, sending the
+// batch at hand whenever nothing more is waiting rather than wait with the
+// target idle: at the stream's start transactions trickle in (the source
+// is still starting to decode), and while a batch runs the next fills up.
+// After an apply error it only drains. It returns the first apply error
+// (or the final flush's).
 func (t *replayTarget) applyAll(ctx context.Context, onFail func()) error {
 	for x := range t.txns {
 		if t.applyErr != nil {
 			continue
 		}
 		t.applyErr = t.ap.add(ctx, x)
-		if t.applyErr == nil && len(t.txns) == 0 && t.ap.batchTxns >= maxBatchTxns/4 {
+		if t.applyErr == nil && len(t.txns) == 0 {
 			t.applyErr = t.ap.flush(ctx)
 		}
 		if t.applyErr != nil {

@@ -85,11 +85,14 @@ type Action struct {
 	Error  string    `json:"error,omitempty"`
 }
 
-// Clone is a slot clone created for recovery, and whether it was removed.
+// Clone is a slot clone created for recovery, whether it was streamed (the
+// reference strategy copies one on every survivor while it fences them,
+// and streams the source's) and whether it was removed.
 type Clone struct {
-	Node    string `json:"node"`
-	Slot    string `json:"slot"`
-	Removed bool   `json:"removed"`
+	Node     string `json:"node"`
+	Slot     string `json:"slot"`
+	Streamed bool   `json:"streamed,omitempty"`
+	Removed  bool   `json:"removed"`
 }
 
 // Call is one recovery function of the system under test, called on one

@@ -15,9 +15,10 @@ func init() { benchCommands = append(benchCommands, newBenchRTOCmd) }
 
 func newBenchRTOCmd() *cobra.Command {
 	var (
-		cf    clusterFlags
-		sizes string
-		rows  int
+		cf     clusterFlags
+		sizes  string
+		rows   int
+		repeat int
 	)
 	cmd := &cobra.Command{
 		Use:   "rto",
@@ -31,8 +32,9 @@ the floor: exactly the recovered transactions applied on n3 with nothing to
 decode. Prints per size the kill-to-level time, its detect part (the docker
 kill's confirmation) and recovery part (the reference recovery, start to every
 survivor level), the decode and apply parts of the recovery, the floor, the
-ratios recovery / floor and kill-to-level / floor, and last "ratio: X"
-(recovery / floor) for the middle size. Fails (exit 1) unless every size recovered exactly N transactions.`,
+ratios recovery / floor and kill-to-level / floor. Each size runs --repeat
+times, each on a fresh cluster; a line per size gives the median ratios,
+and last "ratio: X" is the middle size's median recovery / floor. Fails (exit 1) unless every size recovered exactly N transactions.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			ns, err := parseSizes(sizes)
@@ -41,6 +43,9 @@ ratios recovery / floor and kill-to-level / floor, and last "ratio: X"
 			}
 			if rows < 1 {
 				return fmt.Errorf("--rows must be at least 1")
+			}
+			if repeat < 1 {
+				return fmt.Errorf("--repeat must be at least 1")
 			}
 			cfg, err := cf.config()
 			if err != nil {
@@ -53,7 +58,7 @@ ratios recovery / floor and kill-to-level / floor, and last "ratio: X"
 				return fmt.Errorf("bench rto needs at least 3 nodes (one killed, one lagging, one source)")
 			}
 			out := cmd.OutOrStdout()
-			res, err := bench.RTO(cmd.Context(), bench.RTOOptions{Config: cfg, Sizes: ns, Rows: rows, Progress: out})
+			res, err := bench.RTO(cmd.Context(), bench.RTOOptions{Config: cfg, Sizes: ns, Rows: rows, Repeat: repeat, Progress: out})
 			if err != nil {
 				return err
 			}
@@ -74,6 +79,9 @@ ratios recovery / floor and kill-to-level / floor, and last "ratio: X"
 			if incomplete {
 				return &exitError{code: exitFail, err: fmt.Errorf("a size did not recover exactly its transactions")}
 			}
+			for _, m := range res.Medians {
+				fmt.Fprintf(out, "%d transactions, median of %d runs: ratio %.2f, kill-ratio %.2f\n", m.Txns, m.Runs, m.Ratio, m.KillRatio)
+			}
 			fmt.Fprintf(out, "ratio: %.2f\n", res.Ratio)
 			return nil
 		},
@@ -81,6 +89,7 @@ ratios recovery / floor and kill-to-level / floor, and last "ratio: X"
 	cf.register(cmd)
 	cmd.Flags().StringVar(&sizes, "sizes", "100,1000,10000", "comma-separated numbers of the victim's transactions the lagging survivor lacks")
 	cmd.Flags().IntVar(&rows, "rows", 1, "rows per transaction")
+	cmd.Flags().IntVar(&repeat, "repeat", 3, "runs per size, each on a fresh cluster; the ratios are their medians")
 	return cmd
 }
 
