@@ -69,8 +69,16 @@
 //     run-network address, past docker-proxy) when it reaches that very
 //     survivor (it holds the survivor's own recovery slot for F), else
 //     over its DSN. Each target replays on its own session from the
-//     connect phase. All three save logins and disk writes on the
-//     recovery's critical path (bench rto).
+//     connect phase. Every survivor copies its own clone on that
+//     connection while the fence runs (copying before the fence is as safe
+//     as after: the clone starts no later than the slot, and the stream
+//     still ends at a marker written after the fence); once the source is
+//     chosen the others' clones are dropped on their own sessions, and a
+//     Clone in the Result says which was Streamed. The fence's commit
+//     does not wait for the disk: the source's flushed end marker and each
+//     target's final flush make it durable before success is reported.
+//     All of it saves logins and disk writes on the recovery's critical
+//     path (bench rto).
 //   - Where the stream ends (pglogical): at the first commit or
 //     non-transactional message at or past the source's origin local_lsn
 //     for F read after the fence (where its last commit of F ends: every
