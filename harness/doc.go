@@ -12,11 +12,6 @@
 //     Remove, RemoveRun and Clean find them by that label alone, so cleanup
 //     works from another process too. testcontainers' Ryuk reaper is disabled
 //     (its image cannot be pulled here); the harness cleans up itself.
-//   - A node's data directory (DataDir) is an anonymous volume, filled
-//     from the image at create, kept across a kill and restart of the
-//     container and removed with it (RemoveVolumes): commits wait for the
-//     volume's file system, not the storage driver's (fuse-overlayfs here,
-//     six times slower per fsync).
 //   - A run's labels also say which process started it (Owner: host, pid
 //     namespace, pid, and the process's start time, so that a reused pid is
 //     not taken for it). Clean removes only runs not started detached whose

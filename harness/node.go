@@ -13,17 +13,12 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/api/types/network"
 	"github.com/testcontainers/testcontainers-go"
 )
 
 // PostgresPort is the server port inside every node container.
 const PostgresPort = "5432/tcp"
-
-// DataDir is the data directory of a node image: the official postgres
-// image's, which the harness's node image and Spock images follow.
-const DataDir = "/var/lib/postgresql/data"
 
 // Node is one PostgreSQL server in its own container.
 type Node struct {
@@ -91,13 +86,6 @@ func nodeRequest(runID, name, image, password string, net *testcontainers.Docker
 				hc.ShmSize = 256 << 20
 				// Network faults (ip route, nft) run inside the node.
 				hc.CapAdd = append(hc.CapAdd, "NET_ADMIN")
-				// The data directory on an anonymous volume (filled from
-				// the image, kept across a kill and restart, removed with
-				// the container): the image's own file system may sit on a
-				// slow storage driver, and every commit waits for an fsync
-				// (fuse-overlayfs here: 3.8 ms a commit against 0.6 ms on
-				// the volume's ext4, measured with psql's \timing).
-				hc.Mounts = append(hc.Mounts, mount.Mount{Type: mount.TypeVolume, Target: DataDir})
 			},
 		},
 		Started: true,
