@@ -59,6 +59,8 @@ var _ = Describe("RTO options", func() {
 		Expect(err).To(MatchError(ContainSubstring("at least one size")))
 		_, err = RTO(ctx, RTOOptions{Config: harness.Config{Nodes: 3, Flavor: f}, Sizes: []int{10, 0}, Rows: 1})
 		Expect(err).To(MatchError(ContainSubstring("size 0")))
+		_, err = RTO(ctx, RTOOptions{Config: harness.Config{Nodes: 3, Flavor: f}, Sizes: []int{10}, Rows: 1, Repeat: -1})
+		Expect(err).To(MatchError(ContainSubstring("Repeat >= 0")))
 		_, err = RTO(ctx, RTOOptions{Config: harness.Config{Nodes: 2, Flavor: f}, Sizes: []int{10}, Rows: 1})
 		Expect(err).To(MatchError(ContainSubstring("at least 3 nodes")))
 		spock, err := harness.LookupFlavor("spock")

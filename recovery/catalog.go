@@ -40,7 +40,8 @@ func subscriptionName(subscriber, provider string) string {
 // while the recovery runs, and a survivor that crashes meanwhile fails the
 // recovery anyway. Before success is reported the fence is durable on the
 // source (its end marker is flushed after it) and on every target (their
-// final flush); a bystander's goes to disk with its next flush.
+// final flush); a bystander's within wal_writer_delay, as every
+// asynchronous commit.
 func (c catalog) fenceSQL() string {
 	if c.schema == "spock" {
 		return "SELECT set_config('synchronous_commit', 'off', false), spock.sub_disable($1, true)"
@@ -72,11 +73,8 @@ func (c catalog) originName(ctx context.Context, conn *pgx.Conn, sub string) (st
 
 // originProgress is how far the node applied the origin (0/0 if never).
 func originProgress(ctx context.Context, conn *pgx.Conn, origin string) (LSN, error) {
-	l, err := originStatus(ctx, conn, origin, "remote_lsn")
-	if err != nil {
-		return 0, fmt.Errorf("read progress of origin %s: %w", origin, err)
-	}
-	return l, nil
+	remote, _, err := originPosition(ctx, conn, origin)
+	return remote, err
 }
 
 // originPosition reads the origin's remote_lsn (its progress) and
@@ -102,18 +100,4 @@ func originPosition(ctx context.Context, conn *pgx.Conn, origin string) (remote,
 		return 0, 0, fmt.Errorf("read position of origin %s: %w", origin, err)
 	}
 	return remote, local, nil
-}
-
-// originStatus reads one LSN column of the origin's
-// pg_replication_origin_status row (0/0 when there is none, or it is null).
-func originStatus(ctx context.Context, conn *pgx.Conn, origin, column string) (LSN, error) {
-	var s *string
-	err := conn.QueryRow(ctx, "SELECT "+column+"::text FROM pg_replication_origin_status WHERE external_id = $1", origin).Scan(&s)
-	if errors.Is(err, pgx.ErrNoRows) || (err == nil && s == nil) {
-		return 0, nil
-	}
-	if err != nil {
-		return 0, err
-	}
-	return ParseLSN(*s)
 }

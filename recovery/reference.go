@@ -82,10 +82,8 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 		}
 		spare.Wait()
 		// Those still pending (no source was chosen) go the same way.
-		dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), in.StepTimeout)
-		defer cancel()
 		for _, p := range streams {
-			p.discard(dctx, rec)
+			p.discard(ctx, rec, in.StepTimeout)
 		}
 	}()
 	// Connections and fences go to every survivor side by side (on a busy
@@ -148,11 +146,7 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 	source, targets := plan(known)
 	for _, p := range streams {
 		if source == nil || len(targets) == 0 || p != source.stream {
-			spare.Go(func() {
-				dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), in.StepTimeout)
-				defer cancel()
-				p.discard(dctx, rec)
-			})
+			spare.Go(func() { p.discard(ctx, rec, in.StepTimeout) })
 		}
 	}
 	if source == nil {
@@ -456,7 +450,6 @@ func takeClone(ctx context.Context, in Input, rec *recorder, source *survivorSta
 		if err != nil {
 			return clone{step: "stream step", err: err}
 		}
-		cl = clone{}
 	}
 	if !cl.made {
 		if cl = copyClone(ctx, in, rec, source.Name, source.repl); cl.err != nil {

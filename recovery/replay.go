@@ -120,11 +120,14 @@ func (p *pendingStream) take() (*pgconn.PgConn, clone) {
 // discard drops the clone of a survivor that is not the source (on its
 // own session, which owns it) and closes the connection. A clone that
 // cannot be dropped goes with its session all the same; it is then not
-// marked removed, and the action says why.
-func (p *pendingStream) discard(ctx context.Context, rec *recorder) {
+// marked removed, and the action says why. It runs even when ctx is done
+// (clean-up), bounded by timeout.
+func (p *pendingStream) discard(ctx context.Context, rec *recorder, timeout time.Duration) {
 	if p == nil {
 		return
 	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
+	defer cancel()
 	c, cl := p.take()
 	if c == nil {
 		return
@@ -157,9 +160,10 @@ func streamSlot(ctx context.Context, conn *pgconn.PgConn, slot string, a *assemb
 		return fmt.Errorf("start replication from slot %s: %w", slot, err)
 	}
 	// Reads are bounded by the connection's read deadline, set a second
-	// ahead and moved on every half second, and cut short when ctx ends:
-	// a context per message (and pgconn's watcher for it) cost about a
-	// third of this loop's CPU, on a machine decoding and applying at once.
+	// ahead and moved on every half second, and cut short when ctx ends
+	// (at worst a second late, should the deadline move just after): a
+	// context per message, and pgconn's watcher for it, took about half
+	// of ReceiveMessage's time in a CPU profile of bench rto.
 	nc := conn.Conn()
 	stop := context.AfterFunc(ctx, func() { _ = nc.SetReadDeadline(time.Now()) })
 	defer stop()
