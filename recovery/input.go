@@ -45,6 +45,11 @@ type Input struct {
 	StepTimeout time.Duration
 	// Logger receives progress (default slog.Default()).
 	Logger *slog.Logger
+
+	// beforeFence, when set (specs only), runs in the reference recovery
+	// between the connect phase and the fence: the moment a provisional
+	// plan has been made and its stream started.
+	beforeFence func(context.Context) error
 }
 
 func (in *Input) setDefaults() error {

@@ -43,10 +43,10 @@ type survivorState struct {
 	// that origin ends in this survivor's own WAL, read after the fence.
 	lastLocal LSN
 	// stream is a replication connection to it, opening since the connect
-	// phase in case it is the source; repl is that connection once the
-	// source took it (or opened another).
+	// phase in case it is the source.
 	stream *pendingStream
-	repl   *pgconn.PgConn
+	// preRead: origin and lsn were read before the fence (pglogical).
+	preRead bool
 	// spock: the failed node's node_id and the origin commit timestamp of
 	// its last transaction this survivor applied (spock.progress).
 	spock *spockProgress
@@ -73,12 +73,15 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 	streams := make([]*pendingStream, len(in.Survivors))
 	// spare drops the clones of the survivors that are not the source.
 	var spare sync.WaitGroup
+	// early is the stream started before the fence (pglogical), on the
+	// provisional source; nil once handed on or abandoned.
+	var early *sourceStream
 	defer func() {
+		if early != nil {
+			early.abandon()
+		}
 		for _, s := range live {
 			s.conn.Close(context.WithoutCancel(ctx))
-			if s.repl != nil {
-				s.repl.Close(context.WithoutCancel(ctx))
-			}
 		}
 		spare.Wait()
 		// Those still pending (no source was chosen) go the same way.
@@ -86,6 +89,11 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 			p.discard(ctx, rec, in.StepTimeout)
 		}
 	}()
+	// On pglogical each survivor's progress is read with its session, so
+	// that the stream of the likely source can start before the fence.
+	// Spock's stream looks up xids on the source's session, which the
+	// fence needs: it starts once the targets are open.
+	startEarly := in.Flavor != "spock"
 	// Connections and fences go to every survivor side by side (on a busy
 	// machine a connection alone takes a good part of a second); the
 	// lists keep the survivors' order.
@@ -101,7 +109,11 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 					rec.fail(fmt.Errorf("connect to survivor %s: %w", sv.Name, err))
 					return
 				}
-				conns[i] = &survivorState{Survivor: sv, conn: conn, stream: streams[i]}
+				s := &survivorState{Survivor: sv, conn: conn, stream: streams[i]}
+				conns[i] = s
+				if startEarly {
+					s.preRead = readEarlyProgress(ctx, in, cat, rec, s)
+				}
 			})
 		}
 		wg.Wait()
@@ -112,6 +124,16 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 		}
 		return nil
 	})
+	marker := fmt.Sprintf("%s_%s_end_%d", in.DB, in.Failed, time.Now().UnixNano())
+	if startEarly {
+		early = startProvisional(ctx, in, rec, live, marker)
+	}
+	if in.beforeFence != nil {
+		if err := in.beforeFence(ctx); err != nil {
+			rec.fail(fmt.Errorf("before the fence: %w", err))
+			return
+		}
+	}
 
 	// 1. Fence: no worker may hold the failed node's origin anywhere.
 	var fenced []*survivorState
@@ -144,6 +166,16 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 	// Every other survivor's clone is dropped meanwhile (and the source's
 	// too when there is nothing to recover).
 	source, targets := plan(known)
+	var st *sourceStream
+	if early != nil {
+		if early.source == source && len(targets) > 0 && position(lowest(targets)) >= early.after {
+			st = early
+		} else {
+			rec.note("the stream started before the fence from %s does not serve the final plan: started again", early.source.Name)
+			early.abandon()
+		}
+		early = nil
+	}
 	for _, p := range streams {
 		if source == nil || len(targets) == 0 || p != source.stream {
 			spare.Go(func() { p.discard(ctx, rec, in.StepTimeout) })
@@ -161,9 +193,12 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 			names[i] = fmt.Sprintf("%s (at %s)", t.Name, t.lsn)
 		}
 		rec.note("source %s (at %s) for %s", source.Name, source.lsn, strings.Join(names, ", "))
+		if st == nil && startEarly {
+			st = startSourceStream(ctx, in, rec, source, position(lowest(targets)), positions(targets), marker, nil)
+		}
 		// 4-7 for every target, from one stream of the source.
 		_ = rec.phase("recover", func() error {
-			recoverFromSource(ctx, in, cat, rec, source, targets)
+			recoverFromSource(ctx, in, rec, source, targets, st, marker)
 			return nil
 		})
 	}
@@ -191,6 +226,59 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 		}
 		return nil
 	})
+}
+
+// readEarlyProgress reads, with s's session and before the fence, its
+// replication origin for the failed node and how far it applied it: the
+// provisional plan (startProvisional). It reports whether both were read;
+// a failure here only forgoes the early start (the fence and the progress
+// step read them again and fail where it matters).
+func readEarlyProgress(ctx context.Context, in Input, cat catalog, rec *recorder, s *survivorState) bool {
+	origin, err := cat.originName(ctx, s.conn, subscriptionName(s.Name, in.Failed))
+	if err == nil {
+		s.origin = origin
+		s.lsn, s.lastLocal, err = originPosition(ctx, s.conn, origin)
+	}
+	rec.action(s.Name, "progress of origin "+s.origin+" before the fence", s.lsn.String(), err)
+	return err == nil
+}
+
+// startProvisional starts the stream of the survivor that had applied the
+// most of the failed node when the sessions opened, for the others, when
+// every survivor's progress was read and one is behind: see sourceStream.
+func startProvisional(ctx context.Context, in Input, rec *recorder, live []*survivorState, marker string) *sourceStream {
+	if len(live) != len(in.Survivors) {
+		return nil
+	}
+	for _, s := range live {
+		if !s.preRead {
+			return nil
+		}
+	}
+	source, targets := plan(live)
+	if source == nil || len(targets) == 0 {
+		return nil
+	}
+	rec.action(source.Name, "start the stream before the fence: provisional source", fmt.Sprintf("at %s; lowest target at %s", source.lsn, lowest(targets)), nil)
+	return startSourceStream(ctx, in, rec, source, position(lowest(targets)), positions(targets), marker, nil)
+}
+
+// lowest is the lowest progress among states.
+func lowest(states []*survivorState) LSN {
+	low := LSN(math.MaxUint64)
+	for _, s := range states {
+		low = min(low, s.lsn)
+	}
+	return low
+}
+
+// positions lists the states' progress.
+func positions(states []*survivorState) []LSN {
+	out := make([]LSN, len(states))
+	for i, s := range states {
+		out[i] = s.lsn
+	}
+	return out
 }
 
 // sideBySide runs step on every survivor at once and returns, in order,
@@ -273,12 +361,15 @@ func plan(known []*survivorState) (*survivorState, []*survivorState) {
 // apply worker has let go of the origin.
 func fence(ctx context.Context, in Input, cat catalog, rec *recorder, s *survivorState) error {
 	sub := subscriptionName(s.Name, in.Failed)
-	origin, err := cat.originName(ctx, s.conn, sub)
-	if err != nil {
-		return fmt.Errorf("fence step on %s: %w", s.Name, err)
+	origin := s.origin
+	if !s.preRead {
+		var err error
+		if origin, err = cat.originName(ctx, s.conn, sub); err != nil {
+			return fmt.Errorf("fence step on %s: %w", s.Name, err)
+		}
+		s.origin = origin
 	}
-	s.origin = origin
-	_, err = s.conn.Exec(ctx, cat.fenceSQL(), sub)
+	_, err := s.conn.Exec(ctx, cat.fenceSQL(), sub)
 	rec.action(s.Name, "disable subscription "+sub, "", err)
 	if err != nil {
 		return fmt.Errorf("fence step on %s: disable %s: %w", s.Name, sub, err)
@@ -294,15 +385,16 @@ func fence(ctx context.Context, in Input, cat catalog, rec *recorder, s *survivo
 // recovery slot: the stream is decoded once and each transaction goes to
 // every target whose progress is before it (with three targets, three
 // clones decoded the same WAL three times on one source). A target that
-// fails is drained and reported; the others go on.
-func recoverFromSource(ctx context.Context, in Input, cat catalog, rec *recorder, source *survivorState, targets []*survivorState) {
+// fails is drained and reported; the others go on. st is the source's
+// stream, already decoding (pglogical), or nil (Spock: it starts once the
+// targets are open).
+func recoverFromSource(ctx context.Context, in Input, rec *recorder, source *survivorState, targets []*survivorState, st *sourceStream, marker string) {
 	// Side by side: every target's replay session (each holds its
-	// origin), and the clone, copied on the replication connection that
-	// will stream it, with its end marker written on the source's own
-	// session (idle until verify-progress; on Spock it also serves the
-	// xid look-ups).
+	// origin), and the end marker written on the source's own session
+	// (idle until verify-progress; on Spock it also serves the xid
+	// look-ups).
 	open := make([]*replayTarget, len(targets))
-	var cl clone
+	var markerErr error
 	var wg sync.WaitGroup
 	for i, t := range targets {
 		wg.Go(func() {
@@ -313,41 +405,21 @@ func recoverFromSource(ctx context.Context, in Input, cat catalog, rec *recorder
 			open[i] = rt
 		})
 	}
-	names := make([]string, len(targets))
-	for i, t := range targets {
-		names[i] = t.Name
-	}
-	wg.Go(func() { cl = takeClone(ctx, in, rec, source) })
-	wg.Wait()
-	// The clone is temporary: it goes with its session, which closes once
-	// streamed (or here, whatever happened); then it is seen gone.
-	release := sync.OnceFunc(func() {
-		if source.repl != nil {
-			source.repl.Close(context.WithoutCancel(ctx))
-		}
-		if !cl.made {
-			return
-		}
-		err := awaitCloneGone(context.WithoutCancel(ctx), source.conn, cl.name, in.StepTimeout)
-		rec.action(source.Name, "temporary slot "+cl.name+" gone with its session", "", err)
-		if err != nil {
-			rec.fail(fmt.Errorf("recover %s from %s on %s: drop clone step: %w", in.Failed, source.Name, strings.Join(names, ","), err))
-			return
-		}
-		rec.cloneRemoved(cl.index)
+	wg.Go(func() {
+		// The end of the stream: a flushed logical message written after
+		// the fence, so every transaction the source holds of the failed
+		// node comes before it.
+		var end string
+		markerErr = source.conn.QueryRow(ctx, "SELECT pg_logical_emit_message(false, $1, $2, true)::text", endMarkerPrefix, marker).Scan(&end)
+		rec.action(source.Name, "write end marker "+marker, end, markerErr)
 	})
-	defer release()
+	wg.Wait()
 
 	var live []*replayTarget
-	after := position(math.MaxUint64)
 	for _, rt := range open {
 		if rt != nil {
 			live = append(live, rt)
-			after = min(after, rt.fromPos)
 		}
-	}
-	if len(live) == 0 {
-		return
 	}
 	failAll := func(step string, err error) {
 		for _, rt := range live {
@@ -355,65 +427,62 @@ func recoverFromSource(ctx context.Context, in Input, cat catalog, rec *recorder
 			_, _ = rt.conn.Exec(context.WithoutCancel(ctx), "SELECT pg_replication_origin_session_reset()")
 		}
 	}
-	if cl.err != nil {
-		failAll(cl.step, cl.err)
+	if len(live) == 0 || markerErr != nil {
+		if st != nil {
+			st.abandon()
+		}
+		if markerErr != nil {
+			failAll("end marker step", markerErr)
+		}
 		return
 	}
-
-	// The clone starts where the keeper's samples let it: as close to the
-	// oldest transaction a target lacks as the samples go.
-	var froms []LSN
-	for _, rt := range live {
-		froms = append(froms, rt.from)
-	}
-	if smp, ok := cloneStart(cl.start, source.Samples, froms); ok {
-		start, err := advanceClone(ctx, source.repl, cl.name, smp.Local)
-		rec.action(source.Name, fmt.Sprintf("advance %s to the keeper's sample (origin LSN %s, local %s): at or below every target's position", cl.name, smp.Origin, smp.Local),
-			fmt.Sprintf("confirmed_flush %s", start), err)
-		if err != nil {
-			failAll("advance clone", err)
-			return
-		}
-		cl.start = start
-	}
-
-	// 5-6. Stream the clone once; every target applies its part.
-	a := newAssembler(source.origin, after, cl.name)
-	a.start = cl.start
-	if source.spock != nil {
+	plan := streamPlan{targets: live}
+	if st == nil {
+		// Spock: the failed node's transactions are found by their
+		// commit-timestamp origin, looked up on the source's session.
 		origins, err := failedOriginsOn(ctx, source.conn, in.Failed, source.origin)
 		if err != nil {
 			failAll("failed node's origins on the source", err)
 			return
 		}
-		a.spock = &spockStream{ctx: ctx, origins: origins, xids: newXIDOrigins(source.conn)}
+		after := position(math.MaxUint64)
+		var froms []LSN
+		for _, rt := range live {
+			after = min(after, rt.fromPos)
+			froms = append(froms, rt.from)
+		}
+		st = startSourceStream(ctx, in, rec, source, after, froms, marker,
+			&spockStream{ctx: ctx, origins: origins, xids: newXIDOrigins(source.conn)})
 	} else {
 		// On pglogical every commit of the failed node on the source, its
 		// apply worker's and earlier replays', was made under the
 		// source's origin for it and advanced its local_lsn, read after
 		// the fence: the stream may end there (on Spock replays keep the
 		// named origin where it is, so only the end marker is exact).
-		a.lastOfFailed = source.lastLocal
+		plan.lastOfFailed = source.lastLocal
 	}
-	a.stopEarly = func() bool {
-		for _, rt := range live {
-			if rt.gap == nil && !covered(a, rt) {
-				return false
-			}
+	defer st.release()
+
+	// 5-6. The stream, once; every target applies its part.
+	st.handOver(plan)
+	if !st.fed {
+		step, err := st.step, st.err
+		if step == "" {
+			step = "stream step"
 		}
-		return true
+		failAll(step, err)
+		return
 	}
-	rec.cloneStreamed(cl.index)
-	streamErr := streamToTargets(ctx, source.repl, cl.name, a, live, in.StepTimeout)
-	if a.stats.endedAt != 0 {
-		rec.action(source.Name, "stream of "+cl.name+" ended past the last commit of "+in.Failed,
-			fmt.Sprintf("at %s (that commit ends at %s)", a.stats.endedAt, a.lastOfFailed), nil)
+	rec.cloneStreamed(st.cl.index)
+	if st.a.stats.endedAt != 0 {
+		rec.action(source.Name, "stream of "+st.cl.name+" ended past the last commit of "+in.Failed,
+			fmt.Sprintf("at %s (that commit ends at %s)", st.a.stats.endedAt, st.a.lastOfFailed), nil)
 	}
 	// The clone is done with: it is seen gone while the targets finish.
-	wg.Go(release)
+	wg.Go(st.release)
 	for _, rt := range live {
 		wg.Go(func() {
-			if err := closeTarget(ctx, in, rec, source, rt, a, streamErr); err != nil {
+			if err := closeTarget(ctx, in, rec, source, rt, st.a, st.err); err != nil {
 				rec.fail(err)
 			}
 		})
@@ -430,42 +499,6 @@ type clone struct {
 	// step and err name the first step that failed.
 	step string
 	err  error
-}
-
-// takeClone readies the source's clone of its recovery slot for the
-// failed node (step 4, once for every target): the TEMPORARY clone copied
-// on the source's replication connection while the fence ran (or, if that
-// failed, copied now), on the session that streams it. The server drops
-// it when that session ends, so no clone outlives a recovery, even a
-// killed one, and the copy skips the slot's disk writes. Then it writes
-// the end marker.
-func takeClone(ctx context.Context, in Input, rec *recorder, source *survivorState) clone {
-	var cl clone
-	source.repl, cl = source.stream.take()
-	if source.repl == nil {
-		var via string
-		var err error
-		source.repl, via, err = openStream(ctx, in, source.Survivor)
-		rec.action(source.Name, "open the replication connection for the stream, again", via, err)
-		if err != nil {
-			return clone{step: "stream step", err: err}
-		}
-	}
-	if !cl.made {
-		if cl = copyClone(ctx, in, rec, source.Name, source.repl); cl.err != nil {
-			return cl
-		}
-	}
-	// The end of the stream: a flushed logical message written after the
-	// fence, so every transaction the source holds of the failed node
-	// comes before it.
-	var end string
-	err := source.conn.QueryRow(ctx, "SELECT pg_logical_emit_message(false, $1, $2, true)::text", endMarkerPrefix, cl.name).Scan(&end)
-	rec.action(source.Name, "write end marker "+cl.name, end, err)
-	if err != nil {
-		cl.step, cl.err = "end marker step", err
-	}
-	return cl
 }
 
 // copyClone copies node's recovery slot for the failed node to a
@@ -527,98 +560,6 @@ func advanceClone(ctx context.Context, repl *pgconn.PgConn, clone string, to LSN
 // quoteLiteral quotes s as an SQL string literal (the replication
 // protocol takes simple queries only, without parameters).
 func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
-
-// streamToTargets streams the clone and hands each transaction to every
-// target whose progress is before it; the targets apply side by side with
-// the decoding on the source. The stream stops early only when every
-// target has failed. It returns the stream's error; apply errors stay on
-// the targets.
-func streamToTargets(ctx context.Context, repl *pgconn.PgConn, clone string, a *assembler, targets []*replayTarget, idle time.Duration) error {
-	sctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	// Until a target fails or has applied everything, it counts as
-	// applying; once none does, the stream has no one left to feed.
-	var stillApplying, exited sync.WaitGroup
-	stillApplying.Add(len(targets))
-	for _, rt := range targets {
-		rt.failOnce = sync.OnceFunc(stillApplying.Done)
-		exited.Go(func() {
-			_ = rt.applyAll(ctx, rt.failOnce)
-			rt.failOnce()
-		})
-	}
-	go func() { stillApplying.Wait(); cancel() }()
-	send := func(rt *replayTarget, t *txn) error {
-		select {
-		case rt.txns <- t:
-			return nil
-		case <-sctx.Done():
-			return sctx.Err()
-		}
-	}
-	gap := func(rt *replayTarget, first position) {
-		// The stream began after this target's position: what lies
-		// between may not be in it, and replaying would advance the
-		// target's progress over that gap.
-		rt.gap = fmt.Errorf("the stream of the source's slot clone %s starts after the target's position for the failed node (%s): the first transaction of it offered is at %s, so those between are unaccounted for; nothing replayed, progress not advanced",
-			clone, posString(rt, rt.fromPos), posString(rt, first))
-		rt.held = nil
-		rt.failOnce()
-	}
-	streamStart := time.Now()
-	streamErr := streamSlot(sctx, repl, clone, a, idle, func(t *txn) error {
-		for _, rt := range targets {
-			if t.pos <= rt.fromPos || rt.gap != nil {
-				continue
-			}
-			if !covered(a, rt) {
-				// Not proven yet: a floor message (written right after
-				// the sample that placed the slot) may follow within a
-				// few transactions; hold them until then.
-				if len(rt.held) < maxHeld {
-					rt.held = append(rt.held, t)
-				} else {
-					gap(rt, rt.held[0].pos)
-				}
-				continue
-			}
-			for _, h := range rt.held {
-				if err := send(rt, h); err != nil {
-					return err
-				}
-			}
-			rt.held = nil
-			if err := send(rt, t); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	a.stats.streamed = time.Since(streamStart)
-	for _, rt := range targets {
-		if len(rt.held) == 0 || rt.gap != nil {
-			continue
-		}
-		if streamErr != nil || !covered(a, rt) {
-			gap(rt, rt.held[0].pos)
-			continue
-		}
-		for _, h := range rt.held {
-			if err := send(rt, h); err != nil && streamErr == nil {
-				streamErr = err
-			}
-		}
-		rt.held = nil
-	}
-	for _, rt := range targets {
-		close(rt.txns)
-	}
-	exited.Wait()
-	if errors.Is(streamErr, context.Canceled) && ctx.Err() == nil {
-		streamErr = nil // stopped because every target failed
-	}
-	return streamErr
-}
 
 // maxHeld bounds the transactions held for one target until the stream
 // proves it covers the target's position (see covered).

@@ -140,6 +140,8 @@ var _ = Describe("recovery of a killed node's transactions that one survivor lac
 			}
 		}
 		Expect(endedEarly).To(HaveLen(1), "n2 wrote %d transactions after n1's last commit: the stream should end before them", afterTxns)
+		Expect(actionsOf(res, "start the stream before the fence: provisional source")).To(Equal([]string{"n2"}), "n2's stream started before the fence")
+		Expect(res.Note).NotTo(ContainSubstring("started again"))
 		if cluster.Node("n2").DirectDSN != "" {
 			Expect(via).To(Equal([]string{"at its run-network address"}))
 		}
@@ -187,6 +189,17 @@ func expectClones(res *Result, source string, killed ...string) {
 		return
 	}
 	Expect(streamed).To(Equal([]string{source}), "one clone, the source's, streamed for every target")
+}
+
+// actionsOf lists the nodes of res's actions whose What starts with what.
+func actionsOf(res *Result, what string) []string {
+	var nodes []string
+	for _, a := range res.Actions {
+		if strings.HasPrefix(a.What, what) {
+			nodes = append(nodes, a.Node)
+		}
+	}
+	return nodes
 }
 
 func confirmedFlush(ctx context.Context, n *harness.Node, slot string) (LSN, error) {

@@ -148,13 +148,13 @@ func (p *pendingStream) discard(ctx context.Context, rec *recorder, timeout time
 const readAhead = time.Second
 
 // streamSlot streams slot over the replication connection conn from the
-// slot's start, hands every transaction the assembler keeps to deliver, and
-// returns when the assembler is done (its end marker, or past the failed
-// node's last commit); it closes conn, so that the slot is free to drop.
-// It fails when the server sends nothing for idle (the end marker was
-// written before streaming started, so a healthy stream always reaches
-// it).
-func streamSlot(ctx context.Context, conn *pgconn.PgConn, slot string, a *assembler, idle time.Duration, deliver func(*txn) error) error {
+// slot's start, calls each for every message received, hands every
+// transaction the assembler keeps to deliver, and returns when the
+// assembler is done (its end marker, or past the failed node's last
+// commit); it closes conn, so that the slot is free to drop. It fails when
+// the server sends nothing for idle, keepalives included (the end marker
+// is written right after the fence, so a healthy stream reaches it).
+func streamSlot(ctx context.Context, conn *pgconn.PgConn, slot string, a *assembler, idle time.Duration, each func() error, deliver func(*txn) error) error {
 	defer conn.Close(context.WithoutCancel(ctx))
 	if err := pglogrepl.StartReplication(ctx, conn, slot, 0, pglogrepl.StartReplicationOptions{PluginArgs: pgoutputArgs}); err != nil {
 		return fmt.Errorf("start replication from slot %s: %w", slot, err)
@@ -199,6 +199,9 @@ func streamSlot(ctx context.Context, conn *pgconn.PgConn, slot string, a *assemb
 			return fmt.Errorf("stream from slot %s: receive: %w", slot, err)
 		}
 		lastMessage = time.Now()
+		if err := each(); err != nil {
+			return err
+		}
 		switch m := raw.(type) {
 		case *pgproto3.ErrorResponse:
 			return fmt.Errorf("stream from slot %s: %w", slot, pgconn.ErrorResponseToPgError(m))
