@@ -150,10 +150,21 @@ func rtoOnce(ctx context.Context, cfg harness.Config, txns, rows int, out io.Wri
 		}
 		return ms
 	}}
+	// Connections kept open ahead of the kill, as a scenario keeps them.
+	standby := &recovery.Standby{Members: func() []recovery.Survivor {
+		alive.Lock()
+		defer alive.Unlock()
+		var ms []recovery.Survivor
+		for _, n := range members {
+			ms = append(ms, recovery.Survivor{Name: n.Name, DSN: n.DSN, DirectDSN: n.DirectDSN})
+		}
+		return ms
+	}}
 	kctx, stopKeeper := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	defer func() { stopKeeper(); wg.Wait() }()
 	wg.Go(func() { keeper.Run(kctx) })
+	wg.Go(func() { standby.Run(kctx) })
 	lctx, stopLoad := context.WithCancel(ctx)
 	defer stopLoad()
 	loadErr := make(chan error, len(c.Nodes))
@@ -209,6 +220,7 @@ func rtoOnce(ctx context.Context, cfg harness.Config, txns, rows int, out io.Wri
 	alive.Unlock()
 	in := recovery.InputFromCluster(c, "n1")
 	in.StepTimeout = 5 * time.Minute
+	in.Standby = standby
 	for i, sv := range in.Survivors {
 		in.Survivors[i].Samples = keeper.Samples(sv.Name, "n1") // as a scenario's recovery gets them
 	}

@@ -12,21 +12,21 @@ import (
 )
 
 // A recovery whose source's slot lies far behind a durable sample that
-// every target has passed advances its clone to that sample, and still
+// every target has passed streams it from that sample, and still
 // replays exactly what the target lacks.
-var _ = Describe("a recovery clone advanced to the keeper's sample", Label("e2e", "recovery"), func() {
+var _ = Describe("a recovery stream started at the keeper's sample", Label("e2e", "recovery"), func() {
 	It("starts at the sample, replays exactly the transactions the lagging survivor lacks, and the survivors converge", func(ctx SpecContext) {
-		cloneStartSpec(ctx, "pglogical", "")
+		streamStartSpec(ctx, "pglogical", "")
 	}, SpecTimeout(4*time.Minute))
 })
 
-var _ = Describe("a recovery clone advanced to the keeper's sample on Spock", Label("e2e", "recovery", "spock"), func() {
+var _ = Describe("a recovery stream started at the keeper's sample on Spock", Label("e2e", "recovery", "spock"), func() {
 	It("starts at the sample, replays exactly the transactions the lagging survivor lacks, and the survivors converge", func(ctx SpecContext) {
-		cloneStartSpec(ctx, "spock", os.Getenv(recoverytest.SpockImageEnv))
+		streamStartSpec(ctx, "spock", os.Getenv(recoverytest.SpockImageEnv))
 	}, SpecTimeout(4*time.Minute))
 })
 
-func cloneStartSpec(ctx SpecContext, flavorName, image string) {
+func streamStartSpec(ctx SpecContext, flavorName, image string) {
 	const early, lost = 200, 30
 	cluster := startLedgerCluster(ctx, flavorName, image)
 	n1, n2, n3 := cluster.Node("n1"), cluster.Node("n2"), cluster.Node("n3")
@@ -47,7 +47,7 @@ func cloneStartSpec(ctx SpecContext, flavorName, image string) {
 	sample := reading.origins["n1"]
 	slot, err := confirmedFlush(ctx, n2, RecoverySlotName(DefaultDB, "n2", "n1"))
 	Expect(err).NotTo(HaveOccurred())
-	Expect(sample.Local).To(BeNumerically(">", slot), "n2's slot for n1 must lie before the sample for the clone to be advanced")
+	Expect(sample.Local).To(BeNumerically(">", slot), "n2's slot for n1 must lie before the sample for the stream to start there")
 
 	By("lagging n3 behind n1, giving n1 transactions only n2 receives, killing n1")
 	Expect(recoverytest.Lag(ctx, cluster, "n3", "n1")).To(Succeed())
@@ -66,13 +66,15 @@ func cloneStartSpec(ctx SpecContext, flavorName, image string) {
 	res, err := Reference{}.Recover(ctx, in)
 	Expect(err).NotTo(HaveOccurred(), "result: %+v", res)
 	Expect(res.TransactionsRecovered).To(BeEquivalentTo(lost))
-	var advanced []string
+	var atSample []string
 	for _, a := range res.Actions {
-		if strings.Contains(a.What, "to the keeper's sample") {
-			advanced = append(advanced, a.Output)
+		if strings.Contains(a.What, "from the keeper's sample") {
+			atSample = append(atSample, a.Node)
 		}
 	}
-	Expect(advanced).To(Equal([]string{"confirmed_flush " + sample.Local.String()}), "the clone was not advanced to the sample")
+	Expect(atSample).To(Equal([]string{"n2"}), "the stream did not start at the sample")
+	expectStream(res, "n2")
+	Expect(res.Streams[0].Start).To(Equal(sample.Local.String()))
 	Expect(res.PerPair).To(HaveLen(1))
 	Expect(res.PerPair[0].Decoded).To(BeNumerically("<", early), "the stream decoded the early transactions the sample lets it skip")
 	Expect(recoverytest.MissingTxns(ctx, n2, n3)).To(BeEmpty())

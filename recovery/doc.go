@@ -34,8 +34,8 @@
 //     applies X again, and such samples are ignored.
 //   - The proof point: the sample's floor message follows l in S's WAL, so
 //     it is in every stream of the slot at l. The reference recovery
-//     accepts a floor only when its local LSN is at or after the clone's
-//     start (confirmed_flush), and a target whose origin LSN for X is at
+//     accepts a floor only when its local LSN is at or after the stream's
+//     start (the slot's confirmed_flush, or the sample it started at), and a target whose origin LSN for X is at
 //     or past the floor's o is then proven covered even when no
 //     transaction of X at or before its position is left in the stream
 //     (covered: the older proof, coversFrom, still applies too).
@@ -53,32 +53,53 @@
 //     subscription from the failed node F, wait until no apply worker holds
 //     its origin), progress per survivor (remote_lsn of that subscription's
 //     origin), source = the highest, and every survivor behind it a
-//     target: copy the source's slot for F once, write a flushed logical
-//     message as the end marker, stream the clone with pglogrepl once and
-//     replay on every target side by side, in one origin-preserving
-//     transaction each, the transactions whose Origin is the source's
-//     origin for F with origin LSN past that target's progress (a target
-//     that fails is drained and reported, the others go on); drop the
-//     clone (always); re-check that every survivor's progress is
-//     equal. Idempotent; concurrent runs serialise on the target's origin.
-//   - The clone is a TEMPORARY copy made on the replication connection
-//     that streams it: the server drops it with that session, so no clone
-//     outlives a recovery, even a killed one (and the copy skips the
-//     slot's fsyncs). That connection is opened with the others in the
-//     connect phase, one per survivor, over the survivor's DirectDSN (its
-//     run-network address, past docker-proxy) when it reaches that very
-//     survivor (it holds the survivor's own recovery slot for F), else
-//     over its DSN. Each target replays on its own session from the
-//     connect phase. Every survivor copies its own clone on that
-//     connection while the fence runs (copying before the fence is as safe
-//     as after: the clone starts no later than the slot, and the stream
-//     still ends at a marker written after the fence); once the source is
-//     chosen the others' clones are dropped on their own sessions, and a
-//     Clone in the Result says which was Streamed. The fence's commit
-//     does not wait for the disk: the source's flushed end marker and each
-//     target's final flush make it durable before success is reported.
-//     All of it saves logins and disk writes on the recovery's critical
-//     path (bench rto).
+//     target: write a flushed logical message as the end marker, stream
+//     the source's recovery slot for F with pglogrepl once and replay on
+//     every target side by side, in one origin-preserving transaction
+//     each, the transactions whose Origin is the source's origin for F
+//     with origin LSN past that target's progress (a target that fails is
+//     drained and reported, the others go on); re-check that every
+//     survivor's progress is equal. Idempotent; concurrent runs serialise
+//     on the source's slot and the target's origin.
+//   - Decision where DESIGN.md says "clone": the slot itself is streamed
+//     and never moves, instead of a copy (sourcestream.go). Every status
+//     update reports as flushed the slot's own confirmed_flush, read
+//     before the stream, which the server ignores (it moves
+//     confirmed_flush only forward); the session's end, however it comes,
+//     releases the slot where it stood. A copy, even TEMPORARY, writes the
+//     new slot to disk (about eight fsyncs: 45-77 ms on the critical path
+//     under load on the 2-core machine), and bought no more than that: the
+//     original is untouched either way. The Result's Streams say which
+//     slot was streamed, from where. The stream's replication connection
+//     is opened with the sessions in the connect phase, one per survivor,
+//     over the survivor's DirectDSN (its run-network address, past
+//     docker-proxy) when it reaches that very survivor (it holds the
+//     survivor's own recovery slot for F), else over its DSN. Each target
+//     replays on its own session from the connect phase. The fence's
+//     commit does not wait for the disk: the source's flushed end marker
+//     and each target's final flush make it durable before success is
+//     reported. All of it saves logins and disk writes on the recovery's
+//     critical path (bench rto).
+//   - Standby (standby.go) keeps a session and a replication connection
+//     open to every member ahead of any failure; a recovery given one
+//     (Input.Standby) takes each survivor's pair instead of logging in,
+//     after one round trip proves it still answers (else it logs in).
+//     Scenarios and bench rto run one through the load, beside the Keeper.
+//   - The stream starts before the fence (pglogical; sourcestream.go):
+//     each survivor's origin for F and its progress are read with its
+//     session in the connect phase; the survivor then ahead (the
+//     provisional source) starts streaming its slot at once, for the
+//     others, keeping F's transactions past the lowest of their positions,
+//     in memory (at most maxEarly) until the targets are open. Decoding
+//     then overlaps the fence, and the targets apply what is already
+//     decoded instead of sharing two cores with the walsender. After the
+//     fence the plan is made again from the progress read then; when its
+//     source is another survivor, or a target stands behind the position
+//     the stream was started for (positions only move forward, so this is
+//     a safeguard), that stream is dropped (its session closed) and the
+//     final source's streamed instead, and the note says so. On
+//     Spock the stream looks up xids on the source's session, which the
+//     fence uses: it starts once the targets are open.
 //   - Where the stream ends (pglogical): at the first commit or
 //     non-transactional message at or past the source's origin local_lsn
 //     for F read after the fence (where its last commit of F ends: every
@@ -130,7 +151,8 @@
 //     on pglogical 2.4.5).
 //   - The stream ends at a logical message (pg_logical_emit_message with
 //     flush, PostgreSQL 17) written on the source after the fence, carrying
-//     the clone's name: exact, and independent of keepalive timing.
+//     a token of this recovery (<db>_<failed>_end_<ns>): exact, and
+//     independent of keepalive timing.
 //   - pgoutput protocol 1, no streaming: large transactions arrive whole at
 //     commit (the walsender spills them to disk).
 //   - Replay commits are asynchronous and pipelined (pgx Batch, up to 200

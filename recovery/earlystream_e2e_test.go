@@ -14,7 +14,7 @@ import (
 // for: when the fence leaves another survivor ahead, that stream is
 // dropped and the final source's streamed instead.
 var _ = Describe("the stream started before the fence", Label("e2e", "recovery"), func() {
-	It("is dropped when the survivor ahead changes before the fence, and the final source's clone replays exactly what the other lacks", func(ctx SpecContext) {
+	It("is dropped when the survivor ahead changes before the fence, and the final source's slot replays exactly what the other lacks", func(ctx SpecContext) {
 		const first, second = 20, 30
 		cluster := startLedgerCluster(ctx, "pglogical", "")
 		n1, n2, n3 := cluster.Node("n1"), cluster.Node("n2"), cluster.Node("n3")
@@ -43,6 +43,12 @@ var _ = Describe("the stream started before the fence", Label("e2e", "recovery")
 			}
 			return recoverytest.WaitCount(ctx, n3, "SELECT count(*) FROM ledger WHERE txn_id LIKE 'first-%' OR txn_id LIKE 'second-%'", first+second, time.Minute)
 		}
+		slotsBefore := map[string]LSN{}
+		for _, n := range []string{"n2", "n3"} {
+			lsn, err := confirmedFlush(ctx, cluster.Node(n), RecoverySlotName(DefaultDB, n, "n1"))
+			Expect(err).NotTo(HaveOccurred())
+			slotsBefore[n] = lsn
+		}
 		res, err := Reference{}.Recover(ctx, in)
 		Expect(err).NotTo(HaveOccurred(), "result: %+v", res)
 		AddReportEntry("recovery result", res)
@@ -53,7 +59,7 @@ var _ = Describe("the stream started before the fence", Label("e2e", "recovery")
 		Expect(res.PerPair[0].Source).To(Equal("n3"))
 		Expect(res.PerPair[0].Target).To(Equal("n2"))
 		Expect(res.TransactionsRecovered).To(BeEquivalentTo(second), "n2 lacked exactly the second transactions")
-		expectClones(res, "n3")
+		expectStream(res, "n3")
 		Expect(res.Progress).To(HaveLen(2))
 		Expect(res.Progress[0].After).To(Equal(res.Progress[1].After))
 		missing, err := recoverytest.MissingTxns(ctx, n3, n2)
@@ -65,8 +71,8 @@ var _ = Describe("the stream started before the fence", Label("e2e", "recovery")
 		Expect(err).NotTo(HaveOccurred())
 		Expect(rows2).To(HaveLen(5 + first + second))
 		Expect(rows2).To(Equal(rows3))
-		for _, n := range []string{"n2", "n3"} {
-			Expect(slotCount(ctx, cluster.Node(n), "%clone%")).To(BeZero(), "clones left on %s", n)
+		for n, before := range slotsBefore {
+			expectSlotUnmoved(ctx, cluster.Node(n), RecoverySlotName(DefaultDB, n, "n1"), before)
 		}
 	}, SpecTimeout(3*time.Minute))
 })

@@ -11,7 +11,7 @@ import (
 )
 
 var _ = Describe("reference recovery with two survivors behind the source", Label("e2e", "recovery"), func() {
-	It("decodes the source's clone once and gives each target exactly what it lacks", func(ctx SpecContext) {
+	It("decodes the source's slot once and gives each target exactly what it lacks", func(ctx SpecContext) {
 		const early, late = 30, 20
 		cluster, err := harness.Start(ctx, harness.Config{Nodes: 4, Schema: recoverytest.LedgerSchema})
 		Expect(err).NotTo(HaveOccurred())
@@ -30,9 +30,11 @@ var _ = Describe("reference recovery with two survivors behind the source", Labe
 
 		in := InputFromCluster(cluster, "n1")
 		in.StepTimeout = 30 * time.Second
+		slotBefore, err := confirmedFlush(ctx, n2, RecoverySlotName(DefaultDB, "n2", "n1"))
+		Expect(err).NotTo(HaveOccurred())
 		res, err := Reference{}.Recover(ctx, in)
 		Expect(err).NotTo(HaveOccurred(), "result: %+v", res)
-		expectClones(res, "n2") // one clone of n2's slot serves both targets
+		expectStream(res, "n2") // one stream of n2's slot serves both targets
 		got := map[string]int64{}
 		for _, p := range res.PerPair {
 			Expect(p.Source).To(Equal("n2"))
@@ -49,7 +51,7 @@ var _ = Describe("reference recovery with two survivors behind the source", Labe
 			Expect(err).NotTo(HaveOccurred())
 			Expect(rows).To(Equal(rows2), "%s's ledger (with commit timestamps) differs from n2's", name)
 		}
-		Expect(slotCount(ctx, n2, "%clone%")).To(BeZero())
+		expectSlotUnmoved(ctx, n2, RecoverySlotName(DefaultDB, "n2", "n1"), slotBefore)
 	}, SpecTimeout(4*time.Minute))
 
 	It("when one target dies mid-replay, names it and completes the other", func(ctx SpecContext) {
@@ -74,7 +76,7 @@ var _ = Describe("reference recovery with two survivors behind the source", Labe
 		}
 		Expect(got["n3"]).To(BeEquivalentTo(txns))
 		Expect(got["n4"]).To(BeNumerically("<", txns), "the kill came too late to interrupt n4's replay")
-		expectClones(o.res, "n2", "n4")
+		expectStream(o.res, "n2")
 		rows2, err := recoverytest.LedgerRows(ctx, cluster.Node("n2"))
 		Expect(err).NotTo(HaveOccurred())
 		rows3, err := recoverytest.LedgerRows(ctx, cluster.Node("n3"))

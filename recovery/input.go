@@ -25,8 +25,8 @@ type Survivor struct {
 	// Samples (may be empty) are durable samples of this survivor's
 	// origin for the failed node, oldest first, as a Keeper took them
 	// (Keeper.Samples). When this survivor is the source, the reference
-	// recovery advances its clone to the newest sample at or below every
-	// target's position before streaming it (see cloneStart).
+	// recovery streams its slot from the newest sample at or below every
+	// target's position (see streamStart).
 	Samples []OriginSample
 }
 
@@ -45,6 +45,9 @@ type Input struct {
 	StepTimeout time.Duration
 	// Logger receives progress (default slog.Default()).
 	Logger *slog.Logger
+	// Standby (may be nil) holds connections opened ahead: the reference
+	// recovery takes each survivor's from it instead of logging in.
+	Standby *Standby
 
 	// beforeFence, when set (specs only), runs in the reference recovery
 	// between the connect phase and the fence: the moment a provisional

@@ -21,7 +21,7 @@ import (
 const FloorMessagePrefix = "spockchaos_recovery_floor"
 
 // DefaultKeeperEvery is the keeper's pause between rounds. Its samples
-// are the positions a recovery's clone can start from, so their spacing
+// are the positions a recovery's stream can start from, so their spacing
 // bounds how much a recovery decodes beyond what a target lacks: at 500 ms
 // (rounds then took about 0.6 s under kill-mid-load's load) a recovery of
 // 16 transactions decoded 3,373 in 0.8 s; at 100 ms (rounds of about
@@ -316,7 +316,7 @@ func (k *Keeper) keepSession(ctx context.Context, n KeeperNode, conn *pgx.Conn, 
 // Samples returns the durable samples the keeper holds of node's origin
 // for peer (those at or after the position of node's recovery slot for
 // peer), oldest first: a recovery of peer with node as its source may
-// start its clone at the newest one at or below every target's position
+// start its stream at the newest one at or below every target's position
 // (Input.Samples).
 func (k *Keeper) Samples(node, peer string) []OriginSample {
 	k.smu.Lock()
@@ -382,8 +382,8 @@ func readNode(ctx context.Context, cat catalog, n KeeperNode, conn *pgx.Conn, me
 	// A running-transactions record right before the reading lets the
 	// advance to this reading's local LSN move the slot's restart_lsn up
 	// to it too (PostgreSQL logs one only every 15 s, and a slot's
-	// restart_lsn moves only to one that the advance decodes): a clone
-	// decodes from restart_lsn, whatever its confirmed_flush.
+	// restart_lsn moves only to one that the advance decodes): a stream
+	// decodes from restart_lsn, whatever its start.
 	if _, err := conn.Exec(ctx, "SELECT pg_log_standby_snapshot()"); err != nil {
 		r.err = fmt.Errorf("log a running-transactions record on %s: %w", n.Name, err)
 		return r

@@ -100,19 +100,19 @@ func NextSlotPosition(current LSN, samples []OriginSample, peers []PeerPosition)
 	return SlotMove{Move: true, To: s.Local, Floor: s.Origin, Why: fmt.Sprintf("to %s: every peer has applied up to origin LSN %s or later", s.Local, s.Origin)}
 }
 
-// cloneStart is where a recovery may advance its clone of the source's
-// recovery slot before streaming it: the Local of the newest of the
+// streamStart is where a recovery may start its stream of the source's
+// recovery slot: the Local of the newest of the
 // source's durable samples of its origin for the failed node (oldest
 // first) whose Origin is at or below every target's position (origin LSN
 // in the failed node's WAL, read after the fence: final), when that is
-// past the clone's start. It is NextSlotPosition's argument with the
+// past the slot's confirmed_flush (start). It is NextSlotPosition's argument with the
 // targets as the peers: each target lacks only transactions past its
 // position >= Origin, and the source committed every one of those after
-// Local. Advancing there is fast-forward decoding, much cheaper than
-// streaming what the targets have, and the sample's floor message, which
+// Local. Starting there the server decodes what lies before without
+// sending it, much cheaper than streaming what the targets have, and the sample's floor message, which
 // follows Local, is then the stream's proof point (covered). ok is false
 // when no sample qualifies (a target at 0/0 never lets one).
-func cloneStart(start LSN, samples []OriginSample, targets []LSN) (to OriginSample, ok bool) {
+func streamStart(start LSN, samples []OriginSample, targets []LSN) (to OriginSample, ok bool) {
 	if len(targets) == 0 {
 		return OriginSample{}, false
 	}

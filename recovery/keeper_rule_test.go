@@ -127,35 +127,35 @@ var _ = Describe("a floor message in the recovery stream", func() {
 		Expect(proveComplete(in, source, target(0x2000), 0x2000, a)).To(MatchError(ContainSubstring("held no transaction of n1")))
 	})
 
-	Describe("where a recovery may advance its clone (cloneStart)", func() {
+	Describe("where a recovery may advance its clone (streamStart)", func() {
 		// The source's samples of its origin for the failed node.
 		samples := []OriginSample{{Origin: 0x100, Local: 0xA000}, {Origin: 0x200, Local: 0xB000}, {Origin: 0x300, Local: 0xC000}, {Origin: 0x400, Local: 0xD000}}
 		It("to the newest sample at or below every target's position, past the clone's start", func() {
-			to, ok := cloneStart(0xA800, samples, []LSN{0x350, 0x420})
+			to, ok := streamStart(0xA800, samples, []LSN{0x350, 0x420})
 			Expect(ok).To(BeTrue())
 			Expect(to).To(Equal(OriginSample{Origin: 0x300, Local: 0xC000}))
 		})
 
 		It("takes a sample exactly at a target's position (the target has that transaction)", func() {
-			to, ok := cloneStart(0xA800, samples, []LSN{0x200})
+			to, ok := streamStart(0xA800, samples, []LSN{0x200})
 			Expect(ok).To(BeTrue())
 			Expect(to.Local).To(Equal(LSN(0xB000)))
 		})
 
 		It("not at all when every qualifying sample is at or before the clone's start (the keeper placed the slot already)", func() {
-			_, ok := cloneStart(0xC000, samples, []LSN{0x350})
+			_, ok := streamStart(0xC000, samples, []LSN{0x350})
 			Expect(ok).To(BeFalse())
 		})
 
 		It("not for a target that applied nothing of the failed node, nor one behind every sample, nor without targets", func() {
 			for _, targets := range [][]LSN{{0x400, 0}, {0x0FF}, nil} {
-				_, ok := cloneStart(0x9000, samples, targets)
+				_, ok := streamStart(0x9000, samples, targets)
 				Expect(ok).To(BeFalse(), "targets %v", targets)
 			}
 		})
 
 		It("ignores samples with nothing known (0/0 after a restart of the source)", func() {
-			_, ok := cloneStart(0x9000, []OriginSample{{Origin: 0, Local: 0xF000}, {Origin: 0x100, Local: 0}}, []LSN{0x500})
+			_, ok := streamStart(0x9000, []OriginSample{{Origin: 0, Local: 0xF000}, {Origin: 0x100, Local: 0}}, []LSN{0x500})
 			Expect(ok).To(BeFalse())
 		})
 	})

@@ -64,9 +64,9 @@ func (r *recorder) clone(node, slot string) int {
 	return len(r.res.Clones) - 1
 }
 
-func (r *recorder) cloneStreamed(i int) {
+func (r *recorder) streamed(node, slot string, start LSN) {
 	r.mu.Lock()
-	r.res.Clones[i].Streamed = true
+	r.res.Streams = append(r.res.Streams, SlotStream{Node: node, Slot: slot, Start: start.String()})
 	r.mu.Unlock()
 }
 

@@ -2,7 +2,6 @@ package recovery
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -11,14 +10,11 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
-
-	"github.com/spockchaos/spockchaos/harness"
 )
 
 // Reference is the harness's own slot-based recovery (DESIGN.md section 5)
-// on stock PostgreSQL primitives: fence, progress, source choice, clone,
-// stream, origin-preserving last-update-wins apply, clean up, re-check.
+// on stock PostgreSQL primitives: fence, progress, source choice, the
+// stream of the source's recovery slot (never moved), origin-preserving last-update-wins apply, clean up, re-check.
 type Reference struct{}
 
 func (Reference) Name() string { return "reference" }
@@ -71,7 +67,8 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 	// it be the source: login and copy overlap the fence instead of
 	// lengthening the recovery.
 	streams := make([]*pendingStream, len(in.Survivors))
-	// spare drops the clones of the survivors that are not the source.
+	// spare closes the replication connections of the survivors that are
+	// not the source.
 	var spare sync.WaitGroup
 	// early is the stream started before the fence (pglogical), on the
 	// provisional source; nil once handed on or abandoned.
@@ -86,7 +83,7 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 		spare.Wait()
 		// Those still pending (no source was chosen) go the same way.
 		for _, p := range streams {
-			p.discard(ctx, rec, in.StepTimeout)
+			p.discard(ctx, in.StepTimeout)
 		}
 	}()
 	// On pglogical each survivor's progress is read with its session, so
@@ -102,9 +99,10 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 		var wg sync.WaitGroup
 		for i, sv := range in.Survivors {
 			rec.res.Survivors = append(rec.res.Survivors, sv.Name)
-			streams[i] = startStream(ctx, in, rec, sv)
+			kept := in.Standby.take(sv.Name)
+			streams[i] = startStream(ctx, in, rec, sv, kept)
 			wg.Go(func() {
-				conn, err := connectWithTimeout(ctx, sv.DSN, in.StepTimeout)
+				conn, err := sessionOf(ctx, in, rec, sv, kept)
 				if err != nil {
 					rec.fail(fmt.Errorf("connect to survivor %s: %w", sv.Name, err))
 					return
@@ -163,8 +161,8 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 	}
 
 	// 3. Source: the survivor that applied the most of the failed node.
-	// Every other survivor's clone is dropped meanwhile (and the source's
-	// too when there is nothing to recover).
+	// Every other survivor's replication connection is closed meanwhile
+	// (and the source's too when there is nothing to recover).
 	source, targets := plan(known)
 	var st *sourceStream
 	if early != nil {
@@ -178,7 +176,7 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 	}
 	for _, p := range streams {
 		if source == nil || len(targets) == 0 || p != source.stream {
-			spare.Go(func() { p.discard(ctx, rec, in.StepTimeout) })
+			spare.Go(func() { p.discard(ctx, in.StepTimeout) })
 		}
 	}
 	if source == nil {
@@ -381,10 +379,10 @@ func fence(ctx context.Context, in Input, cat catalog, rec *recorder, s *survivo
 }
 
 // recoverFromSource replays on every target what source holds of the
-// failed node and that target lacks, from ONE clone of the source's
-// recovery slot: the stream is decoded once and each transaction goes to
-// every target whose progress is before it (with three targets, three
-// clones decoded the same WAL three times on one source). A target that
+// failed node and that target lacks, from ONE stream of the source's
+// recovery slot: decoded once, each transaction goes to every target
+// whose progress is before it (one stream per target would decode the
+// same WAL once per target on one source). A target that
 // fails is drained and reported; the others go on. st is the source's
 // stream, already decoding (pglogical), or nil (Spock: it starts once the
 // targets are open).
@@ -461,8 +459,6 @@ func recoverFromSource(ctx context.Context, in Input, rec *recorder, source *sur
 		// named origin where it is, so only the end marker is exact).
 		plan.lastOfFailed = source.lastLocal
 	}
-	defer st.release()
-
 	// 5-6. The stream, once; every target applies its part.
 	st.handOver(plan)
 	if !st.fed {
@@ -473,13 +469,11 @@ func recoverFromSource(ctx context.Context, in Input, rec *recorder, source *sur
 		failAll(step, err)
 		return
 	}
-	rec.cloneStreamed(st.cl.index)
+	rec.streamed(source.Name, st.slot, st.start)
 	if st.a.stats.endedAt != 0 {
-		rec.action(source.Name, "stream of "+st.cl.name+" ended past the last commit of "+in.Failed,
+		rec.action(source.Name, "stream of "+st.slot+" ended past the last commit of "+in.Failed,
 			fmt.Sprintf("at %s (that commit ends at %s)", st.a.stats.endedAt, st.a.lastOfFailed), nil)
 	}
-	// The clone is done with: it is seen gone while the targets finish.
-	wg.Go(st.release)
 	for _, rt := range live {
 		wg.Go(func() {
 			if err := closeTarget(ctx, in, rec, source, rt, st.a, st.err); err != nil {
@@ -488,73 +482,6 @@ func recoverFromSource(ctx context.Context, in Input, rec *recorder, source *sur
 		})
 	}
 	wg.Wait()
-}
-
-// clone is the source's slot clone for one recovery, and where it starts.
-type clone struct {
-	name  string
-	made  bool // the copy exists (and must be seen gone)
-	index int  // in the Result's Clones
-	start LSN  // its confirmed_flush: the stream sends nothing before
-	// step and err name the first step that failed.
-	step string
-	err  error
-}
-
-// copyClone copies node's recovery slot for the failed node to a
-// TEMPORARY slot owned by the replication session repl, and reads where
-// the copy starts, in one round trip.
-func copyClone(ctx context.Context, in Input, rec *recorder, node string, repl *pgconn.PgConn) clone {
-	slot := RecoverySlotName(in.DB, node, in.Failed)
-	cl := clone{name: CloneSlotName(in.DB, node, in.Failed, time.Now())}
-	// A floor message is a proof only for a stream that starts at or
-	// before the position it vouches for: the start is read from the
-	// copy. Decoding begins at restart_lsn (nothing is sent before the
-	// start).
-	q := fmt.Sprintf("SELECT pg_copy_logical_replication_slot(%[1]s, %[2]s, true); SELECT confirmed_flush_lsn::text, restart_lsn::text FROM pg_replication_slots WHERE slot_name = %[2]s",
-		quoteLiteral(slot), quoteLiteral(cl.name))
-	res, err := repl.Exec(ctx, q).ReadAll()
-	rec.action(node, fmt.Sprintf("copy slot %s to temporary %s", slot, cl.name), "", err)
-	if err != nil {
-		cl.step, cl.err = "clone step", err
-		return cl
-	}
-	cl.made, cl.index = true, rec.clone(node, cl.name)
-	var start, restart string
-	if len(res) == 2 && len(res[1].Rows) == 1 && len(res[1].Rows[0]) == 2 {
-		start, restart = string(res[1].Rows[0][0]), string(res[1].Rows[0][1])
-		cl.start, err = ParseLSN(start)
-	} else {
-		err = fmt.Errorf("slot %s not listed in pg_replication_slots after the copy", cl.name)
-	}
-	rec.action(node, "start of "+cl.name, fmt.Sprintf("confirmed_flush %s, restart_lsn %s", start, restart), err)
-	if err != nil {
-		cl.step, cl.err = "clone start", err
-	}
-	return cl
-}
-
-// advanceClone moves the temporary clone (held by the replication session
-// repl) to to, by fast-forward decoding, and returns its confirmed_flush
-// as read afterwards.
-func advanceClone(ctx context.Context, repl *pgconn.PgConn, clone string, to LSN) (LSN, error) {
-	q := fmt.Sprintf("SELECT pg_replication_slot_advance(%s, %s::pg_lsn); SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = %s",
-		quoteLiteral(clone), quoteLiteral(to.String()), quoteLiteral(clone))
-	res, err := repl.Exec(ctx, q).ReadAll()
-	if err != nil {
-		return 0, err
-	}
-	if len(res) != 2 || len(res[1].Rows) != 1 || len(res[1].Rows[0]) != 1 {
-		return 0, fmt.Errorf("read confirmed_flush of %s after advancing it: no row", clone)
-	}
-	got, err := ParseLSN(string(res[1].Rows[0][0]))
-	if err != nil {
-		return 0, err
-	}
-	if got < to {
-		return got, fmt.Errorf("advance %s to %s: it stands at %s", clone, to, got)
-	}
-	return got, nil
 }
 
 // quoteLiteral quotes s as an SQL string literal (the replication
@@ -574,25 +501,20 @@ func covered(a *assembler, rt *replayTarget) bool {
 	return a.coversFrom(rt.fromPos) || (a.floorSet && rt.from >= a.floor)
 }
 
-// awaitCloneGone waits until the temporary clone has left
-// pg_replication_slots (its session was closed; the walsender lets go a
-// moment later).
-func awaitCloneGone(ctx context.Context, conn *pgx.Conn, clone string, timeout time.Duration) error {
-	return harness.WaitForBackoff(ctx, "temporary slot "+clone+" to go with its session", timeout, pollFirst, pollMost,
-		func(ctx context.Context) (bool, string, error) {
-			var pid *int32
-			err := conn.QueryRow(ctx, "SELECT active_pid FROM pg_replication_slots WHERE slot_name = $1", clone).Scan(&pid)
-			if errors.Is(err, pgx.ErrNoRows) {
-				return true, "", nil
-			}
-			if err != nil {
-				return false, "", err
-			}
-			if pid == nil {
-				return false, "still listed, no session", nil
-			}
-			return false, fmt.Sprintf("still held by PID %d", *pid), nil
-		})
+// sessionOf is sv's session: the one kept open ahead when it still
+// answers, else a new login.
+func sessionOf(ctx context.Context, in Input, rec *recorder, sv Survivor, kept *standbyPair) (*pgx.Conn, error) {
+	if kept != nil {
+		pctx, cancel := context.WithTimeout(ctx, in.StepTimeout)
+		err := kept.session.Ping(pctx)
+		cancel()
+		if err == nil {
+			return kept.session, nil
+		}
+		kept.session.Close(context.WithoutCancel(ctx))
+		rec.action(sv.Name, "session kept open ahead no longer answers: log in again", "", err)
+	}
+	return connectWithTimeout(ctx, sv.DSN, in.StepTimeout)
 }
 
 func connectWithTimeout(ctx context.Context, dsn string, timeout time.Duration) (*pgx.Conn, error) {

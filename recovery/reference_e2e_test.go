@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -75,7 +74,7 @@ var _ = Describe("recovery of a killed node's transactions that one survivor lac
 		Expect(recoverytest.WriteLedger(ctx, n1, "lost", lostTxns, 3)).To(Succeed())
 		Expect(recoverytest.WaitCount(ctx, n2, "SELECT count(*) FROM ledger WHERE txn_id LIKE 'lost-%'", 3*lostTxns, 30*time.Second)).To(Succeed())
 		Expect(recoverytest.Kill(ctx, n1)).To(Succeed())
-		// n2 goes on writing after n1's end: the stream of n2's clone can
+		// n2 goes on writing after n1's end: the stream of n2's slot can
 		// stop past n1's last commit, before these.
 		Expect(recoverytest.WriteLedger(ctx, n2, "after", afterTxns, 1)).To(Succeed())
 		Expect(recoverytest.WaitCount(ctx, n3, "SELECT count(*) FROM ledger WHERE txn_id LIKE 'after-%'", afterTxns, 30*time.Second)).To(Succeed())
@@ -99,6 +98,9 @@ var _ = Describe("recovery of a killed node's transactions that one survivor lac
 	}, SpecTimeout(time.Minute))
 
 	It("with reference, replays exactly the lost transactions on n3 and the survivors end row-identical", func(ctx SpecContext) {
+		slot := RecoverySlotName(DefaultDB, "n2", "n1")
+		before, err := confirmedFlush(ctx, cluster.Node("n2"), slot)
+		Expect(err).NotTo(HaveOccurred())
 		res, err := Reference{}.Recover(ctx, in)
 		Expect(err).NotTo(HaveOccurred(), "result: %+v", res)
 		Expect(res.NothingToRecover).To(BeFalse())
@@ -107,7 +109,7 @@ var _ = Describe("recovery of a killed node's transactions that one survivor lac
 		Expect(res.PerPair).To(HaveLen(1))
 		Expect(res.PerPair[0].Source).To(Equal("n2"))
 		Expect(res.PerPair[0].Target).To(Equal("n3"))
-		expectClones(res, "n2")
+		expectStream(res, "n2")
 		Expect(res.Progress).To(HaveLen(2))
 		Expect(res.Progress[0].After).To(Equal(res.Progress[1].After))
 
@@ -129,7 +131,7 @@ var _ = Describe("recovery of a killed node's transactions that one survivor lac
 		Expect(countWithOrigin(ctx, cluster.Node("n3"), "lost-%", n3Origin)).To(Equal(3 * lostTxns))
 		AddReportEntry("recovery result", res)
 
-		By("having streamed n2's clone only up to n1's last commit there, over n2's run-network address when the host reaches it")
+		By("having streamed n2's slot only up to n1's last commit there, over n2's run-network address when the host reaches it, and left it where it stood")
 		var endedEarly, via []string
 		for _, a := range res.Actions {
 			if strings.Contains(a.What, "ended past the last commit of n1") {
@@ -146,8 +148,7 @@ var _ = Describe("recovery of a killed node's transactions that one survivor lac
 			Expect(via).To(Equal([]string{"at its run-network address"}))
 		}
 
-		// The clone is gone from the source.
-		Expect(slotCount(ctx, cluster.Node("n2"), "%clone%")).To(BeZero())
+		expectSlotUnmoved(ctx, cluster.Node("n2"), slot, before)
 	}, SpecTimeout(2*time.Minute))
 
 	It("run again (as auto, which picks reference on pglogical), recovers nothing and says so", func(ctx SpecContext) {
@@ -160,35 +161,41 @@ var _ = Describe("recovery of a killed node's transactions that one survivor lac
 		Expect(res.Note).To(ContainSubstring("nothing to recover"))
 		Expect(res.NothingToRecover).To(BeTrue())
 		Expect(res.TransactionsRecovered).To(BeZero())
-		expectClones(res, "")
+		expectStream(res, "")
 	}, SpecTimeout(time.Minute))
 })
 
-// expectClones asserts what a reference recovery did with its clones: one
-// copied on each survivor at most, every one removed, and only the one on
-// source streamed (none when source is ""). A clone on a node in killed
-// (killed during the recovery) may be left unconfirmed: it went with the
-// server, but nothing could see it go.
-func expectClones(res *Result, source string, killed ...string) {
+// expectStream asserts that a reference recovery copied no slot and
+// streamed only source's recovery slot for the failed node (none when
+// source is "").
+func expectStream(res *Result, source string) {
 	GinkgoHelper()
-	nodes := map[string]bool{}
-	var streamed []string
-	for _, c := range res.Clones {
-		if !slices.Contains(killed, c.Node) {
-			Expect(c.Removed).To(BeTrue(), "clone %s on %s was not removed", c.Slot, c.Node)
-		}
-		Expect(res.Survivors).To(ContainElement(c.Node), "clone %s is on a survivor", c.Slot)
-		Expect(nodes[c.Node]).To(BeFalse(), "two clones on %s", c.Node)
-		nodes[c.Node] = true
-		if c.Streamed {
-			streamed = append(streamed, c.Node)
-		}
-	}
+	Expect(res.Clones).To(BeEmpty(), "the reference recovery copies no slot")
 	if source == "" {
-		Expect(streamed).To(BeEmpty())
+		Expect(res.Streams).To(BeEmpty())
 		return
 	}
-	Expect(streamed).To(Equal([]string{source}), "one clone, the source's, streamed for every target")
+	Expect(res.Streams).To(HaveLen(1), "one stream, of the source's slot, for every target")
+	Expect(res.Streams[0].Node).To(Equal(source))
+	Expect(res.Streams[0].Slot).To(Equal(RecoverySlotName(DefaultDB, source, res.FailedNode)))
+}
+
+// expectSlotUnmoved asserts that slot on n stands at before and that no
+// session holds it any more (the stream's walsender lets go a moment
+// after its session ends).
+func expectSlotUnmoved(ctx context.Context, n *harness.Node, slot string, before LSN) {
+	GinkgoHelper()
+	Expect(confirmedFlush(ctx, n, slot)).To(Equal(before), "recovery moved %s on %s", slot, n.Name)
+	Eventually(func(ctx context.Context) (bool, error) {
+		conn, err := n.Connect(ctx)
+		if err != nil {
+			return false, err
+		}
+		defer conn.Close(ctx)
+		var held bool
+		err = conn.QueryRow(ctx, "SELECT active_pid IS NOT NULL FROM pg_replication_slots WHERE slot_name = $1", slot).Scan(&held)
+		return held, err
+	}).WithContext(ctx).WithTimeout(10*time.Second).Should(BeFalse(), "%s on %s still held", slot, n.Name)
 }
 
 // actionsOf lists the nodes of res's actions whose What starts with what.

@@ -2,6 +2,7 @@ package recovery
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -10,6 +11,8 @@ import (
 	"github.com/jackc/pglogrepl"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgproto3"
+
+	"github.com/spockchaos/spockchaos/harness"
 )
 
 // pgoutputArgs ask for protocol 1 (no streaming of large transactions: the
@@ -54,7 +57,7 @@ func openReplication(ctx context.Context, dsn string) (*pgconn.PgConn, error) {
 }
 
 // openStream opens the replication connection for the stream of source's
-// slot clone: over source's DirectDSN when set and it reaches source (it
+// recovery slot: over source's DirectDSN when set and it reaches source (it
 // holds source's own recovery slot for the failed node: an address can
 // pass to another container after a restart), else over its DSN.
 func openStream(ctx context.Context, in Input, source Survivor) (*pgconn.PgConn, string, error) {
@@ -73,73 +76,63 @@ func openStream(ctx context.Context, in Input, source Survivor) (*pgconn.PgConn,
 }
 
 // pendingStream is a survivor's replication connection opening in the
-// background, with a temporary clone of its recovery slot for the failed
-// node copied on it: should the survivor be the source, its clone is
-// ready when the source is chosen, the copy (a flushed WAL record on the
-// source) having overlapped the fence. Copying before the fence is as safe
-// as after: the clone starts no later than the slot did, and the stream
-// still ends at a marker written after the fence.
+// background (or kept open ahead by a Standby), should the survivor be
+// the source: the login overlaps the fence.
 type pendingStream struct {
 	node string
 	done chan struct{}
 	conn *pgconn.PgConn
-	cl   clone // the clone on conn (cl.made), or the step that failed
 }
 
-// startStream opens sv's replication connection (openStream) in the
-// background and copies sv's recovery slot for the failed node on it;
-// the outcomes are recorded as actions of sv.
-func startStream(ctx context.Context, in Input, rec *recorder, sv Survivor) *pendingStream {
+// startStream readies sv's replication connection in the background: the
+// one kept open ahead when it still answers, else a new one (openStream).
+// The outcomes are recorded as actions of sv.
+func startStream(ctx context.Context, in Input, rec *recorder, sv Survivor, kept *standbyPair) *pendingStream {
 	p := &pendingStream{node: sv.Name, done: make(chan struct{})}
 	go func() {
 		defer close(p.done)
 		cctx, cancel := context.WithTimeout(ctx, in.StepTimeout)
 		defer cancel()
+		if kept != nil && kept.repl != nil {
+			if _, err := pglogrepl.IdentifySystem(cctx, kept.repl); err == nil {
+				rec.action(sv.Name, "replication connection kept open ahead", kept.via, nil)
+				p.conn = kept.repl
+				return
+			} else {
+				kept.repl.Close(context.WithoutCancel(ctx))
+				rec.action(sv.Name, "replication connection kept open ahead no longer answers: log in again", "", err)
+			}
+		}
 		conn, via, err := openStream(cctx, in, sv)
 		if err != nil {
 			rec.action(sv.Name, "open a replication connection (should it be the source, it tries again)", "", err)
-			p.cl = clone{step: "stream step", err: err}
 			return
 		}
 		rec.action(sv.Name, "open a replication connection", via, nil)
 		p.conn = conn
-		p.cl = copyClone(cctx, in, rec, sv.Name, conn)
 	}()
 	return p
 }
 
-// take waits for the connection and hands it over with its clone (a nil
-// connection if it failed); the caller closes it.
-func (p *pendingStream) take() (*pgconn.PgConn, clone) {
+// take waits for the connection and hands it over (nil if it failed); the
+// caller closes it.
+func (p *pendingStream) take() *pgconn.PgConn {
 	<-p.done
 	c := p.conn
 	p.conn = nil
-	return c, p.cl
+	return c
 }
 
-// discard drops the clone of a survivor that is not the source (on its
-// own session, which owns it) and closes the connection. A clone that
-// cannot be dropped goes with its session all the same; it is then not
-// marked removed, and the action says why. It runs even when ctx is done
-// (clean-up), bounded by timeout.
-func (p *pendingStream) discard(ctx context.Context, rec *recorder, timeout time.Duration) {
+// discard closes the connection of a survivor that is not the source. It
+// runs even when ctx is done (clean-up), bounded by timeout.
+func (p *pendingStream) discard(ctx context.Context, timeout time.Duration) {
 	if p == nil {
 		return
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), timeout)
 	defer cancel()
-	c, cl := p.take()
-	if c == nil {
-		return
-	}
-	defer c.Close(ctx)
-	if !cl.made {
-		return
-	}
-	_, err := c.Exec(ctx, "SELECT pg_drop_replication_slot("+quoteLiteral(cl.name)+")").ReadAll()
-	rec.action(p.node, "drop unused temporary slot "+cl.name+" (not the source)", "", err)
-	if err == nil {
-		rec.cloneRemoved(cl.index)
+	if c := p.take(); c != nil {
+		c.Close(ctx)
 	}
 }
 
@@ -147,17 +140,35 @@ func (p *pendingStream) discard(ctx context.Context, rec *recorder, timeout time
 // idle stream asks the server for a keepalive.
 const readAhead = time.Second
 
-// streamSlot streams slot over the replication connection conn from the
-// slot's start, calls each for every message received, hands every
-// transaction the assembler keeps to deliver, and returns when the
-// assembler is done (its end marker, or past the failed node's last
-// commit); it closes conn, so that the slot is free to drop. It fails when
-// the server sends nothing for idle, keepalives included (the end marker
-// is written right after the fence, so a healthy stream reaches it).
-func streamSlot(ctx context.Context, conn *pgconn.PgConn, slot string, a *assembler, idle time.Duration, each func() error, deliver func(*txn) error) error {
+// streamSlot streams slot over the replication connection conn from start
+// (the server begins at the slot's confirmed_flush if that is later),
+// reporting confirmed, and never more, as flushed: the slot does not move.
+// It calls each for every message received, hands every transaction the
+// assembler keeps to deliver, and returns when the assembler is done (its
+// end marker, or past the failed node's last commit); it closes conn,
+// which releases the slot. It fails when the server sends nothing for
+// idle, keepalives included (the end marker is written right after the
+// fence, so a healthy stream reaches it). A slot another session still
+// holds (a recovery ending) is waited for, up to idle.
+func streamSlot(ctx context.Context, conn *pgconn.PgConn, slot string, start, confirmed LSN, a *assembler, idle time.Duration, each func() error, deliver func(*txn) error) error {
 	defer conn.Close(context.WithoutCancel(ctx))
-	if err := pglogrepl.StartReplication(ctx, conn, slot, 0, pglogrepl.StartReplicationOptions{PluginArgs: pgoutputArgs}); err != nil {
-		return fmt.Errorf("start replication from slot %s: %w", slot, err)
+	err := harness.WaitForBackoff(ctx, "recovery slot "+slot+" to be free to stream", idle, pollFirst, pollMost,
+		func(ctx context.Context) (bool, string, error) {
+			err := pglogrepl.StartReplication(ctx, conn, slot, pglogrepl.LSN(start), pglogrepl.StartReplicationOptions{PluginArgs: pgoutputArgs})
+			var pgErr *pgconn.PgError
+			if errors.As(err, &pgErr) && pgErr.Code == "55006" {
+				return false, pgErr.Message, nil
+			}
+			return err == nil, "", err
+		})
+	if err != nil {
+		return fmt.Errorf("start replication from slot %s at %s: %w", slot, start, err)
+	}
+	// Reported as flushed: the slot's own position, which moves nothing
+	// (never 0/0: pglogrepl would report the received position instead).
+	status := func(reply bool, received LSN) pglogrepl.StandbyStatusUpdate {
+		return pglogrepl.StandbyStatusUpdate{WALWritePosition: pglogrepl.LSN(received), WALFlushPosition: pglogrepl.LSN(confirmed),
+			WALApplyPosition: pglogrepl.LSN(confirmed), ReplyRequested: reply}
 	}
 	// Reads are bounded by the connection's read deadline, set a second
 	// ahead and moved on every half second, and cut short when ctx ends
@@ -191,7 +202,7 @@ func streamSlot(ctx context.Context, conn *pgconn.PgConn, slot string, a *assemb
 					return fmt.Errorf("stream from slot %s: nothing received for %s before the end marker", slot, idle)
 				}
 				// Ask for a keepalive so a dead server is noticed.
-				if err := pglogrepl.SendStandbyStatusUpdate(ctx, conn, pglogrepl.StandbyStatusUpdate{WALWritePosition: received, ReplyRequested: true}); err != nil {
+				if err := pglogrepl.SendStandbyStatusUpdate(ctx, conn, status(true, received)); err != nil {
 					return fmt.Errorf("stream from slot %s: status update: %w", slot, err)
 				}
 				continue
@@ -216,7 +227,7 @@ func streamSlot(ctx context.Context, conn *pgconn.PgConn, slot string, a *assemb
 					return fmt.Errorf("stream from slot %s: keepalive: %w", slot, err)
 				}
 				if ka.ReplyRequested {
-					if err := pglogrepl.SendStandbyStatusUpdate(ctx, conn, pglogrepl.StandbyStatusUpdate{WALWritePosition: received}); err != nil {
+					if err := pglogrepl.SendStandbyStatusUpdate(ctx, conn, status(false, received)); err != nil {
 						return fmt.Errorf("stream from slot %s: status update: %w", slot, err)
 					}
 				}

@@ -117,7 +117,7 @@ func openTarget(ctx context.Context, in Input, rec *recorder, source, target *su
 // may only advance over transactions that were replayed or provably
 // absent; otherwise the target would never receive the gap when the
 // failed node returns. The proof: the stream is the source's WAL, in
-// order, from the clone's start to an end marker written after the fence
+// order, from the stream's start to an end marker written after the fence
 // (so after the source's last transaction of the failed node), and it
 // passed a transaction of the failed node at or before the target's
 // position (coversFrom): then it held every one the source has after that

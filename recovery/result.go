@@ -17,6 +17,10 @@ type Result struct {
 	Phases  []Phase  `json:"phases,omitempty"`
 	Actions []Action `json:"actions,omitempty"`
 	Clones  []Clone  `json:"clones,omitempty"`
+	// Streams are the recovery slots the reference strategy streamed
+	// (one per recovery: the source's for the failed node), from where;
+	// it never copies nor moves them.
+	Streams []SlotStream `json:"streams,omitempty"`
 	// Errors are the harness's own failures (a step it could not do): the
 	// run's verdict is then unknown.
 	Errors []string `json:"errors,omitempty"`
@@ -62,7 +66,7 @@ type Pair struct {
 	// ApplyDuration is the part of Duration spent applying on the target
 	// (the rest: connecting, cloning, waiting for the source's stream).
 	ApplyDuration time.Duration `json:"apply_duration_ns,omitempty"`
-	// DecodeDuration is how long the source's slot clone took to stream
+	// DecodeDuration is how long the source's recovery slot took to stream
 	// up to its end marker (side by side with the apply), and Decoded how
 	// many transactions it carried (of every origin).
 	DecodeDuration time.Duration `json:"decode_duration_ns,omitempty"`
@@ -85,14 +89,20 @@ type Action struct {
 	Error  string    `json:"error,omitempty"`
 }
 
-// Clone is a slot clone created for recovery, whether it was streamed (the
-// reference strategy copies one on every survivor while it fences them,
-// and streams the source's) and whether it was removed.
+// Clone is a slot clone a Spock runbook created for recovery (its
+// clone_recovery_slot), and whether it was removed.
 type Clone struct {
-	Node     string `json:"node"`
-	Slot     string `json:"slot"`
-	Streamed bool   `json:"streamed,omitempty"`
-	Removed  bool   `json:"removed"`
+	Node    string `json:"node"`
+	Slot    string `json:"slot"`
+	Removed bool   `json:"removed"`
+}
+
+// SlotStream is a recovery slot the reference strategy streamed, and the
+// position the stream began at.
+type SlotStream struct {
+	Node  string `json:"node"`
+	Slot  string `json:"slot"`
+	Start string `json:"start"`
 }
 
 // Call is one recovery function of the system under test, called on one

@@ -74,7 +74,7 @@ type assembler struct {
 	// spock, when set, finds the failed node's transactions by xid.
 	spock *spockStream
 
-	// start is where the stream begins in the source's WAL (the clone's
+	// start is where the stream begins in the source's WAL (the slot's
 	// confirmed_flush); floor, once floorSet, is the origin LSN of the
 	// first floor message for origin in the stream that is valid from
 	// start (see noteFloor).

@@ -41,6 +41,7 @@ func (r *run) loadWithFaults(ctx context.Context) error {
 	}()
 	stepErr := r.hold(reports.PhaseLoad)
 	stopKeeper := r.startSlotKeeper(ctx)
+	stopStandby := r.startStandby(ctx)
 	for _, step := range r.plan.Steps {
 		if stepErr != nil {
 			break
@@ -59,6 +60,7 @@ func (r *run) loadWithFaults(ctx context.Context) error {
 	}
 	stopLoad()
 	stopKeeper()
+	stopStandby()
 	var res result
 	select {
 	case res = <-done:

@@ -73,7 +73,7 @@ func (r *run) recover(ctx context.Context, failed string) error {
 }
 
 func (r *run) recoveryInput(failed string) recovery.Input {
-	in := recovery.Input{Failed: failed, Flavor: r.opts.Flavor, Logger: r.opts.Logger}
+	in := recovery.Input{Failed: failed, Flavor: r.opts.Flavor, Logger: r.opts.Logger, Standby: r.standby}
 	for _, n := range r.nodes(r.alive) {
 		sv := recovery.Survivor{Name: n.Name, DSN: n.DSN, NetworkDSN: n.NetworkDSN, DirectDSN: n.DirectDSN}
 		if r.keeper != nil {
@@ -108,6 +108,7 @@ func (r *run) addRecovery(res *recovery.Result, note string) {
 	total.Phases = append(total.Phases, res.Phases...)
 	total.Actions = append(total.Actions, res.Actions...)
 	total.Clones = append(total.Clones, res.Clones...)
+	total.Streams = append(total.Streams, res.Streams...)
 	total.Errors = append(total.Errors, res.Errors...)
 	total.Findings = append(total.Findings, res.Findings...)
 	total.Calls = append(total.Calls, res.Calls...)

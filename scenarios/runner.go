@@ -225,6 +225,8 @@ type run struct {
 	// keeper advances the recovery slots during the load; its samples
 	// place the recoveries' clones (recoveryInput). Nil outside the load.
 	keeper *recovery.Keeper
+	// standby keeps connections open for the recovery (standby.go).
+	standby *recovery.Standby
 
 	killDuringRecovery string // survivor to kill during the next recovery
 	rejoins            []*rejoinResult
