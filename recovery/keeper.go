@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // FloorMessagePrefix is the prefix of the keeper's floor messages: a
@@ -259,6 +260,11 @@ func (k *Keeper) Round(ctx context.Context) int {
 			for _, m := range ms {
 				if err := advanceSlot(actx, conn, node, m.rec.Slot, m.from, m.to); err != nil {
 					m.rec.Why = fmt.Sprintf("advance to %s failed: %v", m.to, err)
+					if slotHeld(err) {
+						// A recovery streams it: it stays where it is
+						// until the next round.
+						m.rec.Why = fmt.Sprintf("held by a recovery's stream: not advanced to %s this round", m.to)
+					}
 					m.to = 0
 					continue
 				}
@@ -463,4 +469,11 @@ FROM pg_replication_slots WHERE slot_name = $1 AND confirmed_flush_lsn < $2::tex
 		return fmt.Errorf("advance recovery slot %s on %s from %s to %s: %w", slot, node, current, to, err)
 	}
 	return nil
+}
+
+// slotHeld tells whether err says the slot is held by another session
+// (SQLSTATE 55006, object in use): a recovery streaming it.
+func slotHeld(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "55006"
 }

@@ -2,7 +2,6 @@ package recovery
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -155,9 +154,8 @@ func streamSlot(ctx context.Context, conn *pgconn.PgConn, slot string, start, co
 	err := harness.WaitForBackoff(ctx, "recovery slot "+slot+" to be free to stream", idle, pollFirst, pollMost,
 		func(ctx context.Context) (bool, string, error) {
 			err := pglogrepl.StartReplication(ctx, conn, slot, pglogrepl.LSN(start), pglogrepl.StartReplicationOptions{PluginArgs: pgoutputArgs})
-			var pgErr *pgconn.PgError
-			if errors.As(err, &pgErr) && pgErr.Code == "55006" {
-				return false, pgErr.Message, nil
+			if slotHeld(err) {
+				return false, err.Error(), nil
 			}
 			return err == nil, "", err
 		})

@@ -235,6 +235,8 @@ func (st *sourceStream) feed(ctx context.Context, repl *pgconn.PgConn, confirmed
 		}
 		return nil
 	}
+	// What was decoded before the targets were handed over waits here;
+	// then it goes to them at once, and the rest as it comes.
 	var pending []*txn
 	drain := func() error {
 		for _, t := range pending {
@@ -245,8 +247,7 @@ func (st *sourceStream) feed(ctx context.Context, repl *pgconn.PgConn, confirmed
 		pending = nil
 		return nil
 	}
-	// Each message received, the targets are looked for: once handed
-	// over, what waited goes to them and the rest follows as it comes.
+	// Each message received, the targets are looked for.
 	each := func() error {
 		if installed {
 			return nil
@@ -280,6 +281,7 @@ func (st *sourceStream) feed(ctx context.Context, repl *pgconn.PgConn, confirmed
 	}
 	streamStart := time.Now()
 	streamErr := streamSlot(sctx, repl, st.slot, st.start, confirmed, a, idle, each, deliver)
+	a.stats.streamed = time.Since(streamStart)
 	if !installed {
 		select {
 		case p := <-st.plan:
@@ -291,7 +293,6 @@ func (st *sourceStream) feed(ctx context.Context, repl *pgconn.PgConn, confirmed
 			streamErr = drain()
 		}
 	}
-	a.stats.streamed = time.Since(streamStart)
 	for _, rt := range targets {
 		if len(rt.held) == 0 || rt.gap != nil {
 			continue

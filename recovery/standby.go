@@ -20,6 +20,8 @@ import (
 // serves one recovery; Run opens a new one for every member lacking one.
 // A pair that went stale (its node restarted) is found so when used and
 // replaced by a fresh login, so a Standby never makes a recovery fail.
+// After a pair is taken, no new one is opened for RefillAfter: logging in
+// again right away would take the CPU from the recovery that just began.
 type Standby struct {
 	// Members lists the nodes to keep connections to; called every round.
 	Members func() []Survivor
@@ -27,12 +29,21 @@ type Standby struct {
 	Every time.Duration
 	// Timeout bounds each login (default 5s).
 	Timeout time.Duration
+	// RefillAfter is how long after a pair was taken no new ones are
+	// opened (default DefaultRefillAfter).
+	RefillAfter time.Duration
 	// Logger receives what could not be opened (default slog.Default()).
 	Logger *slog.Logger
 
 	mu    sync.Mutex
 	pairs map[string]*standbyPair
+	// quietUntil: no logins before then (a recovery took a pair).
+	quietUntil time.Time
 }
+
+// DefaultRefillAfter is Standby.RefillAfter's default: longer than a
+// recovery of thousands of transactions takes on the 2-core machine.
+const DefaultRefillAfter = 3 * time.Second
 
 // standbyPair is one member's connections; repl may be nil (it could not
 // be opened: the recovery opens its own).
@@ -70,9 +81,10 @@ func (s *Standby) Round(ctx context.Context) {
 	if s.pairs == nil {
 		s.pairs = map[string]*standbyPair{}
 	}
+	quiet := time.Now().Before(s.quietUntil)
 	for _, m := range members {
 		want[m.Name] = true
-		if s.pairs[m.Name] == nil {
+		if s.pairs[m.Name] == nil && !quiet {
 			missing = append(missing, m)
 		}
 	}
@@ -155,6 +167,11 @@ func (s *Standby) take(name string) *standbyPair {
 	defer s.mu.Unlock()
 	p := s.pairs[name]
 	delete(s.pairs, name)
+	refill := s.RefillAfter
+	if refill == 0 {
+		refill = DefaultRefillAfter
+	}
+	s.quietUntil = time.Now().Add(refill)
 	return p
 }
 
