@@ -47,7 +47,7 @@ type RecoveryTime struct {
 	DetectSeconds  float64 `json:"detect_seconds"`
 	RecoverSeconds float64 `json:"recover_seconds"`
 	// DecodeSeconds and ApplySeconds are the recovery's decode (streaming
-	// the source's slot clone) and apply parts, summed over its pairs.
+	// the source's recovery slot) and apply parts, summed over its pairs.
 	DecodeSeconds float64 `json:"decode_seconds,omitempty"`
 	ApplySeconds  float64 `json:"apply_seconds,omitempty"`
 	Transactions  int64   `json:"transactions"`

@@ -27,7 +27,10 @@
 // partition is in force, to the oldest point a member may still need
 // (slots.go, recorded in run.json as slot_keeper): a recovery then decodes
 // a fraction of a second of WAL, not the whole run (its samples also
-// place each recovery's clone), and steps never wait for it. Each
+// place each recovery's stream), and steps never wait for it. Beside it a
+// recovery.Standby keeps a session and a replication connection open to
+// every node (standby.go), which the next recovery takes instead of
+// logging in. Each
 // kill's recovery time (kill to every survivor level: detect + recover)
 // is recorded in results.json as recovery_times (recover.go).
 //

@@ -85,7 +85,7 @@ func (r *run) recoveryInput(failed string) recovery.Input {
 }
 
 // addRecovery merges one recovery result into the run's: counts add up,
-// pairs, phases, actions and clones are concatenated, and nothing to
+// pairs, phases, actions, clones and streams are concatenated, and nothing to
 // recover holds only if it held for every recovery.
 func (r *run) addRecovery(res *recovery.Result, note string) {
 	if res == nil {

@@ -223,7 +223,7 @@ type run struct {
 	aliveMu sync.Mutex
 
 	// keeper advances the recovery slots during the load; its samples
-	// place the recoveries' clones (recoveryInput). Nil outside the load.
+	// place the recoveries' streams (recoveryInput). Nil outside the load.
 	keeper *recovery.Keeper
 	// standby keeps connections open for the recovery (standby.go).
 	standby *recovery.Standby

@@ -7,14 +7,14 @@ import (
 	"github.com/spockchaos/spockchaos/recovery"
 )
 
-// Recovery slots retain, and a recovery's clone decodes, all WAL since
+// Recovery slots retain, and a recovery's stream decodes, all WAL since
 // they were last advanced. During the load (T1..T4) a recovery.Keeper
 // advances them continuously, without barriers, to the oldest position a
 // member of the cluster may still need (recovery.NextSlotPosition), so
 // that a recovery decodes a fraction of a second of WAL, not the run. It runs through
 // lags, partitions and kills: a member that cannot be read holds the slots
 // that need it, and a killed node's slots stop moving from the kill on.
-// Its samples also place each recovery's clone (recoveryInput).
+// Its samples also place each recovery's stream (recoveryInput).
 
 // startSlotKeeper runs the keeper until the returned stop is called; stop
 // waits for the round in progress and records the keeper's report.
