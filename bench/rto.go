@@ -141,22 +141,23 @@ func rtoOnce(ctx context.Context, cfg harness.Config, txns, rows int, out io.Wri
 	n1, n3 := c.Node("n1"), c.Node("n3")
 	var alive sync.Mutex
 	members := c.Nodes
-	keeper := &recovery.Keeper{Flavor: "pglogical", Members: func() []recovery.KeeperNode {
+	live := func() []*harness.Node {
 		alive.Lock()
 		defer alive.Unlock()
+		return members
+	}
+	keeper := &recovery.Keeper{Flavor: "pglogical", Members: func() []recovery.KeeperNode {
 		var ms []recovery.KeeperNode
-		for _, n := range members {
+		for _, n := range live() {
 			ms = append(ms, recovery.KeeperNode{Name: n.Name, DSN: n.DSN})
 		}
 		return ms
 	}}
 	// Connections kept open ahead of the kill, as a scenario keeps them.
 	standby := &recovery.Standby{Members: func() []recovery.Survivor {
-		alive.Lock()
-		defer alive.Unlock()
 		var ms []recovery.Survivor
-		for _, n := range members {
-			ms = append(ms, recovery.Survivor{Name: n.Name, DSN: n.DSN, DirectDSN: n.DirectDSN})
+		for _, n := range live() {
+			ms = append(ms, recovery.SurvivorOf(n))
 		}
 		return ms
 	}}

@@ -88,10 +88,15 @@ func InputFromCluster(c *harness.Cluster, failed string) Input {
 	in := Input{Failed: failed, Flavor: c.Flavor.Name()}
 	for _, n := range c.Nodes {
 		if n.Name != failed {
-			in.Survivors = append(in.Survivors, Survivor{Name: n.Name, DSN: n.DSN, NetworkDSN: n.NetworkDSN, DirectDSN: n.DirectDSN})
+			in.Survivors = append(in.Survivors, SurvivorOf(n))
 		}
 	}
 	return in
+}
+
+// SurvivorOf is node n as a Survivor: its name and addresses (no samples).
+func SurvivorOf(n *harness.Node) Survivor {
+	return Survivor{Name: n.Name, DSN: n.DSN, NetworkDSN: n.NetworkDSN, DirectDSN: n.DirectDSN}
 }
 
 // Strategy recovers the failed node's transactions on the survivors.

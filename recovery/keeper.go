@@ -102,13 +102,18 @@ type nodeReading struct {
 
 // Run runs rounds until ctx is done.
 func (k *Keeper) Run(ctx context.Context) {
-	every := k.Every
+	defer k.Close()
+	runRounds(ctx, k.Every, func(ctx context.Context) { k.Round(ctx) })
+}
+
+// runRounds runs round, then waits every (0: DefaultKeeperEvery), until
+// ctx is done.
+func runRounds(ctx context.Context, every time.Duration, round func(context.Context)) {
 	if every == 0 {
 		every = DefaultKeeperEvery
 	}
-	defer k.Close()
 	for {
-		k.Round(ctx)
+		round(ctx)
 		select {
 		case <-ctx.Done():
 			return

@@ -27,14 +27,3 @@ func RecoverySlotName(db, self, peer string) string {
 // ownSlotPattern matches (LIKE) every slot the harness makes, so that a
 // Spock runbook's clean-up never touches them.
 const ownSlotPattern = `spockchaos\_%`
-
-func likeEscape(s string) string {
-	out := make([]byte, 0, len(s)*2)
-	for i := 0; i < len(s); i++ {
-		if s[i] == '_' || s[i] == '%' || s[i] == '\\' {
-			out = append(out, '\\')
-		}
-		out = append(out, s[i])
-	}
-	return string(out)
-}

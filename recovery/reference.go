@@ -14,7 +14,8 @@ import (
 
 // Reference is the harness's own slot-based recovery (DESIGN.md section 5)
 // on stock PostgreSQL primitives: fence, progress, source choice, the
-// stream of the source's recovery slot (never moved), origin-preserving last-update-wins apply, clean up, re-check.
+// stream of the source's recovery slot (never moved), origin-preserving
+// last-update-wins apply, clean up, re-check.
 type Reference struct{}
 
 func (Reference) Name() string { return "reference" }
@@ -62,10 +63,10 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 		return
 	}
 	var live []*survivorState
-	// With each survivor's session, a replication connection opens in
-	// the background and copies the survivor's slot for the stream, should
-	// it be the source: login and copy overlap the fence instead of
-	// lengthening the recovery.
+	// With each survivor's session, its replication connection readies in
+	// the background (taken from the standby, or a login), should it be
+	// the source: the login overlaps the fence instead of lengthening the
+	// recovery.
 	streams := make([]*pendingStream, len(in.Survivors))
 	// spare closes the replication connections of the survivors that are
 	// not the source.

@@ -78,7 +78,6 @@ func openStream(ctx context.Context, in Input, source Survivor) (*pgconn.PgConn,
 // background (or kept open ahead by a Standby), should the survivor be
 // the source: the login overlaps the fence.
 type pendingStream struct {
-	node string
 	done chan struct{}
 	conn *pgconn.PgConn
 }
@@ -87,20 +86,20 @@ type pendingStream struct {
 // one kept open ahead when it still answers, else a new one (openStream).
 // The outcomes are recorded as actions of sv.
 func startStream(ctx context.Context, in Input, rec *recorder, sv Survivor, kept *standbyPair) *pendingStream {
-	p := &pendingStream{node: sv.Name, done: make(chan struct{})}
+	p := &pendingStream{done: make(chan struct{})}
 	go func() {
 		defer close(p.done)
 		cctx, cancel := context.WithTimeout(ctx, in.StepTimeout)
 		defer cancel()
 		if kept != nil && kept.repl != nil {
-			if _, err := pglogrepl.IdentifySystem(cctx, kept.repl); err == nil {
+			_, err := pglogrepl.IdentifySystem(cctx, kept.repl)
+			if err == nil {
 				rec.action(sv.Name, "replication connection kept open ahead", kept.via, nil)
 				p.conn = kept.repl
 				return
-			} else {
-				kept.repl.Close(context.WithoutCancel(ctx))
-				rec.action(sv.Name, "replication connection kept open ahead no longer answers: log in again", "", err)
 			}
+			kept.repl.Close(context.WithoutCancel(ctx))
+			rec.action(sv.Name, "replication connection kept open ahead no longer answers: log in again", "", err)
 		}
 		conn, via, err := openStream(cctx, in, sv)
 		if err != nil {

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
-
-	"github.com/spockchaos/spockchaos/harness"
 )
 
 // sourceStream streams the source's recovery slot for the failed node in
@@ -29,10 +27,10 @@ import (
 // the slot stands where it stood for the next recovery, and when the
 // stream's session ends for any reason the server releases it unchanged.
 // A copy (pg_copy_logical_replication_slot, even TEMPORARY) writes the new
-// slot's state to disk: about eight fsyncs, measured at 45-77 ms on the
-// recovery's critical path under load on the 2-core machine's
-// fuse-overlayfs. While the stream runs, the slot is held (active_pid):
-// another recovery waits for it (waitSlotFree) and the Keeper's advance
+// slot's state to disk: seven fsyncs in CreateSlotOnDisk alone (slot.c,
+// PostgreSQL 17.11), measured at 45-77 ms on the recovery's critical path
+// under load on the 2-core machine's fuse-overlayfs. While the stream runs, the slot is held (active_pid):
+// another recovery waits for it (streamSlot) and the Keeper's advance
 // of it fails and is retried at its next round.
 //
 // Why starting early is safe: the stream starts at the slot's position (or
@@ -128,7 +126,7 @@ func (st *sourceStream) run(ctx context.Context, in Input, rec *recorder) {
 	}
 	// The slot is released, unmoved, with this session.
 	defer repl.Close(context.WithoutCancel(ctx))
-	confirmed, err := waitSlotFree(ctx, repl, source.Name, st.slot, in.StepTimeout)
+	confirmed, err := slotPosition(ctx, repl, source.Name, st.slot)
 	rec.action(source.Name, "position of recovery slot "+st.slot, "confirmed_flush "+confirmed.String(), err)
 	if err != nil {
 		st.step, st.err = "slot step", err
@@ -157,13 +155,11 @@ func (st *sourceStream) feed(ctx context.Context, repl *pgconn.PgConn, confirmed
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var targets []*replayTarget
-	installed := false
 	// Until a target fails or has applied everything, it counts as
 	// applying; once none does, the stream has no one left to feed.
 	var stillApplying, exited sync.WaitGroup
 	install := func(p streamPlan) {
-		installed, targets = true, p.targets
-		st.fed = true
+		st.fed, targets = true, p.targets
 		a.lastOfFailed = p.lastOfFailed
 		a.stopEarly = func() bool {
 			for _, rt := range targets {
@@ -249,7 +245,7 @@ func (st *sourceStream) feed(ctx context.Context, repl *pgconn.PgConn, confirmed
 	}
 	// Each message received, the targets are looked for.
 	each := func() error {
-		if installed {
+		if st.fed {
 			return nil
 		}
 		select {
@@ -261,7 +257,7 @@ func (st *sourceStream) feed(ctx context.Context, repl *pgconn.PgConn, confirmed
 		}
 	}
 	deliver := func(t *txn) error {
-		if installed {
+		if st.fed {
 			return dispatch(t)
 		}
 		if len(pending) < maxEarly {
@@ -282,7 +278,7 @@ func (st *sourceStream) feed(ctx context.Context, repl *pgconn.PgConn, confirmed
 	streamStart := time.Now()
 	streamErr := streamSlot(sctx, repl, st.slot, st.start, confirmed, a, idle, each, deliver)
 	a.stats.streamed = time.Since(streamStart)
-	if !installed {
+	if !st.fed {
 		select {
 		case p := <-st.plan:
 			install(p)
@@ -318,33 +314,22 @@ func (st *sourceStream) feed(ctx context.Context, repl *pgconn.PgConn, confirmed
 	return streamErr
 }
 
-// waitSlotFree waits until no session holds slot on node (another
-// recovery streaming it) and returns its confirmed_flush, read over the
-// replication connection repl.
-func waitSlotFree(ctx context.Context, repl *pgconn.PgConn, node, slot string, timeout time.Duration) (LSN, error) {
-	var confirmed LSN
-	err := harness.WaitForBackoff(ctx, fmt.Sprintf("recovery slot %s on %s to be free", slot, node), timeout, pollFirst, pollMost,
-		func(ctx context.Context) (bool, string, error) {
-			res, err := repl.Exec(ctx, "SELECT confirmed_flush_lsn::text, coalesce(active_pid::text, '') FROM pg_replication_slots WHERE slot_name = "+quoteLiteral(slot)).ReadAll()
-			if err != nil {
-				return false, "", err
-			}
-			if len(res) != 1 || len(res[0].Rows) != 1 || len(res[0].Rows[0]) != 2 {
-				return false, "", fmt.Errorf("recovery slot %s missing on %s", slot, node)
-			}
-			row := res[0].Rows[0]
-			if pid := string(row[1]); pid != "" {
-				return false, "held by PID " + pid, nil
-			}
-			if confirmed, err = ParseLSN(string(row[0])); err != nil {
-				return false, "", err
-			}
-			if confirmed == 0 {
-				// The status updates report it as flushed; 0/0 would
-				// let pglogrepl report what was received instead.
-				return false, "", fmt.Errorf("recovery slot %s on %s has no confirmed position", slot, node)
-			}
-			return true, "", nil
-		})
+// slotPosition reads slot's confirmed_flush on node over the replication
+// connection repl. A slot another recovery streams is read all the same
+// (streams never move it); streamSlot then waits for it to be free.
+func slotPosition(ctx context.Context, repl *pgconn.PgConn, node, slot string) (LSN, error) {
+	res, err := repl.Exec(ctx, "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = "+quoteLiteral(slot)).ReadAll()
+	if err != nil {
+		return 0, err
+	}
+	if len(res) != 1 || len(res[0].Rows) != 1 || len(res[0].Rows[0]) != 1 {
+		return 0, fmt.Errorf("recovery slot %s missing on %s", slot, node)
+	}
+	confirmed, err := ParseLSN(string(res[0].Rows[0][0]))
+	if err == nil && confirmed == 0 {
+		// The status updates report it as flushed; 0/0 would let
+		// pglogrepl report what was received instead.
+		err = fmt.Errorf("recovery slot %s on %s has no confirmed position", slot, node)
+	}
 	return confirmed, err
 }

@@ -56,19 +56,8 @@ type standbyPair struct {
 
 // Run keeps the connections until ctx is done, then closes them.
 func (s *Standby) Run(ctx context.Context) {
-	every := s.Every
-	if every == 0 {
-		every = DefaultKeeperEvery
-	}
 	defer s.Close()
-	for {
-		s.Round(ctx)
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(every):
-		}
-	}
+	runRounds(ctx, s.Every, s.Round)
 }
 
 // Round opens a pair for every member lacking one (side by side) and

@@ -75,7 +75,7 @@ func (r *run) recover(ctx context.Context, failed string) error {
 func (r *run) recoveryInput(failed string) recovery.Input {
 	in := recovery.Input{Failed: failed, Flavor: r.opts.Flavor, Logger: r.opts.Logger, Standby: r.standby}
 	for _, n := range r.nodes(r.alive) {
-		sv := recovery.Survivor{Name: n.Name, DSN: n.DSN, NetworkDSN: n.NetworkDSN, DirectDSN: n.DirectDSN}
+		sv := recovery.SurvivorOf(n)
 		if r.keeper != nil {
 			sv.Samples = r.keeper.Samples(n.Name, failed)
 		}

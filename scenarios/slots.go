@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 
+	"github.com/spockchaos/spockchaos/harness"
 	"github.com/spockchaos/spockchaos/recovery"
 )
 
@@ -22,15 +23,24 @@ func (r *run) startSlotKeeper(ctx context.Context) (stop func()) {
 	k := &recovery.Keeper{Flavor: r.opts.Flavor, Members: r.keeperMembers,
 		Logger: r.opts.Logger.With("step", "advance recovery slots")}
 	r.keeper = k
-	kctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() { k.Run(kctx) })
+	stopRun := inBackground(ctx, k.Run)
 	return func() {
-		cancel()
-		wg.Wait()
+		stopRun()
 		r.keeper = nil
 		rep := k.Report()
 		r.report.SlotKeeper = &rep
+	}
+}
+
+// inBackground runs run until the returned stop is called; stop waits for
+// it to return.
+func inBackground(ctx context.Context, run func(context.Context)) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	wg.Go(func() { run(ctx) })
+	return func() {
+		cancel()
+		wg.Wait()
 	}
 }
 
@@ -38,12 +48,23 @@ func (r *run) startSlotKeeper(ctx context.Context) (stop func()) {
 // node stays a member: its slots and its position hold while it cannot be
 // read). It runs on the keeper's goroutine.
 func (r *run) keeperMembers() []recovery.KeeperNode {
+	nodes := r.aliveNodes()
+	out := make([]recovery.KeeperNode, 0, len(nodes))
+	for _, n := range nodes {
+		out = append(out, recovery.KeeperNode{Name: n.Name, DSN: n.DSN})
+	}
+	return out
+}
+
+// aliveNodes are the nodes of alive, read under aliveMu (the keeper's and
+// the standby's goroutines call it).
+func (r *run) aliveNodes() []*harness.Node {
 	r.aliveMu.Lock()
 	defer r.aliveMu.Unlock()
-	out := make([]recovery.KeeperNode, 0, len(r.alive))
+	out := make([]*harness.Node, 0, len(r.alive))
 	for _, name := range r.alive {
 		if n := r.cluster.Node(name); n != nil {
-			out = append(out, recovery.KeeperNode{Name: n.Name, DSN: n.DSN})
+			out = append(out, n)
 		}
 	}
 	return out

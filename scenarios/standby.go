@@ -2,7 +2,6 @@ package scenarios
 
 import (
 	"context"
-	"sync"
 
 	"github.com/spockchaos/spockchaos/recovery"
 )
@@ -17,24 +16,20 @@ import (
 func (r *run) startStandby(ctx context.Context) (stop func()) {
 	s := &recovery.Standby{Members: r.standbyMembers, Logger: r.opts.Logger.With("step", "recovery standby")}
 	r.standby = s
-	sctx, cancel := context.WithCancel(ctx)
-	var wg sync.WaitGroup
-	wg.Go(func() { s.Run(sctx) })
+	stopRun := inBackground(ctx, s.Run)
 	return func() {
-		cancel()
-		wg.Wait()
+		stopRun()
 		r.standby = nil
 	}
 }
 
 // standbyMembers are the nodes the standby keeps connections to: those
-// the keeper reads (keeperMembers), with their addresses.
+// the keeper reads (aliveNodes).
 func (r *run) standbyMembers() []recovery.Survivor {
-	r.aliveMu.Lock()
-	defer r.aliveMu.Unlock()
-	out := make([]recovery.Survivor, 0, len(r.alive))
-	for _, n := range r.nodes(r.alive) {
-		out = append(out, recovery.Survivor{Name: n.Name, DSN: n.DSN, DirectDSN: n.DirectDSN})
+	nodes := r.aliveNodes()
+	out := make([]recovery.Survivor, 0, len(nodes))
+	for _, n := range nodes {
+		out = append(out, recovery.SurvivorOf(n))
 	}
 	return out
 }
