@@ -30,6 +30,7 @@ type applier struct {
 	batch      *pgx.Batch
 	stmts      []stmtInfo
 	batchTxns  int
+	batchStart time.Time // when the batch's first transaction was queued
 	pendingLSN LSN
 	// pinLSN, when set, is the origin LSN every replayed commit carries
 	// instead of the transaction's own (Spock: the stream has none; the
@@ -53,6 +54,9 @@ func newApplier(conn *pgx.Conn, target string) *applier {
 
 // add queues one transaction; it is sent when the batch is full or at flush.
 func (ap *applier) add(ctx context.Context, t *txn) error {
+	if ap.batchTxns == 0 {
+		ap.batchStart = time.Now()
+	}
 	ap.queue("BEGIN", stmtInfo{originLSN: t.originLSN})
 	originLSN := t.originLSN
 	if ap.pinLSN != 0 {

@@ -394,6 +394,25 @@ func recoverFromSource(ctx context.Context, in Input, rec *recorder, source *sur
 	// look-ups).
 	open := make([]*replayTarget, len(targets))
 	var markerErr error
+	var markerEnd LSN
+	markerDone := make(chan struct{})
+	go func() {
+		// The end of the stream: a flushed logical message written after
+		// the fence, so every transaction the source holds of the failed
+		// node comes before it. On pglogical the decoding rarely needs it
+		// (it ends at the source's last commit of the failed node), so
+		// the targets do not wait for it.
+		defer close(markerDone)
+		var end string
+		markerErr = source.conn.QueryRow(ctx, "SELECT pg_logical_emit_message(false, $1, $2, true)::text", endMarkerPrefix, marker).Scan(&end)
+		if markerErr == nil {
+			markerEnd, markerErr = ParseLSN(end)
+		}
+		rec.action(source.Name, "write end marker "+marker, end, markerErr)
+	}()
+	// The source's session is free again (verify-progress) once the
+	// marker is written.
+	defer func() { <-markerDone }()
 	var wg sync.WaitGroup
 	for i, t := range targets {
 		wg.Go(func() {
@@ -404,15 +423,11 @@ func recoverFromSource(ctx context.Context, in Input, rec *recorder, source *sur
 			open[i] = rt
 		})
 	}
-	wg.Go(func() {
-		// The end of the stream: a flushed logical message written after
-		// the fence, so every transaction the source holds of the failed
-		// node comes before it.
-		var end string
-		markerErr = source.conn.QueryRow(ctx, "SELECT pg_logical_emit_message(false, $1, $2, true)::text", endMarkerPrefix, marker).Scan(&end)
-		rec.action(source.Name, "write end marker "+marker, end, markerErr)
-	})
 	wg.Wait()
+	if st == nil {
+		// Spock: the stream's xid look-ups use the source's session too.
+		<-markerDone
+	}
 
 	var live []*replayTarget
 	for _, rt := range open {
@@ -426,7 +441,7 @@ func recoverFromSource(ctx context.Context, in Input, rec *recorder, source *sur
 			_, _ = rt.conn.Exec(context.WithoutCancel(ctx), "SELECT pg_replication_origin_session_reset()")
 		}
 	}
-	if len(live) == 0 || markerErr != nil {
+	if len(live) == 0 || (st == nil && markerErr != nil) {
 		if st != nil {
 			st.abandon()
 		}
@@ -435,7 +450,13 @@ func recoverFromSource(ctx context.Context, in Input, rec *recorder, source *sur
 		}
 		return
 	}
-	plan := streamPlan{targets: live}
+	plan := streamPlan{targets: live, end: func() (LSN, error) {
+		<-markerDone
+		if markerErr != nil {
+			return 0, fmt.Errorf("end marker step: %w", markerErr)
+		}
+		return markerEnd, nil
+	}}
 	if st == nil {
 		// Spock: the failed node's transactions are found by their
 		// commit-timestamp origin, looked up on the source's session.

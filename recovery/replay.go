@@ -141,14 +141,14 @@ const readAhead = time.Second
 // streamSlot streams slot over the replication connection conn from start
 // (the server begins at the slot's confirmed_flush if that is later),
 // reporting confirmed, and never more, as flushed: the slot does not move.
-// It calls each for every message received, hands every transaction the
+// It hands every transaction the
 // assembler keeps to deliver, and returns when the assembler is done (its
 // end marker, or past the failed node's last commit); it closes conn,
 // which releases the slot. It fails when the server sends nothing for
 // idle, keepalives included (the end marker is written right after the
 // fence, so a healthy stream reaches it). A slot another session still
 // holds (a recovery ending) is waited for, up to idle.
-func streamSlot(ctx context.Context, conn *pgconn.PgConn, slot string, start, confirmed LSN, a *assembler, idle time.Duration, each func() error, deliver func(*txn) error) error {
+func streamSlot(ctx context.Context, conn *pgconn.PgConn, slot string, start, confirmed LSN, a *assembler, idle time.Duration, deliver func(*txn) error) error {
 	defer conn.Close(context.WithoutCancel(ctx))
 	err := harness.WaitForBackoff(ctx, "recovery slot "+slot+" to be free to stream", idle, pollFirst, pollMost,
 		func(ctx context.Context) (bool, string, error) {
@@ -207,9 +207,6 @@ func streamSlot(ctx context.Context, conn *pgconn.PgConn, slot string, start, co
 			return fmt.Errorf("stream from slot %s: receive: %w", slot, err)
 		}
 		lastMessage = time.Now()
-		if err := each(); err != nil {
-			return err
-		}
 		switch m := raw.(type) {
 		case *pgproto3.ErrorResponse:
 			return fmt.Errorf("stream from slot %s: %w", slot, pgconn.ErrorResponseToPgError(m))

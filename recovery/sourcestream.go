@@ -57,6 +57,10 @@ type sourceStream struct {
 
 	// slot is the recovery slot streamed.
 	slot string
+	// earlyEnd (pglogical; 0: none) is where the source's last commit of
+	// the failed node ended when the stream started: it decodes that far
+	// before the targets are handed over.
+	earlyEnd LSN
 
 	// Set by the stream before done closes.
 	a *assembler
@@ -77,11 +81,10 @@ type sourceStream struct {
 type streamPlan struct {
 	targets      []*replayTarget
 	lastOfFailed LSN
+	// end waits for the end marker and says where its record ends in
+	// the source's WAL.
+	end func() (LSN, error)
 }
-
-// maxEarly bounds the transactions a stream keeps before the targets are
-// handed to it.
-const maxEarly = 20000
 
 // startSourceStream starts the stream of source's recovery slot for the
 // failed node for targets at or past after (froms: their positions as
@@ -91,6 +94,9 @@ func startSourceStream(ctx context.Context, in Input, rec *recorder, source *sur
 	st := &sourceStream{source: source, after: after, froms: froms, marker: marker, spock: spock,
 		slot: RecoverySlotName(in.DB, source.Name, in.Failed),
 		plan: make(chan streamPlan, 1), cancel: cancel, done: make(chan struct{})}
+	if spock == nil {
+		st.earlyEnd = source.lastLocal
+	}
 	go func() {
 		defer close(st.done)
 		st.run(sctx, in, rec)
@@ -132,34 +138,50 @@ func (st *sourceStream) run(ctx context.Context, in Input, rec *recorder) {
 		st.step, st.err = "slot step", err
 		return
 	}
-	// The stream starts where the keeper's samples let it: as close to
-	// the oldest transaction a target lacks as the samples go.
-	st.start = confirmed
-	if smp, ok := streamStart(confirmed, source.Samples, st.froms); ok {
-		st.start = smp.Local
-		rec.action(source.Name, fmt.Sprintf("stream %s from the keeper's sample (origin LSN %s, local %s): at or below every target's position", st.slot, smp.Origin, smp.Local), "", nil)
-	}
 	st.a = newAssembler(source.origin, st.after, st.marker)
-	st.a.start = st.start
 	st.a.spock = st.spock
-	st.err = st.feed(ctx, repl, confirmed, in.StepTimeout)
+	st.err = st.feed(ctx, in, rec, repl, confirmed)
 }
 
-// feed streams the slot from st.start, reporting confirmed as flushed (see
-// sourceStream), and hands each transaction to every target whose
-// progress is before it; the targets apply side by side with the decoding
-// on the source. The stream stops early only when every target has
-// failed. It returns the stream's error; apply errors stay on the targets.
-func (st *sourceStream) feed(ctx context.Context, repl *pgconn.PgConn, confirmed LSN, idle time.Duration) error {
+// streamSkipMin is how far past the slot's position a keeper sample must
+// let the decoding start for the recovery to stream the slot through the
+// walsender from there rather than peek it from the slot's position: the
+// walsender passes over what lies before the sample without sending it,
+// but it sends what follows five times slower than a peek decodes (see
+// peekSlot), so skipping pays only for a long stretch of WAL. A variable
+// so that a spec can take the walsender's path.
+var streamSkipMin = LSN(4 << 20)
+
+// maxEarly bounds the transactions decoded before the targets are handed
+// over that wait in memory; past it the decoding waits for the targets.
+const maxEarly = 20000
+
+// feed decodes the slot and hands each transaction to every target whose
+// progress is before it; the targets apply side by side with the
+// decoding. Decoding peeks the slot from its position (peekSlot): on
+// pglogical first up to the end of the source's last commit of the failed
+// node as read when the stream started (earlyEnd), before the targets are
+// handed over, what it decodes waiting in memory; then, once they are,
+// on from there (resume) up to that end as read after the fence, and to
+// the end marker if not every target is proven covered there. When a
+// keeper sample lets it start far past the slot's position
+// (streamSkipMin), it streams through the walsender from there instead,
+// once the targets are handed over. The decoding stops early only when
+// every target has failed. It returns the decoding's error; apply errors
+// stay on the targets.
+func (st *sourceStream) feed(ctx context.Context, in Input, rec *recorder, repl *pgconn.PgConn, confirmed LSN) error {
 	a := st.a
+	source := st.source
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var targets []*replayTarget
 	// Until a target fails or has applied everything, it counts as
-	// applying; once none does, the stream has no one left to feed.
+	// applying; once none does, the decoding has no one left to feed.
 	var stillApplying, exited sync.WaitGroup
+	var plan streamPlan
+	installed := false
 	install := func(p streamPlan) {
-		st.fed, targets = true, p.targets
+		plan, installed, st.fed, targets = p, true, true, p.targets
 		a.lastOfFailed = p.lastOfFailed
 		a.stopEarly = func() bool {
 			for _, rt := range targets {
@@ -199,7 +221,7 @@ func (st *sourceStream) feed(ctx context.Context, repl *pgconn.PgConn, confirmed
 		// between may not be in it, and replaying would advance the
 		// target's progress over that gap.
 		rt.gap = fmt.Errorf("the stream of the source's recovery slot %s (from %s) starts after the target's position for the failed node (%s): the first transaction of it offered is at %s, so those between are unaccounted for; nothing replayed, progress not advanced",
-			st.slot, st.start, posString(rt, rt.fromPos), posString(rt, first))
+			st.slot, a.start, posString(rt, rt.fromPos), posString(rt, first))
 		rt.held = nil
 		rt.failOnce()
 	}
@@ -231,10 +253,16 @@ func (st *sourceStream) feed(ctx context.Context, repl *pgconn.PgConn, confirmed
 		}
 		return nil
 	}
-	// What was decoded before the targets were handed over waits here;
+	// What is decoded before the targets are handed over waits here;
 	// then it goes to them at once, and the rest as it comes.
 	var pending []*txn
-	drain := func() error {
+	handedOver := func() error {
+		select {
+		case p := <-st.plan:
+			install(p)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 		for _, t := range pending {
 			if err := dispatch(t); err != nil {
 				return err
@@ -243,63 +271,99 @@ func (st *sourceStream) feed(ctx context.Context, repl *pgconn.PgConn, confirmed
 		pending = nil
 		return nil
 	}
-	// Each message received, the targets are looked for.
-	each := func() error {
-		if st.fed {
-			return nil
-		}
-		select {
-		case p := <-st.plan:
-			install(p)
-			return drain()
-		default:
-			return nil
-		}
-	}
 	deliver := func(t *txn) error {
-		if st.fed {
+		switch {
+		case installed:
 			return dispatch(t)
-		}
-		if len(pending) < maxEarly {
+		case len(pending) < maxEarly:
 			pending = append(pending, t)
 			return nil
 		}
-		select {
-		case p := <-st.plan:
-			install(p)
-		case <-sctx.Done():
-			return sctx.Err()
-		}
-		if err := drain(); err != nil {
+		if err := handedOver(); err != nil {
 			return err
 		}
 		return dispatch(t)
 	}
-	streamStart := time.Now()
-	streamErr := streamSlot(sctx, repl, st.slot, st.start, confirmed, a, idle, each, deliver)
-	a.stats.streamed = time.Since(streamStart)
-	if !st.fed {
-		select {
-		case p := <-st.plan:
-			install(p)
-		case <-ctx.Done():
-			return errors.Join(streamErr, ctx.Err())
+
+	// A peek sets a.start to where it found the slot (peekSlot).
+	smp, walsender := streamStart(confirmed, source.Samples, st.froms)
+	if walsender = walsender && smp.Local-confirmed >= streamSkipMin; walsender {
+		a.start = smp.Local
+		rec.action(source.Name, fmt.Sprintf("stream %s from the keeper's sample (origin LSN %s, local %s): at or below every target's position", st.slot, smp.Origin, smp.Local), "", nil)
+	}
+	decodeStart := time.Now()
+	var r resume
+	var peekedTo LSN
+	decode := func() error {
+		if walsender {
+			if err := handedOver(); err != nil {
+				return err
+			}
+			return streamSlot(sctx, repl, st.slot, a.start, confirmed, a, in.StepTimeout, dispatch)
 		}
-		if streamErr == nil {
-			streamErr = drain()
+		if st.earlyEnd != 0 {
+			if err := peekSlot(sctx, repl, st.slot, st.earlyEnd, a, &r, in.StepTimeout, deliver); err != nil {
+				return err
+			}
+			peekedTo = st.earlyEnd
+		}
+		if !installed {
+			if err := handedOver(); err != nil {
+				return err
+			}
+		}
+		// The early peek may have passed the end of the failed node's
+		// last commit before it was known.
+		a.passed(a.reached)
+		// Up to the source's last commit of the failed node, as read after
+		// the fence, then, if not every target is proven covered there,
+		// on to the end marker.
+		for _, last := range []bool{false, true} {
+			if a.done {
+				break
+			}
+			end := plan.lastOfFailed
+			if last {
+				var err error
+				if end, err = plan.end(); err != nil {
+					return err
+				}
+			}
+			if end == 0 || end <= peekedTo {
+				continue
+			}
+			if err := peekSlot(sctx, repl, st.slot, end, a, &r, in.StepTimeout, dispatch); err != nil {
+				return err
+			}
+			peekedTo = end
+		}
+		if !a.done {
+			end, _ := plan.end()
+			return fmt.Errorf("decode recovery slot %s up to the end marker at %s: the end marker %s was not decoded", st.slot, end, st.marker)
+		}
+		return nil
+	}
+	decodeErr := decode()
+	a.stats.streamed = time.Since(decodeStart)
+	st.start = a.start
+	if !installed {
+		// The decoding failed before the targets were handed over: they
+		// are fed nothing, and told so.
+		if err := handedOver(); err != nil {
+			return errors.Join(decodeErr, err)
 		}
 	}
 	for _, rt := range targets {
 		if len(rt.held) == 0 || rt.gap != nil {
 			continue
 		}
-		if streamErr != nil || !covered(a, rt) {
+		if decodeErr != nil || !covered(a, rt) {
 			gap(rt, rt.held[0].pos)
 			continue
 		}
 		for _, h := range rt.held {
-			if err := send(rt, h); err != nil && streamErr == nil {
-				streamErr = err
+			if err := send(rt, h); err != nil && decodeErr == nil {
+				decodeErr = err
 			}
 		}
 		rt.held = nil
@@ -308,10 +372,10 @@ func (st *sourceStream) feed(ctx context.Context, repl *pgconn.PgConn, confirmed
 		close(rt.txns)
 	}
 	exited.Wait()
-	if errors.Is(streamErr, context.Canceled) && ctx.Err() == nil {
-		streamErr = nil // stopped because every target failed
+	if errors.Is(decodeErr, context.Canceled) && ctx.Err() == nil {
+		decodeErr = nil // stopped because every target failed
 	}
-	return streamErr
+	return decodeErr
 }
 
 // slotPosition reads slot's confirmed_flush on node over the replication

@@ -89,6 +89,9 @@ type assembler struct {
 	// end marker, which lies after all the load committed since.
 	lastOfFailed LSN
 	stopEarly    func() bool
+	// reached is the furthest point passed was called with: where the
+	// stream stands in the source's WAL, as far as the assembler knows.
+	reached LSN
 
 	rels  map[uint32]*relation
 	cur   *txn
@@ -241,6 +244,7 @@ func (a *assembler) feed(m pglogrepl.Message) (*txn, error) {
 // agrees (every target still applying is proven covered; until then the
 // stream goes on, to the end marker if need be).
 func (a *assembler) passed(at LSN) {
+	a.reached = max(a.reached, at)
 	if a.done || a.lastOfFailed == 0 || at < a.lastOfFailed || a.cur != nil {
 		return
 	}
