@@ -53,64 +53,86 @@
 //     subscription from the failed node F, wait until no apply worker holds
 //     its origin), progress per survivor (remote_lsn of that subscription's
 //     origin), source = the highest, and every survivor behind it a
-//     target: write a flushed logical message as the end marker, stream
-//     the source's recovery slot for F with pglogrepl once and replay on
+//     target: write a flushed logical message as the end marker, decode
+//     the source's recovery slot for F once (peek.go) and replay on
 //     every target side by side, in one origin-preserving transaction
 //     each, the transactions whose Origin is the source's origin for F
 //     with origin LSN past that target's progress (a target that fails is
 //     drained and reported, the others go on); re-check that every
 //     survivor's progress is equal. Idempotent; concurrent runs serialise
 //     on the source's slot and the target's origin.
-//   - Decision where DESIGN.md says "clone": the slot itself is streamed
-//     and never moves, instead of a copy (sourcestream.go). Every status
-//     update reports as flushed the slot's own confirmed_flush, read
-//     before the stream, which the server ignores (it moves
-//     confirmed_flush only forward); the session's end, however it comes,
-//     releases the slot where it stood. A copy, even TEMPORARY, writes the
-//     new slot to disk (seven fsyncs in CreateSlotOnDisk alone: 45-77 ms on
-//     the critical path under load on the 2-core machine), and bought no more than that: the
-//     original is untouched either way. The Result's Streams say which
-//     slot was streamed, from where. The stream's replication connection
-//     is opened with the sessions in the connect phase, one per survivor,
-//     over the survivor's DirectDSN (its run-network address, past
-//     docker-proxy) when it reaches that very survivor (it holds the
-//     survivor's own recovery slot for F), else over its DSN. Each target
-//     replays on its own session from the connect phase. The fence's
-//     commit does not wait for the disk: the source's flushed end marker
-//     and each target's final flush make it durable before success is
-//     reported. All of it saves logins and disk writes on the recovery's
-//     critical path (bench rto).
+//   - Decision where DESIGN.md says "clone": the slot itself is decoded
+//     and never moves, instead of a copy (sourcestream.go). A copy, even
+//     TEMPORARY, writes the new slot to disk (seven fsyncs in
+//     CreateSlotOnDisk alone: 45-77 ms on the critical path under load on
+//     the 2-core machine), and bought no more than that: the original is
+//     untouched either way. The Result's Streams say which slot was
+//     decoded, from where.
+//   - Decision: the slot is peeked, not streamed (peek.go).
+//     pg_logical_slot_peek_binary_changes decodes in the server's own
+//     backend and never moves the slot; the walsender's stream of the
+//     same pgoutput messages sends each one on its own and polls the
+//     client between WAL records: 1,000 single-row transactions took 4-7
+//     ms peeked against 29-43 ms through pg_recvlogical on an idle node,
+//     and under bench rto's load the stream took as long as applying what
+//     it carried. The peek runs over the replication connection (it takes
+//     simple queries), with the slot's confirmed_flush read right before
+//     and right after it in the same query: they must agree, and that is
+//     where the decoding provably began (floor messages are judged
+//     against it; a later peek of the same recovery must find the same).
+//     A second peek (on past the source's last commit of F, to the end
+//     marker) decodes again from the slot and passes over what the first
+//     fed (resume, by where each transaction's commit record or each
+//     message ends). Only when a keeper sample lets the decoding start
+//     more than streamSkipMin (4 MiB of WAL) past the slot's position is
+//     the slot streamed through the walsender from there instead (the
+//     walsender skips what lies before without sending it); every status
+//     update then reports as flushed the slot's own confirmed_flush,
+//     which the server ignores (it moves confirmed_flush only forward),
+//     and the session's end releases the slot where it stood. The
+//     replication connection is opened with the sessions in the connect
+//     phase, one per survivor, over the survivor's DirectDSN (its
+//     run-network address, past docker-proxy) when it reaches that very
+//     survivor (it holds the survivor's own recovery slot for F), else
+//     over its DSN. Each target replays on its own session from the
+//     connect phase. The fence's commit does not wait for the disk: the
+//     source's flushed end marker and each target's final flush make it
+//     durable before success is reported. All of it saves logins and disk
+//     writes on the recovery's critical path (bench rto).
 //   - Standby (standby.go) keeps a session and a replication connection
 //     open to every member ahead of any failure; a recovery given one
 //     (Input.Standby) takes each survivor's pair instead of logging in,
 //     after one round trip proves it still answers (else it logs in).
 //     Scenarios and bench rto run one through the load, beside the Keeper.
-//   - The stream starts before the fence (pglogical; sourcestream.go):
-//     each survivor's origin for F and its progress are read with its
-//     session in the connect phase; the survivor then ahead (the
-//     provisional source) starts streaming its slot at once, for the
-//     others, keeping F's transactions past the lowest of their positions,
-//     in memory (at most maxEarly) until the targets are open. Decoding
-//     then overlaps the fence, and the targets apply what is already
-//     decoded instead of sharing two cores with the walsender. After the
+//   - Decoding starts before the fence (pglogical; sourcestream.go):
+//     each survivor's origin for F, its progress and where its last
+//     commit of F ends (local_lsn) are read with its session in the
+//     connect phase; the survivor then ahead (the provisional source)
+//     peeks its slot at once up to that end, for the others, keeping F's
+//     transactions past the lowest of their positions in memory (at most
+//     maxEarly) until the targets are open. Decoding then overlaps the
+//     fence, and the targets apply what is already decoded. After the
 //     fence the plan is made again from the progress read then; when its
 //     source is another survivor, or a target stands behind the position
-//     the stream was started for (positions only move forward, so this is
-//     a safeguard), that stream is dropped (its session closed) and the
-//     final source's streamed instead, and the note says so. On
-//     Spock the stream looks up xids on the source's session, which the
-//     fence uses: it starts once the targets are open.
-//   - Where the stream ends (pglogical): at the first commit or
+//     the decoding was started for (positions only move forward, so this
+//     is a safeguard), that decoding is dropped and the final source's
+//     slot decoded instead, and the note says so. On Spock the decoding
+//     looks up xids on the source's session, which the fence uses: it
+//     starts once the targets are open.
+//   - Where the decoding ends (pglogical): at the first commit or
 //     non-transactional message at or past the source's origin local_lsn
 //     for F read after the fence (where its last commit of F ends: every
 //     commit of F on the source, its apply worker's and earlier replays',
 //     is made under that origin, which only moves forward), once every
-//     target is proven covered; otherwise, and on Spock (whose replays
-//     keep the named origin where it is) or when local_lsn reads 0/0 (a
-//     restart: PostgreSQL rebuilds it only from the commits it replays),
-//     at the end marker. Decoding then stops at the failed node's last
-//     transaction instead of running through all the load committed
-//     since, up to the end marker.
+//     target is proven covered; when it equals the one read before the
+//     fence, the early peek already went there and nothing more is
+//     decoded. Otherwise, and on Spock (whose replays keep the named
+//     origin where it is) or when local_lsn reads 0/0 (a restart:
+//     PostgreSQL rebuilds it only from the commits it replays), at the
+//     end marker, which the targets do not wait for on pglogical (it is
+//     written beside their opening). Decoding then stops at the failed
+//     node's last transaction instead of running through all the load
+//     committed since, up to the end marker.
 //   - On Spock (DESIGN.md section 4; spockorigin.go) the failed node's
 //     transactions are found in the stream by their commit-timestamp origin
 //     (the failed node's Spock node_id, or the source's named origin for it
@@ -154,7 +176,12 @@
 //     a token of this recovery (<db>_<failed>_end_<ns>): exact, and
 //     independent of keepalive timing.
 //   - pgoutput protocol 1, no streaming: large transactions arrive whole at
-//     commit (the walsender spills them to disk).
+//     commit (the decoding spills them to disk).
+//   - A target's batch is sent when full (200 transactions), when the
+//     decoding ends, or when nothing more is waiting and its first
+//     transaction has waited 2 ms (batchLinger): sending each transaction
+//     alone, as soon as it came, cost the target a round trip and a
+//     commit's wake-ups each, CPU the decoding then lacked on 2 cores.
 //   - Replay commits are asynchronous and pipelined (pgx Batch, up to 200
 //     transactions per round trip, each with its own BEGIN/COMMIT); each
 //     commit carries its origin progress, so a crash loses data and progress

@@ -10,37 +10,40 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// sourceStream streams the source's recovery slot for the failed node in
+// sourceStream decodes the source's recovery slot for the failed node in
 // the background and feeds the targets once they are handed to it
 // (handOver). On pglogical it starts before the fence, on the provisional
 // source (the survivor that had applied the most of the failed node when
-// the sessions opened): the source's decoding then overlaps the fence and
-// the opening of the targets, and the targets apply what is already
-// decoded instead of sharing the CPU with the decoding on a small machine.
-// Until the targets are handed over, what it decodes waits in memory (at
-// most maxEarly transactions, then decoding waits too).
+// the sessions opened), peeking the slot up to the source's last commit
+// of the failed node as read then (earlyEnd): the decoding overlaps the
+// fence and the opening of the targets, and the targets apply what is
+// already decoded instead of sharing the CPU with the decoding on a small
+// machine. Until the targets are handed over, what it decodes waits in
+// memory (at most maxEarly transactions, then decoding waits too).
 //
-// The slot itself is streamed, never a copy, and it never moves: every
-// status update reports as flushed only the position the slot already
-// had (confirmed_flush, read before the stream), which the server ignores
-// (LogicalConfirmReceivedLocation moves confirmed_flush only forward), so
-// the slot stands where it stood for the next recovery, and when the
-// stream's session ends for any reason the server releases it unchanged.
-// A copy (pg_copy_logical_replication_slot, even TEMPORARY) writes the new
+// The slot itself is decoded, never a copy, and it never moves: a peek
+// (peekSlot) does not move it, and the walsender's stream (streamSlot,
+// only from a keeper sample far past the slot) reports as flushed only
+// the position the slot already had, which the server ignores
+// (LogicalConfirmReceivedLocation moves confirmed_flush only forward). A
+// copy (pg_copy_logical_replication_slot, even TEMPORARY) writes the new
 // slot's state to disk: seven fsyncs in CreateSlotOnDisk alone (slot.c,
 // PostgreSQL 17.11), measured at 45-77 ms on the recovery's critical path
-// under load on the 2-core machine's fuse-overlayfs. While the stream runs, the slot is held (active_pid):
-// another recovery waits for it (streamSlot) and the Keeper's advance
-// of it fails and is retried at its next round.
+// under load on the 2-core machine's fuse-overlayfs. While a peek or the
+// stream runs, the slot is held (active_pid): another recovery waits for
+// it, and the Keeper's advance of it fails and is retried at its next
+// round.
 //
-// Why starting early is safe: the stream starts at the slot's position (or
-// a keeper sample at or below every target's position), ends at an end
-// marker written after the fence, and keeps every transaction of the
-// failed node placed after `after`, a lower bound of the targets'
-// positions read before the fence. Positions only move forward, and a
-// target found behind `after` once handed over (or a source that is not
-// the final one) is never fed from it: the recovery starts a stream again
-// instead (runReference) or fails that target.
+// Why starting early is safe: the decoding starts at the slot's position
+// (proven by reading it around each peek; or a keeper sample at or below
+// every target's position), ends at the source's last commit of the
+// failed node read after the fence or at an end marker written after the
+// fence, and keeps every transaction of the failed node placed after
+// `after`, a lower bound of the targets' positions read before the fence.
+// Positions only move forward, and a target found behind `after` once
+// handed over (or a source that is not the final one) is never fed from
+// it: the recovery decodes again instead (runReference) or fails that
+// target.
 type sourceStream struct {
 	source *survivorState
 	// after and froms are the positions it was started for: it keeps the
