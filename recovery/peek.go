@@ -49,10 +49,15 @@ func peekSlot(ctx context.Context, conn *pgconn.PgConn, slot string, upto LSN, a
 	pos := "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = " + quoteLiteral(slot)
 	sql := fmt.Sprintf("%s; SELECT data FROM pg_logical_slot_peek_binary_changes(%s, %s, NULL, %s); %s",
 		pos, quoteLiteral(slot), quoteLiteral(upto.String()), peekArgs, pos)
+	adopt := a.start == 0
 	return harness.WaitForBackoff(ctx, "recovery slot "+slot+" to be free to decode", timeout, pollFirst, pollMost,
 		func(ctx context.Context) (bool, string, error) {
 			fed, err := peekOnce(ctx, conn, sql, a, r, deliver)
 			if fed == 0 && slotHeld(err) {
+				if adopt {
+					// Whoever held it (the keeper) may have moved it.
+					a.start = 0
+				}
 				return false, err.Error(), nil
 			}
 			if err != nil {
