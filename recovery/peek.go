@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"strings"
 	"time"
 
@@ -54,6 +55,7 @@ func peekSlot(ctx context.Context, conn *pgconn.PgConn, slot string, upto LSN, a
 		func(ctx context.Context) (bool, string, error) {
 			fed, err := peekOnce(ctx, conn, sql, a, r, deliver)
 			if fed == 0 && slotHeld(err) {
+				slog.Debug("recovery: peek waits for a held slot", "slot", slot, "err", err)
 				if adopt {
 					// Whoever held it (the keeper) may have moved it.
 					a.start = 0
@@ -70,9 +72,14 @@ func peekSlot(ctx context.Context, conn *pgconn.PgConn, slot string, upto LSN, a
 // peekOnce runs one peek (sql: position, peek, position) and feeds its
 // rows; it returns how many rows it fed.
 func peekOnce(ctx context.Context, conn *pgconn.PgConn, sql string, a *assembler, r *resume, deliver func(*txn) error) (int, error) {
+	began := time.Now()
+	var firstRow time.Duration
 	rr := conn.Exec(ctx, sql)
 	defer rr.Close()
 	fed := 0
+	defer func() {
+		slog.Debug("recovery: peek", "rows", fed, "first_row_after", firstRow, "took", time.Since(began))
+	}()
 	var before, after LSN
 	var feedErr error
 	for i := 0; rr.NextResult(); i++ {
@@ -102,7 +109,9 @@ func peekOnce(ctx context.Context, conn *pgconn.PgConn, sql string, a *assembler
 			}
 		default:
 			for !a.done && feedErr == nil && res.NextRow() {
-				fed++
+				if fed++; fed == 1 {
+					firstRow = time.Since(began)
+				}
 				feedErr = feedRow(res.Values()[0], a, r, deliver)
 			}
 			// Rows past the end are read and dropped (Close), not fed.
