@@ -144,7 +144,22 @@ func (s *Standby) open(ctx context.Context, m Survivor) (*standbyPair, error) {
 	if m.DirectDSN == "" || !try(m.DirectDSN, "at its run-network address") {
 		try(m.DSN, "through its published port")
 	}
+	if p.repl != nil {
+		warmDecoding(ctx, p.repl)
+	}
 	return p, nil
+}
+
+// warmDecoding peeks one free recovery slot of the node for a single
+// change over repl, best effort, so that the backend has loaded pgoutput
+// and cached the publication and its tables before a recovery peeks: a
+// backend's first peek cost 5.6 ms against 2.3 ms for the next on an idle
+// node, several times that under load. A slot that became busy meanwhile
+// (the keeper advancing it) makes it fail, which changes nothing.
+func warmDecoding(ctx context.Context, repl *pgconn.PgConn) {
+	_, _ = repl.Exec(ctx, `SELECT count(*) FROM (SELECT slot_name FROM pg_replication_slots
+WHERE slot_type = 'logical' AND plugin = 'pgoutput' AND NOT active AND slot_name LIKE '`+ownSlotPattern+`' LIMIT 1) s,
+LATERAL pg_logical_slot_peek_binary_changes(s.slot_name, NULL, 1, `+peekArgs+`)`).ReadAll()
 }
 
 // take hands over name's pair (nil if none); the caller owns it.
