@@ -103,7 +103,10 @@
 //     open to every member ahead of any failure; a recovery given one
 //     (Input.Standby) takes each survivor's pair instead of logging in,
 //     after one round trip proves it still answers (else it logs in).
-//     Scenarios and bench rto run one through the load, beside the Keeper.
+//     Each replication connection it opens peeks one change of a free
+//     recovery slot (warmDecoding), so a recovery's first peek finds
+//     pgoutput loaded and its caches warm. Scenarios and bench rto run one
+//     through the load, beside the Keeper.
 //   - Decoding starts before the fence (pglogical; sourcestream.go):
 //     each survivor's origin for F, its progress and where its last
 //     commit of F ends (local_lsn) are read with its session in the
