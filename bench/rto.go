@@ -41,10 +41,12 @@ type RTOSize struct {
 	Recovered int64
 	// KillToLevel is from the kill to every survivor level (recovery
 	// returned and its progress check passed); Detect is the kill's
-	// confirmation, Decode the stream of the source's slot clone, Apply
-	// the time the target spent applying.
+	// confirmation, Decode the decoding of the source's recovery slot
+	// (from its first peek, sent before the fence, to the end of the last,
+	// waits for the targets included), Apply the time the target spent
+	// applying.
 	KillToLevel, Detect, Decode, Apply time.Duration
-	// Decoded is how many transactions the stream carried (every origin).
+	// Decoded is how many transactions the decoding carried (every origin).
 	Decoded int64
 	// Floor is applying exactly the recovered transactions on the target
 	// with nothing to decode (recovery.MeasureApply), measured on the same
