@@ -73,7 +73,8 @@
 //     backend and never moves the slot; the walsender's stream of the
 //     same pgoutput messages sends each one on its own and polls the
 //     client between WAL records: 1,000 single-row transactions took 4-7
-//     ms peeked against 29-43 ms through pg_recvlogical on an idle node,
+//     ms peeked against 29-43 ms through pg_recvlogical (its start and
+//     login included) on an idle node,
 //     and under bench rto's load the stream took as long as applying what
 //     it carried. The peek runs over the replication connection (it takes
 //     simple queries), with the slot's confirmed_flush read right before

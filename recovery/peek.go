@@ -36,7 +36,8 @@ var peekArgs = func() string {
 // functions do); the walsender's stream of the same transactions sent
 // each message on its own and polled the client between WAL records,
 // five times slower here (1,000 single-row transactions: 4-7 ms peeked,
-// 29-43 ms through pg_recvlogical, idle 2-core machine).
+// 29-43 ms through pg_recvlogical, its own start and login included,
+// idle 2-core machine).
 //
 // Where it decoded from is proven, not assumed: the slot's position is
 // read right before and right after the peek in the same simple query,
@@ -46,14 +47,14 @@ var peekArgs = func() string {
 //
 // A slot held by another session (a recovery of another failed node
 // decoding it, or the keeper advancing it) is waited for, up to timeout.
-func peekSlot(ctx context.Context, conn *pgconn.PgConn, slot string, upto LSN, a *assembler, r *resume, timeout time.Duration, deliver func(*txn) error) error {
-	pos := "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = " + quoteLiteral(slot)
+func peekSlot(ctx context.Context, conn *pgconn.PgConn, slot, node string, upto LSN, a *assembler, r *resume, timeout time.Duration, deliver func(*txn) error) error {
+	pos := slotPositionSQL(slot)
 	sql := fmt.Sprintf("%s; SELECT data FROM pg_logical_slot_peek_binary_changes(%s, %s, NULL, %s); %s",
 		pos, quoteLiteral(slot), quoteLiteral(upto.String()), peekArgs, pos)
 	adopt := a.start == 0
 	return harness.WaitForBackoff(ctx, "recovery slot "+slot+" to be free to decode", timeout, pollFirst, pollMost,
 		func(ctx context.Context) (bool, string, error) {
-			fed, err := peekOnce(ctx, conn, sql, a, r, deliver)
+			fed, err := peekOnce(ctx, conn, sql, slot, node, a, r, deliver)
 			if fed == 0 && slotHeld(err) {
 				slog.Debug("recovery: peek waits for a held slot", "slot", slot, "err", err)
 				if adopt {
@@ -71,7 +72,7 @@ func peekSlot(ctx context.Context, conn *pgconn.PgConn, slot string, upto LSN, a
 
 // peekOnce runs one peek (sql: position, peek, position) and feeds its
 // rows; it returns how many rows it fed.
-func peekOnce(ctx context.Context, conn *pgconn.PgConn, sql string, a *assembler, r *resume, deliver func(*txn) error) (int, error) {
+func peekOnce(ctx context.Context, conn *pgconn.PgConn, sql, slot, node string, a *assembler, r *resume, deliver func(*txn) error) (int, error) {
 	began := time.Now()
 	var firstRow time.Duration
 	rr := conn.Exec(ctx, sql)
@@ -86,16 +87,12 @@ func peekOnce(ctx context.Context, conn *pgconn.PgConn, sql string, a *assembler
 		res := rr.ResultReader()
 		switch i {
 		case 0, 2:
+			got := res.Read()
+			if got.Err != nil {
+				return fed, got.Err
+			}
 			var pos LSN
-			for res.NextRow() {
-				pos, feedErr = ParseLSN(string(res.Values()[0]))
-			}
-			if _, err := res.Close(); err != nil {
-				return fed, err
-			}
-			if feedErr == nil && pos == 0 {
-				feedErr = fmt.Errorf("recovery slot missing or without a confirmed position")
-			}
+			pos, feedErr = parseSlotPosition(got.Rows, node, slot)
 			if i == 0 {
 				before = pos
 				if feedErr == nil && a.start != 0 && before != a.start {

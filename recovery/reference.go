@@ -441,13 +441,14 @@ func recoverFromSource(ctx context.Context, in Input, rec *recorder, source *sur
 			_, _ = rt.conn.Exec(context.WithoutCancel(ctx), "SELECT pg_replication_origin_session_reset()")
 		}
 	}
-	if len(live) == 0 || (st == nil && markerErr != nil) {
+	if len(live) == 0 {
 		if st != nil {
 			st.abandon()
 		}
-		if markerErr != nil {
-			failAll("end marker step", markerErr)
-		}
+		return
+	}
+	if st == nil && markerErr != nil {
+		failAll("end marker step", markerErr)
 		return
 	}
 	plan := streamPlan{targets: live, end: func() (LSN, error) {

@@ -141,10 +141,9 @@ const readAhead = time.Second
 // streamSlot streams slot over the replication connection conn from start
 // (the server begins at the slot's confirmed_flush if that is later),
 // reporting confirmed, and never more, as flushed: the slot does not move.
-// It hands every transaction the
-// assembler keeps to deliver, and returns when the assembler is done (its
-// end marker, or past the failed node's last commit); it closes conn,
-// which releases the slot. It fails when the server sends nothing for
+// It hands every transaction the assembler keeps to deliver, and returns
+// when the assembler is done (its end marker, or past the failed node's
+// last commit); it closes conn, which releases the slot. It fails when the server sends nothing for
 // idle, keepalives included (the end marker is written right after the
 // fence, so a healthy stream reaches it). A slot another session still
 // holds (a recovery ending) is waited for, up to idle.

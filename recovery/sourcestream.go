@@ -182,9 +182,8 @@ func (st *sourceStream) feed(ctx context.Context, in Input, rec *recorder, repl 
 	// applying; once none does, the decoding has no one left to feed.
 	var stillApplying, exited sync.WaitGroup
 	var plan streamPlan
-	installed := false
 	install := func(p streamPlan) {
-		plan, installed, st.fed, targets = p, true, true, p.targets
+		plan, st.fed, targets = p, true, p.targets
 		a.lastOfFailed = p.lastOfFailed
 		a.stopEarly = func() bool {
 			for _, rt := range targets {
@@ -276,7 +275,7 @@ func (st *sourceStream) feed(ctx context.Context, in Input, rec *recorder, repl 
 	}
 	deliver := func(t *txn) error {
 		switch {
-		case installed:
+		case st.fed:
 			return dispatch(t)
 		case len(pending) < maxEarly:
 			pending = append(pending, t)
@@ -297,6 +296,16 @@ func (st *sourceStream) feed(ctx context.Context, in Input, rec *recorder, repl 
 	decodeStart := time.Now()
 	var r resume
 	var peekedTo LSN
+	peekTo := func(end LSN, feed func(*txn) error) error {
+		if a.done || end == 0 || end <= peekedTo {
+			return nil
+		}
+		if err := peekSlot(sctx, repl, st.slot, source.Name, end, a, &r, in.StepTimeout, feed); err != nil {
+			return err
+		}
+		peekedTo = end
+		return nil
+	}
 	decode := func() error {
 		if walsender {
 			if err := handedOver(); err != nil {
@@ -304,13 +313,10 @@ func (st *sourceStream) feed(ctx context.Context, in Input, rec *recorder, repl 
 			}
 			return streamSlot(sctx, repl, st.slot, a.start, confirmed, a, in.StepTimeout, dispatch)
 		}
-		if st.earlyEnd != 0 {
-			if err := peekSlot(sctx, repl, st.slot, st.earlyEnd, a, &r, in.StepTimeout, deliver); err != nil {
-				return err
-			}
-			peekedTo = st.earlyEnd
+		if err := peekTo(st.earlyEnd, deliver); err != nil {
+			return err
 		}
-		if !installed {
+		if !st.fed {
 			if err := handedOver(); err != nil {
 				return err
 			}
@@ -321,27 +327,20 @@ func (st *sourceStream) feed(ctx context.Context, in Input, rec *recorder, repl 
 		// Up to the source's last commit of the failed node, as read after
 		// the fence, then, if not every target is proven covered there,
 		// on to the end marker.
-		for _, last := range []bool{false, true} {
-			if a.done {
-				break
-			}
-			end := plan.lastOfFailed
-			if last {
-				var err error
-				if end, err = plan.end(); err != nil {
-					return err
-				}
-			}
-			if end == 0 || end <= peekedTo {
-				continue
-			}
-			if err := peekSlot(sctx, repl, st.slot, end, a, &r, in.StepTimeout, dispatch); err != nil {
-				return err
-			}
-			peekedTo = end
+		if err := peekTo(plan.lastOfFailed, dispatch); err != nil {
+			return err
+		}
+		if a.done {
+			return nil
+		}
+		end, err := plan.end()
+		if err != nil {
+			return err
+		}
+		if err := peekTo(end, dispatch); err != nil {
+			return err
 		}
 		if !a.done {
-			end, _ := plan.end()
 			return fmt.Errorf("decode recovery slot %s up to the end marker at %s: the end marker %s was not decoded", st.slot, end, st.marker)
 		}
 		return nil
@@ -349,7 +348,7 @@ func (st *sourceStream) feed(ctx context.Context, in Input, rec *recorder, repl 
 	decodeErr := decode()
 	a.stats.streamed = time.Since(decodeStart)
 	st.start = a.start
-	if !installed {
+	if !st.fed {
 		// The decoding failed before the targets were handed over: they
 		// are fed nothing, and told so.
 		if err := handedOver(); err != nil {
@@ -382,20 +381,34 @@ func (st *sourceStream) feed(ctx context.Context, in Input, rec *recorder, repl 
 }
 
 // slotPosition reads slot's confirmed_flush on node over the replication
-// connection repl. A slot another recovery streams is read all the same
-// (streams never move it); streamSlot then waits for it to be free.
+// connection repl. A slot another recovery decodes is read all the same
+// (decoding never moves it); the decoding then waits for it to be free.
 func slotPosition(ctx context.Context, repl *pgconn.PgConn, node, slot string) (LSN, error) {
-	res, err := repl.Exec(ctx, "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = "+quoteLiteral(slot)).ReadAll()
+	res, err := repl.Exec(ctx, slotPositionSQL(slot)).ReadAll()
 	if err != nil {
 		return 0, err
 	}
-	if len(res) != 1 || len(res[0].Rows) != 1 || len(res[0].Rows[0]) != 1 {
+	if len(res) != 1 {
+		return 0, fmt.Errorf("recovery slot %s on %s: %d results", slot, node, len(res))
+	}
+	return parseSlotPosition(res[0].Rows, node, slot)
+}
+
+// slotPositionSQL reads slot's confirmed_flush (no row: no such slot).
+func slotPositionSQL(slot string) string {
+	return "SELECT confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = " + quoteLiteral(slot)
+}
+
+// parseSlotPosition is slotPositionSQL's answer as a position; a missing
+// slot, or one at 0/0, is an error.
+func parseSlotPosition(rows [][][]byte, node, slot string) (LSN, error) {
+	if len(rows) != 1 || len(rows[0]) != 1 {
 		return 0, fmt.Errorf("recovery slot %s missing on %s", slot, node)
 	}
-	confirmed, err := ParseLSN(string(res[0].Rows[0][0]))
+	confirmed, err := ParseLSN(string(rows[0][0]))
 	if err == nil && confirmed == 0 {
-		// The status updates report it as flushed; 0/0 would let
-		// pglogrepl report what was received instead.
+		// The walsender's status updates report it as flushed; 0/0
+		// would let pglogrepl report what was received instead.
 		err = fmt.Errorf("recovery slot %s on %s has no confirmed position", slot, node)
 	}
 	return confirmed, err
