@@ -56,19 +56,31 @@ var errNoSubscription = errors.New("no such subscription")
 // originName returns the replication origin through which subscription sub
 // applies, verified to exist in pg_replication_origin.
 func (c catalog) originName(ctx context.Context, conn *pgx.Conn, sub string) (string, error) {
-	var slot string
+	origin, _, _, err := c.originOf(ctx, conn, sub)
+	return origin, err
+}
+
+// originOf is originName and, read in the same query, that origin's
+// position (originPosition): one round trip where the recovery starts.
+func (c catalog) originOf(ctx context.Context, conn *pgx.Conn, sub string) (origin string, remote, local LSN, err error) {
 	var exists bool
-	q := fmt.Sprintf("SELECT s.sub_slot_name, EXISTS (SELECT 1 FROM pg_replication_origin WHERE roname = s.sub_slot_name) FROM %s.subscription s WHERE s.sub_name = $1", pgx.Identifier{c.schema}.Sanitize())
-	if err := conn.QueryRow(ctx, q, sub).Scan(&slot, &exists); err != nil {
+	var r, l *string
+	q := fmt.Sprintf(`SELECT s.sub_slot_name, o.roname IS NOT NULL, st.remote_lsn::text, st.local_lsn::text FROM %s.subscription s
+LEFT JOIN pg_replication_origin o ON o.roname = s.sub_slot_name
+LEFT JOIN pg_replication_origin_status st ON st.external_id = s.sub_slot_name WHERE s.sub_name = $1`, pgx.Identifier{c.schema}.Sanitize())
+	if err := conn.QueryRow(ctx, q, sub).Scan(&origin, &exists, &r, &l); err != nil {
 		if errors.Is(err, pgx.ErrNoRows) {
-			return "", fmt.Errorf("subscription %s: %w", sub, errNoSubscription)
+			return "", 0, 0, fmt.Errorf("subscription %s: %w", sub, errNoSubscription)
 		}
-		return "", fmt.Errorf("look up origin of subscription %s: %w", sub, err)
+		return "", 0, 0, fmt.Errorf("look up origin of subscription %s: %w", sub, err)
 	}
 	if !exists {
-		return "", fmt.Errorf("subscription %s: origin %s (its slot name) is not in pg_replication_origin", sub, slot)
+		return "", 0, 0, fmt.Errorf("subscription %s: origin %s (its slot name) is not in pg_replication_origin", sub, origin)
 	}
-	return slot, nil
+	if remote, local, err = parsePosition(r, l); err != nil {
+		return "", 0, 0, fmt.Errorf("read position of origin %s: %w", origin, err)
+	}
+	return origin, remote, local, nil
 }
 
 // originProgress is how far the node applied the origin (0/0 if never).
@@ -90,14 +102,47 @@ func originPosition(ctx context.Context, conn *pgx.Conn, origin string) (remote,
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, 0, nil
 	}
-	if err == nil && r != nil {
-		remote, err = ParseLSN(*r)
-	}
-	if err == nil && l != nil {
-		local, err = ParseLSN(*l)
+	if err == nil {
+		remote, local, err = parsePosition(r, l)
 	}
 	if err != nil {
 		return 0, 0, fmt.Errorf("read position of origin %s: %w", origin, err)
+	}
+	return remote, local, nil
+}
+
+// progressAfter sends b with a read of origin's progress queued last (one
+// round trip) and returns that progress (0/0 if never).
+func progressAfter(ctx context.Context, conn *pgx.Conn, b *pgx.Batch, origin string) (LSN, error) {
+	var r *string
+	b.Queue("SELECT remote_lsn::text FROM pg_replication_origin_status WHERE external_id = $1", origin).QueryRow(func(row pgx.Row) error {
+		if err := row.Scan(&r); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		return nil
+	})
+	if err := conn.SendBatch(ctx, b).Close(); err != nil {
+		return 0, err
+	}
+	progress, _, err := parsePosition(r, nil)
+	if err != nil {
+		return 0, fmt.Errorf("read progress of origin %s: %w", origin, err)
+	}
+	return progress, nil
+}
+
+// parsePosition parses an origin's remote_lsn and local_lsn as text; NULL
+// (no status row) is 0/0.
+func parsePosition(r, l *string) (remote, local LSN, err error) {
+	if r != nil {
+		if remote, err = ParseLSN(*r); err != nil {
+			return 0, 0, err
+		}
+	}
+	if l != nil {
+		if local, err = ParseLSN(*l); err != nil {
+			return 0, 0, err
+		}
 	}
 	return remote, local, nil
 }

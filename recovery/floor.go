@@ -72,7 +72,7 @@ func MeasureApply(ctx context.Context, dsn, node string, table FloorTable, txns 
 	if err := ap.flush(ctx); err != nil {
 		return 0, fmt.Errorf("measure apply on %s: %w", node, err)
 	}
-	if _, err := conn.Exec(ctx, "SELECT pg_logical_emit_message(false, 'spockchaos_recovery_flush', '', true)"); err != nil {
+	if _, err := conn.Exec(ctx, flushSQL); err != nil {
 		return 0, fmt.Errorf("measure apply on %s: flush WAL: %w", node, err)
 	}
 	elapsed := time.Since(start)

@@ -18,18 +18,40 @@ var holderPID = regexp.MustCompile(`PID (\d+)`)
 // acquireOrigin sets up origin for conn's session, waiting (bounded) while
 // another process holds it: right after a fence the apply worker may still
 // be exiting, and a concurrent recovery may be replaying into this node.
-func acquireOrigin(ctx context.Context, conn *pgx.Conn, node, origin string, timeout time.Duration) error {
-	return harness.WaitForBackoff(ctx, fmt.Sprintf("replication origin %s on %s to be free", origin, node), timeout, pollFirst, pollMost,
+// In the same round trip it applies settings (name, value pairs, as
+// set_config for the session; a refused set-up rolls them back with it)
+// and then reads the origin's progress under the hold, which it returns.
+func acquireOrigin(ctx context.Context, conn *pgx.Conn, node, origin string, timeout time.Duration, settings ...[2]string) (LSN, error) {
+	var progress LSN
+	err := harness.WaitForBackoff(ctx, fmt.Sprintf("replication origin %s on %s to be free", origin, node), timeout, pollFirst, pollMost,
 		func(ctx context.Context) (bool, string, error) {
-			_, err := conn.Exec(ctx, "SELECT pg_replication_origin_session_setup($1)", origin)
+			b := &pgx.Batch{}
+			for _, kv := range settings {
+				b.Queue("SELECT set_config($1, $2, false)", kv[0], kv[1])
+			}
+			b.Queue("SELECT pg_replication_origin_session_setup($1)", origin)
+			var r, l *string
+			b.Queue("SELECT remote_lsn::text, local_lsn::text FROM pg_replication_origin_status WHERE external_id = $1", origin).QueryRow(func(row pgx.Row) error {
+				if err := row.Scan(&r, &l); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+					return err
+				}
+				return nil
+			})
+			err := conn.SendBatch(ctx, b).Close()
 			if err == nil {
+				if progress, _, err = parsePosition(r, l); err != nil {
+					return false, "", fmt.Errorf("read progress of origin %s on %s: %w", origin, node, err)
+				}
 				return true, "", nil
 			}
 			if busy, holder := originBusy(err); busy {
 				return false, "held by " + holder, nil
 			}
+			// The set-up may have passed and the read after it failed.
+			_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_replication_origin_session_reset()")
 			return false, "", fmt.Errorf("set up origin %s on %s: %w", origin, node, err)
 		})
+	return progress, err
 }
 
 // originBusy tells whether err says the origin is held by another process,
@@ -59,13 +81,24 @@ const pollFirst, pollMost = time.Millisecond, 10 * time.Millisecond
 func waitWorkerGone(ctx context.Context, conn *pgx.Conn, node, origin string, timeout time.Duration) error {
 	return harness.WaitForBackoff(ctx, fmt.Sprintf("apply worker for origin %s on %s to exit", origin, node), timeout, pollFirst, pollMost,
 		func(ctx context.Context) (bool, string, error) {
-			_, err := conn.Exec(ctx, "SELECT pg_replication_origin_session_setup($1)", origin)
+			// Take and give back in one round trip: the batch stops at
+			// the first error, so a refused set-up releases nothing.
+			b := &pgx.Batch{}
+			b.Queue("SELECT pg_replication_origin_session_setup($1)", origin)
+			b.Queue("SELECT pg_replication_origin_session_reset()")
+			br := conn.SendBatch(ctx, b)
+			_, err := br.Exec()
 			if err == nil {
-				if _, err := conn.Exec(ctx, "SELECT pg_replication_origin_session_reset()"); err != nil {
+				_, err = br.Exec()
+				if cerr := br.Close(); err == nil {
+					err = cerr
+				}
+				if err != nil {
 					return false, "", fmt.Errorf("release origin %s on %s: %w", origin, node, err)
 				}
 				return true, "", nil
 			}
+			_ = br.Close()
 			busy, holder := originBusy(err)
 			if !busy {
 				return false, "", fmt.Errorf("probe origin %s on %s: %w", origin, node, err)

@@ -2,6 +2,7 @@ package recovery
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -10,6 +11,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Reference is the harness's own slot-based recovery (DESIGN.md section 5)
@@ -44,6 +46,9 @@ type survivorState struct {
 	stream *pendingStream
 	// preRead: origin and lsn were read before the fence (pglogical).
 	preRead bool
+	// holdsOrigin: its session still holds origin after a replay into it
+	// (closeTarget), for verify-progress to release.
+	holdsOrigin bool
 	// spock: the failed node's node_id and the origin commit timestamp of
 	// its last transaction this survivor applied (spock.progress).
 	spock *spockProgress
@@ -103,16 +108,22 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 			kept := in.Standby.take(sv.Name)
 			streams[i] = startStream(ctx, in, rec, sv, kept)
 			wg.Go(func() {
-				conn, err := sessionOf(ctx, in, rec, sv, kept)
+				s := &survivorState{Survivor: sv, stream: streams[i]}
+				var first func(context.Context, *pgx.Conn) error
+				if startEarly {
+					first = func(ctx context.Context, conn *pgx.Conn) error {
+						var err error
+						s.preRead, err = readEarlyProgress(ctx, in, cat, rec, s, conn)
+						return err
+					}
+				}
+				conn, err := sessionOf(ctx, in, rec, sv, kept, first)
 				if err != nil {
 					rec.fail(fmt.Errorf("connect to survivor %s: %w", sv.Name, err))
 					return
 				}
-				s := &survivorState{Survivor: sv, conn: conn, stream: streams[i]}
+				s.conn = conn
 				conns[i] = s
-				if startEarly {
-					s.preRead = readEarlyProgress(ctx, in, cat, rec, s)
-				}
 			})
 		}
 		wg.Wait()
@@ -202,44 +213,73 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 		})
 	}
 
-	// Re-check: every survivor's progress for the failed origin is equal.
+	// Re-check: every survivor's progress for the failed origin is equal,
+	// read side by side.
 	_ = rec.phase("verify-progress", func() error {
-		after := map[string]LSN{}
-		var bad []string
-		for _, s := range known {
-			lsn, err := originProgress(ctx, s.conn, s.origin)
-			if err != nil {
-				rec.fail(fmt.Errorf("verify-progress step on %s: %w", s.Name, err))
+		after := make([]LSN, len(known))
+		read := make([]bool, len(known))
+		var wg sync.WaitGroup
+		for i, s := range known {
+			wg.Go(func() {
+				lsn, err := finalProgress(ctx, s)
+				if err != nil {
+					rec.fail(fmt.Errorf("verify-progress step on %s: %w", s.Name, err))
+					return
+				}
+				after[i], read[i] = lsn, true
+			})
+		}
+		wg.Wait()
+		var all []string
+		first := -1
+		differ := false
+		for i, s := range known {
+			if !read[i] {
 				continue
 			}
-			after[s.Name] = lsn
-			rec.res.Progress = append(rec.res.Progress, Progress{Node: s.Name, Origin: s.origin, Before: before[s.Name].String(), After: lsn.String()})
-			bad = append(bad, fmt.Sprintf("%s=%s", s.Name, lsn))
-		}
-		first := after[known[0].Name]
-		for _, lsn := range after {
-			if lsn != first {
-				rec.fail(fmt.Errorf("verify-progress: survivors differ in progress for %s after recovery: %s", in.Failed, strings.Join(bad, " ")))
-				break
+			rec.res.Progress = append(rec.res.Progress, Progress{Node: s.Name, Origin: s.origin, Before: before[s.Name].String(), After: after[i].String()})
+			all = append(all, fmt.Sprintf("%s=%s", s.Name, after[i]))
+			if first < 0 {
+				first = i
 			}
+			differ = differ || after[i] != after[first]
+		}
+		if differ {
+			rec.fail(fmt.Errorf("verify-progress: survivors differ in progress for %s after recovery: %s", in.Failed, strings.Join(all, " ")))
 		}
 		return nil
 	})
 }
 
-// readEarlyProgress reads, with s's session and before the fence, its
-// replication origin for the failed node and how far it applied it: the
-// provisional plan (startProvisional). It reports whether both were read;
-// a failure here only forgoes the early start (the fence and the progress
-// step read them again and fail where it matters).
-func readEarlyProgress(ctx context.Context, in Input, cat catalog, rec *recorder, s *survivorState) bool {
-	origin, err := cat.originName(ctx, s.conn, subscriptionName(s.Name, in.Failed))
-	if err == nil {
-		s.origin = origin
-		s.lsn, s.lastLocal, err = originPosition(ctx, s.conn, origin)
+// finalProgress reads s's progress for the failed node's origin once the
+// recovery is over, releasing the origin first where a replay left it held.
+func finalProgress(ctx context.Context, s *survivorState) (LSN, error) {
+	if !s.holdsOrigin {
+		return originProgress(ctx, s.conn, s.origin)
 	}
-	rec.action(s.Name, "progress of origin "+s.origin+" before the fence", s.lsn.String(), err)
-	return err == nil
+	s.holdsOrigin = false
+	b := &pgx.Batch{}
+	b.Queue("SELECT pg_replication_origin_session_reset()")
+	return progressAfter(ctx, s.conn, b, s.origin)
+}
+
+// readEarlyProgress reads, with s's session conn and before the fence, its
+// replication origin for the failed node and how far it applied it (one
+// query): the provisional plan (startProvisional). It reports whether both
+// were read; a failure here only forgoes the early start (the fence and
+// the progress step read them again and fail where it matters). The error
+// is the query's, for sessionOf to tell whether the session answered.
+func readEarlyProgress(ctx context.Context, in Input, cat catalog, rec *recorder, s *survivorState, conn *pgx.Conn) (bool, error) {
+	origin, lsn, local, err := cat.originOf(ctx, conn, subscriptionName(s.Name, in.Failed))
+	if err == nil {
+		s.origin, s.lsn, s.lastLocal = origin, lsn, local
+	}
+	what := "progress of origin " + origin + " before the fence"
+	if err != nil {
+		what = "progress for " + in.Failed + " before the fence"
+	}
+	rec.action(s.Name, what, lsn.String(), err)
+	return err == nil, err
 }
 
 // startProvisional starts the stream of the survivor that had applied the
@@ -525,19 +565,36 @@ func covered(a *assembler, rt *replayTarget) bool {
 }
 
 // sessionOf is sv's session: the one kept open ahead when it still
-// answers, else a new login.
-func sessionOf(ctx context.Context, in Input, rec *recorder, sv Survivor, kept *standbyPair) (*pgx.Conn, error) {
+// answers, else a new login. first, when not nil, is the session's first
+// query, run on the session returned: on the kept one it doubles as the
+// check that the session answers (an error from the server means it
+// does), in place of a ping; its own outcome is first's to record.
+func sessionOf(ctx context.Context, in Input, rec *recorder, sv Survivor, kept *standbyPair, first func(context.Context, *pgx.Conn) error) (*pgx.Conn, error) {
 	if kept != nil {
+		probe := first
+		if probe == nil {
+			probe = func(ctx context.Context, conn *pgx.Conn) error { return conn.Ping(ctx) }
+		}
 		pctx, cancel := context.WithTimeout(ctx, in.StepTimeout)
-		err := kept.session.Ping(pctx)
+		err := probe(pctx, kept.session)
 		cancel()
-		if err == nil {
+		var pgErr *pgconn.PgError
+		if err == nil || errors.As(err, &pgErr) {
 			return kept.session, nil
 		}
 		kept.session.Close(context.WithoutCancel(ctx))
 		rec.action(sv.Name, "session kept open ahead no longer answers: log in again", "", err)
 	}
-	return connectWithTimeout(ctx, sv.DSN, in.StepTimeout)
+	conn, err := connectWithTimeout(ctx, sv.DSN, in.StepTimeout)
+	if err != nil {
+		return nil, err
+	}
+	if first != nil {
+		fctx, cancel := context.WithTimeout(ctx, in.StepTimeout)
+		defer cancel()
+		_ = first(fctx, conn) // recorded by first; a session that fails it fails the next step
+	}
+	return conn, nil
 }
 
 func connectWithTimeout(ctx context.Context, dsn string, timeout time.Duration) (*pgx.Conn, error) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -64,21 +65,16 @@ func openTarget(ctx context.Context, in Input, rec *recorder, source, target *su
 	// so a crash loses data and progress together, and a final flush (see
 	// closeTarget) makes the whole replay durable before success is
 	// reported. The role is the apply worker's: user triggers and foreign
-	// keys act as they do for replicated changes.
-	if _, err := conn.Exec(ctx, fmt.Sprintf("SET synchronous_commit = off; SET session_replication_role = replica; SET statement_timeout = %d", in.StepTimeout.Milliseconds())); err != nil {
-		return nil, fail("session settings", err)
-	}
-	if err := acquireOrigin(ctx, conn, target.Name, target.origin, in.StepTimeout); err != nil {
+	// keys act as they do for replicated changes. All set up with the
+	// origin in one round trip, and its progress read again under the
+	// hold: a concurrent recovery may have advanced it meanwhile.
+	from, err := acquireOrigin(ctx, conn, target.Name, target.origin, in.StepTimeout,
+		[2]string{"synchronous_commit", "off"}, [2]string{"session_replication_role", "replica"},
+		[2]string{"statement_timeout", strconv.FormatInt(in.StepTimeout.Milliseconds(), 10)})
+	if err != nil {
 		return nil, fail("origin", err)
 	}
-	rec.action(target.Name, "set up replication origin "+target.origin+" for the replay session", "", nil)
-	// Progress again, now that this session holds the origin: a concurrent
-	// recovery may have advanced it meanwhile.
-	from, err := originProgress(ctx, conn, target.origin)
-	if err != nil {
-		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_replication_origin_session_reset()")
-		return nil, fail("progress", err)
-	}
+	rec.action(target.Name, "set up replication origin "+target.origin+" for the replay session", "progress "+from.String(), nil)
 	if from >= source.lsn {
 		rec.action(target.Name, "nothing to replay", fmt.Sprintf("progress %s already at or past source %s", from, source.lsn), nil)
 		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_replication_origin_session_reset()")
@@ -223,17 +219,22 @@ func (t *replayTarget) next(linger *time.Timer) (x *txn, ok, lingered bool) {
 }
 
 // closeTarget finishes a replay on t: it records the pair, and when the
-// replay succeeded it advances t's progress to the source's (past
-// trailing transactions that touched only skipped tables: t now holds
-// every transaction of the failed node the source holds) by an empty
-// origin transaction while the session still holds the origin, then
-// writes one flushed WAL record after every replayed commit, so that the
-// replay is durable before success is reported. The origin is released
-// either way; the session stays open for verify-progress.
-func closeTarget(ctx context.Context, in Input, rec *recorder, source *survivorState, t *replayTarget, a *assembler, streamErr error) error {
-	// The session goes back to verify-progress: out of any transaction a
-	// failed apply left open, and without the origin.
+// replay succeeded it writes one flushed WAL record after every replayed
+// commit (the replay is durable before success is reported) and reads t's
+// progress in the same round trip; when that is behind the source's (past
+// trailing transactions that touched only skipped tables, or on Spock,
+// whose replays leave the origin where it was) and the stream proved
+// complete, it advances it to the source's by an empty origin transaction
+// while the session still holds the origin, flushed too. On success the
+// session keeps the origin for verify-progress to release (one round trip
+// fewer); on failure it is released here, out of any transaction a failed
+// apply left open.
+func closeTarget(ctx context.Context, in Input, rec *recorder, source *survivorState, t *replayTarget, a *assembler, streamErr error) (err error) {
 	defer func() {
+		if err == nil {
+			t.st.holdsOrigin = true
+			return
+		}
 		if t.applyErr != nil {
 			_, _ = t.conn.Exec(context.WithoutCancel(ctx), "ROLLBACK")
 		}
@@ -251,28 +252,42 @@ func closeTarget(ctx context.Context, in Input, rec *recorder, source *survivorS
 	if replayErr != nil {
 		return fmt.Errorf("recover %s from %s on %s: replay step: %w", in.Failed, source.Name, target.Name, replayErr)
 	}
-	now, err := originProgress(ctx, t.conn, target.origin)
+	now, err := flushAndProgress(ctx, t.conn, target.origin, nil)
 	if err != nil {
+		return fmt.Errorf("recover %s from %s on %s: flush WAL and read progress: %w", in.Failed, source.Name, target.Name, err)
+	}
+	if now >= source.lsn {
+		return nil
+	}
+	if err := proveComplete(in, source, t, now, a); err != nil {
+		rec.action(target.Name, "advance origin "+target.origin, "refused", err)
 		return fmt.Errorf("recover %s from %s on %s: %w", in.Failed, source.Name, target.Name, err)
 	}
-	if now < source.lsn {
-		if err := proveComplete(in, source, t, now, a); err != nil {
-			rec.action(target.Name, "advance origin "+target.origin, "refused", err)
-			return fmt.Errorf("recover %s from %s on %s: %w", in.Failed, source.Name, target.Name, err)
-		}
-		b := &pgx.Batch{}
+	_, err = flushAndProgress(ctx, t.conn, target.origin, func(b *pgx.Batch) {
 		b.Queue("BEGIN")
 		b.Queue("SELECT pg_replication_origin_xact_setup($1::text::pg_lsn, now())", source.lsn.String())
 		b.Queue("SELECT pg_current_xact_id()")
 		b.Queue("COMMIT")
-		err := t.conn.SendBatch(ctx, b).Close()
-		rec.action(target.Name, fmt.Sprintf("advance origin %s from %s to %s", target.origin, now, source.lsn), "", err)
-		if err != nil {
-			return fmt.Errorf("recover %s from %s on %s: advance origin: %w", in.Failed, source.Name, target.Name, err)
-		}
-	}
-	if _, err := t.conn.Exec(ctx, "SELECT pg_logical_emit_message(false, 'spockchaos_recovery_flush', '', true)"); err != nil {
-		return fmt.Errorf("recover %s from %s on %s: flush WAL: %w", in.Failed, source.Name, target.Name, err)
+	})
+	rec.action(target.Name, fmt.Sprintf("advance origin %s from %s to %s", target.origin, now, source.lsn), "", err)
+	if err != nil {
+		return fmt.Errorf("recover %s from %s on %s: advance origin: %w", in.Failed, source.Name, target.Name, err)
 	}
 	return nil
 }
+
+// flushAndProgress runs, in one round trip on conn, what before queues,
+// then a flushed WAL record (pg_logical_emit_message(..., flush true):
+// every commit before it is durable once it returns), then reads origin's
+// progress.
+func flushAndProgress(ctx context.Context, conn *pgx.Conn, origin string, before func(*pgx.Batch)) (LSN, error) {
+	b := &pgx.Batch{}
+	if before != nil {
+		before(b)
+	}
+	b.Queue(flushSQL)
+	return progressAfter(ctx, conn, b, origin)
+}
+
+// flushSQL writes a WAL record and flushes the WAL up to it.
+const flushSQL = "SELECT pg_logical_emit_message(false, 'spockchaos_recovery_flush', '', true)"
