@@ -98,7 +98,7 @@ func originProgress(ctx context.Context, conn *pgx.Conn, origin string) (LSN, er
 // every commit counted in remote_lsn.
 func originPosition(ctx context.Context, conn *pgx.Conn, origin string) (remote, local LSN, err error) {
 	var r, l *string
-	err = conn.QueryRow(ctx, "SELECT remote_lsn::text, local_lsn::text FROM pg_replication_origin_status WHERE external_id = $1", origin).Scan(&r, &l)
+	err = conn.QueryRow(ctx, positionSQL, origin).Scan(&r, &l)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return 0, 0, nil
 	}
@@ -114,9 +114,9 @@ func originPosition(ctx context.Context, conn *pgx.Conn, origin string) (remote,
 // progressAfter sends b with a read of origin's progress queued last (one
 // round trip) and returns that progress (0/0 if never).
 func progressAfter(ctx context.Context, conn *pgx.Conn, b *pgx.Batch, origin string) (LSN, error) {
-	var r *string
-	b.Queue("SELECT remote_lsn::text FROM pg_replication_origin_status WHERE external_id = $1", origin).QueryRow(func(row pgx.Row) error {
-		if err := row.Scan(&r); err != nil && !errors.Is(err, pgx.ErrNoRows) {
+	var r, l *string
+	b.Queue(positionSQL, origin).QueryRow(func(row pgx.Row) error {
+		if err := row.Scan(&r, &l); err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
 		return nil
@@ -124,12 +124,16 @@ func progressAfter(ctx context.Context, conn *pgx.Conn, b *pgx.Batch, origin str
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
 		return 0, err
 	}
-	progress, _, err := parsePosition(r, nil)
+	progress, _, err := parsePosition(r, l)
 	if err != nil {
 		return 0, fmt.Errorf("read progress of origin %s: %w", origin, err)
 	}
 	return progress, nil
 }
+
+// positionSQL reads an origin's remote_lsn and local_lsn (no row: never
+// used since the node's last start).
+const positionSQL = "SELECT remote_lsn::text, local_lsn::text FROM pg_replication_origin_status WHERE external_id = $1"
 
 // parsePosition parses an origin's remote_lsn and local_lsn as text; NULL
 // (no status row) is 0/0.

@@ -30,18 +30,9 @@ func acquireOrigin(ctx context.Context, conn *pgx.Conn, node, origin string, tim
 				b.Queue("SELECT set_config($1, $2, false)", kv[0], kv[1])
 			}
 			b.Queue("SELECT pg_replication_origin_session_setup($1)", origin)
-			var r, l *string
-			b.Queue("SELECT remote_lsn::text, local_lsn::text FROM pg_replication_origin_status WHERE external_id = $1", origin).QueryRow(func(row pgx.Row) error {
-				if err := row.Scan(&r, &l); err != nil && !errors.Is(err, pgx.ErrNoRows) {
-					return err
-				}
-				return nil
-			})
-			err := conn.SendBatch(ctx, b).Close()
+			p, err := progressAfter(ctx, conn, b, origin)
 			if err == nil {
-				if progress, _, err = parsePosition(r, l); err != nil {
-					return false, "", fmt.Errorf("read progress of origin %s on %s: %w", origin, node, err)
-				}
+				progress = p
 				return true, "", nil
 			}
 			if busy, holder := originBusy(err); busy {
@@ -78,24 +69,38 @@ func originBusy(err error) (bool, string) {
 // and a wait of seconds costs a hundred cheap queries a second.
 const pollFirst, pollMost = time.Millisecond, 10 * time.Millisecond
 
-func waitWorkerGone(ctx context.Context, conn *pgx.Conn, node, origin string, timeout time.Duration) error {
-	return harness.WaitForBackoff(ctx, fmt.Sprintf("apply worker for origin %s on %s to exit", origin, node), timeout, pollFirst, pollMost,
+//
+// When a session could take the origin, the origin's position was read in
+// the same round trip, right after the worker let go of it: read reports
+// it (the progress step needs no query of its own).
+func waitWorkerGone(ctx context.Context, conn *pgx.Conn, node, origin string, timeout time.Duration) (remote, local LSN, read bool, err error) {
+	err = harness.WaitForBackoff(ctx, fmt.Sprintf("apply worker for origin %s on %s to exit", origin, node), timeout, pollFirst, pollMost,
 		func(ctx context.Context) (bool, string, error) {
-			// Take and give back in one round trip: the batch stops at
-			// the first error, so a refused set-up releases nothing.
+			// Take, give back and read in one round trip: the batch stops
+			// at the first error, so a refused set-up releases nothing.
 			b := &pgx.Batch{}
 			b.Queue("SELECT pg_replication_origin_session_setup($1)", origin)
 			b.Queue("SELECT pg_replication_origin_session_reset()")
+			b.Queue(positionSQL, origin)
 			br := conn.SendBatch(ctx, b)
 			_, err := br.Exec()
 			if err == nil {
-				_, err = br.Exec()
+				var r, l *string
+				if _, err = br.Exec(); err == nil {
+					if err = br.QueryRow().Scan(&r, &l); errors.Is(err, pgx.ErrNoRows) {
+						err = nil
+					}
+				}
 				if cerr := br.Close(); err == nil {
 					err = cerr
 				}
-				if err != nil {
-					return false, "", fmt.Errorf("release origin %s on %s: %w", origin, node, err)
+				if err == nil {
+					remote, local, err = parsePosition(r, l)
 				}
+				if err != nil {
+					return false, "", fmt.Errorf("release origin %s on %s and read its position: %w", origin, node, err)
+				}
+				read = true
 				return true, "", nil
 			}
 			_ = br.Close()
@@ -116,4 +121,5 @@ func waitWorkerGone(ctx context.Context, conn *pgx.Conn, node, origin string, ti
 			}
 			return false, fmt.Sprintf("held by %s (%s)", holder, backendType), nil
 		})
+	return remote, local, read, err
 }

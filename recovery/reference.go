@@ -46,6 +46,9 @@ type survivorState struct {
 	stream *pendingStream
 	// preRead: origin and lsn were read before the fence (pglogical).
 	preRead bool
+	// fenceRead: lsn and lastLocal were read by the fence, once the apply
+	// worker had let go of the origin.
+	fenceRead bool
 	// holdsOrigin: its session still holds origin after a replay into it
 	// (closeTarget), for verify-progress to release.
 	holdsOrigin bool
@@ -349,21 +352,16 @@ func sideBySide(states []*survivorState, step func(*survivorState) error, rec *r
 // that origin ends in s's WAL (the stream of s's slot can end there when s
 // is the source: lastOfFailed), and on Spock its spock.progress row.
 func readProgress(ctx context.Context, in Input, rec *recorder, s *survivorState) error {
-	if in.Flavor != "spock" {
+	if !s.fenceRead {
 		var err error
-		s.lsn, s.lastLocal, err = originPosition(ctx, s.conn, s.origin)
-		if err != nil {
+		if s.lsn, s.lastLocal, err = originPosition(ctx, s.conn, s.origin); err != nil {
 			return err
 		}
-		rec.action(s.Name, "progress of origin "+s.origin, s.lsn.String(), nil)
+	}
+	rec.action(s.Name, "progress of origin "+s.origin, s.lsn.String(), nil)
+	if in.Flavor != "spock" {
 		return nil
 	}
-	lsn, err := originProgress(ctx, s.conn, s.origin)
-	if err != nil {
-		return err
-	}
-	s.lsn = lsn
-	rec.action(s.Name, "progress of origin "+s.origin, lsn.String(), nil)
 	sp, err := readSpockProgress(ctx, s.conn, in.Failed)
 	rec.action(s.Name, "spock.progress for "+in.Failed, sp.String(), err)
 	if err != nil {
@@ -413,8 +411,12 @@ func fence(ctx context.Context, in Input, cat catalog, rec *recorder, s *survivo
 	if err != nil {
 		return fmt.Errorf("fence step on %s: disable %s: %w", s.Name, sub, err)
 	}
-	if err := waitWorkerGone(ctx, s.conn, s.Name, origin, in.StepTimeout); err != nil {
+	remote, local, read, err := waitWorkerGone(ctx, s.conn, s.Name, origin, in.StepTimeout)
+	if err != nil {
 		return fmt.Errorf("fence step on %s: %w", s.Name, err)
+	}
+	if read {
+		s.lsn, s.lastLocal, s.fenceRead = remote, local, true
 	}
 	return nil
 }
