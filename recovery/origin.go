@@ -69,7 +69,6 @@ func originBusy(err error) (bool, string) {
 // and a wait of seconds costs a hundred cheap queries a second.
 const pollFirst, pollMost = time.Millisecond, 10 * time.Millisecond
 
-//
 // When a session could take the origin, the origin's position was read in
 // the same round trip, right after the worker let go of it: read reports
 // it (the progress step needs no query of its own).
