@@ -59,9 +59,6 @@ func originBusy(err error) (bool, string) {
 	return true, holder
 }
 
-// waitWorkerGone waits until no replication worker holds origin on the
-// node: a session can take it (and gives it back at once), or it is held
-// by a client backend, i.e. a concurrent recovery, not an apply worker.
 // pollFirst and pollMost bound how often a recovery step re-checks a node
 // for a state that usually lasts milliseconds (a worker letting go of an
 // origin or a slot): on the recovery's critical path, every round of
@@ -69,9 +66,12 @@ func originBusy(err error) (bool, string) {
 // and a wait of seconds costs a hundred cheap queries a second.
 const pollFirst, pollMost = time.Millisecond, 10 * time.Millisecond
 
-// When a session could take the origin, the origin's position was read in
-// the same round trip, right after the worker let go of it: read reports
-// it (the progress step needs no query of its own).
+// waitWorkerGone waits until no replication worker holds origin on the
+// node: a session can take it (and gives it back at once), or it is held
+// by a client backend, i.e. a concurrent recovery, not an apply worker.
+// When a session could take it, the origin's position was read in the
+// same round trip, right after the worker let go of it: read reports it
+// (the progress step needs no query of its own).
 func waitWorkerGone(ctx context.Context, conn *pgx.Conn, node, origin string, timeout time.Duration) (remote, local LSN, read bool, err error) {
 	err = harness.WaitForBackoff(ctx, fmt.Sprintf("apply worker for origin %s on %s to exit", origin, node), timeout, pollFirst, pollMost,
 		func(ctx context.Context) (bool, string, error) {
