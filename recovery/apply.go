@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 	"time"
 
@@ -230,7 +231,47 @@ func (ap *applier) changeSQL(ctx context.Context, c change, t *txn) (string, []a
 	return "", nil, fmt.Errorf("unknown change kind %q", c.kind)
 }
 
-// types returns the target's column types of rel, read once.
+// preloadTypes queues into b a read of the column types of the user
+// tables (up to preloadColumns columns; those of a table cut short are
+// dropped, to be looked up when needed), which fill ap's cache when b
+// runs.
+func (ap *applier) preloadTypes(b *pgx.Batch) {
+	b.Queue(preloadTypesSQL, preloadColumns).Query(func(rows pgx.Rows) error {
+		got := map[string]map[string]string{}
+		var key, name, typ, last string
+		n := 0
+		_, err := pgx.ForEachRow(rows, []any{&key, &name, &typ}, func() error {
+			if got[key] == nil {
+				got[key] = map[string]string{}
+			}
+			got[key][name] = typ
+			last = key
+			n++
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("read column types on %s: %w", ap.target, err)
+		}
+		if n == preloadColumns {
+			delete(got, last)
+		}
+		maps.Copy(ap.colTypes, got)
+		return nil
+	})
+}
+
+// preloadColumns bounds the columns preloadTypes reads.
+const preloadColumns = 20000
+
+// preloadTypesSQL reads "schema.table", column and type of every user
+// table's columns (userTablesSQL's tables), table by table.
+const preloadTypesSQL = `SELECT n.nspname || '.' || c.relname, a.attname, format_type(a.atttypid, a.atttypmod)
+FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE a.attnum > 0 AND NOT a.attisdropped AND ` + userTableCond + `
+ORDER BY c.oid LIMIT $1`
+
+// types returns the target's column types of rel, read once (unless
+// preloadTypes read them).
 func (ap *applier) types(ctx context.Context, rel *relation) (map[string]string, error) {
 	key := rel.schema + "." + rel.name
 	if t, ok := ap.colTypes[key]; ok {

@@ -30,8 +30,12 @@ func (e originEffect) level(o originEffect) bool {
 // userTablesSQL lists the tables recovery is about: every table outside
 // the system, extension and harness schemas.
 const userTablesSQL = `SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pglogical', 'spock', 'spockchaos')
-  AND n.nspname NOT LIKE 'pg\_%' ORDER BY 1`
+WHERE ` + userTableCond + ` ORDER BY 1`
+
+// userTableCond selects, of pg_class c and pg_namespace n, the tables
+// recovery is about.
+const userTableCond = `c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pglogical', 'spock', 'spockchaos')
+  AND n.nspname NOT LIKE 'pg\_%'`
 
 // measureOrigin counts what the node holds of the failed node. roidents
 // are the commit-timestamp origins that mean the failed node there: on

@@ -18,16 +18,17 @@ var holderPID = regexp.MustCompile(`PID (\d+)`)
 // acquireOrigin sets up origin for conn's session, waiting (bounded) while
 // another process holds it: right after a fence the apply worker may still
 // be exiting, and a concurrent recovery may be replaying into this node.
-// In the same round trip it applies settings (name, value pairs, as
-// set_config for the session; a refused set-up rolls them back with it)
-// and then reads the origin's progress under the hold, which it returns.
-func acquireOrigin(ctx context.Context, conn *pgx.Conn, node, origin string, timeout time.Duration, settings ...[2]string) (LSN, error) {
+// In the same round trip it runs what prepare queues first (set_config
+// for the session, reads; a refused set-up rolls it back with it, and
+// prepare queues it again into the next try's batch), and then reads the
+// origin's progress under the hold, which it returns.
+func acquireOrigin(ctx context.Context, conn *pgx.Conn, node, origin string, timeout time.Duration, prepare func(*pgx.Batch)) (LSN, error) {
 	var progress LSN
 	err := harness.WaitForBackoff(ctx, fmt.Sprintf("replication origin %s on %s to be free", origin, node), timeout, pollFirst, pollMost,
 		func(ctx context.Context) (bool, string, error) {
 			b := &pgx.Batch{}
-			for _, kv := range settings {
-				b.Queue("SELECT set_config($1, $2, false)", kv[0], kv[1])
+			if prepare != nil {
+				prepare(b)
 			}
 			b.Queue("SELECT pg_replication_origin_session_setup($1)", origin)
 			p, err := progressAfter(ctx, conn, b, origin)

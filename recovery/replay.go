@@ -2,6 +2,7 @@ package recovery
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -76,10 +77,17 @@ func openStream(ctx context.Context, in Input, source Survivor) (*pgconn.PgConn,
 
 // pendingStream is a survivor's replication connection opening in the
 // background (or kept open ahead by a Standby), should the survivor be
-// the source: the login overlaps the fence.
+// the source: the login overlaps the fence. Its first query reads the
+// position of the survivor's recovery slot for the failed node, which a
+// stream from it starts with (on a kept connection it is also the check
+// that the connection answers).
 type pendingStream struct {
 	done chan struct{}
 	conn *pgconn.PgConn
+	// confirmed is the slot's confirmed_flush when read is set; slots only
+	// move forward, so it stays a lower bound of the slot's position.
+	confirmed LSN
+	read      bool
 }
 
 // startStream readies sv's replication connection in the background: the
@@ -87,13 +95,20 @@ type pendingStream struct {
 // The outcomes are recorded as actions of sv.
 func startStream(ctx context.Context, in Input, rec *recorder, sv Survivor, kept *standbyPair) *pendingStream {
 	p := &pendingStream{done: make(chan struct{})}
+	slot := RecoverySlotName(in.DB, sv.Name, in.Failed)
+	position := func(ctx context.Context, conn *pgconn.PgConn) error {
+		confirmed, err := slotPosition(ctx, conn, sv.Name, slot)
+		p.confirmed, p.read = confirmed, err == nil
+		return err
+	}
 	go func() {
 		defer close(p.done)
 		cctx, cancel := context.WithTimeout(ctx, in.StepTimeout)
 		defer cancel()
 		if kept != nil && kept.repl != nil {
-			_, err := pglogrepl.IdentifySystem(cctx, kept.repl)
-			if err == nil {
+			err := position(cctx, kept.repl)
+			var pgErr *pgconn.PgError
+			if err == nil || errors.As(err, &pgErr) {
 				rec.action(sv.Name, "replication connection kept open ahead", kept.via, nil)
 				p.conn = kept.repl
 				return
@@ -108,6 +123,7 @@ func startStream(ctx context.Context, in Input, rec *recorder, sv Survivor, kept
 		}
 		rec.action(sv.Name, "open a replication connection", via, nil)
 		p.conn = conn
+		_ = position(cctx, conn) // a failure is read again, and reported, by the stream
 	}()
 	return p
 }

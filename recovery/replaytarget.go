@@ -68,9 +68,14 @@ func openTarget(ctx context.Context, in Input, rec *recorder, source, target *su
 	// keys act as they do for replicated changes. All set up with the
 	// origin in one round trip, and its progress read again under the
 	// hold: a concurrent recovery may have advanced it meanwhile.
-	from, err := acquireOrigin(ctx, conn, target.Name, target.origin, in.StepTimeout,
-		[2]string{"synchronous_commit", "off"}, [2]string{"session_replication_role", "replica"},
-		[2]string{"statement_timeout", strconv.FormatInt(in.StepTimeout.Milliseconds(), 10)})
+	// The user tables' column types come in the same round trip, so the
+	// first transaction applies without a look-up of its own.
+	ap := newApplier(conn, target.Name)
+	from, err := acquireOrigin(ctx, conn, target.Name, target.origin, in.StepTimeout, func(b *pgx.Batch) {
+		b.Queue("SELECT set_config('synchronous_commit', 'off', false), set_config('session_replication_role', 'replica', false), set_config('statement_timeout', $1, false)",
+			strconv.FormatInt(in.StepTimeout.Milliseconds(), 10))
+		ap.preloadTypes(b)
+	})
 	if err != nil {
 		return nil, fail("origin", err)
 	}
@@ -80,7 +85,7 @@ func openTarget(ctx context.Context, in Input, rec *recorder, source, target *su
 		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_replication_origin_session_reset()")
 		return nil, nil
 	}
-	rt := &replayTarget{st: target, conn: conn, from: from, fromPos: position(from), ap: newApplier(conn, target.Name), start: start,
+	rt := &replayTarget{st: target, conn: conn, from: from, fromPos: position(from), ap: ap, start: start,
 		txns: make(chan *txn, 2*maxBatchTxns)}
 	if target.spock != nil {
 		// Read again under the hold, as progress above. Spock's stream

@@ -122,7 +122,11 @@ func (st *sourceStream) abandon() {
 
 func (st *sourceStream) run(ctx context.Context, in Input, rec *recorder) {
 	source := st.source
-	repl := source.stream.take()
+	pending := source.stream
+	repl := pending.take()
+	// The slot's position was read when the connection was readied,
+	// unless that failed or the connection is opened again here.
+	confirmed, known := pending.confirmed, repl != nil && pending.read
 	if repl == nil {
 		var via string
 		var err error
@@ -135,7 +139,10 @@ func (st *sourceStream) run(ctx context.Context, in Input, rec *recorder) {
 	}
 	// The slot is released, unmoved, with this session.
 	defer repl.Close(context.WithoutCancel(ctx))
-	confirmed, err := slotPosition(ctx, repl, source.Name, st.slot)
+	var err error
+	if !known {
+		confirmed, err = slotPosition(ctx, repl, source.Name, st.slot)
+	}
 	rec.action(source.Name, "position of recovery slot "+st.slot, "confirmed_flush "+confirmed.String(), err)
 	if err != nil {
 		st.step, st.err = "slot step", err
@@ -273,11 +280,14 @@ func (st *sourceStream) feed(ctx context.Context, in Input, rec *recorder, repl 
 		pending = nil
 		return nil
 	}
+	// The plan may come while the early peek still runs: the targets
+	// then start on what is decoded instead of waiting for the peek's end.
+	// (handOver sends it once, into a buffer of one).
 	deliver := func(t *txn) error {
 		switch {
 		case st.fed:
 			return dispatch(t)
-		case len(pending) < maxEarly:
+		case len(pending) < maxEarly && len(st.plan) == 0:
 			pending = append(pending, t)
 			return nil
 		}

@@ -127,6 +127,9 @@ func (s *Standby) open(ctx context.Context, m Survivor) (*standbyPair, error) {
 		session.Close(context.WithoutCancel(ctx))
 		return nil, fmt.Errorf("system identifier: %w", err)
 	}
+	// Warm the session's caches for the replay: a backend's first read of
+	// the column types (openTarget) took 18 ms against 2 ms for the next.
+	_, _ = session.Exec(ctx, preloadTypesSQL, preloadColumns)
 	p := &standbyPair{session: session}
 	try := func(dsn, via string) bool {
 		repl, err := openReplication(ctx, dsn)
