@@ -224,6 +224,7 @@ func rtoOnce(ctx context.Context, cfg harness.Config, txns, rows int, out io.Wri
 	in := recovery.InputFromCluster(c, "n1")
 	in.StepTimeout = 5 * time.Minute
 	in.Standby = standby
+	in.Keeper = keeper
 	for i, sv := range in.Survivors {
 		in.Survivors[i].Samples = keeper.Samples(sv.Name, "n1") // as a scenario's recovery gets them
 	}
@@ -255,7 +256,10 @@ func rtoOnce(ctx context.Context, cfg harness.Config, txns, rows int, out io.Wri
 		return s, err
 	}
 	// The median of floorRuns, the table emptied before each: one
-	// measurement swings widely on a busy machine.
+	// measurement swings widely on a busy machine. The keeper is paused
+	// as the recovery paused it: the same conditions for both.
+	resume := keeper.Pause()
+	defer resume()
 	var floors []time.Duration
 	for range floorRuns {
 		if err := execOn(ctx, n3, "TRUNCATE ledger_floor"); err != nil {
@@ -268,6 +272,7 @@ func rtoOnce(ctx context.Context, cfg harness.Config, txns, rows int, out io.Wri
 		}
 		floors = append(floors, f)
 	}
+	resume()
 	s.Floor = median(floors)
 	s.Ratio = ratio(s.Recovery.Seconds(), s.Floor.Seconds())
 	s.KillRatio = ratio(s.KillToLevel.Seconds(), s.Floor.Seconds())

@@ -48,6 +48,9 @@ type Input struct {
 	// Standby (may be nil) holds connections opened ahead: the reference
 	// recovery takes each survivor's from it instead of logging in.
 	Standby *Standby
+	// Keeper (may be nil) is the recovery slot keeper running beside the
+	// cluster: the reference recovery pauses its rounds while it runs.
+	Keeper *Keeper
 
 	// beforeFence, when set (specs only), runs in the reference recovery
 	// between the connect phase and the fence: the moment a provisional

@@ -66,6 +66,12 @@ type Keeper struct {
 	// connection costs a good part of a second on a busy machine); one
 	// that fails is closed and opened again next round.
 	conns map[string]*keeperConn
+
+	// pmu guards paused (recoveries running: see pause) and cancelRound
+	// (cuts short the round Run has in progress).
+	pmu         sync.Mutex
+	paused      int
+	cancelRound context.CancelFunc
 }
 
 type keeperConn struct {
@@ -100,10 +106,52 @@ type nodeReading struct {
 	slots   map[string]LSN          // recovery slot name -> confirmed_flush
 }
 
-// Run runs rounds until ctx is done.
+// Run runs rounds until ctx is done, none while paused.
 func (k *Keeper) Run(ctx context.Context) {
 	defer k.Close()
-	runRounds(ctx, k.Every, func(ctx context.Context) { k.Round(ctx) })
+	runRounds(ctx, k.Every, func(ctx context.Context) {
+		k.pmu.Lock()
+		if k.paused > 0 {
+			k.pmu.Unlock()
+			return
+		}
+		rctx, cancel := context.WithCancel(ctx)
+		k.cancelRound = cancel
+		k.pmu.Unlock()
+		defer func() {
+			k.pmu.Lock()
+			k.cancelRound = nil
+			k.pmu.Unlock()
+			cancel()
+		}()
+		k.Round(rctx)
+	})
+}
+
+// Pause stops Run's rounds until resume is called, cutting short the
+// round in progress as a stop does (what it read is dropped; an advance
+// under way completes or not, both safe): the reference recovery pauses
+// the keeper while it runs. A round's durable readings (a flushed floor
+// message on every member) and slot advances (pg_replication_slot_advance
+// decodes the WAL it passes) take the disk and CPU the recovery needs on
+// a small machine, and a recovery waits for any slot the keeper holds;
+// slots that do not move are always safe, and the failed node's are the
+// recovery's from the kill on. Pauses nest; nil pauses nothing.
+func (k *Keeper) Pause() (resume func()) {
+	if k == nil {
+		return func() {}
+	}
+	k.pmu.Lock()
+	defer k.pmu.Unlock()
+	k.paused++
+	if k.cancelRound != nil {
+		k.cancelRound()
+	}
+	return sync.OnceFunc(func() {
+		k.pmu.Lock()
+		defer k.pmu.Unlock()
+		k.paused--
+	})
 }
 
 // runRounds runs round, then waits every (0: DefaultKeeperEvery), until

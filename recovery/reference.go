@@ -65,6 +65,7 @@ type spockProgress struct {
 }
 
 func runReference(ctx context.Context, in Input, rec *recorder) {
+	defer in.Keeper.Pause()()
 	cat, err := catalogFor(in.Flavor)
 	if err != nil {
 		rec.fail(err)

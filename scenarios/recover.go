@@ -73,7 +73,7 @@ func (r *run) recover(ctx context.Context, failed string) error {
 }
 
 func (r *run) recoveryInput(failed string) recovery.Input {
-	in := recovery.Input{Failed: failed, Flavor: r.opts.Flavor, Logger: r.opts.Logger, Standby: r.standby}
+	in := recovery.Input{Failed: failed, Flavor: r.opts.Flavor, Logger: r.opts.Logger, Standby: r.standby, Keeper: r.keeper}
 	for _, n := range r.nodes(r.alive) {
 		sv := recovery.SurvivorOf(n)
 		if r.keeper != nil {
