@@ -42,6 +42,13 @@
 //     Transactions for a target that arrive before its proof (those S
 //     applied between the sample and the message: a handful) are held
 //     until the proof, or the target fails with the gap error at the end.
+//   - The reference recovery pauses the Keeper given in Input.Keeper
+//     while it runs (Keeper.Pause: the round in progress is cut short, as
+//     a stop cuts it): a round's flushed readings and its slot advances
+//     (which decode the WAL they pass) took disk and CPU the recovery
+//     needs, and a peek waits for a slot the keeper holds. Slots that do
+//     not move are always safe, and the failed node's are the recovery's
+//     from the kill on.
 //   - AdvanceSlots (barrier-based, kept for callers outside a run) moves
 //     every live node's recovery slots to the WAL position it had before a
 //     barrier that then passed; nothing moves when the barrier fails. The
