@@ -571,7 +571,8 @@ func covered(a *assembler, rt *replayTarget) bool {
 // answers, else a new login. first, when not nil, is the session's first
 // query, run on the session returned: on the kept one it doubles as the
 // check that the session answers (an error from the server means it
-// does), in place of a ping; its own outcome is first's to record.
+// does, unless it closed the connection), in place of a ping; its own
+// outcome is first's to record.
 func sessionOf(ctx context.Context, in Input, rec *recorder, sv Survivor, kept *standbyPair, first func(context.Context, *pgx.Conn) error) (*pgx.Conn, error) {
 	if kept != nil {
 		probe := first
@@ -581,8 +582,7 @@ func sessionOf(ctx context.Context, in Input, rec *recorder, sv Survivor, kept *
 		pctx, cancel := context.WithTimeout(ctx, in.StepTimeout)
 		err := probe(pctx, kept.session)
 		cancel()
-		var pgErr *pgconn.PgError
-		if err == nil || errors.As(err, &pgErr) {
+		if answered(err) && !kept.session.IsClosed() {
 			return kept.session, nil
 		}
 		kept.session.Close(context.WithoutCancel(ctx))
@@ -598,6 +598,14 @@ func sessionOf(ctx context.Context, in Input, rec *recorder, sv Survivor, kept *
 		_ = first(fctx, conn) // recorded by first; a session that fails it fails the next step
 	}
 	return conn, nil
+}
+
+// answered tells whether a query's outcome came from the server (no
+// error, or the server's own error): the connection was alive then (a
+// FATAL one closes it, which the caller checks).
+func answered(err error) bool {
+	var pgErr *pgconn.PgError
+	return err == nil || errors.As(err, &pgErr)
 }
 
 func connectWithTimeout(ctx context.Context, dsn string, timeout time.Duration) (*pgx.Conn, error) {

@@ -2,7 +2,6 @@ package recovery
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -96,10 +95,18 @@ type pendingStream struct {
 func startStream(ctx context.Context, in Input, rec *recorder, sv Survivor, kept *standbyPair) *pendingStream {
 	p := &pendingStream{done: make(chan struct{})}
 	slot := RecoverySlotName(in.DB, sv.Name, in.Failed)
+	// position's error is the query's only (what it read may still not
+	// parse: the stream then reads it again and reports it).
 	position := func(ctx context.Context, conn *pgconn.PgConn) error {
-		confirmed, err := slotPosition(ctx, conn, sv.Name, slot)
-		p.confirmed, p.read = confirmed, err == nil
-		return err
+		res, err := conn.Exec(ctx, slotPositionSQL(slot)).ReadAll()
+		if err != nil {
+			return err
+		}
+		if len(res) == 1 {
+			p.confirmed, err = parseSlotPosition(res[0].Rows, sv.Name, slot)
+			p.read = err == nil
+		}
+		return nil
 	}
 	go func() {
 		defer close(p.done)
@@ -107,8 +114,7 @@ func startStream(ctx context.Context, in Input, rec *recorder, sv Survivor, kept
 		defer cancel()
 		if kept != nil && kept.repl != nil {
 			err := position(cctx, kept.repl)
-			var pgErr *pgconn.PgError
-			if err == nil || errors.As(err, &pgErr) {
+			if answered(err) && !kept.repl.IsClosed() {
 				rec.action(sv.Name, "replication connection kept open ahead", kept.via, nil)
 				p.conn = kept.repl
 				return
