@@ -2,7 +2,6 @@ package recovery
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"sort"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Reference is the harness's own slot-based recovery (DESIGN.md section 5)
@@ -570,9 +568,9 @@ func covered(a *assembler, rt *replayTarget) bool {
 // sessionOf is sv's session: the one kept open ahead when it still
 // answers, else a new login. first, when not nil, is the session's first
 // query, run on the session returned: on the kept one it doubles as the
-// check that the session answers (an error from the server means it
-// does, unless it closed the connection), in place of a ping; its own
-// outcome is first's to record.
+// check that the session answers (pgx closes a connection whose query
+// failed for want of an answer), in place of a ping; its own outcome is
+// first's to record.
 func sessionOf(ctx context.Context, in Input, rec *recorder, sv Survivor, kept *standbyPair, first func(context.Context, *pgx.Conn) error) (*pgx.Conn, error) {
 	if kept != nil {
 		probe := first
@@ -582,7 +580,8 @@ func sessionOf(ctx context.Context, in Input, rec *recorder, sv Survivor, kept *
 		pctx, cancel := context.WithTimeout(ctx, in.StepTimeout)
 		err := probe(pctx, kept.session)
 		cancel()
-		if answered(err) && !kept.session.IsClosed() {
+		// A failed query closes a session that no longer answers.
+		if err == nil || !kept.session.IsClosed() {
 			return kept.session, nil
 		}
 		kept.session.Close(context.WithoutCancel(ctx))
@@ -598,14 +597,6 @@ func sessionOf(ctx context.Context, in Input, rec *recorder, sv Survivor, kept *
 		_ = first(fctx, conn) // recorded by first; a session that fails it fails the next step
 	}
 	return conn, nil
-}
-
-// answered tells whether a query's outcome came from the server (no
-// error, or the server's own error): the connection was alive then (a
-// FATAL one closes it, which the caller checks).
-func answered(err error) bool {
-	var pgErr *pgconn.PgError
-	return err == nil || errors.As(err, &pgErr)
 }
 
 func connectWithTimeout(ctx context.Context, dsn string, timeout time.Duration) (*pgx.Conn, error) {

@@ -95,18 +95,10 @@ type pendingStream struct {
 func startStream(ctx context.Context, in Input, rec *recorder, sv Survivor, kept *standbyPair) *pendingStream {
 	p := &pendingStream{done: make(chan struct{})}
 	slot := RecoverySlotName(in.DB, sv.Name, in.Failed)
-	// position's error is the query's only (what it read may still not
-	// parse: the stream then reads it again and reports it).
 	position := func(ctx context.Context, conn *pgconn.PgConn) error {
-		res, err := conn.Exec(ctx, slotPositionSQL(slot)).ReadAll()
-		if err != nil {
-			return err
-		}
-		if len(res) == 1 {
-			p.confirmed, err = parseSlotPosition(res[0].Rows, sv.Name, slot)
-			p.read = err == nil
-		}
-		return nil
+		confirmed, err := slotPosition(ctx, conn, sv.Name, slot)
+		p.confirmed, p.read = confirmed, err == nil
+		return err
 	}
 	go func() {
 		defer close(p.done)
@@ -114,7 +106,8 @@ func startStream(ctx context.Context, in Input, rec *recorder, sv Survivor, kept
 		defer cancel()
 		if kept != nil && kept.repl != nil {
 			err := position(cctx, kept.repl)
-			if answered(err) && !kept.repl.IsClosed() {
+			// A failed query closes a connection that no longer answers.
+			if err == nil || !kept.repl.IsClosed() {
 				rec.action(sv.Name, "replication connection kept open ahead", kept.via, nil)
 				p.conn = kept.repl
 				return
