@@ -50,7 +50,8 @@ type RTOSize struct {
 	Decoded int64
 	// Floor is applying exactly the recovered transactions on the target
 	// with nothing to decode (recovery.MeasureApply), measured on the same
-	// cluster right after, under the same load: the median of floorRuns.
+	// cluster right after, under the same load and with the slot keeper
+	// paused as the recovery pauses it: the median of floorRuns.
 	Floor time.Duration
 	// Recovery is the recovery alone: from the start of the reference
 	// recovery (right after the kill was confirmed) to every survivor
