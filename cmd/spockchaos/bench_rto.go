@@ -27,9 +27,9 @@ func newBenchRTOCmd() *cobra.Command {
 ledger writes on every node but n1, all along) with the recovery slot keeper
 running as in a scenario, lags n3 behind n1, commits N ledger transactions
 (--rows rows each) on n1 that only the other survivors receive, kills n1 and
-runs reference recovery while the load goes on. Then, on the same cluster,
-the floor: exactly the recovered transactions applied on n3 with nothing to
-decode. Prints per size the kill-to-level time, its detect part (the docker
+runs reference recovery while the load goes on (it pauses the keeper, as in
+a scenario). Then, on the same cluster, the floor: exactly the recovered
+transactions applied on n3 with nothing to decode, the keeper paused too. Prints per size the kill-to-level time, its detect part (the docker
 kill's confirmation) and recovery part (the reference recovery, start to every
 survivor level), the decode and apply parts of the recovery, the floor, the
 ratios recovery / floor and kill-to-level / floor. Each size runs --repeat
