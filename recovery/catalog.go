@@ -111,9 +111,10 @@ func originPosition(ctx context.Context, conn *pgx.Conn, origin string) (remote,
 	return remote, local, nil
 }
 
-// progressAfter sends b with a read of origin's progress queued last (one
-// round trip) and returns that progress (0/0 if never).
-func progressAfter(ctx context.Context, conn *pgx.Conn, b *pgx.Batch, origin string) (LSN, error) {
+// positionAfter sends b with a read of origin's position queued last (one
+// round trip) and returns it (0/0 if never); an error of b's statements is
+// returned as the server gave it.
+func positionAfter(ctx context.Context, conn *pgx.Conn, b *pgx.Batch, origin string) (remote, local LSN, err error) {
 	var r, l *string
 	b.Queue(positionSQL, origin).QueryRow(func(row pgx.Row) error {
 		if err := row.Scan(&r, &l); err != nil && !errors.Is(err, pgx.ErrNoRows) {
@@ -122,13 +123,18 @@ func progressAfter(ctx context.Context, conn *pgx.Conn, b *pgx.Batch, origin str
 		return nil
 	})
 	if err := conn.SendBatch(ctx, b).Close(); err != nil {
-		return 0, err
+		return 0, 0, err
 	}
-	progress, _, err := parsePosition(r, l)
-	if err != nil {
-		return 0, fmt.Errorf("read progress of origin %s: %w", origin, err)
+	if remote, local, err = parsePosition(r, l); err != nil {
+		return 0, 0, fmt.Errorf("read position of origin %s: %w", origin, err)
 	}
-	return progress, nil
+	return remote, local, nil
+}
+
+// progressAfter is positionAfter's remote_lsn: origin's progress.
+func progressAfter(ctx context.Context, conn *pgx.Conn, b *pgx.Batch, origin string) (LSN, error) {
+	remote, _, err := positionAfter(ctx, conn, b, origin)
+	return remote, err
 }
 
 // positionSQL reads an origin's remote_lsn and local_lsn (no row: never

@@ -42,7 +42,7 @@ var _ = Describe("a paused recovery slot keeper", func() {
 		go func() { defer close(done); k.Run(kctx) }()
 		DeferCleanup(func() { stop(); <-done })
 
-		Eventually(accepted).WithTimeout(10 * time.Second).Should(Receive(), "a round connects to n1")
+		Eventually(accepted).WithTimeout(10*time.Second).Should(Receive(), "a round connects to n1")
 		resume := k.Pause()
 		Eventually(closed).WithTimeout(5*time.Second).Should(Receive(), "the pause cuts the round's connection short, long before its one-minute timeout")
 		Consistently(accepted).WithTimeout(300*time.Millisecond).ShouldNot(Receive(), "no round runs while paused")

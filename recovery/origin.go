@@ -81,29 +81,11 @@ func waitWorkerGone(ctx context.Context, conn *pgx.Conn, node, origin string, ti
 			b := &pgx.Batch{}
 			b.Queue("SELECT pg_replication_origin_session_setup($1)", origin)
 			b.Queue("SELECT pg_replication_origin_session_reset()")
-			b.Queue(positionSQL, origin)
-			br := conn.SendBatch(ctx, b)
-			_, err := br.Exec()
-			if err == nil {
-				var r, l *string
-				if _, err = br.Exec(); err == nil {
-					if err = br.QueryRow().Scan(&r, &l); errors.Is(err, pgx.ErrNoRows) {
-						err = nil
-					}
-				}
-				if cerr := br.Close(); err == nil {
-					err = cerr
-				}
-				if err == nil {
-					remote, local, err = parsePosition(r, l)
-				}
-				if err != nil {
-					return false, "", fmt.Errorf("release origin %s on %s and read its position: %w", origin, node, err)
-				}
+			var err error
+			if remote, local, err = positionAfter(ctx, conn, b, origin); err == nil {
 				read = true
 				return true, "", nil
 			}
-			_ = br.Close()
 			busy, holder := originBusy(err)
 			if !busy {
 				return false, "", fmt.Errorf("probe origin %s on %s: %w", origin, node, err)

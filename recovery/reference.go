@@ -114,8 +114,8 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 				var first func(context.Context, *pgx.Conn) error
 				if startEarly {
 					first = func(ctx context.Context, conn *pgx.Conn) error {
-						var err error
-						s.preRead, err = readEarlyProgress(ctx, in, cat, rec, s, conn)
+						err := readEarlyProgress(ctx, in, cat, rec, s, conn)
+						s.preRead = err == nil
 						return err
 					}
 				}
@@ -267,11 +267,11 @@ func finalProgress(ctx context.Context, s *survivorState) (LSN, error) {
 
 // readEarlyProgress reads, with s's session conn and before the fence, its
 // replication origin for the failed node and how far it applied it (one
-// query): the provisional plan (startProvisional). It reports whether both
-// were read; a failure here only forgoes the early start (the fence and
-// the progress step read them again and fail where it matters). The error
-// is the query's, for sessionOf to tell whether the session answered.
-func readEarlyProgress(ctx context.Context, in Input, cat catalog, rec *recorder, s *survivorState, conn *pgx.Conn) (bool, error) {
+// query): the provisional plan (startProvisional). A failure here only
+// forgoes the early start (the fence and the progress step read them
+// again and fail where it matters); the error is the query's, for
+// sessionOf to tell whether the session answered.
+func readEarlyProgress(ctx context.Context, in Input, cat catalog, rec *recorder, s *survivorState, conn *pgx.Conn) error {
 	origin, lsn, local, err := cat.originOf(ctx, conn, subscriptionName(s.Name, in.Failed))
 	if err == nil {
 		s.origin, s.lsn, s.lastLocal = origin, lsn, local
@@ -281,7 +281,7 @@ func readEarlyProgress(ctx context.Context, in Input, cat catalog, rec *recorder
 		what = "progress for " + in.Failed + " before the fence"
 	}
 	rec.action(s.Name, what, lsn.String(), err)
-	return err == nil, err
+	return err
 }
 
 // startProvisional starts the stream of the survivor that had applied the

@@ -83,10 +83,10 @@ func openStream(ctx context.Context, in Input, source Survivor) (*pgconn.PgConn,
 type pendingStream struct {
 	done chan struct{}
 	conn *pgconn.PgConn
-	// confirmed is the slot's confirmed_flush when read is set; slots only
-	// move forward, so it stays a lower bound of the slot's position.
+	// confirmed is the slot's confirmed_flush, 0 when it could not be
+	// read (a slot at 0/0 is an error); slots only move forward, so it
+	// stays a lower bound of the slot's position.
 	confirmed LSN
-	read      bool
 }
 
 // startStream readies sv's replication connection in the background: the
@@ -97,7 +97,9 @@ func startStream(ctx context.Context, in Input, rec *recorder, sv Survivor, kept
 	slot := RecoverySlotName(in.DB, sv.Name, in.Failed)
 	position := func(ctx context.Context, conn *pgconn.PgConn) error {
 		confirmed, err := slotPosition(ctx, conn, sv.Name, slot)
-		p.confirmed, p.read = confirmed, err == nil
+		if err == nil {
+			p.confirmed = confirmed
+		}
 		return err
 	}
 	go func() {

@@ -126,7 +126,7 @@ func (st *sourceStream) run(ctx context.Context, in Input, rec *recorder) {
 	repl := pending.take()
 	// The slot's position was read when the connection was readied,
 	// unless that failed or the connection is opened again here.
-	confirmed, known := pending.confirmed, repl != nil && pending.read
+	confirmed, known := pending.confirmed, repl != nil && pending.confirmed != 0
 	if repl == nil {
 		var via string
 		var err error

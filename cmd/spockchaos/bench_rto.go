@@ -29,8 +29,9 @@ running as in a scenario, lags n3 behind n1, commits N ledger transactions
 (--rows rows each) on n1 that only the other survivors receive, kills n1 and
 runs reference recovery while the load goes on (it pauses the keeper, as in
 a scenario). Then, on the same cluster, the floor: exactly the recovered
-transactions applied on n3 with nothing to decode, the keeper paused too. Prints per size the kill-to-level time, its detect part (the docker
-kill's confirmation) and recovery part (the reference recovery, start to every
+transactions applied on n3 with nothing to decode, the keeper paused too.
+Prints per size the kill-to-level time, its detect part (the docker kill's
+confirmation) and recovery part (the reference recovery, start to every
 survivor level), the decode and apply parts of the recovery, the floor, the
 ratios recovery / floor and kill-to-level / floor. Each size runs --repeat
 times, each on a fresh cluster; a line per size gives the median ratios,
