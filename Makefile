@@ -4,17 +4,20 @@
 GO      ?= go
 GINKGO  := $(GO) tool ginkgo
 BIN     := bin/spockchaos
-OUT     ?= reports
+OUT     ?= runs
 # Ginkgo runs suites one after another: a 2-core machine runs one cluster
 # at a time well, several at once badly.
 GINKGO_FLAGS ?= -r --keep-going --timeout=40m --junit-report=junit.xml --output-dir=$(OUT)/test
 
-.PHONY: all setup image build run demo test gate nightly spock unit e2e vet clean
+.PHONY: all setup setup-tests image build run demo test gate nightly spock unit e2e vet clean
 
 all: build
 
 setup:            ## install debootstrap if missing and build the node image if missing
 	./scripts/setup
+
+setup-tests:      ## setup, plus chromium for the report specs
+	./scripts/setup --tests
 
 image:            ## build the default node image (offline) if missing
 	$(GO) run ./cmd/spockchaos image
@@ -29,7 +32,7 @@ demo: setup build ## bring up a cluster, show how to connect, remove it
 	$(BIN) up --detach --json
 	$(BIN) down --all
 
-test: setup       ## everything the CI gate runs: unit tests and end-to-end specs
+test: setup-tests ## everything the CI gate runs: unit tests and end-to-end specs
 	$(GINKGO) $(GINKGO_FLAGS) --label-filter='(gate || !(nightly || release)) && !spock' ./...
 
 gate: setup       ## the CI gate scenarios only (JUnit in $(OUT)/test/junit.xml), under 15 minutes
@@ -51,7 +54,7 @@ spock: setup      ## the process faults, every gate scenario and the recovery e2
 unit:             ## unit tests only; no Docker needed
 	$(GINKGO) -r --label-filter='!e2e' ./...
 
-e2e: setup        ## end-to-end specs only
+e2e: setup-tests  ## end-to-end specs only
 	$(GINKGO) $(GINKGO_FLAGS) --label-filter='e2e && (gate || !(nightly || release)) && !spock' ./...
 
 vet:

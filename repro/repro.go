@@ -17,7 +17,7 @@ type RunFunc func(ctx context.Context, spec *scenarios.Spec, opts scenarios.Opti
 
 // Options are how the reproduction runs.
 type Options struct {
-	OutDir   string // parent of the new run directory (default "reports")
+	OutDir   string // parent of the new run directory (default "runs")
 	Keep     bool   // leave the cluster up when the verdict is not pass
 	Progress io.Writer
 	Live     bool

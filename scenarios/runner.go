@@ -41,7 +41,7 @@ type Options struct {
 	// timeout passes, so a spec can signal it in a phase of its choice.
 	// Empty takes $SPOCKCHAOS_HOLD_PHASE.
 	HoldPhase string
-	// OutDir is the parent of run directories (default "reports").
+	// OutDir is the parent of run directories (default DefaultOutDir).
 	OutDir string
 	// Keep leaves the cluster up when the verdict is not pass.
 	Keep bool
@@ -121,7 +121,7 @@ func resolve(spec *Spec, opts Options) (Options, error) {
 		return opts, fmt.Errorf("%s=%q is not a phase (%v)", HoldPhaseEnv, opts.HoldPhase, reports.PhaseOrder)
 	}
 	if opts.OutDir == "" {
-		opts.OutDir = "reports"
+		opts.OutDir = DefaultOutDir
 	}
 	if opts.Progress == nil {
 		opts.Progress = io.Discard

@@ -135,6 +135,13 @@ func Lookup(name string) (*Spec, error) {
 	if s, ok := registry[name]; ok {
 		return s, nil
 	}
+	names := make([]string, 0, len(registry))
+	for _, s := range All() {
+		names = append(names, s.Name)
+	}
+	if near := Nearest(name, names); near != "" {
+		return nil, fmt.Errorf("unknown scenario %q: did you mean %s? (spockchaos list shows the catalog)", name, near)
+	}
 	return nil, fmt.Errorf("unknown scenario %q (spockchaos list shows the catalog)", name)
 }
 

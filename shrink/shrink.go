@@ -18,7 +18,7 @@ import (
 
 // Options are how Shrink searches and where its runs go.
 type Options struct {
-	OutDir     string        // parent of every attempt's run directory (default "reports")
+	OutDir     string        // parent of every attempt's run directory (default "runs")
 	Budget     int           // most runs, the original's re-run included (0: no limit)
 	BudgetTime time.Duration // no attempt starts after this (0: no limit)
 	LoadFloor  time.Duration // shortest load tried (default DefaultLoadFloor)

@@ -132,7 +132,9 @@ var _ = Describe("bad input to every command", func() {
 		// the command line itself
 		Entry("no command", bad("give a command")),
 		Entry("an unknown command", bad(`unknown command "frobnicate"`, "frobnicate")),
-		Entry("an unknown flag", bad("unknown flag: --frobnicate", "--frobnicate")),
+		Entry("an unknown flag", bad("unknown flag --frobnicate (spockchaos --help)", "--frobnicate")),
+		Entry("an unknown flag of a command", bad("run: unknown flag --sed (spockchaos run --help)", "run", "baseline", "--sed", "7")),
+		Entry("a scenario name with a typo", bad(`unknown scenario "lagged-kill-recovry": did you mean lagged-kill-recovery?`, "run", "lagged-kill-recovry")),
 		Entry("help on an unknown command", bad(`help: unknown command "frobnicate"`, "help", "frobnicate")),
 		Entry("bench without a subcommand", bad("give a subcommand", "bench")),
 		Entry("bench with an unknown subcommand", bad(`unknown subcommand "frobnicate"`, "bench", "frobnicate")),

@@ -83,7 +83,7 @@ expected), 2 a harness error, a cell not run, or bad input.`,
 				return err
 			}
 			if out == "" {
-				out = filepath.Join("reports", "campaign-"+m.Fingerprint())
+				out = filepath.Join(scenarios.DefaultOutDir, "campaign-"+m.Fingerprint())
 			}
 			camp, st, err := campaign.Run(cmd.Context(), out, m, campaign.Options{Shard: sh, Parallel: parallel, Progress: cmd.ErrOrStderr()})
 			if err != nil {
@@ -114,7 +114,7 @@ expected), 2 a harness error, a cell not run, or bad input.`,
 	f.DurationVar(&m.Duration, "duration", 0, "load duration of every cell (default: each scenario's)")
 	f.StringVar(&shard, "shard", "", "run only shard I of N (I/N, 1-based), e.g. 2/4")
 	f.IntVar(&parallel, "parallel", 1, "cells run at once (a 2-core machine runs one cluster at a time well)")
-	f.StringVar(&out, "out", "", "campaign folder (default reports/campaign-<fingerprint>; the same one resumes)")
+	f.StringVar(&out, "out", "", "campaign folder (default runs/campaign-<fingerprint>; the same one resumes)")
 	cmd.AddCommand(newCampaignMergeCmd(), newCampaignReportCmd())
 	return cmd
 }

@@ -10,6 +10,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/spockchaos/spockchaos/repro"
+	"github.com/spockchaos/spockchaos/scenarios"
 	"github.com/spockchaos/spockchaos/verify"
 )
 
@@ -70,7 +71,7 @@ unknown verdict or bad input.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.OutDir, "out", "reports", "parent folder of the new run directory")
+	f.StringVar(&opts.OutDir, "out", scenarios.DefaultOutDir, "parent folder of the new run directory")
 	f.BoolVar(&opts.Keep, "keep", false, "leave the cluster up when the verdict is not pass")
 	return cmd
 }

@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/spockchaos/spockchaos/reports"
 )
 
 func newRootCmd() *cobra.Command {
@@ -32,11 +34,26 @@ func newRootCmd() *cobra.Command {
 		return errors.New("give a command (spockchaos --help lists them)")
 	}
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "debug logging")
+	root.Version = reports.SpockchaosVersion()
+	root.SetVersionTemplate(versionText())
+	root.SetFlagErrorFunc(flagError)
 	for _, newCmd := range commands {
 		root.AddCommand(newCmd())
 	}
 	root.SetHelpCommand(newHelpCmd(root))
 	return root
+}
+
+// flagError names the command and where its flags are listed in a flag
+// error: "run: unknown flag --sed (spockchaos run --help)". Subcommands
+// inherit it from the root.
+func flagError(c *cobra.Command, err error) error {
+	msg := strings.Replace(err.Error(), "unknown flag: ", "unknown flag ", 1)
+	msg = strings.Replace(msg, "unknown shorthand flag: ", "unknown shorthand flag ", 1)
+	if c.HasParent() {
+		msg = strings.TrimPrefix(c.CommandPath(), c.Root().Name()+" ") + ": " + msg
+	}
+	return fmt.Errorf("%s (%s --help)", msg, c.CommandPath())
 }
 
 // groupCommand makes cmd, a command that only holds subcommands, refuse a

@@ -100,7 +100,7 @@ seed gives and exits without starting anything.`,
 	f.StringVar(&opts.Recovery, "recovery", "", "recovery strategy: auto, reference, spock, none (default: the scenario's)")
 	f.DurationVar(&opts.Duration, "duration", 0, "load duration (default: the scenario's)")
 	f.DurationVar(&opts.Timeout, "timeout", 0, "bound the whole run, all phases (default: the scenario's); on expiry the verdict is unknown and run.json names the phase")
-	f.StringVar(&opts.OutDir, "out", "reports", "parent folder of the run directory")
+	f.StringVar(&opts.OutDir, "out", scenarios.DefaultOutDir, "parent folder of the run directory")
 	f.BoolVar(&opts.Keep, "keep", false, "leave the cluster up when the verdict is not pass")
 	f.BoolVar(&planOnly, "plan", false, "print the plan the seed gives and exit")
 	return cmd

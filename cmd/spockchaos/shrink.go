@@ -5,6 +5,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/spockchaos/spockchaos/scenarios"
 	"github.com/spockchaos/spockchaos/shrink"
 )
 
@@ -73,7 +74,7 @@ a harness error or an unknown verdict on the re-run of DIR.`,
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&opts.OutDir, "out", "reports", "parent folder of every attempt's run directory")
+	f.StringVar(&opts.OutDir, "out", scenarios.DefaultOutDir, "parent folder of every attempt's run directory")
 	f.IntVar(&opts.Budget, "budget", shrink.DefaultBudget, "most runs, the re-run of DIR included (0: no limit)")
 	f.DurationVar(&opts.BudgetTime, "budget-time", 0, "start no attempt after this much time (0: no limit)")
 	f.DurationVar(&opts.LoadFloor, "load-floor", shrink.DefaultLoadFloor, "shortest load tried")
