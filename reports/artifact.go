@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"unicode/utf8"
 )
 
@@ -34,7 +35,7 @@ func readBounded(path string, limit int64) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return nil, fmt.Errorf("%s: missing", path)
+			return nil, fmt.Errorf("%s: missing%s", path, parentProblem(path))
 		}
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -120,4 +121,19 @@ func preview(b []byte) string {
 		b = b[:16]
 	}
 	return string(b)
+}
+
+// parentProblem says why a file is missing when its folder is the cause:
+// ", no such directory DIR" (a mistyped run directory) or ", DIR is not a
+// directory"; "" when the folder exists.
+func parentProblem(path string) string {
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return ": no such directory " + dir
+	case err == nil && !st.IsDir():
+		return ": " + dir + " is not a directory"
+	}
+	return ""
 }

@@ -47,7 +47,7 @@ func divergenceMarkdown(classes []verify.DivergenceClass) string {
 		rows += c.Rows
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "\n**Divergence**: %d differing %s in %d %s\n\n", rows, plural(rows, "row", "rows"), len(classes), plural(int64(len(classes)), "class", "classes"))
+	fmt.Fprintf(&b, "\n**Divergence**: %d differing %s in %d %s\n\n", rows, verify.Plural(int(rows), "row", "rows"), len(classes), verify.Plural(len(classes), "class", "classes"))
 	for i, c := range classes {
 		if i == summaryClasses {
 			fmt.Fprintf(&b, "- … and %d more classes (results.json, report.html)\n", len(classes)-i)
@@ -77,9 +77,3 @@ func withoutClasses(v any) any {
 	return c
 }
 
-func plural(n int64, one, many string) string {
-	if n == 1 {
-		return one
-	}
-	return many
-}

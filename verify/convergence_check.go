@@ -33,7 +33,7 @@ func ConvergenceResult(rep *ConvergenceReport, err error) CheckResult {
 	r.Details = rep
 	if rep.Converged {
 		r.Verdict = Pass
-		r.Summary = fmt.Sprintf("%d tables identical on %s", len(rep.Tables), strings.Join(rep.Nodes, ", "))
+		r.Summary = fmt.Sprintf("%s identical on %s", fmt.Sprintf("%d %s", len(rep.Tables), Plural(len(rep.Tables), "table", "tables")), strings.Join(rep.Nodes, ", "))
 		return r
 	}
 	r.Verdict = Fail
@@ -51,12 +51,13 @@ func ConvergenceResult(rep *ConvergenceReport, err error) CheckResult {
 	}
 	r.Summary = fmt.Sprintf("%d of %d tables differ on %s: %s", len(parts), len(rep.Tables), strings.Join(rep.Nodes, ", "), strings.Join(parts, "; "))
 	if len(rep.Classes) > 0 {
-		r.Summary += fmt.Sprintf("; %d %s, largest: %s", len(rep.Classes), plural(len(rep.Classes), "class", "classes"), rep.Classes[0].Line)
+		r.Summary += fmt.Sprintf("; %d %s, largest: %s", len(rep.Classes), Plural(len(rep.Classes), "class", "classes"), rep.Classes[0].Line)
 	}
 	return r
 }
 
-func plural(n int, one, many string) string {
+// Plural is one when n is 1, else many: "1 table", "2 tables".
+func Plural(n int, one, many string) string {
 	if n == 1 {
 		return one
 	}

@@ -39,8 +39,17 @@ func (t *presenceTally) add(p presence, w ledgerWrite, counts map[string]int) {
 	}
 }
 
+// String says why absent-on-all is allowed where there are some: a write
+// acknowledged by the failed node that no survivor has was never
+// replicated before the failure (replication is asynchronous), so no
+// survivor or recovery can have it; only a split (some survivors have
+// it) is a failure.
 func (t presenceTally) String() string {
-	return fmt.Sprintf("%d present on all, %d absent on all, %d split", t.PresentOnAll, t.AbsentOnAll, t.Split)
+	absent := fmt.Sprintf("%d absent on all", t.AbsentOnAll)
+	if t.AbsentOnAll > 0 {
+		absent += " (never replicated before the failure: allowed)"
+	}
+	return fmt.Sprintf("%d present on all, %s, %d split", t.PresentOnAll, absent, t.Split)
 }
 
 // checkDurability: every ok write through a survivor is present on every

@@ -108,7 +108,7 @@ var _ = Describe("history checkers", func() {
 			obs := ledgerObs(map[string]map[string]int{"n2": {"a": 3, "b": 20000, "c": 2}, "n3": {"a": 3, "b": 20000, "c": 2}})
 			r := byName(verify.CheckHistory(h.ops, obs, survivorsN2N3))["durability"]
 			Expect(r.Verdict).To(Equal(verify.Pass), r.Summary)
-			Expect(r.Summary).To(Equal("2 acknowledged writes via survivors: 0 missing on some survivor; via failed nodes: 1 present on all, 1 absent on all, 0 split"))
+			Expect(r.Summary).To(Equal("2 acknowledged writes via survivors: 0 missing on some survivor; via failed nodes: 1 present on all, 1 absent on all (never replicated before the failure: allowed), 0 split"))
 		})
 
 		It("fails when a write acknowledged by a survivor is missing on one survivor", func() {

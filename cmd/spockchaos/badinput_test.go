@@ -184,7 +184,7 @@ var _ = Describe("bad input to every command", func() {
 		Entry("verify --run on a run.json with no run id", badDir(func() string { return runDir(nil) }, "run.json names no run_id", "verify", "--run", "DIR")),
 		// report: run.json and history.jsonl damaged
 		Entry("report without a directory", bad("accepts 1 arg", "report")),
-		Entry("report a directory that does not exist", bad("/nonexistent/run.json: missing", "report", "/nonexistent")),
+		Entry("report a directory that does not exist", bad("/nonexistent/run.json: missing: no such directory /nonexistent", "report", "/nonexistent")),
 		Entry("report with an empty run.json", badDir(func() string { return runDir(map[string][]byte{"run.json": {}}) }, "run.json: empty", "report", "DIR")),
 		Entry("report with a truncated run.json", badDir(func() string { return runDir(map[string][]byte{"run.json": seedFile("run.json")[:100]}) }, "run.json: truncated", "report", "DIR")),
 		Entry("report with a run.json that is not UTF-8", badDir(func() string {

@@ -43,7 +43,7 @@ func newVerifyCmd() *cobra.Command {
 		timeout   time.Duration
 	)
 	cmd := &cobra.Command{
-		Use:   "verify (--dsn A --dsn B [--dsn C ...] | --run RUN_ID)",
+		Use:   "verify (--dsn A --dsn B [--dsn C ...] | --run RUN_ID|RUN_DIR)",
 		Short: "Compare the tables of two or more PostgreSQL servers row by row",
 		Long: `Compares every table of every user schema (or those named with --tables)
 on the servers given with --dsn, each read in one consistent snapshot: key
@@ -163,7 +163,7 @@ func printConvergence(w io.Writer, out verifyOutput) {
 		}
 	}
 	if rep.Converged {
-		fmt.Fprintf(w, "converged: %d tables identical on %d nodes (%s)\n", len(rep.Tables), len(rep.Nodes), rep.Elapsed.Round(time.Millisecond))
+		fmt.Fprintf(w, "converged: %s identical on %d nodes (%s)\n", fmt.Sprintf("%d %s", len(rep.Tables), verify.Plural(len(rep.Tables), "table", "tables")), len(rep.Nodes), rep.Elapsed.Round(time.Millisecond))
 		return
 	}
 	fmt.Fprintf(w, "NOT converged: %d of %d tables differ, %d differing rows (%s)\n", differing, len(rep.Tables), rep.DifferingRows, rep.Elapsed.Round(time.Millisecond))
