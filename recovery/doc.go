@@ -9,7 +9,7 @@
 //     peer X, an unconsumed pgoutput slot spockchaos_<db>_<S>_<X> (not
 //     DESIGN.md's spock_<db>_recovery_<S>_<X>: Spock's own recovery slots
 //     take that name; see RecoverySlotName).
-//   - Keeper (keeper.go, the rule in keeper_rule.go) advances every
+//   - Keeper (keeper.go, the rule in rules.go) advances every
 //     recovery slot continuously, without barriers, also during a lag:
 //     each round it reads on every member, in ONE statement, its
 //     subscription origins (remote_lsn, local_lsn) and writes them in a
@@ -38,7 +38,7 @@
 //     start (the slot's confirmed_flush, or the sample it started at), and a target whose origin LSN for X is at
 //     or past the floor's o is then proven covered even when no
 //     transaction of X at or before its position is left in the stream
-//     (covered: the older proof, coversFrom, still applies too).
+//     (covers, rules.go: the older proof, a transaction at or before the target passed by, still applies too).
 //     Transactions for a target that arrive before its proof (those S
 //     applied between the sample and the message: a handful) are held
 //     until the proof, or the target fails with the gap error at the end.

@@ -180,7 +180,7 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 	source, targets := plan(known)
 	var st *sourceStream
 	if early != nil {
-		if early.source == source && len(targets) > 0 && position(lowest(targets)) >= early.after {
+		if reusable(early.source == source, len(targets), position(lowest(targets)), early.after) {
 			st = early
 		} else {
 			rec.note("the stream started before the fence from %s does not serve the final plan: started again", early.source.Name)
@@ -552,17 +552,11 @@ func recoverFromSource(ctx context.Context, in Input, rec *recorder, source *sur
 // protocol takes simple queries only, without parameters).
 func quoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
-// maxHeld bounds the transactions held for one target until the stream
-// proves it covers the target's position (see covered).
-const maxHeld = 50000
-
-// covered tells whether the stream, as far as it went, provably holds
-// every transaction of the failed node the source has after rt's
-// position: a transaction of the failed node at or before that position
-// passed by (coversFrom), or a floor message valid from the stream's start
-// placed the stream at or before the target's origin LSN.
+// covered tells whether the stream of a, as far as it went, provably
+// holds every transaction of the failed node the source has after rt's
+// position (covers).
 func covered(a *assembler, rt *replayTarget) bool {
-	return a.coversFrom(rt.fromPos) || (a.floorSet && rt.from >= a.floor)
+	return covers(a.proof(), rt.fromPos, rt.from)
 }
 
 // sessionOf is sv's session: the one kept open ahead when it still

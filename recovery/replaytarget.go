@@ -26,12 +26,9 @@ type replayTarget struct {
 	// applyErr is the first apply error; once set, the rest of the stream
 	// is drained and dropped.
 	applyErr error
-	// gap is set when the stream began after the target's position: the
-	// target is then given nothing (see streamToTargets).
+	// gap is set when the router cut the target off (the stream began
+	// after the target's position): it is then given nothing more.
 	gap error
-	// held are transactions for this target that came before the stream
-	// proved it covers the target's position (see covered).
-	held []*txn
 	// failOnce tells the stream this target no longer applies.
 	failOnce func()
 	spock    bool
@@ -80,7 +77,7 @@ func openTarget(ctx context.Context, in Input, rec *recorder, source, target *su
 		return nil, fail("origin", err)
 	}
 	rec.action(target.Name, "set up replication origin "+target.origin+" for the replay session", "progress "+from.String(), nil)
-	if from >= source.lsn {
+	if !needsReplay(from, source.lsn) {
 		rec.action(target.Name, "nothing to replay", fmt.Sprintf("progress %s already at or past source %s", from, source.lsn), nil)
 		_, _ = conn.Exec(context.WithoutCancel(ctx), "SELECT pg_replication_origin_session_reset()")
 		return nil, nil
@@ -114,33 +111,17 @@ func openTarget(ctx context.Context, in Input, rec *recorder, source, target *su
 }
 
 // proveComplete checks, before a target's progress is moved to the
-// source's, that the stream accounted for everything in between. Progress
-// may only advance over transactions that were replayed or provably
-// absent; otherwise the target would never receive the gap when the
-// failed node returns. The proof: the stream is the source's WAL, in
-// order, from the stream's start to an end marker written after the fence
-// (so after the source's last transaction of the failed node), and it
-// passed a transaction of the failed node at or before the target's
-// position (coversFrom): then it held every one the source has after that
-// position. The source's progress may lie beyond the last one it held
-// (pglogical advances an origin over a transaction it applied as empty,
-// e.g. an update that lost a conflict), which leaves nothing to replay.
-// A stream that held none of the failed node's transactions proves
-// nothing, and neither does a target whose position is unknown.
+// source's (at now, behind it), that the stream accounted for everything
+// in between (completeness, rules.go); the error says what is missing.
 func proveComplete(in Input, source *survivorState, t *replayTarget, now LSN, a *assembler) error {
 	target := t.st.Name
-	// A floor that covers the target proves the stream complete even when
-	// it held nothing of the failed node: the target then lacked only
-	// transactions that carried no replicated change.
-	floorCovers := a.floorSet && t.from >= a.floor
-	if a.stats.originTxns == 0 && !floorCovers {
+	switch completeness(a.proof(), t.fromPos, t.from, t.unplaced) {
+	case noFailedTxn:
 		return fmt.Errorf("the stream of %s's slot held no transaction of %s while %s (at %s) is ahead of %s (at %s): transactions in (%s, %s] of %s unaccounted for, progress not advanced",
 			source.Name, in.Failed, source.Name, source.lsn, target, now, now, source.lsn, in.Failed)
-	}
-	if t.unplaced {
+	case unplacedTarget:
 		return fmt.Errorf("%s's position for %s is unknown (spock.progress has no row for it) while its origin is at %s: progress not advanced to %s's %s", target, in.Failed, now, source.Name, source.lsn)
-	}
-	if !covered(a, t) {
+	case notCovered:
 		return fmt.Errorf("the stream of %s's slot starts after %s's position for %s (%s; first transaction of %s in it at %s; %s): transactions between are unaccounted for, progress left at %s",
 			source.Name, target, in.Failed, posString(t, t.fromPos), in.Failed, posString(t, a.stats.firstPos), floorString(a), now)
 	}

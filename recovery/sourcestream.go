@@ -178,216 +178,223 @@ const maxEarly = 20000
 // (streamSkipMin), it streams through the walsender from there instead,
 // once the targets are handed over. The decoding stops early only when
 // every target has failed. It returns the decoding's error; apply errors
-// stay on the targets.
+// stay on the targets. What each transaction becomes for each target is
+// the router's decision; feed only does the I/O.
 func (st *sourceStream) feed(ctx context.Context, in Input, rec *recorder, repl *pgconn.PgConn, confirmed LSN) error {
-	a := st.a
-	source := st.source
 	sctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var targets []*replayTarget
-	// Until a target fails or has applied everything, it counts as
-	// applying; once none does, the decoding has no one left to feed.
-	var stillApplying, exited sync.WaitGroup
-	var plan streamPlan
-	install := func(p streamPlan) {
-		plan, st.fed, targets = p, true, p.targets
-		a.lastOfFailed = p.lastOfFailed
-		a.stopEarly = func() bool {
-			for _, rt := range targets {
-				if rt.gap == nil && !covered(a, rt) {
-					return false
-				}
-			}
-			return true
-		}
-		stillApplying.Add(len(targets))
-		for _, rt := range targets {
-			rt.failOnce = sync.OnceFunc(stillApplying.Done)
-			exited.Go(func() {
-				_ = rt.applyAll(ctx, rt.failOnce)
-				rt.failOnce()
-			})
-			if rt.fromPos < st.after {
-				// Cannot happen while positions only move forward; were
-				// it to, this stream dropped what the target may lack.
-				rt.gap = fmt.Errorf("the target's position for the failed node (%s) is behind the one the stream of %s was started for (%s): nothing replayed, progress not advanced",
-					posString(rt, rt.fromPos), st.slot, posString(rt, st.after))
-				rt.failOnce()
-			}
-		}
-		go func() { stillApplying.Wait(); cancel() }()
-	}
-	send := func(rt *replayTarget, t *txn) error {
-		select {
-		case rt.txns <- t:
-			return nil
-		case <-sctx.Done():
-			return sctx.Err()
-		}
-	}
-	gap := func(rt *replayTarget, first position) {
-		// The stream began after this target's position: what lies
-		// between may not be in it, and replaying would advance the
-		// target's progress over that gap.
-		rt.gap = fmt.Errorf("the stream of the source's recovery slot %s (from %s) starts after the target's position for the failed node (%s): the first transaction of it offered is at %s, so those between are unaccounted for; nothing replayed, progress not advanced",
-			st.slot, a.start, posString(rt, rt.fromPos), posString(rt, first))
-		rt.held = nil
-		rt.failOnce()
-	}
-	dispatch := func(t *txn) error {
-		for _, rt := range targets {
-			if t.pos <= rt.fromPos || rt.gap != nil {
-				continue
-			}
-			if !covered(a, rt) {
-				// Not proven yet: a floor message (written right after
-				// the sample that placed the slot) may follow within a
-				// few transactions; hold them until then.
-				if len(rt.held) < maxHeld {
-					rt.held = append(rt.held, t)
-				} else {
-					gap(rt, rt.held[0].pos)
-				}
-				continue
-			}
-			for _, h := range rt.held {
-				if err := send(rt, h); err != nil {
-					return err
-				}
-			}
-			rt.held = nil
-			if err := send(rt, t); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	// What is decoded before the targets are handed over waits here;
-	// then it goes to them at once, and the rest as it comes.
-	var pending []*txn
-	handedOver := func() error {
-		select {
-		case p := <-st.plan:
-			install(p)
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		for _, t := range pending {
-			if err := dispatch(t); err != nil {
-				return err
-			}
-		}
-		pending = nil
-		return nil
-	}
-	// The plan may come while the early peek still runs: the targets
-	// then start on what is decoded instead of waiting for the peek's end.
-	// (handOver sends it once, into a buffer of one).
-	deliver := func(t *txn) error {
-		switch {
-		case st.fed:
-			return dispatch(t)
-		case len(pending) < maxEarly && len(st.plan) == 0:
-			pending = append(pending, t)
-			return nil
-		}
-		if err := handedOver(); err != nil {
-			return err
-		}
-		return dispatch(t)
-	}
-
+	f := &feeding{st: st, ctx: ctx, sctx: sctx, cancel: cancel}
 	// A peek sets a.start to where it found the slot (peekSlot).
-	smp, walsender := streamStart(confirmed, source.Samples, st.froms)
-	if walsender = walsender && smp.Local-confirmed >= streamSkipMin; walsender {
-		a.start = smp.Local
-		rec.action(source.Name, fmt.Sprintf("stream %s from the keeper's sample (origin LSN %s, local %s): at or below every target's position", st.slot, smp.Origin, smp.Local), "", nil)
+	if smp, ok := skipTo(confirmed, st.source.Samples, st.froms); ok {
+		st.a.start = smp.Local
+		rec.action(st.source.Name, fmt.Sprintf("stream %s from the keeper's sample (origin LSN %s, local %s): at or below every target's position", st.slot, smp.Origin, smp.Local), "", nil)
+		f.walsender = true
 	}
 	decodeStart := time.Now()
-	var r resume
-	var peekedTo LSN
-	peekTo := func(end LSN, feed func(*txn) error) error {
-		if a.done || end == 0 || end <= peekedTo {
-			return nil
-		}
-		if err := peekSlot(sctx, repl, st.slot, source.Name, end, a, &r, in.StepTimeout, feed); err != nil {
-			return err
-		}
-		peekedTo = end
-		return nil
-	}
-	decode := func() error {
-		if walsender {
-			if err := handedOver(); err != nil {
-				return err
-			}
-			return streamSlot(sctx, repl, st.slot, a.start, confirmed, a, in.StepTimeout, dispatch)
-		}
-		if err := peekTo(st.earlyEnd, deliver); err != nil {
-			return err
-		}
-		if !st.fed {
-			if err := handedOver(); err != nil {
-				return err
-			}
-		}
-		// The early peek may have passed the end of the failed node's
-		// last commit before it was known.
-		a.passed(a.reached)
-		// Up to the source's last commit of the failed node, as read after
-		// the fence, then, if not every target is proven covered there,
-		// on to the end marker.
-		if err := peekTo(plan.lastOfFailed, dispatch); err != nil {
-			return err
-		}
-		if a.done {
-			return nil
-		}
-		end, err := plan.end()
-		if err != nil {
-			return err
-		}
-		if err := peekTo(end, dispatch); err != nil {
-			return err
-		}
-		if !a.done {
-			return fmt.Errorf("decode recovery slot %s up to the end marker at %s: the end marker %s was not decoded", st.slot, end, st.marker)
-		}
-		return nil
-	}
-	decodeErr := decode()
-	a.stats.streamed = time.Since(decodeStart)
-	st.start = a.start
+	decodeErr := f.decode(in, repl, confirmed)
+	st.a.stats.streamed = time.Since(decodeStart)
+	st.start = st.a.start
 	if !st.fed {
 		// The decoding failed before the targets were handed over: they
 		// are fed nothing, and told so.
-		if err := handedOver(); err != nil {
+		if err := f.handedOver(); err != nil {
 			return errors.Join(decodeErr, err)
 		}
 	}
-	for _, rt := range targets {
-		if len(rt.held) == 0 || rt.gap != nil {
-			continue
-		}
-		if decodeErr != nil || !covered(a, rt) {
-			gap(rt, rt.held[0].pos)
-			continue
-		}
-		for _, h := range rt.held {
-			if err := send(rt, h); err != nil && decodeErr == nil {
-				decodeErr = err
-			}
-		}
-		rt.held = nil
+	if err := f.apply(f.route.finish(st.a.proof(), decodeErr == nil)); err != nil && decodeErr == nil {
+		decodeErr = err
 	}
-	for _, rt := range targets {
+	for _, rt := range f.targets {
 		close(rt.txns)
 	}
-	exited.Wait()
+	f.exited.Wait()
 	if errors.Is(decodeErr, context.Canceled) && ctx.Err() == nil {
 		decodeErr = nil // stopped because every target failed
 	}
 	return decodeErr
+}
+
+// feeding is one feed's I/O state: the targets and their appliers, the
+// router deciding for them, and what was decoded before they came.
+type feeding struct {
+	st *sourceStream
+	// ctx is the recovery's; sctx ends too once no target applies.
+	ctx, sctx context.Context
+	cancel    context.CancelFunc
+	walsender bool // stream through the walsender from a keeper sample
+
+	plan    streamPlan
+	targets []*replayTarget
+	route   *router
+	// pending is what is decoded before the targets are handed over.
+	pending []*txn
+	// Until a target fails or has applied everything, it counts as
+	// applying; once none does, the decoding has no one left to feed.
+	stillApplying, exited sync.WaitGroup
+
+	r        resume
+	peekedTo LSN
+}
+
+// install takes the plan: starts every target's applier and routes to
+// them from now on.
+func (f *feeding) install(p streamPlan) error {
+	st, a := f.st, f.st.a
+	f.plan, st.fed, f.targets = p, true, p.targets
+	a.lastOfFailed = p.lastOfFailed
+	routes := make([]routeTarget, len(p.targets))
+	for i, rt := range p.targets {
+		routes[i] = routeTarget{from: rt.from, fromPos: rt.fromPos}
+	}
+	var cuts routing
+	f.route, cuts = newRouter(st.after, routes)
+	a.stopEarly = func() bool { return f.route.settled(a.proof()) }
+	f.stillApplying.Add(len(f.targets))
+	for _, rt := range f.targets {
+		rt.failOnce = sync.OnceFunc(f.stillApplying.Done)
+		f.exited.Go(func() {
+			_ = rt.applyAll(f.ctx, rt.failOnce)
+			rt.failOnce()
+		})
+	}
+	go func() { f.stillApplying.Wait(); f.cancel() }()
+	return f.apply(cuts)
+}
+
+// apply carries out the router's decision: cut targets off (they are
+// told why, and count as failed), send the rest.
+func (f *feeding) apply(r routing) error {
+	for _, c := range r.cut {
+		rt := f.targets[c.target]
+		rt.gap = f.gapError(rt, c)
+		rt.failOnce()
+	}
+	for _, d := range r.send {
+		for _, x := range d.txns {
+			select {
+			case f.targets[d.target].txns <- x:
+			case <-f.sctx.Done():
+				return f.sctx.Err()
+			}
+		}
+	}
+	return nil
+}
+
+// gapError says why target rt was cut off.
+func (f *feeding) gapError(rt *replayTarget, c cutOff) error {
+	st := f.st
+	if c.behind {
+		// Cannot happen while positions only move forward; were it to,
+		// this stream dropped what the target may lack.
+		return fmt.Errorf("the target's position for the failed node (%s) is behind the one the stream of %s was started for (%s): nothing replayed, progress not advanced",
+			posString(rt, rt.fromPos), st.slot, posString(rt, st.after))
+	}
+	// The stream began after this target's position: what lies between
+	// may not be in it, and replaying would advance the target's
+	// progress over that gap.
+	return fmt.Errorf("the stream of the source's recovery slot %s (from %s) starts after the target's position for the failed node (%s): the first transaction of it offered is at %s, so those between are unaccounted for; nothing replayed, progress not advanced",
+		st.slot, st.a.start, posString(rt, rt.fromPos), posString(rt, c.first))
+}
+
+// dispatch routes one decoded transaction to the targets.
+func (f *feeding) dispatch(x *txn) error {
+	return f.apply(f.route.route(x, f.st.a.proof()))
+}
+
+// handedOver waits for the plan, installs it and dispatches what was
+// decoded before it came.
+func (f *feeding) handedOver() error {
+	select {
+	case p := <-f.st.plan:
+		if err := f.install(p); err != nil {
+			return err
+		}
+	case <-f.ctx.Done():
+		return f.ctx.Err()
+	}
+	for _, x := range f.pending {
+		if err := f.dispatch(x); err != nil {
+			return err
+		}
+	}
+	f.pending = nil
+	return nil
+}
+
+// deliver takes a transaction of the early peek: kept in memory until the
+// targets are handed over (at most maxEarly), dispatched once they are.
+// The plan may come while the early peek still runs: the targets then
+// start on what is decoded instead of waiting for the peek's end
+// (handOver sends it once, into a buffer of one).
+func (f *feeding) deliver(x *txn) error {
+	switch {
+	case f.st.fed:
+		return f.dispatch(x)
+	case len(f.pending) < maxEarly && len(f.st.plan) == 0:
+		f.pending = append(f.pending, x)
+		return nil
+	}
+	if err := f.handedOver(); err != nil {
+		return err
+	}
+	return f.dispatch(x)
+}
+
+// peekTo peeks the slot on up to end (a record end), unless the stream is
+// done or already went that far.
+func (f *feeding) peekTo(in Input, repl *pgconn.PgConn, end LSN, feed func(*txn) error) error {
+	st := f.st
+	if st.a.done || end == 0 || end <= f.peekedTo {
+		return nil
+	}
+	if err := peekSlot(f.sctx, repl, st.slot, st.source.Name, end, st.a, &f.r, in.StepTimeout, feed); err != nil {
+		return err
+	}
+	f.peekedTo = end
+	return nil
+}
+
+// decode decodes the slot: through the walsender from a keeper sample, or
+// peeked up to the early end, then (the targets handed over) up to the
+// source's last commit of the failed node as read after the fence, then,
+// if not every target is proven covered there, on to the end marker.
+func (f *feeding) decode(in Input, repl *pgconn.PgConn, confirmed LSN) error {
+	st, a := f.st, f.st.a
+	if f.walsender {
+		if err := f.handedOver(); err != nil {
+			return err
+		}
+		return streamSlot(f.sctx, repl, st.slot, a.start, confirmed, a, in.StepTimeout, f.dispatch)
+	}
+	if err := f.peekTo(in, repl, st.earlyEnd, f.deliver); err != nil {
+		return err
+	}
+	if !st.fed {
+		if err := f.handedOver(); err != nil {
+			return err
+		}
+	}
+	// The early peek may have passed the end of the failed node's last
+	// commit before it was known.
+	a.passed(a.reached)
+	if err := f.peekTo(in, repl, f.plan.lastOfFailed, f.dispatch); err != nil {
+		return err
+	}
+	if a.done {
+		return nil
+	}
+	end, err := f.plan.end()
+	if err != nil {
+		return err
+	}
+	if err := f.peekTo(in, repl, end, f.dispatch); err != nil {
+		return err
+	}
+	if !a.done {
+		return fmt.Errorf("decode recovery slot %s up to the end marker at %s: the end marker %s was not decoded", st.slot, end, st.marker)
+	}
+	return nil
 }
 
 // slotPosition reads slot's confirmed_flush on node over the replication

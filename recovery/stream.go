@@ -9,11 +9,6 @@ import (
 	"github.com/jackc/pglogrepl"
 )
 
-// skippedSchemas hold the replication extensions' catalogs and the
-// harness's own barrier table: their rows are node bookkeeping, not user
-// data, so recovery never copies them.
-var skippedSchemas = map[string]bool{"pglogical": true, "spock": true, "spockchaos": true}
-
 type relation struct {
 	id     uint32
 	schema string
@@ -117,13 +112,9 @@ type streamStats struct {
 	endedAt LSN
 }
 
-// coversFrom tells whether the stream, as far as it went, provably holds
-// every transaction of the failed node after pos: it does once a
-// transaction of the failed node at or before pos has passed by (the
-// target already has it, and the source's WAL carries every later one
-// after it, in order). A stream that began after pos might miss some.
-func (a *assembler) coversFrom(pos position) bool {
-	return pos == 0 || (a.stats.firstPos != 0 && a.stats.firstPos <= pos)
+// proof is what the stream has shown so far (see covers).
+func (a *assembler) proof() streamProof {
+	return streamProof{firstPos: a.stats.firstPos, originTxns: a.stats.originTxns, floor: a.floor, floorSet: a.floorSet}
 }
 
 // spockStream is what the assembler needs on Spock: the failed node's
@@ -153,7 +144,7 @@ func (a *assembler) markFailed(pos position) {
 	if a.stats.firstPos == 0 {
 		a.stats.firstPos = pos
 	}
-	if pos > a.after {
+	if keeps(a.after, pos) {
 		a.keep = true
 	} else {
 		a.stats.alreadyApplied++
@@ -261,7 +252,7 @@ func (a *assembler) passed(at LSN) {
 // o commits after l in the source's WAL. When l is at or after the
 // stream's start, the stream holds every one of them, so a target whose
 // origin LSN for the failed node is at or past o is covered (see
-// covered); the first such floor, the lowest, is kept.
+// covers); the first such floor, the lowest, is kept.
 func (a *assembler) noteFloor(content string) error {
 	if a.floorSet {
 		return nil
@@ -275,7 +266,7 @@ func (a *assembler) noteFloor(content string) error {
 		if err != nil {
 			return fmt.Errorf("stream: floor message: %w", err)
 		}
-		if smp.Origin != 0 && smp.Local != 0 && smp.Local >= a.start {
+		if floorValid(smp, a.start) {
 			a.floor, a.floorSet = smp.Origin, true
 			a.stats.floorAt = smp.Local
 		}
@@ -294,7 +285,7 @@ func (a *assembler) add(relID uint32, c change) error {
 	if !ok {
 		return fmt.Errorf("stream: change to relation %d before its relation message", relID)
 	}
-	if skippedSchemas[r.schema] {
+	if !copies(r.schema) {
 		return nil
 	}
 	for _, vs := range [][]value{c.new, c.old} {

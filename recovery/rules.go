@@ -5,6 +5,16 @@ import (
 	"strings"
 )
 
+// The safety rules of recovery, each with its proof and its table test
+// beside it (rules_test.go): what may be dropped from a recovery slot
+// (NextSlotPosition), where a recovery may start decoding it
+// (streamStart), when a stream may be trusted with a floor message
+// (floorValid), when a stream holds every transaction a target lacks
+// (covers), when a target's progress may move to the source's
+// (completeness), and when a stream started before the fence may serve
+// the final plan (reusable). Everything else in recovery only acts on
+// their answers; a rule removed or weakened fails a test here.
+
 // OriginSample is one durable reading, on node S, of S's replication
 // origin for peer X (the origin of S's subscription from X):
 //   - Origin is its remote_lsn, a position in X's WAL: the origin LSN of
@@ -126,4 +136,101 @@ func streamStart(start LSN, samples []OriginSample, targets []LSN) (to OriginSam
 		}
 	}
 	return to, ok
+}
+
+// streamProof is what a stream of the source's recovery slot has shown so
+// far about the failed node's transactions: the position of the first one
+// it passed (0: none yet), how many it passed, and the floor message it
+// accepted (floorValid), if any.
+type streamProof struct {
+	firstPos   position
+	originTxns int64
+	floor      LSN
+	floorSet   bool
+}
+
+// covers tells whether the stream, as far as it went, provably holds
+// every transaction of the failed node the source has after a target's
+// position (fromPos in the failed node's commit order; from, the same as
+// an origin LSN).
+//
+// Proof, by either of two facts:
+//   - a transaction of the failed node at or before fromPos passed by:
+//     the stream is the source's WAL in order, and the source applied the
+//     failed node's transactions in the failed node's order, so every one
+//     the source holds after fromPos comes after it in the stream (a
+//     target at 0 lacks everything, and the stream starts at a slot that
+//     never dropped what any survivor lacks: NextSlotPosition);
+//   - a floor message valid from the stream's start (floorValid) said
+//     (o, l) with o <= from: every transaction of the failed node the
+//     source holds past o commits after l, at or after the stream's
+//     start (NextSlotPosition's proof), so the stream holds each one the
+//     target lacks.
+//
+// A stream that began after fromPos and carries no such floor might miss
+// some: the target is held, then cut off (router).
+func covers(p streamProof, fromPos position, from LSN) bool {
+	return fromPos == 0 || (p.firstPos != 0 && p.firstPos <= fromPos) || (p.floorSet && from >= p.floor)
+}
+
+// floorValid tells whether a floor message's sample (o, l) for the
+// source's origin for the failed node may serve as a proof point in a
+// stream that starts at start: l must be known and at or after start (the
+// message follows l in the source's WAL, so it is in the stream; a slot
+// that has moved past l may have dropped transactions committed after
+// it), and o known (a sample read before anything was applied says
+// nothing).
+func floorValid(smp OriginSample, start LSN) bool {
+	return smp.Origin != 0 && smp.Local != 0 && smp.Local >= start
+}
+
+// gapReason is why a target's progress may not move to the source's.
+type gapReason int
+
+const (
+	complete       gapReason = iota
+	noFailedTxn              // the stream held nothing of the failed node, and no floor covers the target
+	unplacedTarget           // the target's position is unknown (Spock without spock.progress row)
+	notCovered               // the stream starts after the target's position
+)
+
+// completeness decides whether a target at fromPos/from, whose progress
+// is behind the source's after its replay, may be advanced to the
+// source's. Progress may only move over transactions that were replayed
+// or provably absent; otherwise the target would never receive the gap
+// when the failed node returns.
+//
+// Proof: the stream is the source's WAL, in order, from its start to an
+// end marker written after the fence (so after the source's last
+// transaction of the failed node) or to the source's last commit of the
+// failed node read after the fence; when it covers the target (covers),
+// it held every transaction the source has after the target's position,
+// and the target was given each one. The source's progress may lie
+// beyond the last one it held (pglogical advances an origin over a
+// transaction it applied as empty, e.g. an update that lost a conflict),
+// which leaves nothing to replay. A stream that held none of the failed
+// node's transactions proves nothing unless a floor covers the target
+// (then the target lacked only transactions with no replicated change),
+// and neither does a target whose position is unknown.
+func completeness(p streamProof, fromPos position, from LSN, unplaced bool) gapReason {
+	floorCovers := p.floorSet && from >= p.floor
+	switch {
+	case p.originTxns == 0 && !floorCovers:
+		return noFailedTxn
+	case unplaced:
+		return unplacedTarget
+	case !covers(p, fromPos, from):
+		return notCovered
+	}
+	return complete
+}
+
+// reusable tells whether the stream started before the fence, on the
+// provisional source for targets at or past after, may serve the final
+// plan: the same source, and every final target at or past after (its
+// lowest position, lowest). Positions only move forward, so a target
+// behind after cannot happen; were it to, that stream dropped what the
+// target may lack, and the recovery decodes again instead.
+func reusable(sameSource bool, targets int, lowest, after position) bool {
+	return sameSource && targets > 0 && lowest >= after
 }

@@ -160,3 +160,50 @@ var _ = Describe("a floor message in the recovery stream", func() {
 		})
 	})
 })
+
+var _ = Describe("the stream's safety rules", func() {
+	DescribeTable("covers: the stream holds every transaction of the failed node a target lacks",
+		func(p streamProof, from LSN, want bool) {
+			Expect(covers(p, position(from), from)).To(Equal(want))
+		},
+		Entry("a target at 0/0: everything it lacks is past the slot's position", streamProof{}, LSN(0), true),
+		Entry("a transaction at the target's position passed by", streamProof{firstPos: 0x2000, originTxns: 1}, LSN(0x2000), true),
+		Entry("one before it passed by", streamProof{firstPos: 0x1000, originTxns: 1}, LSN(0x2000), true),
+		Entry("the first one passed lies after the target: not proven", streamProof{firstPos: 0x2001, originTxns: 1}, LSN(0x2000), false),
+		Entry("nothing passed, no floor: not proven", streamProof{}, LSN(0x2000), false),
+		Entry("a floor at the target's position", streamProof{floor: 0x2000, floorSet: true}, LSN(0x2000), true),
+		Entry("a floor past the target's position: not proven", streamProof{floor: 0x2001, floorSet: true}, LSN(0x2000), false),
+	)
+
+	DescribeTable("floorValid: a floor message is a proof point only when valid from the stream's start",
+		func(smp OriginSample, start LSN, want bool) { Expect(floorValid(smp, start)).To(Equal(want)) },
+		Entry("local LSN at the start", OriginSample{Origin: 0x100, Local: 0xA000}, LSN(0xA000), true),
+		Entry("local LSN past the start", OriginSample{Origin: 0x100, Local: 0xA001}, LSN(0xA000), true),
+		Entry("local LSN before the start (the slot moved past it)", OriginSample{Origin: 0x100, Local: 0x9FFF}, LSN(0xA000), false),
+		Entry("local LSN unknown (a restart)", OriginSample{Origin: 0x100}, LSN(0), false),
+		Entry("nothing applied yet", OriginSample{Local: 0xA000}, LSN(0xA000), false),
+	)
+
+	DescribeTable("completeness: a target's progress moves to the source's only over what is accounted for",
+		func(p streamProof, from LSN, unplaced bool, want gapReason) {
+			Expect(completeness(p, position(from), from, unplaced)).To(Equal(want))
+		},
+		Entry("covered by a transaction it had", streamProof{firstPos: 0x1000, originTxns: 3}, LSN(0x1000), false, complete),
+		Entry("covered by a floor, with nothing of the failed node in the stream", streamProof{floor: 0x1000, floorSet: true}, LSN(0x1000), false, complete),
+		Entry("nothing of the failed node, no floor", streamProof{}, LSN(0x1000), false, noFailedTxn),
+		Entry("nothing of the failed node, a floor past the target", streamProof{floor: 0x1001, floorSet: true}, LSN(0x1000), false, noFailedTxn),
+		Entry("a target whose position is unknown", streamProof{firstPos: 1, originTxns: 3}, LSN(0), true, unplacedTarget),
+		Entry("the stream starts after the target", streamProof{firstPos: 0x2000, originTxns: 3}, LSN(0x1000), false, notCovered),
+	)
+
+	DescribeTable("reusable: a stream started before the fence serves the final plan",
+		func(same bool, targets int, lowest, after position, want bool) {
+			Expect(reusable(same, targets, lowest, after)).To(Equal(want))
+		},
+		Entry("same source, targets at its position", true, 2, position(0x1000), position(0x1000), true),
+		Entry("same source, targets past it", true, 1, position(0x1800), position(0x1000), true),
+		Entry("another source", false, 1, position(0x1000), position(0x1000), false),
+		Entry("no target left", true, 0, position(0x1000), position(0x1000), false),
+		Entry("a target behind it", true, 1, position(0x0FFF), position(0x1000), false),
+	)
+})
