@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/spockchaos/spockchaos/reports"
+	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/scenarios"
 	"github.com/spockchaos/spockchaos/verify"
 )
@@ -30,21 +30,21 @@ func (f *fakeRunner) run(ctx context.Context, spec *scenarios.Spec, opts scenari
 	f.calls = append(f.calls, fmt.Sprintf("%s s%d %s", spec.Name, opts.Seed, opts.Flavor))
 	n := len(f.calls)
 	f.mu.Unlock()
-	dir, err := reports.NewRunDir(opts.OutDir, spec.Name, opts.Seed, time.Now().Add(time.Duration(n)*time.Second))
+	dir, err := record.NewRunDir(opts.OutDir, spec.Name, opts.Seed, time.Now().Add(time.Duration(n)*time.Second))
 	if err != nil {
 		return nil, err
 	}
 	plan := scenarios.NewPlan(spec, opts.Seed, spec.Nodes, spec.Load)
 	if n == f.cancelAt {
 		f.cancel()
-		return &scenarios.Outcome{Verdict: verify.Unknown, Dir: dir, Plan: plan, Run: &reports.Run{Scenario: spec.Name}},
+		return &scenarios.Outcome{Verdict: verify.Unknown, Dir: dir, Plan: plan, Run: &record.Run{Scenario: spec.Name}},
 			fmt.Errorf("interrupted: %w", ctx.Err())
 	}
 	v := verify.Pass
 	if f.verdictOf != nil {
 		v = f.verdictOf(spec, opts, n)
 	}
-	run := &reports.Run{Scenario: spec.Name, Seed: opts.Seed, Flavor: opts.Flavor, Verdict: v,
+	run := &record.Run{Scenario: spec.Name, Seed: opts.Seed, Flavor: opts.Flavor, Verdict: v,
 		Replay:   scenarios.ReplayCommand(spec, opts),
 		Checkers: []verify.CheckResult{{Name: "convergence", Verdict: v}}}
 	if err := os.WriteFile(filepath.Join(dir, "report.html"), []byte("<html></html>"), 0o644); err != nil {

@@ -6,7 +6,7 @@ import (
 )
 
 // RecoveryTime is the recovery time (kill to every survivor level for the
-// failed node, reports.RecoveryTime) of one scenario on one target over
+// failed node, record.RecoveryTime) of one scenario on one target over
 // the campaign's done cells: every failed node of every cell counts once.
 type RecoveryTime struct {
 	Scenario string  `json:"scenario"`

@@ -4,7 +4,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/spockchaos/spockchaos/reports"
+	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/scenarios"
 	"github.com/spockchaos/spockchaos/verify"
 )
@@ -53,7 +53,7 @@ type RecoveryCounts struct {
 	Rows             int64  `json:"rows_recovered"`
 	NothingToRecover bool   `json:"nothing_to_recover"`
 	// Seconds are the kill-to-level times of the failed nodes whose
-	// survivors became level (reports.RecoveryTime.Seconds); NeverLevel
+	// survivors became level (record.RecoveryTime.Seconds); NeverLevel
 	// counts the others.
 	Seconds    []float64 `json:"recovery_seconds,omitempty"`
 	NeverLevel int       `json:"never_level,omitempty"`
@@ -101,8 +101,8 @@ func resultOf(c Cell, spec *scenarios.Spec, out *scenarios.Outcome, runErr error
 
 // fillFromRun takes replay, failing checkers, recovery counts and the
 // harness error from a stored run.
-func fillFromRun(r *CellResult, run *reports.Run) {
-	r.Replay = reports.ReplayCommand(run)
+func fillFromRun(r *CellResult, run *record.Run) {
+	r.Replay = record.ReplayCommand(run)
 	if r.Error == "" {
 		r.Error = run.Error
 	}

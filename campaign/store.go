@@ -10,7 +10,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/spockchaos/spockchaos/reports"
+	"github.com/spockchaos/spockchaos/record"
 )
 
 // Files of a campaign directory.
@@ -177,7 +177,7 @@ func Index(dir string, m Matrix, selection Shard) (*Campaign, error) {
 	}
 	known := map[string]bool{}
 	camp := &Campaign{Format: FormatVersion, Fingerprint: m.Fingerprint(), Matrix: m, Selection: selection.String(),
-		Spockchaos: reports.SpockchaosVersion(), Updated: time.Now().UTC()}
+		Spockchaos: record.SpockchaosVersion(), Updated: time.Now().UTC()}
 	for _, c := range m.Cells() {
 		known[c.ID()] = true
 		if r, ok := done[c.ID()]; ok {

@@ -8,6 +8,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/reports"
 	"github.com/spockchaos/spockchaos/workload/history"
 )
@@ -41,12 +42,12 @@ var _ = Describe("activity from the history", func() {
 		_, err = f.WriteString(`{"index":4,"ty`)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(f.Close()).To(Succeed())
-		ops, err := reports.LoadHistory(path)
+		ops, err := record.LoadHistory(path)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(ops).To(HaveLen(4))
 
 		Expect(os.WriteFile(path, []byte("{\"index\":0}\nnot json\n{\"index\":2}\n"), 0o644)).To(Succeed())
-		_, err = reports.LoadHistory(path)
+		_, err = record.LoadHistory(path)
 		Expect(err).To(MatchError(ContainSubstring("line 2")))
 	})
 })
@@ -56,8 +57,8 @@ var _ = Describe("faults from the history", func() {
 		ops := syntheticHistory()
 		heal := history.Op{Index: int64(len(ops)), Time: 9 * time.Second, Wall: t0.Add(9 * time.Second), Process: history.NemesisProcess, Node: "n1", Type: history.Fault, F: "kill",
 			Value: mustJSON(history.FaultEvent{Phase: history.FaultHealed})}
-		faults := reports.FaultsFromHistory(append(ops, heal))
+		faults := record.FaultsFromHistory(append(ops, heal))
 		Expect(faults).To(HaveLen(1))
-		Expect(faults[0]).To(Equal(reports.Fault{Kind: "kill", Node: "n1", InFlightAtKill: 1, Start: t0.Add(5 * time.Second), End: t0.Add(9 * time.Second)}))
+		Expect(faults[0]).To(Equal(record.Fault{Kind: "kill", Node: "n1", InFlightAtKill: 1, Start: t0.Add(5 * time.Second), End: t0.Add(9 * time.Second)}))
 	})
 })

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/reports"
 	"github.com/spockchaos/spockchaos/workload/history"
 )
@@ -18,7 +19,7 @@ import (
 // reports the size of report.html.
 func BenchmarkRenderLargeHistory(b *testing.B) {
 	dir := b.TempDir()
-	f, err := os.Create(filepath.Join(dir, reports.HistoryFile))
+	f, err := os.Create(filepath.Join(dir, record.HistoryFile))
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func BenchmarkRenderLargeHistory(b *testing.B) {
 	if err := f.Close(); err != nil {
 		b.Fatal(err)
 	}
-	run := &reports.Run{Scenario: "bench", Seed: 1, Phases: []reports.Phase{{Name: reports.PhaseLoad, Start: start, End: start.Add(10 * time.Minute)}}}
+	run := &record.Run{Scenario: "bench", Seed: 1, Phases: []record.Phase{{Name: record.PhaseLoad, Start: start, End: start.Add(10 * time.Minute)}}}
 	b.ResetTimer()
 	for b.Loop() {
 		if err := reports.Render(dir, run); err != nil {

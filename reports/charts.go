@@ -15,6 +15,8 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgsvg"
+
+	"github.com/spockchaos/spockchaos/record"
 )
 
 // Charts are drawn by gonum.org/v1/plot as SVG and inlined in report.html:
@@ -148,7 +150,7 @@ func addMarkers(p *plot.Plot, markers []Marker, xMax, yMax float64) error {
 // phaseChart draws the phases T0..T7 as bars on one time axis (seconds
 // since the first phase started); a phase that never ended is drawn to the
 // last known time.
-func phaseChart(run *Run) (template.HTML, error) {
+func phaseChart(run *record.Run) (template.HTML, error) {
 	start, end := runSpan(run)
 	if start.IsZero() {
 		return "", nil
@@ -191,7 +193,7 @@ func phaseChart(run *Run) (template.HTML, error) {
 
 // phaseLabel is "T<i> name" for the phases of DESIGN.md section 3.
 func phaseLabel(name string) string {
-	for i, known := range PhaseOrder {
+	for i, known := range record.PhaseOrder {
 		if known == name {
 			return fmt.Sprintf("T%d %s", i, name)
 		}

@@ -12,6 +12,7 @@ import (
 	"github.com/onsi/gomega/gbytes"
 	"github.com/onsi/gomega/gexec"
 
+	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/reports"
 	"github.com/spockchaos/spockchaos/verify"
 	"github.com/spockchaos/spockchaos/workload/history"
@@ -61,12 +62,12 @@ var _ = Describe("spockchaos report and check", func() {
 // failingRunDir is a stored run where n2 acknowledged ledger txn t-1 but
 // the final state shows it on n2 only: durability must fail, offline.
 func failingRunDir(parent string, presentOnN3 bool) string {
-	dir, err := reports.NewRunDir(parent, "kill-one", 11, t0)
+	dir, err := record.NewRunDir(parent, "kill-one", 11, t0)
 	Expect(err).NotTo(HaveOccurred())
 	inv := history.Op{Index: 0, Time: 0, Wall: t0, Process: "n2-c0", Node: "n2", Type: history.Invoke, F: "ledger-txn", TxnID: "t-1", Value: json.RawMessage(`{"rows":2}`)}
 	ok := inv
 	ok.Index, ok.Time, ok.Wall, ok.Type = 1, 10*time.Millisecond, t0.Add(10*time.Millisecond), history.Ok
-	writeHistory(filepath.Join(dir, reports.HistoryFile), []history.Op{inv, ok})
+	writeHistory(filepath.Join(dir, record.HistoryFile), []history.Op{inv, ok})
 	n3 := map[string]int{}
 	if presentOnN3 {
 		n3["t-1"] = 2
@@ -75,7 +76,7 @@ func failingRunDir(parent string, presentOnN3 bool) string {
 		"n2": {Ledger: map[string]int{"t-1": 2}},
 		"n3": {Ledger: n3},
 	}}
-	run := &reports.Run{Scenario: "kill-one", Seed: 11, Survivors: []string{"n2", "n3"}, Failed: []string{"n1"}, Observation: obs,
+	run := &record.Run{Scenario: "kill-one", Seed: 11, Survivors: []string{"n2", "n3"}, Failed: []string{"n1"}, Observation: obs,
 		Checkers: []verify.CheckResult{{Name: verify.DurabilityCheckName, Verdict: verify.Fail, Summary: "1 acknowledged write missing (as stored)"}}}
 	Expect(reports.Write(dir, run, "")).To(Succeed())
 	return dir

@@ -1,11 +1,13 @@
-// Package reports writes and re-reads a run's artifact directory
-// (DESIGN.md section 7). It only consumes results: it never talks to a
-// cluster except in CaptureNodeState, which the runner calls to snapshot a
-// node's replication state.
+// Package reports renders a run record (package record) into the files a
+// reader opens (DESIGN.md section 7): results.json, junit.xml, summary.md
+// and report.html. It only consumes a record and its history: it never
+// talks to a cluster, and the record's own files (run.json,
+// observation.json, history.jsonl, nodes/) are written and read back by
+// package record.
 //
 // Layout of a run directory, <parent>/<utc-time>-<scenario>-s<seed>/:
 //
-//	run.json          everything the runner knows (Run), the source for re-rendering
+//	run.json          everything the runner knows (record.Run), the source for re-rendering
 //	history.jsonl     the history (copied in by Write unless already there)
 //	observation.json  final state captured from the survivors, for `spockchaos check`
 //	results.json      scenario, seed, verdict, checkers, recovery, faults, phases
@@ -20,8 +22,8 @@
 //   - run.json is the single source: `spockchaos report DIR` rebuilds every
 //     other file from run.json and history.jsonl alone, so Write and Render
 //     share one code path.
-//   - The verdict written is Run.Verdict when set, else verify.Combine of the
-//     checkers; a run with a harness error (Run.Error) is never pass.
+//   - The verdict written is record.Run.EffectiveVerdict: Verdict when set,
+//     else the checkers' combination; a harness error is never pass.
 //   - The recovery testcase fails when the strategy reported errors, is
 //     skipped when the scenario had no recovery step, and passes otherwise
 //     (nothing_to_recover is said in its output, never hidden).
@@ -42,17 +44,12 @@
 //     not depend on one checker's detail layout; each row is shown as
 //     nested tables of its fields (every survivor's version lines up).
 //   - Reading a run directory back (report, check, repro, verify --run DIR)
-//     never trusts its bytes: run.json and observation.json are read by
-//     ReadArtifact (at most MaxArtifactBytes, a regular file, UTF-8, one
-//     JSON object and nothing after it, types checked; a missing, empty,
-//     truncated or wrong-typed file is one line naming the file, the field
-//     and the byte offset), run.json must name a scenario and use only the
-//     verdicts pass, fail, unknown. results.json, junit.xml, summary.md and
-//     report.html are outputs: `report DIR` rewrites them whatever they
-//     hold and no command reads them back. Fuzz targets (fuzz_test.go)
-//     feed any bytes to DecodeRun and to RecheckDir.
-//   - For the runner: Run.StartPhase times phases, FaultsFromHistory builds
-//     Run.Faults from the history's fault events, CaptureNodeState +
-//     WriteNodeState / WriteServerLog (or the Node fields, written by Write)
-//     store nodes/<n>/ as soon as the data exists.
+//     never trusts its bytes: record.Load and record.ReadArtifact say what
+//     is wrong in one line naming the file. results.json, junit.xml,
+//     summary.md and report.html are outputs: `report DIR` rewrites them
+//     whatever they hold and no command reads them back. Fuzz targets
+//     (fuzz_test.go) feed any bytes to record.Decode and to RecheckDir.
+//   - Write is record.Write (the record's files) then Render, then the
+//     latest link; the runner fills node artifacts with
+//     harness.CaptureNodeState and record.Node.
 package reports

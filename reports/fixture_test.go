@@ -9,7 +9,7 @@ import (
 
 	. "github.com/onsi/gomega"
 
-	"github.com/spockchaos/spockchaos/recovery"
+	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/reports"
 	"github.com/spockchaos/spockchaos/verify"
 	"github.com/spockchaos/spockchaos/workload/history"
@@ -112,26 +112,26 @@ func convergenceFailure() verify.CheckResult {
 
 // syntheticRun is a failing run of 3 nodes: n1 killed, n2 -> n3 recovery,
 // convergence failing on one ledger row.
-func syntheticRun() *reports.Run {
+func syntheticRun() *record.Run {
 	// T0 up before the history starts, T1 load from its start, T2 fault
 	// at the kill (5 s), the rest after it.
-	var phases []reports.Phase
+	var phases []record.Phase
 	at := t0.Add(-3 * time.Second)
 	for i, d := range []time.Duration{3, 5, 1, 1, 2, 1, 1, 1} {
 		end := at.Add(d * time.Second)
-		phases = append(phases, reports.Phase{Name: reports.PhaseOrder[i], Start: at, End: end})
+		phases = append(phases, record.Phase{Name: record.PhaseOrder[i], Start: at, End: end})
 		at = end
 	}
-	return &reports.Run{
+	return &record.Run{
 		Scenario: "lagged-kill-recovery", Seed: 7, Flavor: "pglogical", ImageID: "spockchaos-node:pg17-abc123", RunID: "r-test",
-		Versions:  reports.Versions{PostgreSQL: map[string]string{"n1": "17.12", "n2": "17.12"}, Flavor: "pglogical 2.4.5"},
+		Versions:  record.Versions{PostgreSQL: map[string]string{"n1": "17.12", "n2": "17.12"}, Flavor: "pglogical 2.4.5"},
 		Config:    map[string]any{"nodes": 3, "workload": "ledger"},
-		Nodes:     []reports.Node{{Name: "n1", ServerVersion: "17.12", ServerLog: []byte("LOG:  database system is ready\n")}, {Name: "n2", ServerVersion: "17.12", BeforeFault: &reports.NodeState{CapturedAt: t0, Slots: []map[string]any{{"slot_name": "spockchaos_postgres_n2_n1"}}}}, {Name: "n3", AfterRecovery: &reports.NodeState{CapturedAt: t0.Add(20 * time.Second), ServerVersion: "17.12"}}},
+		Nodes:     []record.Node{{Name: "n1", ServerVersion: "17.12", ServerLog: []byte("LOG:  database system is ready\n")}, {Name: "n2", ServerVersion: "17.12", BeforeFault: &record.NodeState{CapturedAt: t0, Slots: []map[string]any{{"slot_name": "spockchaos_postgres_n2_n1"}}}}, {Name: "n3", AfterRecovery: &record.NodeState{CapturedAt: t0.Add(20 * time.Second), ServerVersion: "17.12"}}},
 		Survivors: []string{"n2", "n3"}, Failed: []string{"n1"},
 		Phases: phases,
-		Faults: []reports.Fault{{Kind: "kill", Node: "n1", InFlightAtKill: 1, Start: t0.Add(5 * time.Second)}},
-		Recovery: &recovery.Result{Strategy: "reference", FailedNode: "n1", TransactionsRecovered: 42, RowsRecovered: 126,
-			PerPair: []recovery.Pair{{Source: "n2", Target: "n3", Transactions: 42, Rows: 126, FromLSN: "0/1A2B", ToLSN: "0/2C3D", Duration: 1500 * time.Millisecond}}},
+		Faults: []record.Fault{{Kind: "kill", Node: "n1", InFlightAtKill: 1, Start: t0.Add(5 * time.Second)}},
+		Recovery: &record.Recovery{Strategy: "reference", FailedNode: "n1", TransactionsRecovered: 42, RowsRecovered: 126,
+			PerPair: []record.RecoveryPair{{Source: "n2", Target: "n3", Transactions: 42, Rows: 126, FromLSN: "0/1A2B", ToLSN: "0/2C3D", Duration: 1500 * time.Millisecond}}},
 		Checkers: []verify.CheckResult{
 			convergenceFailure(),
 			{Name: "durability", Verdict: verify.Pass, Summary: "all 131 ok writes present on n2, n3"},
@@ -142,9 +142,9 @@ func syntheticRun() *reports.Run {
 
 // writeSyntheticRun writes syntheticRun with syntheticHistory into a new
 // run directory under parent and returns its path.
-func writeSyntheticRun(parent string) (string, *reports.Run) {
+func writeSyntheticRun(parent string) (string, *record.Run) {
 	run := syntheticRun()
-	dir, err := reports.NewRunDir(parent, run.Scenario, run.Seed, t0)
+	dir, err := record.NewRunDir(parent, run.Scenario, run.Seed, t0)
 	Expect(err).NotTo(HaveOccurred())
 	hist := filepath.Join(parent, "history-src.jsonl")
 	writeHistory(hist, syntheticHistory())

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/reports"
 	"github.com/spockchaos/spockchaos/verify"
 	"github.com/spockchaos/spockchaos/workload/history"
@@ -55,12 +56,12 @@ func oneLineNaming(t *testing.T, err error, name string) {
 // FuzzDecodeRun: any bytes as run.json either load, and then render every
 // report file in memory without a panic, or give one line naming run.json.
 func FuzzDecodeRun(f *testing.F) {
-	for _, b := range damaged(seed(f, reports.RunFile)) {
+	for _, b := range damaged(seed(f, record.RunFile)) {
 		f.Add(b)
 	}
 	f.Add(seed(f, "synthetic-run.json"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		run, err := reports.DecodeRun("run.json", data)
+		run, err := record.Decode("run.json", data)
 		if err != nil {
 			oneLineNaming(t, err, "run.json")
 			return
@@ -83,7 +84,7 @@ func FuzzDecodeRun(f *testing.F) {
 // and observation.json is either re-checked by the real history checkers
 // or refused with one line naming the file; never a panic.
 func FuzzRecheck(f *testing.F) {
-	run, hist, obs := seed(f, reports.RunFile), seed(f, reports.HistoryFile), seed(f, reports.ObservationFile)
+	run, hist, obs := seed(f, record.RunFile), seed(f, record.HistoryFile), seed(f, record.ObservationFile)
 	for _, r := range damaged(run) {
 		f.Add(r, hist, obs)
 	}
@@ -98,7 +99,7 @@ func FuzzRecheck(f *testing.F) {
 	f.Add(bytes.Replace(run, []byte(`"survivors": [`), []byte(`"survivors": ["", "n2", "n2",`), 1), hist, obs)
 	f.Fuzz(func(t *testing.T, runJSON, histBytes, obsBytes []byte) {
 		dir := t.TempDir()
-		for name, b := range map[string][]byte{reports.RunFile: runJSON, reports.HistoryFile: histBytes, reports.ObservationFile: obsBytes} {
+		for name, b := range map[string][]byte{record.RunFile: runJSON, record.HistoryFile: histBytes, record.ObservationFile: obsBytes} {
 			if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -109,7 +110,7 @@ func FuzzRecheck(f *testing.F) {
 			if strings.ContainsAny(msg, "\n\r") {
 				t.Fatalf("error is more than one line: %q", msg)
 			}
-			if !strings.Contains(msg, reports.RunFile) && !strings.Contains(msg, reports.HistoryFile) && !strings.Contains(msg, reports.ObservationFile) {
+			if !strings.Contains(msg, record.RunFile) && !strings.Contains(msg, record.HistoryFile) && !strings.Contains(msg, record.ObservationFile) {
 				t.Fatalf("error names no file: %q", msg)
 			}
 			return
@@ -123,7 +124,7 @@ func FuzzRecheck(f *testing.F) {
 // realChecker is what `spockchaos check` runs (cmd/spockchaos checkHistory).
 func realChecker(ops []history.Op, observation json.RawMessage, survivors, failed []string) ([]verify.CheckResult, error) {
 	var obs verify.Observation
-	if err := reports.DecodeArtifact(reports.ObservationFile, observation, &obs); err != nil {
+	if err := record.DecodeArtifact(record.ObservationFile, observation, &obs); err != nil {
 		return nil, err
 	}
 	return verify.CheckHistory(ops, &obs, verify.HistoryOptions{Survivors: survivors, Failed: failed}), nil

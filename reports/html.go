@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/verify"
 	"github.com/spockchaos/spockchaos/workload/history"
 )
@@ -27,7 +28,7 @@ var reportTemplate = template.Must(template.New("report.html").Funcs(template.Fu
 }).Parse(reportTemplateText))
 
 type htmlPage struct {
-	Run         *Run
+	Run         *record.Run
 	Verdict     string
 	Replay      string
 	GeneratedAt string
@@ -56,14 +57,14 @@ type diffRowView struct {
 // RenderHTML is report.html for run and its history: one self-contained
 // page (inline CSS, inline SVG charts, a few lines of inline script for
 // the filter box; a Content-Security-Policy forbids any fetch).
-func RenderHTML(run *Run, ops []history.Op) ([]byte, error) {
+func RenderHTML(run *record.Run, ops []history.Op) ([]byte, error) {
 	page := htmlPage{
 		Run:         run,
 		Verdict:     string(run.EffectiveVerdict()),
-		Replay:      ReplayCommand(run),
+		Replay:      record.ReplayCommand(run),
 		GeneratedAt: time.Now().UTC().Format(time.RFC3339),
 		HistoryOps:  len(ops),
-		Config:      run.configJSON(),
+		Config:      configJSON(run),
 		Divergence:  DivergenceOf(run.Checkers),
 	}
 	var err error
@@ -94,7 +95,7 @@ func RenderHTML(run *Run, ops []history.Op) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-func activityCharts(a Activity, phases []Phase) ([]nodeCharts, error) {
+func activityCharts(a Activity, phases []record.Phase) ([]nodeCharts, error) {
 	var out []nodeCharts
 	var markers []Marker
 	for _, p := range phases {
@@ -123,4 +124,16 @@ func fmtTime(t time.Time) string {
 		return ""
 	}
 	return t.UTC().Format("2006-01-02 15:04:05.000")
+}
+
+// configJSON is the run's Config as indented JSON text for display.
+func configJSON(run *record.Run) string {
+	if run.Config == nil {
+		return ""
+	}
+	b, err := json.MarshalIndent(run.Config, "", "  ")
+	if err != nil {
+		return "unprintable config: " + err.Error()
+	}
+	return string(b)
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/verify"
 )
 
@@ -67,7 +68,7 @@ type JUnitProblem struct {
 const firstKeysInMessage = 5
 
 // JUnitOf is the JUnit report of run.
-func JUnitOf(run *Run) JUnitTestSuites {
+func JUnitOf(run *record.Run) JUnitTestSuites {
 	class := "spockchaos." + run.Scenario
 	suite := JUnitTestSuite{
 		Name: fmt.Sprintf("%s seed %d", run.Scenario, run.Seed),
@@ -76,7 +77,7 @@ func JUnitOf(run *Run) JUnitTestSuites {
 			{Name: "seed", Value: itoa(run.Seed)},
 			{Name: "flavor", Value: run.Flavor},
 			{Name: "verdict", Value: string(run.EffectiveVerdict())},
-			{Name: "replay", Value: ReplayCommand(run)},
+			{Name: "replay", Value: record.ReplayCommand(run)},
 		},
 	}
 	if start, end := runSpan(run); !start.IsZero() {
@@ -129,9 +130,9 @@ func checkerCase(class string, c verify.CheckResult) JUnitTestCase {
 	return tc
 }
 
-func recoveryCase(class string, run *Run) JUnitTestCase {
+func recoveryCase(class string, run *record.Run) JUnitTestCase {
 	tc := JUnitTestCase{Name: "recovery", Classname: class}
-	if p, ok := phaseNamed(run, PhaseRecover); ok {
+	if p, ok := phaseNamed(run, record.PhaseRecover); ok {
 		tc.Time = p.Duration().Seconds()
 	}
 	r := run.Recovery
@@ -148,7 +149,7 @@ func recoveryCase(class string, run *Run) JUnitTestCase {
 }
 
 // MarshalJUnit is the junit.xml text of run.
-func MarshalJUnit(run *Run) ([]byte, error) {
+func MarshalJUnit(run *record.Run) ([]byte, error) {
 	b, err := xml.MarshalIndent(JUnitOf(run), "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encode junit.xml: %w", err)
@@ -164,17 +165,17 @@ func oneLine(s string) string {
 	return s
 }
 
-func phaseNamed(run *Run, name string) (Phase, bool) {
+func phaseNamed(run *record.Run, name string) (record.Phase, bool) {
 	for _, p := range run.Phases {
 		if p.Name == name {
 			return p, true
 		}
 	}
-	return Phase{}, false
+	return record.Phase{}, false
 }
 
 // runSpan is the earliest phase start and the latest phase end.
-func runSpan(run *Run) (start, end time.Time) {
+func runSpan(run *record.Run) (start, end time.Time) {
 	for _, p := range run.Phases {
 		if !p.Start.IsZero() && (start.IsZero() || p.Start.Before(start)) {
 			start = p.Start

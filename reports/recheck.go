@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/verify"
 	"github.com/spockchaos/spockchaos/workload/history"
 )
@@ -44,24 +45,24 @@ type RecheckedChecker struct {
 // compares with the stored results. A missing observation is an error:
 // without it the checkers can only say unknown.
 func RecheckDir(dir string, check HistoryChecker) (*Recheck, error) {
-	run, err := LoadRun(dir)
+	run, err := record.Load(dir)
 	if err != nil {
 		return nil, fmt.Errorf("recheck %s: %w", dir, err)
 	}
-	histPath := filepath.Join(dir, HistoryFile)
+	histPath := filepath.Join(dir, record.HistoryFile)
 	if _, err := os.Stat(histPath); err != nil {
-		return nil, fmt.Errorf("recheck %s: %s: %w", dir, HistoryFile, errors.Unwrap(err))
+		return nil, fmt.Errorf("recheck %s: %s: %w", dir, record.HistoryFile, errors.Unwrap(err))
 	}
-	ops, err := LoadHistory(histPath)
+	ops, err := record.LoadHistory(histPath)
 	if err != nil {
 		return nil, fmt.Errorf("recheck %s: %w", dir, err)
 	}
-	obsPath := filepath.Join(dir, ObservationFile)
+	obsPath := filepath.Join(dir, record.ObservationFile)
 	if _, err := os.Lstat(obsPath); errors.Is(err, os.ErrNotExist) {
-		return nil, fmt.Errorf("recheck %s: no %s: the run stored no final state, so the history checkers cannot be re-run", dir, ObservationFile)
+		return nil, fmt.Errorf("recheck %s: no %s: the run stored no final state, so the history checkers cannot be re-run", dir, record.ObservationFile)
 	}
 	var obs json.RawMessage
-	if err := ReadArtifact(obsPath, &obs); err != nil {
+	if err := record.ReadArtifact(obsPath, &obs); err != nil {
 		return nil, fmt.Errorf("recheck %s: %w", dir, err)
 	}
 	results, err := check(ops, obs, run.Survivors, run.Failed)

@@ -9,6 +9,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/reports"
 	"github.com/spockchaos/spockchaos/verify"
 	"github.com/spockchaos/spockchaos/workload/history"
@@ -55,17 +56,17 @@ func presenceChecker(ops []history.Op, observation json.RawMessage, survivors, _
 // storedRun writes a run directory whose history has one ok ledger write
 // "t-1" from n2 and whose observation has it on n2 only (or on both).
 func storedRun(parent string, lostOnN3 bool, stored verify.Verdict) string {
-	dir, err := reports.NewRunDir(parent, "kill-one", 3, t0)
+	dir, err := record.NewRunDir(parent, "kill-one", 3, t0)
 	Expect(err).NotTo(HaveOccurred())
 	inv := history.Op{Index: 0, Time: 0, Wall: t0, Process: "n2-c0", Node: "n2", Type: history.Invoke, F: "ledger-txn", TxnID: "t-1", Value: json.RawMessage(`{"rows":2}`)}
 	ok := inv
 	ok.Index, ok.Time, ok.Wall, ok.Type = 1, 10e6, t0.Add(10e6), history.Ok
-	writeHistory(filepath.Join(dir, reports.HistoryFile), []history.Op{inv, ok})
+	writeHistory(filepath.Join(dir, record.HistoryFile), []history.Op{inv, ok})
 	n3 := []string{"t-1"}
 	if lostOnN3 {
 		n3 = []string{}
 	}
-	run := &reports.Run{Scenario: "kill-one", Seed: 3, Survivors: []string{"n2", "n3"}, Failed: []string{"n1"},
+	run := &record.Run{Scenario: "kill-one", Seed: 3, Survivors: []string{"n2", "n3"}, Failed: []string{"n1"},
 		Checkers:    []verify.CheckResult{{Name: "durability", Verdict: stored, Summary: "as stored"}},
 		Observation: map[string]any{"txns": map[string]any{"n2": []string{"t-1"}, "n3": n3}}}
 	Expect(reports.Write(dir, run, "")).To(Succeed())
@@ -95,7 +96,7 @@ var _ = Describe("re-checking a stored run", func() {
 
 	It("refuses a run that stored no observation", func() {
 		dir := storedRun(GinkgoT().TempDir(), true, verify.Fail)
-		Expect(os.Remove(filepath.Join(dir, reports.ObservationFile))).To(Succeed())
+		Expect(os.Remove(filepath.Join(dir, record.ObservationFile))).To(Succeed())
 		_, err := reports.RecheckDir(dir, presenceChecker)
 		Expect(err).To(MatchError(ContainSubstring("observation.json")))
 	})

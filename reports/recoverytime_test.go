@@ -9,6 +9,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/reports"
 )
 
@@ -17,12 +18,12 @@ var _ = Describe("recovery times", func() {
 		parent := GinkgoT().TempDir()
 		run := syntheticRun()
 		killed := t0.Add(5 * time.Second)
-		run.RecoveryTimes = []reports.RecoveryTime{
+		run.RecoveryTimes = []record.RecoveryTime{
 			{Node: "n1", Killed: killed, Detected: killed.Add(300 * time.Millisecond), Level: killed.Add(1234 * time.Millisecond),
 				Seconds: 1.234, DetectSeconds: 0.3, RecoverSeconds: 0.934, DecodeSeconds: 0.4, ApplySeconds: 0.5, Transactions: 42},
 			{Node: "n2", Killed: killed, Detected: killed.Add(time.Second), Error: "not recovered (strategy none)"},
 		}
-		dir, err := reports.NewRunDir(parent, run.Scenario, run.Seed, t0)
+		dir, err := record.NewRunDir(parent, run.Scenario, run.Seed, t0)
 		Expect(err).NotTo(HaveOccurred())
 		hist := filepath.Join(parent, "history-src.jsonl")
 		writeHistory(hist, syntheticHistory())

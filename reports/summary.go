@@ -4,17 +4,17 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/spockchaos/spockchaos/recovery"
+	"github.com/spockchaos/spockchaos/record"
 )
 
 // SummaryOf is summary.md: short enough for a CI step summary (verdict,
 // seed, how to replay, faults, recovery counts, checker table).
-func SummaryOf(run *Run) string {
+func SummaryOf(run *record.Run) string {
 	var b strings.Builder
 	v := run.EffectiveVerdict()
 	fmt.Fprintf(&b, "## spockchaos %s: %s %s\n\n", run.Scenario, verdictMark(string(v)), strings.ToUpper(string(v)))
 	fmt.Fprintf(&b, "- seed: `%d`, flavor: %s, nodes: %d\n", run.Seed, orDash(run.Flavor), len(run.Nodes))
-	fmt.Fprintf(&b, "- replay: `%s`\n", ReplayCommand(run))
+	fmt.Fprintf(&b, "- replay: `%s`\n", record.ReplayCommand(run))
 	if run.Error != "" {
 		fmt.Fprintf(&b, "- harness error: %s\n", mdCell(run.Error))
 	}
@@ -49,7 +49,7 @@ const summaryKeys = 5
 // FailingKeys is one line per checker that did not pass and lists items:
 // the checker and its first n keys (e.g. "convergence: first differing
 // keys: ..."), for summary.md and the run command's output.
-func FailingKeys(run *Run, n int) []string {
+func FailingKeys(run *record.Run, n int) []string {
 	var out []string
 	for _, c := range run.Checkers {
 		if !c.Problem() {
@@ -63,7 +63,7 @@ func FailingKeys(run *Run, n int) []string {
 }
 
 // recoveryLine is a recovery result in one line.
-func recoveryLine(r *recovery.Result) string {
+func recoveryLine(r *record.Recovery) string {
 	s := fmt.Sprintf("%s of %s: %d transactions, %d rows recovered", r.Strategy, orDash(r.FailedNode), r.TransactionsRecovered, r.RowsRecovered)
 	if r.NothingToRecover {
 		s += " (nothing to recover)"

@@ -4,6 +4,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/workload/history"
 )
 
@@ -88,7 +89,7 @@ func ActivityOf(ops []history.Op) Activity {
 			}
 		}
 	}
-	for _, f := range FaultsFromHistory(ops) {
+	for _, f := range record.FaultsFromHistory(ops) {
 		w := Window{Kind: f.Kind, Node: f.Node, From: f.Start.Sub(a.Start).Seconds(), To: float64(a.Seconds)}
 		if !f.End.IsZero() {
 			w.To = f.End.Sub(a.Start).Seconds()

@@ -12,6 +12,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/reports"
 	"github.com/spockchaos/spockchaos/verify"
 )
@@ -45,7 +46,7 @@ type ciSuites struct {
 var _ = Describe("the run directory", func() {
 	var (
 		parent, dir string
-		run         *reports.Run
+		run         *record.Run
 	)
 	BeforeEach(func() {
 		parent = GinkgoT().TempDir()
@@ -54,18 +55,18 @@ var _ = Describe("the run directory", func() {
 
 	It("is named <utc-time>-<scenario>-s<seed> and linked as latest", func() {
 		Expect(filepath.Base(dir)).To(Equal("20261125T120000Z-lagged-kill-recovery-s7"))
-		target, err := os.Readlink(filepath.Join(parent, reports.LatestLink))
+		target, err := os.Readlink(filepath.Join(parent, record.LatestLink))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(target).To(Equal(filepath.Base(dir)))
 
-		second, err := reports.NewRunDir(parent, "other", 8, t0.Add(time.Minute))
+		second, err := record.NewRunDir(parent, "other", 8, t0.Add(time.Minute))
 		Expect(err).NotTo(HaveOccurred())
-		Expect(reports.LinkLatest(second)).To(Succeed())
-		target, err = os.Readlink(filepath.Join(parent, reports.LatestLink))
+		Expect(record.LinkLatest(second)).To(Succeed())
+		target, err = os.Readlink(filepath.Join(parent, record.LatestLink))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(target).To(Equal(filepath.Base(second)))
 
-		_, err = reports.NewRunDir(parent, run.Scenario, run.Seed, t0)
+		_, err = record.NewRunDir(parent, run.Scenario, run.Seed, t0)
 		Expect(err).To(HaveOccurred(), "two runs must never share a directory")
 	})
 
@@ -77,7 +78,7 @@ var _ = Describe("the run directory", func() {
 		slots, err := os.ReadFile(filepath.Join(dir, "nodes/n2/slots-before-fault.json"))
 		Expect(err).NotTo(HaveOccurred())
 		Expect(string(slots)).To(ContainSubstring("spockchaos_postgres_n2_n1"))
-		stored, err := reports.LoadRun(dir)
+		stored, err := record.Load(dir)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(stored.Nodes[0].Files).To(ContainElement("nodes/n1/server.log"))
 		Expect(stored.Versions.Go).To(HavePrefix("go"))
@@ -182,10 +183,10 @@ var _ = Describe("the run directory", func() {
 var _ = Describe("a run that died early", func() {
 	It("still gets every file, with verdict unknown and the harness error shown", func() {
 		parent := GinkgoT().TempDir()
-		dir, err := reports.NewRunDir(parent, "kill-one", 1, t0)
+		dir, err := record.NewRunDir(parent, "kill-one", 1, t0)
 		Expect(err).NotTo(HaveOccurred())
-		run := &reports.Run{Scenario: "kill-one", Seed: 1, Error: "up: start n2: image spockchaos-node:pg17-x not found",
-			Phases: []reports.Phase{{Name: reports.PhaseUp, Start: t0, Error: "image not found"}}}
+		run := &record.Run{Scenario: "kill-one", Seed: 1, Error: "up: start n2: image spockchaos-node:pg17-x not found",
+			Phases: []record.Phase{{Name: record.PhaseUp, Start: t0, Error: "image not found"}}}
 		Expect(reports.Write(dir, run, "")).To(Succeed())
 		page, err := os.ReadFile(filepath.Join(dir, "report.html"))
 		Expect(err).NotTo(HaveOccurred())
@@ -206,10 +207,10 @@ var _ = Describe("a run that died early", func() {
 
 var _ = Describe("phase timing", func() {
 	It("records each phase's start, end and the error that stopped it", func() {
-		run := &reports.Run{}
-		endUp := run.StartPhase(reports.PhaseUp)
+		run := &record.Run{}
+		endUp := run.StartPhase(record.PhaseUp)
 		endUp(nil)
-		endLoad := run.StartPhase(reports.PhaseLoad)
+		endLoad := run.StartPhase(record.PhaseLoad)
 		endLoad(errors.New("n2: connection refused"))
 		Expect(run.Phases).To(HaveLen(2))
 		Expect(run.Phases[0].End).NotTo(BeTemporally("<", run.Phases[0].Start))
@@ -220,12 +221,12 @@ var _ = Describe("phase timing", func() {
 })
 
 var _ = Describe("a checker that did not apply", func() {
-	write := func(checkers []verify.CheckResult) (string, *reports.Run) {
+	write := func(checkers []verify.CheckResult) (string, *record.Run) {
 		parent := GinkgoT().TempDir()
-		dir, err := reports.NewRunDir(parent, "baseline", 3, t0)
+		dir, err := record.NewRunDir(parent, "baseline", 3, t0)
 		Expect(err).NotTo(HaveOccurred())
-		run := &reports.Run{Scenario: "baseline", Seed: 3, Checkers: checkers,
-			Phases: []reports.Phase{{Name: reports.PhaseUp, Start: t0, End: t0.Add(time.Second)}}}
+		run := &record.Run{Scenario: "baseline", Seed: 3, Checkers: checkers,
+			Phases: []record.Phase{{Name: record.PhaseUp, Start: t0, End: t0.Add(time.Second)}}}
 		Expect(reports.Write(dir, run, "")).To(Succeed())
 		return dir, run
 	}

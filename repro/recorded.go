@@ -6,7 +6,7 @@ import (
 	"slices"
 	"time"
 
-	"github.com/spockchaos/spockchaos/reports"
+	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/scenarios"
 	"github.com/spockchaos/spockchaos/verify"
 )
@@ -45,7 +45,7 @@ type config struct {
 // Load reads what the run in dir ran. A directory whose run.json lacks a
 // field repro needs is refused, naming the field.
 func Load(dir string) (*Recorded, error) {
-	run, err := reports.LoadRun(dir)
+	run, err := record.Load(dir)
 	if err != nil {
 		return nil, fmt.Errorf("repro %s: %w", dir, err)
 	}
@@ -53,16 +53,16 @@ func Load(dir string) (*Recorded, error) {
 	if run.Config != nil {
 		raw, err := json.Marshal(run.Config)
 		if err != nil {
-			return nil, fmt.Errorf("repro %s: %s config: %w", dir, reports.RunFile, err)
+			return nil, fmt.Errorf("repro %s: %s config: %w", dir, record.RunFile, err)
 		}
-		if err := reports.DecodeArtifact(reports.RunFile+" config", raw, &cfg); err != nil {
+		if err := record.DecodeArtifact(record.RunFile+" config", raw, &cfg); err != nil {
 			return nil, fmt.Errorf("repro %s: %w", dir, err)
 		}
 	}
 	r := &Recorded{Dir: dir, Scenario: run.Scenario, Seed: run.Seed, Nodes: cfg.Nodes, Flavor: cfg.Flavor,
 		Image: cfg.Image, ImageID: run.ImageID, Recovery: cfg.Recovery, ClientsPerNode: cfg.ClientsPerNode,
 		Steps: cfg.Plan, Version: run.Versions.Spockchaos, Verdict: run.EffectiveVerdict(), Failed: failedCheckers(run.Checkers),
-		Replay: reports.ReplayCommand(run)}
+		Replay: record.ReplayCommand(run)}
 	if r.Flavor == "" {
 		r.Flavor = run.Flavor
 	}
@@ -78,10 +78,10 @@ func Load(dir string) (*Recorded, error) {
 		if err == nil {
 			err = fmt.Errorf("not positive")
 		}
-		return nil, fmt.Errorf("repro %s: %s config load %q: %w", dir, reports.RunFile, cfg.Load, err)
+		return nil, fmt.Errorf("repro %s: %s config load %q: %w", dir, record.RunFile, cfg.Load, err)
 	}
 	if err := checkSteps(r.Steps, r.Nodes); err != nil {
-		return nil, fmt.Errorf("repro %s: %s config plan: %w", dir, reports.RunFile, err)
+		return nil, fmt.Errorf("repro %s: %s config plan: %w", dir, record.RunFile, err)
 	}
 	return r, nil
 }

@@ -7,7 +7,7 @@ import (
 	"log/slog"
 	"slices"
 
-	"github.com/spockchaos/spockchaos/reports"
+	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/scenarios"
 	"github.com/spockchaos/spockchaos/verify"
 )
@@ -54,7 +54,7 @@ func Run(ctx context.Context, dir string, opts Options) (*Result, error) {
 	// Refuse what the run could not start with before warning about
 	// anything: bad input is one line.
 	if _, err := scenarios.Resolve(spec, rec.Options()); err != nil {
-		return nil, fmt.Errorf("repro %s: %s: %w", dir, reports.RunFile, err)
+		return nil, fmt.Errorf("repro %s: %s: %w", dir, record.RunFile, err)
 	}
 	if opts.Run == nil {
 		opts.Run = scenarios.Run
@@ -71,7 +71,7 @@ func Run(ctx context.Context, dir string, opts Options) (*Result, error) {
 		res.Warnings = append(res.Warnings, w)
 		fmt.Fprintln(opts.Warn, "warning:", w)
 	}
-	if v := reports.SpockchaosVersion(); rec.Version != "" && rec.Version != v {
+	if v := record.SpockchaosVersion(); rec.Version != "" && rec.Version != v {
 		warn("the run was made by spockchaos %s, this is %s: a difference may come from the harness", rec.Version, v)
 	}
 	if stored {

@@ -7,6 +7,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/reports"
 	"github.com/spockchaos/spockchaos/repro"
 	"github.com/spockchaos/spockchaos/scenarios"
@@ -23,10 +24,10 @@ func storedRun(parent string, steps []scenarios.Step, version string) string {
 	if steps == nil {
 		steps = plan.Steps
 	}
-	dir, err := reports.NewRunDir(parent, spec.Name, 7, time.Now())
+	dir, err := record.NewRunDir(parent, spec.Name, 7, time.Now())
 	Expect(err).NotTo(HaveOccurred())
-	run := &reports.Run{Scenario: spec.Name, Seed: 7, Flavor: "pglogical", ImageID: "node:a",
-		Versions: reports.Versions{Spockchaos: version},
+	run := &record.Run{Scenario: spec.Name, Seed: 7, Flavor: "pglogical", ImageID: "node:a",
+		Versions: record.Versions{Spockchaos: version},
 		Config: map[string]any{"nodes": 3, "flavor": "pglogical", "image": "", "recovery": "none", "load": "4s",
 			"clients_per_node": spec.ClientsPerNode, "plan": steps},
 		Checkers: []verify.CheckResult{{Name: "convergence", Verdict: verify.Fail}, {Name: "history", Verdict: verify.Pass}},
@@ -48,7 +49,7 @@ type fakeRun struct {
 func (f *fakeRun) run(_ context.Context, spec *scenarios.Spec, opts scenarios.Options) (*scenarios.Outcome, error) {
 	f.spec, f.opts = spec, opts
 	f.plan = scenarios.NewPlan(spec, opts.Seed, opts.Nodes, opts.Duration)
-	run := &reports.Run{Scenario: spec.Name, ImageID: "node:a"}
+	run := &record.Run{Scenario: spec.Name, ImageID: "node:a"}
 	for _, name := range []string{"convergence", "history"} {
 		v := verify.Pass
 		for _, fl := range f.failed {
@@ -74,9 +75,9 @@ var _ = Describe("repro", func() {
 	})
 
 	It("refuses a directory whose run.json does not say what ran", func() {
-		dir, err := reports.NewRunDir(GinkgoT().TempDir(), "baseline", 3, time.Now())
+		dir, err := record.NewRunDir(GinkgoT().TempDir(), "baseline", 3, time.Now())
 		Expect(err).NotTo(HaveOccurred())
-		Expect(reports.Write(dir, &reports.Run{Scenario: "baseline", Seed: 3}, "")).To(Succeed())
+		Expect(reports.Write(dir, &record.Run{Scenario: "baseline", Seed: 3}, "")).To(Succeed())
 		_, err = repro.Load(dir)
 		Expect(err).To(MatchError(ContainSubstring("lacks nodes, load, flavor or recovery")))
 		_, err = repro.Load(GinkgoT().TempDir())
@@ -85,7 +86,7 @@ var _ = Describe("repro", func() {
 
 	It("re-runs the stored options and says reproduced when plan, verdict and failing checkers agree", func() {
 		f := &fakeRun{v: verify.Fail, failed: []string{"convergence"}}
-		res, err := repro.Run(context.Background(), storedRun(GinkgoT().TempDir(), nil, reports.SpockchaosVersion()), repro.Options{Run: f.run, OutDir: "out"})
+		res, err := repro.Run(context.Background(), storedRun(GinkgoT().TempDir(), nil, record.SpockchaosVersion()), repro.Options{Run: f.run, OutDir: "out"})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(f.opts.Seed).To(Equal(int64(7)))
 		Expect(f.opts.Duration).To(Equal(4 * time.Second))
@@ -98,14 +99,14 @@ var _ = Describe("repro", func() {
 
 	It("says not reproduced when the verdict or the failing checkers differ", func() {
 		f := &fakeRun{v: verify.Pass}
-		res, err := repro.Run(context.Background(), storedRun(GinkgoT().TempDir(), nil, reports.SpockchaosVersion()), repro.Options{Run: f.run})
+		res, err := repro.Run(context.Background(), storedRun(GinkgoT().TempDir(), nil, record.SpockchaosVersion()), repro.Options{Run: f.run})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(res.SamePlan).To(BeTrue())
 		Expect(res.SameVerdict).To(BeFalse())
 		Expect(res.Reproduced).To(BeFalse())
 
 		f = &fakeRun{v: verify.Fail, failed: []string{"history"}}
-		res, _ = repro.Run(context.Background(), storedRun(GinkgoT().TempDir(), nil, reports.SpockchaosVersion()), repro.Options{Run: f.run})
+		res, _ = repro.Run(context.Background(), storedRun(GinkgoT().TempDir(), nil, record.SpockchaosVersion()), repro.Options{Run: f.run})
 		Expect(res.SameVerdict).To(BeTrue())
 		Expect(res.SameFailures).To(BeFalse())
 		Expect(res.Reproduced).To(BeFalse())

@@ -1,6 +1,8 @@
 package scenarios
 
-import "time"
+import (
+	"time"
+)
 
 // Exported helpers for the campaign and repro packages, kept in a file of
 // their own so the runner's files stay as they are.

@@ -1,6 +1,8 @@
 package scenarios
 
-import "time"
+import (
+	"time"
+)
 
 // The chaos plan: Jepsen's combined nemesis, in this runner's terms. Every
 // fault is a package that knows how to heal itself (each step heals and

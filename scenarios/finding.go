@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/reports"
 	"github.com/spockchaos/spockchaos/verify"
 )
@@ -93,7 +94,7 @@ func (f Finding) Explains(dir string, checkers []verify.CheckResult) (bool, stri
 			return false, "no commit time to match: " + c.Line
 		}
 		for _, node := range c.AbsentOn {
-			discarded, err := discardedCommits(filepath.Join(reports.NodeDir(dir, node), "server.log"), f.DiscardLog)
+			discarded, err := discardedCommits(filepath.Join(record.NodeDir(dir, node), "server.log"), f.DiscardLog)
 			if err != nil {
 				return false, fmt.Sprintf("%s: %v", node, err)
 			}

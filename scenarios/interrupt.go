@@ -8,7 +8,7 @@ import (
 	"time"
 
 	"github.com/spockchaos/spockchaos/harness"
-	"github.com/spockchaos/spockchaos/reports"
+	"github.com/spockchaos/spockchaos/record"
 )
 
 // HoldPhaseEnv names the phase Options.HoldPhase holds in when the option
@@ -56,7 +56,7 @@ func (r *run) noteStop(runCtx context.Context) {
 	if in := harness.InterruptOf(runCtx); in != nil {
 		by = harness.SignalName(in.Signal)
 	} else if errors.Is(context.Cause(runCtx), context.DeadlineExceeded) {
-		by = reports.StoppedByTimeout
+		by = record.StoppedByTimeout
 	}
 	if by == "" {
 		return
@@ -64,7 +64,7 @@ func (r *run) noteStop(runCtx context.Context) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.stopped == nil {
-		r.stopped = &reports.Interruption{Phase: r.phases.current(), By: by, At: time.Now().UTC()}
+		r.stopped = &record.Interruption{Phase: r.phases.current(), By: by, At: time.Now().UTC()}
 	}
 }
 
@@ -77,7 +77,7 @@ func (r *run) noteStopIfDone() {
 }
 
 // stop is what stopped the run (nil: nothing did).
-func (r *run) stop() *reports.Interruption {
+func (r *run) stop() *record.Interruption {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return r.stopped
@@ -99,7 +99,7 @@ func (r *run) hold(phase string) error {
 	case <-time.After(holdLimit):
 		err = fmt.Errorf("held in phase %s for %s (%s) and nothing stopped the run", phase, holdLimit, HoldPhaseEnv)
 	}
-	if phase == reports.PhaseReport {
+	if phase == record.PhaseReport {
 		return nil
 	}
 	return err
@@ -108,9 +108,9 @@ func (r *run) hold(phase string) error {
 const holdLimit = 2 * time.Minute
 
 // stopError is the run's error when it was stopped.
-func (r *run) stopError(s *reports.Interruption, err error) error {
+func (r *run) stopError(s *record.Interruption, err error) error {
 	what := "interrupted by " + s.By
-	if s.By == reports.StoppedByTimeout {
+	if s.By == record.StoppedByTimeout {
 		what = fmt.Sprintf("run timeout %s exceeded", r.opts.Timeout)
 	}
 	if err == nil {

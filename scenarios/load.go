@@ -4,10 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
-	"github.com/spockchaos/spockchaos/reports"
+	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/workload"
 )
 
@@ -17,7 +16,7 @@ import (
 func (r *run) loadWithFaults(ctx context.Context) error {
 	loadCtx, stopLoad := context.WithCancel(ctx)
 	defer stopLoad()
-	load := reports.Phase{Name: reports.PhaseLoad, Start: time.Now().UTC()}
+	load := record.Phase{Name: record.PhaseLoad, Start: time.Now().UTC()}
 	type result struct {
 		stats workload.Stats
 		err   error
@@ -28,18 +27,18 @@ func (r *run) loadWithFaults(ctx context.Context) error {
 	// a slow machine still happens under load.
 	cfg := workload.RunConfig{Nodes: r.targets(r.alive), Recorder: r.rec, Seed: r.opts.Seed,
 		ClientsPerNode: r.spec.ClientsPerNode, Progress: r.showProgress}
-	r.out.linef("phase %s (%s, %s)\n", reports.PhaseLoad, r.wl.Name(), r.opts.Duration)
+	r.out.linef("phase %s (%s, %s)\n", record.PhaseLoad, r.wl.Name(), r.opts.Duration)
 	go func() {
 		stats, err := r.wl.Run(loadCtx, cfg)
 		done <- result{stats, err}
 	}()
 
-	r.phases.enter(reports.PhaseLoad)
+	r.phases.enter(record.PhaseLoad)
 	defer func() {
 		r.noteStopIfDone()
 		r.phases.leave()
 	}()
-	stepErr := r.hold(reports.PhaseLoad)
+	stepErr := r.hold(record.PhaseLoad)
 	stopKeeper := r.startSlotKeeper(ctx)
 	stopStandby := r.startStandby(ctx)
 	for _, step := range r.plan.Steps {
@@ -72,8 +71,7 @@ func (r *run) loadWithFaults(ctx context.Context) error {
 	if err := errors.Join(stepErr, res.err); err != nil {
 		load.Error = err.Error() // the report shows where the run stopped
 	}
-	r.report.Phases = append(r.report.Phases, load)
-	sort.SliceStable(r.report.Phases, func(i, j int) bool { return r.report.Phases[i].Start.Before(r.report.Phases[j].Start) })
+	r.report.AddPhase(load)
 	if err := r.rec.Flush(); err != nil {
 		return err
 	}

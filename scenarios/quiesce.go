@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spockchaos/spockchaos/harness"
 	"github.com/spockchaos/spockchaos/recovery"
-	"github.com/spockchaos/spockchaos/reports"
 	"github.com/spockchaos/spockchaos/verify"
 	"github.com/spockchaos/spockchaos/workload/history"
 )
@@ -46,26 +46,26 @@ func (r *run) verify(ctx context.Context) error {
 		switch name {
 		case CheckConvergence:
 			if len(targets) < 2 {
-				r.report.Checkers = append(r.report.Checkers, verify.CheckResult{Name: CheckConvergence, Verdict: verify.Unknown,
+				r.report.AddCheckers(verify.CheckResult{Name: CheckConvergence, Verdict: verify.Unknown,
 					Summary: fmt.Sprintf("only %d survivor(s): nothing to compare", len(targets))})
 				continue
 			}
-			r.report.Checkers = append(r.report.Checkers, verify.CheckConvergence(ctx, targets, verify.ConvergenceOptions{SharedHost: true}))
+			r.report.AddCheckers(verify.CheckConvergence(ctx, targets, verify.ConvergenceOptions{SharedHost: true}))
 		case CheckHistory:
-			r.report.Checkers = append(r.report.Checkers, r.historyChecks(ctx, targets)...)
+			r.report.AddCheckers(r.historyChecks(ctx, targets)...)
 		case CheckRecovered:
-			r.report.Checkers = append(r.report.Checkers, r.recoveredCheck())
+			r.report.AddCheckers(r.recoveredCheck())
 			judgedRecovery = true
 		case CheckRejoined:
-			r.report.Checkers = append(r.report.Checkers, r.rejoinedCheck(ctx))
+			r.report.AddCheckers(r.rejoinedCheck(ctx))
 		default:
 			return fmt.Errorf("unknown checker %q", name)
 		}
 	}
 	// A recovery whose system failed is judged in every scenario, not
 	// only in those that list the recovered checker.
-	if res := r.report.Recovery; !judgedRecovery && res != nil && len(res.Findings) > 0 {
-		r.report.Checkers = append(r.report.Checkers, r.recoveredCheck())
+	if res := r.recovered; !judgedRecovery && res != nil && len(res.Findings) > 0 {
+		r.report.AddCheckers(r.recoveredCheck())
 	}
 	return nil
 }
@@ -97,7 +97,7 @@ func (r *run) historyChecks(ctx context.Context, targets []verify.Target) []veri
 // recovery scenario whose recovery moved nothing: its lag was meant to
 // leave work, so a zero is a vacuous test.
 func (r *run) recoveredCheck() verify.CheckResult {
-	res := r.report.Recovery
+	res := r.recovered
 	c := verify.CheckResult{Name: CheckRecovered}
 	switch {
 	case res == nil:
@@ -141,12 +141,12 @@ func (r *run) captureBefore(ctx context.Context) {
 	}
 	r.captured = true
 	for _, n := range r.nodes(r.alive) {
-		st, err := reports.CaptureNodeState(ctx, n.DSN)
+		st, err := harness.CaptureNodeState(ctx, n.DSN)
 		if err != nil {
 			r.opts.Logger.Warn("capture node state before fault", "node", n.Name, "err", err)
 			continue
 		}
-		r.reportNode(n.Name).BeforeFault = &st
+		r.report.Node(n.Name).BeforeFault = &st
 	}
 }
 
@@ -159,26 +159,16 @@ func (r *run) collectNodeArtifacts(ctx context.Context) {
 	ctx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
 	for _, n := range r.cluster.Nodes {
-		rn := r.reportNode(n.Name)
+		rn := r.report.Node(n.Name)
 		if logs, err := r.cluster.ServerLog(ctx, n); err == nil {
 			rn.ServerLog = logs
 		} else {
 			r.opts.Logger.Warn("collect server log", "node", n.Name, "err", err)
 		}
 		if slices.Contains(r.alive, n.Name) {
-			if st, err := reports.CaptureNodeState(ctx, n.DSN); err == nil {
+			if st, err := harness.CaptureNodeState(ctx, n.DSN); err == nil {
 				rn.AfterRecovery = &st
 			}
 		}
 	}
-}
-
-func (r *run) reportNode(name string) *reports.Node {
-	for i := range r.report.Nodes {
-		if r.report.Nodes[i].Name == name {
-			return &r.report.Nodes[i]
-		}
-	}
-	r.report.Nodes = append(r.report.Nodes, reports.Node{Name: name})
-	return &r.report.Nodes[len(r.report.Nodes)-1]
 }

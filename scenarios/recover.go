@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/spockchaos/spockchaos/harness/fault"
+	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/recovery"
-	"github.com/spockchaos/spockchaos/reports"
 )
 
 // recover runs the run's recovery strategy for failed on the nodes still
@@ -94,10 +94,10 @@ func (r *run) addRecovery(res *recovery.Result, note string) {
 	if note != "" {
 		res.Note = strings.TrimSpace(note + ". " + res.Note)
 	}
-	total := r.report.Recovery
+	total := r.recovered
 	if total == nil {
 		copied := *res
-		r.report.Recovery = &copied
+		r.recovered = &copied
 		return
 	}
 	total.FailedNode += "," + res.FailedNode
@@ -118,7 +118,7 @@ func (r *run) addRecovery(res *recovery.Result, note string) {
 	}
 }
 
-// recordLevel records the recovery time of failed (reports.RecoveryTime):
+// recordLevel records the recovery time of failed (record.RecoveryTime):
 // from its kill (the last kill fault of the node; its end is when the kill
 // was confirmed) to now, when the strategy's last attempt for it returned
 // last and err. The survivors are level when err is nil and last has no
@@ -126,12 +126,9 @@ func (r *run) addRecovery(res *recovery.Result, note string) {
 // their transactions and decode and apply times.
 func (r *run) recordLevel(failed string, err error, last *recovery.Result, earlier ...*recovery.Result) {
 	now := time.Now().UTC()
-	rt := reports.RecoveryTime{Node: failed}
-	for _, f := range slices.Backward(r.report.Faults) {
-		if f.Node == failed && strings.HasPrefix(f.Kind, "kill") {
-			rt.Killed, rt.Detected = f.Start, f.End
-			break
-		}
+	rt := record.RecoveryTime{Node: failed}
+	if f, ok := r.report.LastKill(failed); ok {
+		rt.Killed, rt.Detected = f.Start, f.End
 	}
 	if rt.Killed.IsZero() {
 		return // not a kill (nothing to time)
@@ -170,5 +167,5 @@ func (r *run) recordLevel(failed string, err error, last *recovery.Result, earli
 			rt.DecodeSeconds += d
 		}
 	}
-	r.report.RecoveryTimes = append(r.report.RecoveryTimes, rt)
+	r.report.AddRecoveryTime(rt)
 }

@@ -92,7 +92,7 @@ func (r *run) rejoin(ctx context.Context, s Step) error {
 	i := r.addFault(s, 0, "restarted and resubscribed after its recovery")
 	start := time.Now()
 	err := r.restartAndResubscribe(ctx, s.Node)
-	r.report.Faults[i].End = time.Now().UTC()
+	r.report.EndFault(i)
 	if err != nil {
 		res.Error = err.Error()
 		return err
@@ -167,7 +167,7 @@ func (r *run) ledgerPrefix(node string) string {
 // rewindProgress (StepRewindProgress) sets s.Node's replication origin
 // for s.Peer back to its position before the last recovery of s.Peer.
 func (r *run) rewindProgress(ctx context.Context, s Step) error {
-	res := r.report.Recovery
+	res := r.recovered
 	if res == nil {
 		return fmt.Errorf("rewind progress of %s for %s: no recovery ran", s.Node, s.Peer)
 	}

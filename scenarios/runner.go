@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spockchaos/spockchaos/harness"
+	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/recovery"
 	"github.com/spockchaos/spockchaos/reports"
 	"github.com/spockchaos/spockchaos/verify"
@@ -59,7 +60,7 @@ type Outcome struct {
 	// Dir is the run directory with every artifact.
 	Dir  string
 	Plan Plan
-	Run  *reports.Run
+	Run  *record.Run
 	// Kept is the cluster left up by Keep (nil when removed).
 	Kept *harness.Cluster
 }
@@ -117,8 +118,8 @@ func resolve(spec *Spec, opts Options) (Options, error) {
 	if opts.HoldPhase == "" {
 		opts.HoldPhase = os.Getenv(HoldPhaseEnv)
 	}
-	if opts.HoldPhase != "" && !slices.Contains(reports.PhaseOrder, opts.HoldPhase) {
-		return opts, fmt.Errorf("%s=%q is not a phase (%v)", HoldPhaseEnv, opts.HoldPhase, reports.PhaseOrder)
+	if opts.HoldPhase != "" && !slices.Contains(record.PhaseOrder, opts.HoldPhase) {
+		return opts, fmt.Errorf("%s=%q is not a phase (%v)", HoldPhaseEnv, opts.HoldPhase, record.PhaseOrder)
 	}
 	if opts.OutDir == "" {
 		opts.OutDir = DefaultOutDir
@@ -154,7 +155,7 @@ func Run(ctx context.Context, spec *Spec, opts Options) (*Outcome, error) {
 	replay := ReplayCommand(spec, opts)
 	// The run directory first: a bad --out is one line, before any output.
 	start := time.Now()
-	dir, err := reports.NewRunDir(opts.OutDir, spec.Name, opts.Seed, start)
+	dir, err := record.NewRunDir(opts.OutDir, spec.Name, opts.Seed, start)
 	if err != nil {
 		return nil, err
 	}
@@ -171,7 +172,7 @@ func Run(ctx context.Context, spec *Spec, opts Options) (*Outcome, error) {
 	// stops inside harness.Start.
 	runID := harness.NewRunID()
 	r := &run{spec: spec, opts: opts, plan: plan, wl: wl, rec: rec, dir: dir, out: out, started: start, runID: runID,
-		report: &reports.Run{Scenario: spec.Name, Seed: opts.Seed, Flavor: opts.Flavor, RunID: runID, Config: runConfig(spec, opts, plan), Replay: replay}}
+		report: &record.Run{Scenario: spec.Name, Seed: opts.Seed, Flavor: opts.Flavor, RunID: runID, Config: runConfig(spec, opts, plan), Replay: replay}}
 	out.linef("run id %s (containers and network labelled %s=%s)\n", runID, harness.LabelRun, runID)
 	runCtx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
@@ -204,7 +205,7 @@ type run struct {
 	dir     string
 	out     *progress
 	started time.Time
-	report  *reports.Run
+	report  *record.Run
 	cluster *harness.Cluster
 	runID   string
 	// runCtx is the run's context (signals, timeout), for hold and for
@@ -212,7 +213,7 @@ type run struct {
 	runCtx  context.Context
 	phases  phaseTracker
 	mu      sync.Mutex
-	stopped *reports.Interruption
+	stopped *record.Interruption
 
 	alive    []string // nodes up at the end
 	failed   []string // nodes lost for good, in the order they failed
@@ -227,6 +228,11 @@ type run struct {
 	keeper *recovery.Keeper
 	// standby keeps connections open for the recovery (standby.go).
 	standby *recovery.Standby
+	// recovered is every recovery result of the run merged (recover.go)
+	// and keeperReport the slot keeper's report (slots.go): recovery's own
+	// types, converted into the record when the run closes it (record.go).
+	recovered    *recovery.Result
+	keeperReport *recovery.KeeperReport
 
 	killDuringRecovery string // survivor to kill during the next recovery
 	rejoins            []*rejoinResult
@@ -238,10 +244,10 @@ func (r *run) histPath() string { return filepath.Join(r.dir, "history.jsonl") }
 // flushing the history at its end.
 func (r *run) phase(name string, fn func() error) error {
 	r.out.linef("phase %-8s (at %s)\n", name, time.Since(r.started).Round(100*time.Millisecond))
-	p := reports.Phase{Name: name, Start: time.Now().UTC()}
+	p := record.Phase{Name: name, Start: time.Now().UTC()}
 	r.phases.enter(name)
 	var err error
-	if name != reports.PhaseUp { // up holds once its containers run
+	if name != record.PhaseUp { // up holds once its containers run
 		err = r.hold(name)
 	}
 	if err == nil {
@@ -253,7 +259,7 @@ func (r *run) phase(name string, fn func() error) error {
 	if err != nil {
 		p.Error = err.Error()
 	}
-	r.report.Phases = append(r.report.Phases, p)
+	r.report.AddPhase(p)
 	if ferr := r.rec.Flush(); ferr != nil && err == nil {
 		err = ferr
 	}
@@ -264,16 +270,16 @@ func (r *run) phase(name string, fn func() error) error {
 }
 
 func (r *run) execute(ctx context.Context) error {
-	if err := r.phase(reports.PhaseUp, func() error { return r.up(ctx) }); err != nil {
+	if err := r.phase(record.PhaseUp, func() error { return r.up(ctx) }); err != nil {
 		return err
 	}
 	if err := r.loadWithFaults(ctx); err != nil {
 		return err
 	}
-	if err := r.phase(reports.PhaseQuiesce, func() error { return r.quiesce(ctx) }); err != nil {
+	if err := r.phase(record.PhaseQuiesce, func() error { return r.quiesce(ctx) }); err != nil {
 		return err
 	}
-	return r.phase(reports.PhaseVerify, func() error { return r.verify(ctx) })
+	return r.phase(record.PhaseVerify, func() error { return r.verify(ctx) })
 }
 
 func (r *run) up(ctx context.Context) error {
@@ -286,7 +292,7 @@ func (r *run) up(ctx context.Context) error {
 	}
 	r.cluster = c
 	r.report.RunID, r.report.ImageID = c.RunID, c.Image
-	if err := r.hold(reports.PhaseUp); err != nil {
+	if err := r.hold(record.PhaseUp); err != nil {
 		return err
 	}
 	for _, n := range c.Nodes {
@@ -316,9 +322,10 @@ func (r *run) up(ctx context.Context) error {
 // unless it is to be kept.
 func (r *run) finish(ctx context.Context, runErr error, histPath string) *Outcome {
 	out := &Outcome{Dir: r.dir, Plan: r.plan, Run: r.report}
-	_ = r.phase(reports.PhaseReport, func() error {
+	_ = r.phase(record.PhaseReport, func() error {
 		r.collectNodeArtifacts(ctx)
 		r.report.Survivors, r.report.Failed = r.alive, r.failed
+		r.report.Recovery, r.report.SlotKeeper = recoveryRecord(r.recovered), keeperRecord(r.keeperReport)
 		if runErr != nil {
 			r.report.Error = runErr.Error()
 		}
@@ -350,7 +357,7 @@ func (r *run) finish(ctx context.Context, runErr error, histPath string) *Outcom
 	if r.cluster != nil {
 		// --keep keeps a failed or timed-out cluster for inspection, but a
 		// signal means "stop": the cluster goes.
-		interrupted := r.stop() != nil && r.stop().By != reports.StoppedByTimeout
+		interrupted := r.stop() != nil && r.stop().By != record.StoppedByTimeout
 		if r.opts.Keep && out.Verdict != verify.Pass && !interrupted {
 			out.Kept = r.cluster
 			r.bypassLinkProxies(ctx)

@@ -28,7 +28,7 @@ func (r *run) startSlotKeeper(ctx context.Context) (stop func()) {
 		stopRun()
 		r.keeper = nil
 		rep := k.Report()
-		r.report.SlotKeeper = &rep
+		r.keeperReport = &rep
 	}
 }
 

@@ -6,7 +6,7 @@ import (
 	"time"
 
 	"github.com/spockchaos/spockchaos/harness/fault"
-	"github.com/spockchaos/spockchaos/reports"
+	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/workload"
 )
 
@@ -57,7 +57,7 @@ func (r *run) doStep(ctx context.Context, s Step) error {
 			return err
 		}
 		err := f.HealAndConfirm(ctx)
-		r.report.Faults[i].End = time.Now().UTC()
+		r.report.EndFault(i)
 		return err
 	case StepRestart:
 		r.captureBefore(ctx)
@@ -74,12 +74,12 @@ func (r *run) doStep(ctx context.Context, s Step) error {
 		r.aliveMu.Lock()
 		err := fault.Restart(ctx, c, s.Node, restartTimeout)
 		r.aliveMu.Unlock()
-		r.report.Faults[i].End = time.Now().UTC()
+		r.report.EndFault(i)
 		return err
 	case StepKill:
 		r.captureBefore(ctx)
 		var f *fault.Fault
-		err := r.phase(reports.PhaseFault, func() error {
+		err := r.phase(record.PhaseFault, func() error {
 			var inFlight int
 			var err error
 			f, inFlight, err = fault.KillInFlight(ctx, c, s.Node, r.rec, inFlightWait)
@@ -116,7 +116,7 @@ func (r *run) killLargeTxn(ctx context.Context, s Step) error {
 		outcome <- err
 	}()
 	var f *fault.Fault
-	err := r.phase(reports.PhaseFault, func() error {
+	err := r.phase(record.PhaseFault, func() error {
 		var inFlight int
 		var err error
 		f, inFlight, err = fault.KillOnSignal(ctx, r.cluster, s.Node, r.rec, sent, 0, largeTxnWait)
@@ -140,28 +140,20 @@ func (r *run) killLargeTxn(ctx context.Context, s Step) error {
 // afterKill confirms the kill (T3 detect) and recovers the node's
 // transactions on the survivors (T4).
 func (r *run) afterKill(ctx context.Context, f *fault.Fault, node string) error {
-	err := r.phase(reports.PhaseDetect, func() error { return f.WaitEffective(ctx) })
+	err := r.phase(record.PhaseDetect, func() error { return f.WaitEffective(ctx) })
 	r.endFault(node)
 	if err != nil {
 		return err
 	}
 	r.markFailed(node)
-	return r.phase(reports.PhaseRecover, func() error { return r.recover(ctx, node) })
+	return r.phase(record.PhaseRecover, func() error { return r.recover(ctx, node) })
 }
 
 func (r *run) addFault(s Step, inFlight int, detail string) int {
 	if detail == "" && s.Peer != "" {
 		detail = "from " + s.Peer
 	}
-	r.report.Faults = append(r.report.Faults, reports.Fault{Kind: s.Kind, Node: s.Node, InFlightAtKill: inFlight, Start: time.Now().UTC(), Detail: detail})
-	return len(r.report.Faults) - 1
+	return r.report.StartFault(s.Kind, s.Node, inFlight, detail)
 }
 
-func (r *run) endFault(node string) {
-	for i := len(r.report.Faults) - 1; i >= 0; i-- {
-		if r.report.Faults[i].Node == node && r.report.Faults[i].End.IsZero() {
-			r.report.Faults[i].End = time.Now().UTC()
-			return
-		}
-	}
-}
+func (r *run) endFault(node string) { r.report.EndOpenFault(node) }

@@ -117,7 +117,7 @@ func (r *run) holdFault(ctx context.Context, s Step, mode fault.Mode) error {
 		return err
 	}
 	err := f.HealAndConfirm(ctx)
-	r.report.Faults[i].End = time.Now().UTC()
+	r.report.EndFault(i)
 	return err
 }
 

@@ -12,6 +12,7 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/reports"
 	"github.com/spockchaos/spockchaos/scenarios"
 	"github.com/spockchaos/spockchaos/shrink"
@@ -25,10 +26,10 @@ func storedRun(parent string, v verify.Verdict, failing ...string) string {
 	spec, err := scenarios.Lookup("kill-without-recovery")
 	Expect(err).NotTo(HaveOccurred())
 	plan := scenarios.NewPlan(spec, 7, 3, 4*time.Second)
-	dir, err := reports.NewRunDir(parent, spec.Name, 7, time.Now())
+	dir, err := record.NewRunDir(parent, spec.Name, 7, time.Now())
 	Expect(err).NotTo(HaveOccurred())
-	run := &reports.Run{Scenario: spec.Name, Seed: 7, Flavor: "pglogical", ImageID: "node:a",
-		Versions: reports.Versions{Spockchaos: reports.SpockchaosVersion()},
+	run := &record.Run{Scenario: spec.Name, Seed: 7, Flavor: "pglogical", ImageID: "node:a",
+		Versions: record.Versions{Spockchaos: record.SpockchaosVersion()},
 		Config: map[string]any{"nodes": 3, "flavor": "pglogical", "image": "", "recovery": "none", "load": "4s",
 			"clients_per_node": spec.ClientsPerNode, "plan": plan.Steps},
 		Checkers: checkers(failing), Verdict: v}
@@ -63,7 +64,7 @@ func (f *fakeScenarios) run(_ context.Context, spec *scenarios.Spec, opts scenar
 	plan := scenarios.NewPlan(spec, opts.Seed, opts.Nodes, opts.Duration)
 	f.specs, f.opts, f.plans = append(f.specs, spec), append(f.opts, opts), append(f.plans, plan)
 	out := &scenarios.Outcome{Verdict: verify.Pass, Dir: filepath.Join(opts.OutDir, fmt.Sprintf("run-%d", len(f.plans))), Plan: plan,
-		Run: &reports.Run{Scenario: spec.Name, Checkers: checkers(nil)}}
+		Run: &record.Run{Scenario: spec.Name, Checkers: checkers(nil)}}
 	if f.fails(spec, opts, plan) {
 		out.Verdict, out.Run.Checkers = verify.Fail, checkers([]string{"convergence"})
 	}

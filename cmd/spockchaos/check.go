@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/reports"
 	"github.com/spockchaos/spockchaos/verify"
 	"github.com/spockchaos/spockchaos/workload/history"
@@ -84,7 +85,7 @@ func orNone(v verify.Verdict) string {
 // checkHistory adapts verify.CheckHistory to reports.HistoryChecker.
 func checkHistory(ops []history.Op, observation json.RawMessage, survivors, failed []string) ([]verify.CheckResult, error) {
 	var obs verify.Observation
-	if err := reports.DecodeArtifact(reports.ObservationFile, observation, &obs); err != nil {
+	if err := record.DecodeArtifact(record.ObservationFile, observation, &obs); err != nil {
 		return nil, err
 	}
 	return verify.CheckHistory(ops, &obs, verify.HistoryOptions{Survivors: survivors, Failed: failed}), nil

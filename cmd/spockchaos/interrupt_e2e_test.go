@@ -17,6 +17,7 @@ import (
 	"github.com/onsi/gomega/gexec"
 
 	"github.com/spockchaos/spockchaos/harness"
+	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/reports"
 	"github.com/spockchaos/spockchaos/verify"
 )
@@ -57,11 +58,11 @@ func startRun(env []string, args ...string) (*gexec.Session, string) {
 }
 
 // storedRun reads the only run directory under out.
-func storedRun(out string) (*reports.Run, string) {
+func storedRun(out string) (*record.Run, string) {
 	dirs, err := filepath.Glob(filepath.Join(out, "*-s*"))
 	Expect(err).NotTo(HaveOccurred())
 	Expect(dirs).To(HaveLen(1), "run directories under %s", out)
-	run, err := reports.LoadRun(dirs[0])
+	run, err := record.Load(dirs[0])
 	Expect(err).NotTo(HaveOccurred())
 	return run, dirs[0]
 }
@@ -87,7 +88,7 @@ func expectStopped(ctx context.Context, s *gexec.Session, out string, code int, 
 	Expect(err).NotTo(HaveOccurred())
 	Expect(json.Unmarshal(b, &results)).To(Succeed())
 	Expect(results.Verdict).To(Equal(verify.Unknown))
-	for _, name := range []string{reports.HistoryFile, reports.JUnitFile, reports.SummaryFile, reports.HTMLFile} {
+	for _, name := range []string{record.HistoryFile, reports.JUnitFile, reports.SummaryFile, reports.HTMLFile} {
 		Expect(filepath.Join(dir, name)).To(BeARegularFile())
 	}
 	Expect(engineLeftovers(ctx, run.RunID)).To(BeEmpty(), "containers or networks of run %s left", run.RunID)
@@ -99,8 +100,8 @@ func expectStopped(ctx context.Context, s *gexec.Session, out string, code int, 
 // every time. SIGTERM runs in the gate for every phase; SIGINT, the same
 // code path with another cause, is labelled nightly.
 var _ = Describe("a run stopped by a signal", Label("e2e"), Serial, func() {
-	phases := []string{reports.PhaseUp, reports.PhaseLoad, reports.PhaseFault, reports.PhaseDetect,
-		reports.PhaseRecover, reports.PhaseQuiesce, reports.PhaseVerify, reports.PhaseReport}
+	phases := []string{record.PhaseUp, record.PhaseLoad, record.PhaseFault, record.PhaseDetect,
+		record.PhaseRecover, record.PhaseQuiesce, record.PhaseVerify, record.PhaseReport}
 	var entries []any
 	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
 		for _, phase := range phases {
@@ -125,12 +126,12 @@ var _ = Describe("a run stopped by a signal", Label("e2e"), Serial, func() {
 		Eventually(s.Err).WithTimeout(time.Minute).Should(gbytes.Say(`run id \S+`))
 		time.Sleep(500 * time.Millisecond) // into harness.Start: network made, containers starting
 		s.Signal(syscall.SIGTERM)
-		expectStopped(ctx, s, out, 143, reports.PhaseUp, "SIGTERM")
+		expectStopped(ctx, s, out, 143, record.PhaseUp, "SIGTERM")
 	}, SpecTimeout(5*time.Minute))
 
 	It("a phase that outlasts the run's timeout ends unknown with that phase named, exit 2, the cluster removed", func(ctx SpecContext) {
-		s, out := startRun([]string{"SPOCKCHAOS_HOLD_PHASE=" + reports.PhaseLoad}, "run", "kill-mid-load", "--seed", "7", "--duration", "3s", "--timeout", "45s")
-		expectStopped(ctx, s, out, 2, reports.PhaseLoad, reports.StoppedByTimeout)
+		s, out := startRun([]string{"SPOCKCHAOS_HOLD_PHASE=" + record.PhaseLoad}, "run", "kill-mid-load", "--seed", "7", "--duration", "3s", "--timeout", "45s")
+		expectStopped(ctx, s, out, 2, record.PhaseLoad, record.StoppedByTimeout)
 		Expect(string(s.Err.Contents())).To(ContainSubstring("run timeout 45s exceeded in phase load"))
 	}, SpecTimeout(5*time.Minute))
 })

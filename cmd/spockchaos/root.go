@@ -9,7 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/spockchaos/spockchaos/reports"
+	"github.com/spockchaos/spockchaos/record"
 )
 
 func newRootCmd() *cobra.Command {
@@ -34,7 +34,7 @@ func newRootCmd() *cobra.Command {
 		return errors.New("give a command (spockchaos --help lists them)")
 	}
 	root.PersistentFlags().BoolVarP(&verbose, "verbose", "v", false, "debug logging")
-	root.Version = reports.SpockchaosVersion()
+	root.Version = record.SpockchaosVersion()
 	root.SetVersionTemplate(versionText())
 	root.SetFlagErrorFunc(flagError)
 	for _, newCmd := range commands {

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/reports"
 	"github.com/spockchaos/spockchaos/scenarios"
 	"github.com/spockchaos/spockchaos/verify"
@@ -65,7 +66,7 @@ seed gives and exits without starting anything.`,
 			}
 			w := cmd.OutOrStdout()
 			fmt.Fprintf(w, "verdict: %s (expected for this scenario: %s)\n", out.Verdict, spec.Expect)
-			fmt.Fprintf(w, "seed: %d  replay: %s\n", opts.Seed, reports.ReplayCommand(out.Run))
+			fmt.Fprintf(w, "seed: %d  replay: %s\n", opts.Seed, record.ReplayCommand(out.Run))
 			for _, c := range reports.DivergenceOf(out.Run.Checkers) {
 				fmt.Fprintf(w, "divergence: %s (e.g. %s)\n", c.Line, strings.Join(c.Examples, ", "))
 			}

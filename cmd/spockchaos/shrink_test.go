@@ -7,15 +7,16 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/reports"
 	"github.com/spockchaos/spockchaos/verify"
 )
 
 // passingRunDir writes a run directory of a passing kill-without-recovery run.
 func passingRunDir() string {
-	dir, err := reports.NewRunDir(GinkgoT().TempDir(), "kill-without-recovery", 7, time.Now())
+	dir, err := record.NewRunDir(GinkgoT().TempDir(), "kill-without-recovery", 7, time.Now())
 	Expect(err).NotTo(HaveOccurred())
-	run := &reports.Run{Scenario: "kill-without-recovery", Seed: 7, Flavor: "pglogical",
+	run := &record.Run{Scenario: "kill-without-recovery", Seed: 7, Flavor: "pglogical",
 		Config:   map[string]any{"nodes": 3, "flavor": "pglogical", "recovery": "none", "load": "4s", "clients_per_node": 2},
 		Checkers: []verify.CheckResult{{Name: "convergence", Verdict: verify.Pass}}, Verdict: verify.Pass}
 	Expect(reports.Write(dir, run, "")).To(Succeed())

@@ -14,7 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spockchaos/spockchaos/harness"
-	"github.com/spockchaos/spockchaos/reports"
+	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/verify"
 )
 
@@ -123,12 +123,12 @@ func runIDOf(arg string) (string, error) {
 	if st, err := os.Stat(arg); err != nil || !st.IsDir() {
 		return arg, nil
 	}
-	run, err := reports.LoadRun(arg)
+	run, err := record.Load(arg)
 	if err != nil {
 		return "", fmt.Errorf("--run %s: %w", arg, err)
 	}
 	if run.RunID == "" {
-		return "", fmt.Errorf("--run %s: %s names no run_id", arg, filepath.Join(arg, reports.RunFile))
+		return "", fmt.Errorf("--run %s: %s names no run_id", arg, filepath.Join(arg, record.RunFile))
 	}
 	return run.RunID, nil
 }

@@ -7,7 +7,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/spockchaos/spockchaos/docker"
-	"github.com/spockchaos/spockchaos/reports"
+	"github.com/spockchaos/spockchaos/record"
 )
 
 func init() { commands = append(commands, newVersionCmd) }
@@ -17,7 +17,7 @@ func init() { commands = append(commands, newVersionCmd) }
 // record), the Go toolchain and the default node image tag.
 func versionText() string {
 	return fmt.Sprintf("spockchaos %s\ngo: %s %s/%s\ndefault node image: %s\n",
-		reports.SpockchaosVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH, docker.DefaultImage())
+		record.SpockchaosVersion(), runtime.Version(), runtime.GOOS, runtime.GOARCH, docker.DefaultImage())
 }
 
 func newVersionCmd() *cobra.Command {

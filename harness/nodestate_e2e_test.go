@@ -1,4 +1,4 @@
-package reports_test
+package harness_test
 
 import (
 	"encoding/json"
@@ -10,12 +10,12 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/spockchaos/spockchaos/harness"
-	"github.com/spockchaos/spockchaos/reports"
+	"github.com/spockchaos/spockchaos/record"
 )
 
 // The capture queries run against a real server once: the catalog views
 // they read differ between PostgreSQL versions.
-var _ = Describe("capturing a node's replication state", Label("e2e", "reports"), func() {
+var _ = Describe("capturing a node's replication state", Label("e2e", "harness"), func() {
 	It("lists the node's slots and origins with progress, and stores them under nodes/<name>/", func(ctx SpecContext) {
 		cluster, err := harness.Start(ctx, harness.Config{Nodes: 2})
 		Expect(err).NotTo(HaveOccurred())
@@ -24,7 +24,7 @@ var _ = Describe("capturing a node's replication state", Label("e2e", "reports")
 		}, NodeTimeout(time.Minute))
 
 		n1 := cluster.Node("n1")
-		st, err := reports.CaptureNodeState(ctx, n1.DSN)
+		st, err := harness.CaptureNodeState(ctx, n1.DSN)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(st.ServerVersion).To(HavePrefix("17."))
 		Expect(st.Slots).NotTo(BeEmpty(), "n2 subscribes to n1: n1 has its slot")
@@ -34,7 +34,7 @@ var _ = Describe("capturing a node's replication state", Label("e2e", "reports")
 		Expect(st.Origins[0]).To(And(HaveKey("name"), HaveKey("remote_lsn")))
 
 		dir := GinkgoT().TempDir()
-		Expect(reports.WriteNodeState(dir, "n1", reports.BeforeFault, st)).To(Succeed())
+		Expect(record.WriteNodeState(dir, "n1", record.BeforeFault, st)).To(Succeed())
 		b, err := os.ReadFile(filepath.Join(dir, "nodes", "n1", "origins-before-fault.json"))
 		Expect(err).NotTo(HaveOccurred())
 		var stored struct {
@@ -43,7 +43,7 @@ var _ = Describe("capturing a node's replication state", Label("e2e", "reports")
 		Expect(json.Unmarshal(b, &stored)).To(Succeed())
 		Expect(stored.Origins).To(HaveLen(len(st.Origins)))
 
-		_, err = reports.CaptureNodeState(ctx, "postgres://postgres:wrong@127.0.0.1:1/postgres?connect_timeout=2")
+		_, err = harness.CaptureNodeState(ctx, "postgres://postgres:wrong@127.0.0.1:1/postgres?connect_timeout=2")
 		Expect(err).To(MatchError(ContainSubstring("capture node state")))
 	}, SpecTimeout(5*time.Minute))
 })

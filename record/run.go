@@ -1,12 +1,6 @@
-package reports
+package record
 
-import (
-	"encoding/json"
-	"time"
-
-	"github.com/spockchaos/spockchaos/recovery"
-	"github.com/spockchaos/spockchaos/verify"
-)
+import "time"
 
 // Run is everything the runner knows about one run; it is stored as
 // run.json and every other file is rendered from it (and history.jsonl).
@@ -29,9 +23,9 @@ type Run struct {
 	Survivors []string `json:"survivors,omitempty"`
 	Failed    []string `json:"failed,omitempty"`
 
-	Phases   []Phase          `json:"phases"`
-	Faults   []Fault          `json:"faults"`
-	Recovery *recovery.Result `json:"recovery,omitempty"`
+	Phases   []Phase   `json:"phases"`
+	Faults   []Fault   `json:"faults"`
+	Recovery *Recovery `json:"recovery,omitempty"`
 	// RecoveryTimes are the kill-to-level times per failed node.
 	RecoveryTimes []RecoveryTime `json:"recovery_times,omitempty"`
 	// SlotAdvances are the times the recovery slots were advanced at a
@@ -40,10 +34,10 @@ type Run struct {
 	SlotAdvances []SlotAdvance `json:"slot_advances,omitempty"`
 	// SlotKeeper is what the continuous advancement of the recovery slots
 	// did during the load (recovery.Keeper).
-	SlotKeeper *recovery.KeeperReport `json:"slot_keeper,omitempty"`
-	Checkers   []verify.CheckResult   `json:"checkers"`
-	// Verdict of the run; empty means verify.Combine(Checkers).
-	Verdict verify.Verdict `json:"verdict,omitempty"`
+	SlotKeeper *KeeperReport `json:"slot_keeper,omitempty"`
+	Checkers   []CheckResult `json:"checkers"`
+	// Verdict of the run; empty means Combine(Checkers).
+	Verdict Verdict `json:"verdict,omitempty"`
 	// Error is a harness error that stopped the run (the verdict is then
 	// never pass).
 	Error string `json:"error,omitempty"`
@@ -69,14 +63,6 @@ type Interruption struct {
 
 // StoppedByTimeout is Interruption.By for a run whose timeout passed.
 const StoppedByTimeout = "timeout"
-
-// SlotAdvance is one advance of the recovery slots (recovery.AdvanceSlots);
-// Error says why nothing moved.
-type SlotAdvance struct {
-	At    time.Time           `json:"at"`
-	Nodes []recovery.Advanced `json:"nodes,omitempty"`
-	Error string              `json:"error,omitempty"`
-}
 
 // Versions are the software versions of a run.
 type Versions struct {
@@ -147,27 +133,15 @@ type Fault struct {
 
 // EffectiveVerdict is the run's verdict: Verdict if set, else the
 // combination of the checkers; a harness error is never pass.
-func (r *Run) EffectiveVerdict() verify.Verdict {
+func (r *Run) EffectiveVerdict() Verdict {
 	v := r.Verdict
 	if v == "" {
-		v = verify.Combine(r.Checkers)
+		v = Combine(r.Checkers)
 	}
-	if r.Error != "" && v == verify.Pass {
-		v = verify.Unknown
+	if r.Error != "" && v == Pass {
+		v = Unknown
 	}
 	return v
-}
-
-// configJSON is Config as indented JSON text for display.
-func (r *Run) configJSON() string {
-	if r.Config == nil {
-		return ""
-	}
-	b, err := json.MarshalIndent(r.Config, "", "  ")
-	if err != nil {
-		return "unprintable config: " + err.Error()
-	}
-	return string(b)
 }
 
 // StartPhase records that phase name starts now and returns the function
@@ -182,4 +156,18 @@ func (r *Run) StartPhase(name string) (end func(err error)) {
 			r.Phases[i].Error = err.Error()
 		}
 	}
+}
+
+// ReplayCommand is the command line that replays run's plan: the one the
+// runner recorded, or (for run directories made before it did) the
+// scenario, seed and flavor.
+func ReplayCommand(run *Run) string {
+	if run.Replay != "" {
+		return run.Replay
+	}
+	cmd := "spockchaos run " + run.Scenario + " --seed " + itoa(run.Seed)
+	if run.Flavor != "" && run.Flavor != "pglogical" {
+		cmd += " --flavor " + run.Flavor
+	}
+	return cmd
 }
