@@ -137,98 +137,133 @@ func (ap *applier) changeSQL(ctx context.Context, c change, t *txn) (string, []a
 	if err != nil {
 		return "", nil, err
 	}
-	table := pgx.Identifier{c.rel.schema, c.rel.name}.Sanitize()
-	var args []any
-	param := func(col string, v value) (string, error) {
-		typ, ok := types[col]
-		if !ok {
-			return "", fmt.Errorf("column %s of %s is missing on %s", col, table, ap.target)
-		}
-		if v.kind == 'n' {
-			args = append(args, nil)
-		} else {
-			args = append(args, v.text)
-		}
-		return fmt.Sprintf("$%d::text::%s", len(args), typ), nil
-	}
-	keyWhere := func(vals []value) (string, error) {
-		var parts []string
-		for i, col := range c.rel.cols {
-			if !col.key {
-				continue
-			}
-			if vals[i].kind == 'u' {
-				return "", fmt.Errorf("key column %s of %s not sent", col.name, table)
-			}
-			p, err := param(col.name, vals[i])
-			if err != nil {
-				return "", err
-			}
-			parts = append(parts, fmt.Sprintf("cur.%s = %s", pgx.Identifier{col.name}.Sanitize(), p))
-		}
-		if len(parts) == 0 {
-			return "", fmt.Errorf("table %s has no replica identity key", table)
-		}
-		return strings.Join(parts, " AND "), nil
-	}
+	b := &stmtBuilder{target: ap.target, types: types, table: pgx.Identifier{c.rel.schema, c.rel.name}.Sanitize()}
+	var sql string
 	switch c.kind {
 	case 'I':
-		var cols, vals, sets, keys []string
-		for i, col := range c.rel.cols {
-			if c.new[i].kind == 'u' {
-				continue
-			}
-			p, err := param(col.name, c.new[i])
-			if err != nil {
-				return "", nil, err
-			}
-			id := pgx.Identifier{col.name}.Sanitize()
-			cols, vals = append(cols, id), append(vals, p)
-			sets = append(sets, id+" = EXCLUDED."+id)
-			if col.key {
-				keys = append(keys, id)
-			}
-		}
-		sql := fmt.Sprintf("INSERT INTO %s AS cur (%s) VALUES (%s)", table, strings.Join(cols, ", "), strings.Join(vals, ", "))
-		if len(keys) > 0 {
-			args = append(args, t.commitTime)
-			sql += fmt.Sprintf(" ON CONFLICT (%s) DO UPDATE SET %s WHERE "+lwwCond, strings.Join(keys, ", "), strings.Join(sets, ", "), len(args))
-		}
-		return sql, args, nil
+		sql, err = b.insert(c, t)
 	case 'U':
-		var sets []string
-		for i, col := range c.rel.cols {
-			if c.new[i].kind == 'u' {
-				continue
-			}
-			p, err := param(col.name, c.new[i])
-			if err != nil {
-				return "", nil, err
-			}
-			sets = append(sets, pgx.Identifier{col.name}.Sanitize()+" = "+p)
-		}
-		keySrc := c.old
-		if keySrc == nil {
-			keySrc = c.new
-		}
-		where, err := keyWhere(keySrc)
-		if err != nil {
-			return "", nil, err
-		}
-		args = append(args, t.commitTime)
-		return fmt.Sprintf("UPDATE %s AS cur SET %s WHERE %s AND "+lwwCond, table, strings.Join(sets, ", "), where, len(args)), args, nil
+		sql, err = b.update(c, t)
 	case 'D':
-		if c.old == nil {
-			return "", nil, fmt.Errorf("delete on %s without old key", table)
-		}
-		where, err := keyWhere(c.old)
-		if err != nil {
-			return "", nil, err
-		}
-		args = append(args, t.commitTime)
-		return fmt.Sprintf("DELETE FROM %s AS cur WHERE %s AND "+lwwCond, table, where, len(args)), args, nil
+		sql, err = b.delete(c, t)
+	default:
+		err = fmt.Errorf("unknown change kind %q", c.kind)
 	}
-	return "", nil, fmt.Errorf("unknown change kind %q", c.kind)
+	if err != nil {
+		return "", nil, err
+	}
+	return sql, b.args, nil
+}
+
+// stmtBuilder builds one change's statement on one table and collects
+// its arguments.
+type stmtBuilder struct {
+	target string
+	types  map[string]string // column -> type on the target
+	table  string            // sanitized
+	args   []any
+}
+
+// param adds v as an argument for column col and returns its placeholder,
+// cast to the column's type.
+func (b *stmtBuilder) param(col string, v value) (string, error) {
+	typ, ok := b.types[col]
+	if !ok {
+		return "", fmt.Errorf("column %s of %s is missing on %s", col, b.table, b.target)
+	}
+	if v.kind == 'n' {
+		b.args = append(b.args, nil)
+	} else {
+		b.args = append(b.args, v.text)
+	}
+	return fmt.Sprintf("$%d::text::%s", len(b.args), typ), nil
+}
+
+// keyWhere is the condition that finds the row by its key columns' vals.
+func (b *stmtBuilder) keyWhere(rel *relation, vals []value) (string, error) {
+	var parts []string
+	for i, col := range rel.cols {
+		if !col.key {
+			continue
+		}
+		if vals[i].kind == 'u' {
+			return "", fmt.Errorf("key column %s of %s not sent", col.name, b.table)
+		}
+		p, err := b.param(col.name, vals[i])
+		if err != nil {
+			return "", err
+		}
+		parts = append(parts, fmt.Sprintf("cur.%s = %s", pgx.Identifier{col.name}.Sanitize(), p))
+	}
+	if len(parts) == 0 {
+		return "", fmt.Errorf("table %s has no replica identity key", b.table)
+	}
+	return strings.Join(parts, " AND "), nil
+}
+
+// lww adds the transaction's commit time and returns the last-update-wins
+// condition on it.
+func (b *stmtBuilder) lww(t *txn) string {
+	b.args = append(b.args, t.commitTime)
+	return fmt.Sprintf(lwwCond, len(b.args))
+}
+
+func (b *stmtBuilder) insert(c change, t *txn) (string, error) {
+	var cols, vals, sets, keys []string
+	for i, col := range c.rel.cols {
+		if c.new[i].kind == 'u' {
+			continue
+		}
+		p, err := b.param(col.name, c.new[i])
+		if err != nil {
+			return "", err
+		}
+		id := pgx.Identifier{col.name}.Sanitize()
+		cols, vals = append(cols, id), append(vals, p)
+		sets = append(sets, id+" = EXCLUDED."+id)
+		if col.key {
+			keys = append(keys, id)
+		}
+	}
+	sql := fmt.Sprintf("INSERT INTO %s AS cur (%s) VALUES (%s)", b.table, strings.Join(cols, ", "), strings.Join(vals, ", "))
+	if len(keys) > 0 {
+		sql += fmt.Sprintf(" ON CONFLICT (%s) DO UPDATE SET %s WHERE ", strings.Join(keys, ", "), strings.Join(sets, ", ")) + b.lww(t)
+	}
+	return sql, nil
+}
+
+func (b *stmtBuilder) update(c change, t *txn) (string, error) {
+	var sets []string
+	for i, col := range c.rel.cols {
+		if c.new[i].kind == 'u' {
+			continue
+		}
+		p, err := b.param(col.name, c.new[i])
+		if err != nil {
+			return "", err
+		}
+		sets = append(sets, pgx.Identifier{col.name}.Sanitize()+" = "+p)
+	}
+	keySrc := c.old
+	if keySrc == nil {
+		keySrc = c.new
+	}
+	where, err := b.keyWhere(c.rel, keySrc)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("UPDATE %s AS cur SET %s WHERE %s AND ", b.table, strings.Join(sets, ", "), where) + b.lww(t), nil
+}
+
+func (b *stmtBuilder) delete(c change, t *txn) (string, error) {
+	if c.old == nil {
+		return "", fmt.Errorf("delete on %s without old key", b.table)
+	}
+	where, err := b.keyWhere(c.rel, c.old)
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("DELETE FROM %s AS cur WHERE %s AND ", b.table, where) + b.lww(t), nil
 }
 
 // preloadTypes queues into b a read of the column types of the user

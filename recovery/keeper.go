@@ -212,7 +212,24 @@ func (k *Keeper) Round(ctx context.Context) int {
 		k.Logger.Warn("recovery slot keeper", "err", err)
 		return 0
 	}
-	// Read every member side by side, each on its kept session.
+	byName, conns := k.readAll(ctx, cat, members, timeout)
+	// Decide every slot, then advance each node's slots on its session,
+	// the nodes side by side.
+	decided, moves := k.decide(members, byName)
+	advanceAll(ctx, moves, conns, timeout)
+	moved := k.settle(ctx, decided)
+	for _, n := range members {
+		if c, ok := k.conns[n.Name]; ok && c.conn.IsClosed() {
+			delete(k.conns, n.Name)
+		}
+	}
+	return moved
+}
+
+// readAll reads every member side by side, each on its kept session (or
+// a new login), and keeps the sessions that answered; it returns the
+// readings by node and the sessions of the nodes read.
+func (k *Keeper) readAll(ctx context.Context, cat catalog, members []KeeperNode, timeout time.Duration) (map[string]nodeReading, map[string]*pgx.Conn) {
 	sessions := make([]*pgx.Conn, len(members))
 	for i, n := range members {
 		if c, ok := k.conns[n.Name]; ok && c.dsn == n.DSN && !c.conn.IsClosed() {
@@ -252,16 +269,23 @@ func (k *Keeper) Round(ctx context.Context) int {
 			k.Logger.Debug("recovery slot keeper: node not read", "node", n.Name, "err", readings[i].err)
 		}
 	}
+	return byName, conns
+}
 
-	// Decide every slot, then advance each node's slots on its session,
-	// the nodes side by side.
-	type move struct {
-		rec  KeeperSlot
-		from LSN
-		to   LSN
-	}
-	moves := map[string][]*move{}
-	var decided []*move
+// slotMove is one slot's decision this round, and its advance's outcome
+// (to 0: it stays).
+type slotMove struct {
+	rec  KeeperSlot
+	from LSN
+	to   LSN
+}
+
+// decide applies the rule (NextSlotPosition) to every slot of every node
+// read, recording the samples read; it returns every decision and, by
+// node, the slots to move.
+func (k *Keeper) decide(members []KeeperNode, byName map[string]nodeReading) ([]*slotMove, map[string][]*slotMove) {
+	moves := map[string][]*slotMove{}
+	var decided []*slotMove
 	for _, s := range members {
 		rs := byName[s.Name]
 		if !rs.ok {
@@ -279,23 +303,8 @@ func (k *Keeper) Round(ctx context.Context) int {
 			if smp, ok := rs.origins[x.Name]; ok && smp.Local != 0 && smp.Origin != 0 {
 				k.addSample(slot, smp)
 			}
-			var dec SlotMove
-			if !byName[x.Name].ok {
-				dec = SlotMove{Why: x.Name + " not read (its recovery may need the slot where it is)"}
-			} else {
-				var peers []PeerPosition
-				for _, p := range members {
-					if p.Name == s.Name || p.Name == x.Name {
-						continue
-					}
-					// A peer read without a row for X has applied nothing of
-					// X: position 0/0, which holds the slot.
-					rp := byName[p.Name]
-					peers = append(peers, PeerPosition{Node: p.Name, Known: rp.ok, Origin: rp.origins[x.Name].Origin})
-				}
-				dec = NextSlotPosition(current, k.Samples(s.Name, x.Name), peers)
-			}
-			m := &move{rec: KeeperSlot{Slot: slot, Position: current.String(), Why: dec.Why}, from: current}
+			dec := k.decideSlot(members, byName, s, x, current)
+			m := &slotMove{rec: KeeperSlot{Slot: slot, Position: current.String(), Why: dec.Why}, from: current}
 			if dec.Floor != 0 {
 				m.rec.Floor = dec.Floor.String()
 			}
@@ -306,7 +315,34 @@ func (k *Keeper) Round(ctx context.Context) int {
 			decided = append(decided, m)
 		}
 	}
+	return decided, moves
+}
+
+// decideSlot is the rule's decision for the slot s->x at current, given
+// the readings of every member.
+func (k *Keeper) decideSlot(members []KeeperNode, byName map[string]nodeReading, s, x KeeperNode, current LSN) SlotMove {
+	if !byName[x.Name].ok {
+		return SlotMove{Why: x.Name + " not read (its recovery may need the slot where it is)"}
+	}
+	var peers []PeerPosition
+	for _, p := range members {
+		if p.Name == s.Name || p.Name == x.Name {
+			continue
+		}
+		// A peer read without a row for X has applied nothing of X:
+		// position 0/0, which holds the slot.
+		rp := byName[p.Name]
+		peers = append(peers, PeerPosition{Node: p.Name, Known: rp.ok, Origin: rp.origins[x.Name].Origin})
+	}
+	return NextSlotPosition(current, k.Samples(s.Name, x.Name), peers)
+}
+
+// advanceAll advances each node's slots to move on its session, the
+// nodes side by side; a slot that fails to move keeps to 0 and says why.
+func advanceAll(ctx context.Context, moves map[string][]*slotMove, conns map[string]*pgx.Conn, timeout time.Duration) {
 	actx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var wg sync.WaitGroup
 	for node, ms := range moves {
 		conn := conns[node]
 		wg.Go(func() {
@@ -326,7 +362,11 @@ func (k *Keeper) Round(ctx context.Context) int {
 		})
 	}
 	wg.Wait()
-	cancel()
+}
+
+// settle records every decision and its outcome; it returns the slots
+// moved.
+func (k *Keeper) settle(ctx context.Context, decided []*slotMove) int {
 	moved := 0
 	for _, m := range decided {
 		if m.to != 0 {
@@ -343,11 +383,6 @@ func (k *Keeper) Round(ctx context.Context) int {
 			k.Logger.Log(ctx, level, "recovery slot keeper: advance failed", "slot", m.rec.Slot, "why", m.rec.Why)
 		}
 		k.setSlot(m.rec)
-	}
-	for _, n := range members {
-		if c, ok := k.conns[n.Name]; ok && c.conn.IsClosed() {
-			delete(k.conns, n.Name)
-		}
 	}
 	return moved
 }

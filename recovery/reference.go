@@ -69,76 +69,17 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 		rec.fail(err)
 		return
 	}
-	var live []*survivorState
-	// With each survivor's session, its replication connection readies in
-	// the background (taken from the standby, or a login), should it be
-	// the source: the login overlaps the fence instead of lengthening the
-	// recovery.
-	streams := make([]*pendingStream, len(in.Survivors))
-	// spare closes the replication connections of the survivors that are
-	// not the source.
-	var spare sync.WaitGroup
-	// early is the stream started before the fence (pglogical), on the
-	// provisional source; nil once handed on or abandoned.
-	var early *sourceStream
-	defer func() {
-		if early != nil {
-			early.abandon()
-		}
-		for _, s := range live {
-			s.conn.Close(context.WithoutCancel(ctx))
-		}
-		spare.Wait()
-		// Those still pending (no source was chosen) go the same way.
-		for _, p := range streams {
-			p.discard(ctx, in.StepTimeout)
-		}
-	}()
 	// On pglogical each survivor's progress is read with its session, so
 	// that the stream of the likely source can start before the fence.
 	// Spock's stream looks up xids on the source's session, which the
 	// fence needs: it starts once the targets are open.
-	startEarly := in.Flavor != "spock"
-	// Connections and fences go to every survivor side by side (on a busy
-	// machine a connection alone takes a good part of a second); the
-	// lists keep the survivors' order.
-	_ = rec.phase("connect", func() error {
-		conns := make([]*survivorState, len(in.Survivors))
-		var wg sync.WaitGroup
-		for i, sv := range in.Survivors {
-			rec.res.Survivors = append(rec.res.Survivors, sv.Name)
-			kept := in.Standby.take(sv.Name)
-			streams[i] = startStream(ctx, in, rec, sv, kept)
-			wg.Go(func() {
-				s := &survivorState{Survivor: sv, stream: streams[i]}
-				var first func(context.Context, *pgx.Conn) error
-				if startEarly {
-					first = func(ctx context.Context, conn *pgx.Conn) error {
-						err := readEarlyProgress(ctx, in, cat, rec, s, conn)
-						s.preRead = err == nil
-						return err
-					}
-				}
-				conn, err := sessionOf(ctx, in, rec, sv, kept, first)
-				if err != nil {
-					rec.fail(fmt.Errorf("connect to survivor %s: %w", sv.Name, err))
-					return
-				}
-				s.conn = conn
-				conns[i] = s
-			})
-		}
-		wg.Wait()
-		for _, s := range conns {
-			if s != nil {
-				live = append(live, s)
-			}
-		}
-		return nil
-	})
-	marker := fmt.Sprintf("%s_%s_end_%d", in.DB, in.Failed, time.Now().UnixNano())
-	if startEarly {
-		early = startProvisional(ctx, in, rec, live, marker)
+	r := &referenceRun{ctx: ctx, in: in, rec: rec, cat: cat, startEarly: in.Flavor != "spock",
+		streams: make([]*pendingStream, len(in.Survivors))}
+	defer r.cleanUp()
+	_ = rec.phase("connect", r.connect)
+	r.marker = fmt.Sprintf("%s_%s_end_%d", in.DB, in.Failed, time.Now().UnixNano())
+	if r.startEarly {
+		r.early = startProvisional(ctx, in, rec, r.live, r.marker)
 	}
 	if in.beforeFence != nil {
 		if err := in.beforeFence(ctx); err != nil {
@@ -146,53 +87,25 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 			return
 		}
 	}
-
 	// 1. Fence: no worker may hold the failed node's origin anywhere.
 	var fenced []*survivorState
 	_ = rec.phase("fence", func() error {
-		fenced = sideBySide(live, func(s *survivorState) error { return fence(ctx, in, cat, rec, s) }, rec)
+		fenced = sideBySide(r.live, func(s *survivorState) error { return fence(ctx, in, cat, rec, s) }, rec)
 		return nil
 	})
 	if len(fenced) == 0 {
 		rec.fail(fmt.Errorf("no survivor could be fenced: nothing recovered"))
 		return
 	}
-
 	// 2. Progress per survivor for the failed origin, side by side.
-	var known []*survivorState
-	_ = rec.phase("progress", func() error {
-		known = sideBySide(fenced, func(s *survivorState) error {
-			if err := readProgress(ctx, in, rec, s); err != nil {
-				return fmt.Errorf("progress step on %s: %w", s.Name, err)
-			}
-			return nil
-		}, rec)
-		return nil
-	})
+	known := r.progress(fenced)
 	before := map[string]LSN{}
 	for _, s := range known {
 		before[s.Name] = s.lsn
 	}
-
 	// 3. Source: the survivor that applied the most of the failed node.
-	// Every other survivor's replication connection is closed meanwhile
-	// (and the source's too when there is nothing to recover).
 	source, targets := plan(known)
-	var st *sourceStream
-	if early != nil {
-		if reusable(early.source == source, len(targets), position(lowest(targets)), early.after) {
-			st = early
-		} else {
-			rec.note("the stream started before the fence from %s does not serve the final plan: started again", early.source.Name)
-			early.abandon()
-		}
-		early = nil
-	}
-	for _, p := range streams {
-		if source == nil || len(targets) == 0 || p != source.stream {
-			spare.Go(func() { p.discard(ctx, in.StepTimeout) })
-		}
-	}
+	st := r.keepEarly(source, targets)
 	if source == nil {
 		return
 	}
@@ -200,57 +113,185 @@ func runReference(ctx context.Context, in Input, rec *recorder) {
 		rec.res.NothingToRecover = true
 		rec.note("every survivor had applied %s up to %s: nothing to recover", in.Failed, source.lsn)
 	} else {
-		names := make([]string, len(targets))
-		for i, t := range targets {
-			names[i] = fmt.Sprintf("%s (at %s)", t.Name, t.lsn)
-		}
-		rec.note("source %s (at %s) for %s", source.Name, source.lsn, strings.Join(names, ", "))
-		if st == nil && startEarly {
-			st = startSourceStream(ctx, in, rec, source, position(lowest(targets)), positions(targets), marker, nil)
-		}
-		// 4-7 for every target, from one stream of the source.
-		_ = rec.phase("recover", func() error {
-			recoverFromSource(ctx, in, rec, source, targets, st, marker)
-			return nil
-		})
+		r.recover(source, targets, st)
 	}
+	// Re-check: every survivor's progress for the failed origin is equal.
+	_ = rec.phase("verify-progress", func() error { r.verifyProgress(known, before); return nil })
+}
 
-	// Re-check: every survivor's progress for the failed origin is equal,
-	// read side by side.
-	_ = rec.phase("verify-progress", func() error {
-		after := make([]LSN, len(known))
-		read := make([]bool, len(known))
-		var wg sync.WaitGroup
-		for i, s := range known {
-			wg.Go(func() {
-				lsn, err := finalProgress(ctx, s)
-				if err != nil {
-					rec.fail(fmt.Errorf("verify-progress step on %s: %w", s.Name, err))
-					return
-				}
-				after[i], read[i] = lsn, true
-			})
+// referenceRun is one run of the reference recovery: its connections and
+// the stream started before the fence.
+type referenceRun struct {
+	ctx        context.Context
+	in         Input
+	rec        *recorder
+	cat        catalog
+	startEarly bool
+	marker     string
+	// live are the survivors whose session opened, in the survivors'
+	// order.
+	live []*survivorState
+	// streams: with each survivor's session, its replication connection
+	// readies in the background (taken from the standby, or a login),
+	// should it be the source: the login overlaps the fence instead of
+	// lengthening the recovery.
+	streams []*pendingStream
+	// spare closes the replication connections of the survivors that are
+	// not the source.
+	spare sync.WaitGroup
+	// early is the stream started before the fence (pglogical), on the
+	// provisional source; nil once handed on or abandoned.
+	early *sourceStream
+}
+
+// cleanUp closes every session and replication connection left.
+func (r *referenceRun) cleanUp() {
+	if r.early != nil {
+		r.early.abandon()
+	}
+	for _, s := range r.live {
+		s.conn.Close(context.WithoutCancel(r.ctx))
+	}
+	r.spare.Wait()
+	// Those still pending (no source was chosen) go the same way.
+	for _, p := range r.streams {
+		p.discard(r.ctx, r.in.StepTimeout)
+	}
+}
+
+// connect opens every survivor's session and readies its replication
+// connection, side by side (on a busy machine a connection alone takes a
+// good part of a second).
+func (r *referenceRun) connect() error {
+	conns := make([]*survivorState, len(r.in.Survivors))
+	var wg sync.WaitGroup
+	for i, sv := range r.in.Survivors {
+		r.rec.res.Survivors = append(r.rec.res.Survivors, sv.Name)
+		kept := r.in.Standby.take(sv.Name)
+		r.streams[i] = startStream(r.ctx, r.in, r.rec, sv, kept)
+		wg.Go(func() { conns[i] = r.connectOne(sv, kept, r.streams[i]) })
+	}
+	wg.Wait()
+	for _, s := range conns {
+		if s != nil {
+			r.live = append(r.live, s)
 		}
-		wg.Wait()
-		var all []string
-		first := -1
-		differ := false
-		for i, s := range known {
-			if !read[i] {
-				continue
+	}
+	return nil
+}
+
+// connectOne opens sv's session (the one kept ahead, or a login) and on
+// pglogical reads its progress with it; nil when it failed (recorded).
+func (r *referenceRun) connectOne(sv Survivor, kept *standbyPair, stream *pendingStream) *survivorState {
+	s := &survivorState{Survivor: sv, stream: stream}
+	var first func(context.Context, *pgx.Conn) error
+	if r.startEarly {
+		first = func(ctx context.Context, conn *pgx.Conn) error {
+			err := readEarlyProgress(ctx, r.in, r.cat, r.rec, s, conn)
+			s.preRead = err == nil
+			return err
+		}
+	}
+	conn, err := sessionOf(r.ctx, r.in, r.rec, sv, kept, first)
+	if err != nil {
+		r.rec.fail(fmt.Errorf("connect to survivor %s: %w", sv.Name, err))
+		return nil
+	}
+	s.conn = conn
+	return s
+}
+
+// progress reads every fenced survivor's progress, side by side.
+func (r *referenceRun) progress(fenced []*survivorState) []*survivorState {
+	var known []*survivorState
+	_ = r.rec.phase("progress", func() error {
+		known = sideBySide(fenced, func(s *survivorState) error {
+			if err := readProgress(r.ctx, r.in, r.rec, s); err != nil {
+				return fmt.Errorf("progress step on %s: %w", s.Name, err)
 			}
-			rec.res.Progress = append(rec.res.Progress, Progress{Node: s.Name, Origin: s.origin, Before: before[s.Name].String(), After: after[i].String()})
-			all = append(all, fmt.Sprintf("%s=%s", s.Name, after[i]))
-			if first < 0 {
-				first = i
-			}
-			differ = differ || after[i] != after[first]
-		}
-		if differ {
-			rec.fail(fmt.Errorf("verify-progress: survivors differ in progress for %s after recovery: %s", in.Failed, strings.Join(all, " ")))
-		}
+			return nil
+		}, r.rec)
 		return nil
 	})
+	return known
+}
+
+// keepEarly returns the stream started before the fence when it serves
+// the final plan (reusable), else abandons it (nil); every other
+// survivor's replication connection is closed meanwhile (and the
+// source's too when there is nothing to recover).
+func (r *referenceRun) keepEarly(source *survivorState, targets []*survivorState) *sourceStream {
+	var st *sourceStream
+	if r.early != nil {
+		if reusable(r.early.source == source, len(targets), position(lowest(targets)), r.early.after) {
+			st = r.early
+		} else {
+			r.rec.note("the stream started before the fence from %s does not serve the final plan: started again", r.early.source.Name)
+			r.early.abandon()
+		}
+		r.early = nil
+	}
+	for _, p := range r.streams {
+		if source == nil || len(targets) == 0 || p != source.stream {
+			r.spare.Go(func() { p.discard(r.ctx, r.in.StepTimeout) })
+		}
+	}
+	return st
+}
+
+// recover replays on targets from source (steps 4-7 for every target,
+// from one stream of the source), st being the stream already started
+// (or nil).
+func (r *referenceRun) recover(source *survivorState, targets []*survivorState, st *sourceStream) {
+	names := make([]string, len(targets))
+	for i, t := range targets {
+		names[i] = fmt.Sprintf("%s (at %s)", t.Name, t.lsn)
+	}
+	r.rec.note("source %s (at %s) for %s", source.Name, source.lsn, strings.Join(names, ", "))
+	if st == nil && r.startEarly {
+		st = startSourceStream(r.ctx, r.in, r.rec, source, position(lowest(targets)), positions(targets), r.marker, nil)
+	}
+	_ = r.rec.phase("recover", func() error {
+		recoverFromSource(r.ctx, r.in, r.rec, source, targets, st, r.marker)
+		return nil
+	})
+}
+
+// verifyProgress reads every survivor's progress for the failed origin
+// once more, side by side, records it beside the one read before, and
+// fails the recovery when they differ.
+func (r *referenceRun) verifyProgress(known []*survivorState, before map[string]LSN) {
+	after := make([]LSN, len(known))
+	read := make([]bool, len(known))
+	var wg sync.WaitGroup
+	for i, s := range known {
+		wg.Go(func() {
+			lsn, err := finalProgress(r.ctx, s)
+			if err != nil {
+				r.rec.fail(fmt.Errorf("verify-progress step on %s: %w", s.Name, err))
+				return
+			}
+			after[i], read[i] = lsn, true
+		})
+	}
+	wg.Wait()
+	var all []string
+	first := -1
+	differ := false
+	for i, s := range known {
+		if !read[i] {
+			continue
+		}
+		r.rec.res.Progress = append(r.rec.res.Progress, Progress{Node: s.Name, Origin: s.origin, Before: before[s.Name].String(), After: after[i].String()})
+		all = append(all, fmt.Sprintf("%s=%s", s.Name, after[i]))
+		if first < 0 {
+			first = i
+		}
+		differ = differ || after[i] != after[first]
+	}
+	if differ {
+		r.rec.fail(fmt.Errorf("verify-progress: survivors differ in progress for %s after recovery: %s", r.in.Failed, strings.Join(all, " ")))
+	}
 }
 
 // finalProgress reads s's progress for the failed node's origin once the
@@ -433,48 +474,14 @@ func recoverFromSource(ctx context.Context, in Input, rec *recorder, source *sur
 	// origin), and the end marker written on the source's own session
 	// (idle until verify-progress; on Spock it also serves the xid
 	// look-ups).
-	open := make([]*replayTarget, len(targets))
-	var markerErr error
-	var markerEnd LSN
-	markerDone := make(chan struct{})
-	go func() {
-		// The end of the stream: a flushed logical message written after
-		// the fence, so every transaction the source holds of the failed
-		// node comes before it. On pglogical the decoding rarely needs it
-		// (it ends at the source's last commit of the failed node), so
-		// the targets do not wait for it.
-		defer close(markerDone)
-		var end string
-		markerErr = source.conn.QueryRow(ctx, "SELECT pg_logical_emit_message(false, $1, $2, true)::text", endMarkerPrefix, marker).Scan(&end)
-		if markerErr == nil {
-			markerEnd, markerErr = ParseLSN(end)
-		}
-		rec.action(source.Name, "write end marker "+marker, end, markerErr)
-	}()
+	m := writeEndMarker(ctx, rec, source, marker)
 	// The source's session is free again (verify-progress) once the
 	// marker is written.
-	defer func() { <-markerDone }()
-	var wg sync.WaitGroup
-	for i, t := range targets {
-		wg.Go(func() {
-			rt, err := openTarget(ctx, in, rec, source, t)
-			if err != nil {
-				rec.fail(err)
-			}
-			open[i] = rt
-		})
-	}
-	wg.Wait()
+	defer func() { <-m.done }()
+	live := openTargets(ctx, in, rec, source, targets)
 	if st == nil {
 		// Spock: the stream's xid look-ups use the source's session too.
-		<-markerDone
-	}
-
-	var live []*replayTarget
-	for _, rt := range open {
-		if rt != nil {
-			live = append(live, rt)
-		}
+		<-m.done
 	}
 	failAll := func(step string, err error) {
 		for _, rt := range live {
@@ -488,33 +495,17 @@ func recoverFromSource(ctx context.Context, in Input, rec *recorder, source *sur
 		}
 		return
 	}
-	if st == nil && markerErr != nil {
-		failAll("end marker step", markerErr)
+	if st == nil && m.err != nil {
+		failAll("end marker step", m.err)
 		return
 	}
-	plan := streamPlan{targets: live, end: func() (LSN, error) {
-		<-markerDone
-		if markerErr != nil {
-			return 0, fmt.Errorf("end marker step: %w", markerErr)
-		}
-		return markerEnd, nil
-	}}
+	plan := streamPlan{targets: live, end: m.wait}
 	if st == nil {
-		// Spock: the failed node's transactions are found by their
-		// commit-timestamp origin, looked up on the source's session.
-		origins, err := failedOriginsOn(ctx, source.conn, in.Failed, source.origin)
-		if err != nil {
+		var err error
+		if st, err = startSpockStream(ctx, in, rec, source, live, marker); err != nil {
 			failAll("failed node's origins on the source", err)
 			return
 		}
-		after := position(math.MaxUint64)
-		var froms []LSN
-		for _, rt := range live {
-			after = min(after, rt.fromPos)
-			froms = append(froms, rt.from)
-		}
-		st = startSourceStream(ctx, in, rec, source, after, froms, marker,
-			&spockStream{ctx: ctx, origins: origins, xids: newXIDOrigins(source.conn)})
 	} else {
 		// On pglogical every commit of the failed node on the source, its
 		// apply worker's and earlier replays', was made under the
@@ -533,11 +524,96 @@ func recoverFromSource(ctx context.Context, in Input, rec *recorder, source *sur
 		failAll(step, err)
 		return
 	}
+	closeTargets(ctx, in, rec, source, live, st)
+}
+
+// endMarker is the end of the stream: a flushed logical message written
+// on the source after the fence, so every transaction the source holds of
+// the failed node comes before it. On pglogical the decoding rarely needs
+// it (it ends at the source's last commit of the failed node), so the
+// targets do not wait for it.
+type endMarker struct {
+	done chan struct{}
+	// Set before done closes: where its record ends in the source's WAL.
+	end LSN
+	err error
+}
+
+// writeEndMarker writes marker on source's session in the background.
+func writeEndMarker(ctx context.Context, rec *recorder, source *survivorState, marker string) *endMarker {
+	m := &endMarker{done: make(chan struct{})}
+	go func() {
+		defer close(m.done)
+		var end string
+		m.err = source.conn.QueryRow(ctx, "SELECT pg_logical_emit_message(false, $1, $2, true)::text", endMarkerPrefix, marker).Scan(&end)
+		if m.err == nil {
+			m.end, m.err = ParseLSN(end)
+		}
+		rec.action(source.Name, "write end marker "+marker, end, m.err)
+	}()
+	return m
+}
+
+// wait waits for the marker and says where its record ends.
+func (m *endMarker) wait() (LSN, error) {
+	<-m.done
+	if m.err != nil {
+		return 0, fmt.Errorf("end marker step: %w", m.err)
+	}
+	return m.end, nil
+}
+
+// openTargets opens every target's replay session side by side and
+// returns those that need a replay (a failure is recorded).
+func openTargets(ctx context.Context, in Input, rec *recorder, source *survivorState, targets []*survivorState) []*replayTarget {
+	open := make([]*replayTarget, len(targets))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Go(func() {
+			rt, err := openTarget(ctx, in, rec, source, t)
+			if err != nil {
+				rec.fail(err)
+			}
+			open[i] = rt
+		})
+	}
+	wg.Wait()
+	var live []*replayTarget
+	for _, rt := range open {
+		if rt != nil {
+			live = append(live, rt)
+		}
+	}
+	return live
+}
+
+// startSpockStream starts the stream on Spock, once the targets are open:
+// the failed node's transactions are found by their commit-timestamp
+// origin, looked up on the source's session.
+func startSpockStream(ctx context.Context, in Input, rec *recorder, source *survivorState, live []*replayTarget, marker string) (*sourceStream, error) {
+	origins, err := failedOriginsOn(ctx, source.conn, in.Failed, source.origin)
+	if err != nil {
+		return nil, err
+	}
+	after := position(math.MaxUint64)
+	var froms []LSN
+	for _, rt := range live {
+		after = min(after, rt.fromPos)
+		froms = append(froms, rt.from)
+	}
+	return startSourceStream(ctx, in, rec, source, after, froms, marker,
+		&spockStream{ctx: ctx, origins: origins, xids: newXIDOrigins(source.conn)}), nil
+}
+
+// closeTargets records the stream and closes every target's replay side
+// by side (closeTarget).
+func closeTargets(ctx context.Context, in Input, rec *recorder, source *survivorState, live []*replayTarget, st *sourceStream) {
 	rec.streamed(source.Name, st.slot, st.start)
 	if st.a.stats.endedAt != 0 {
 		rec.action(source.Name, "stream of "+st.slot+" ended past the last commit of "+in.Failed,
 			fmt.Sprintf("at %s (that commit ends at %s)", st.a.stats.endedAt, st.a.lastOfFailed), nil)
 	}
+	var wg sync.WaitGroup
 	for _, rt := range live {
 		wg.Go(func() {
 			if err := closeTarget(ctx, in, rec, source, rt, st.a, st.err); err != nil {

@@ -177,93 +177,123 @@ func streamSlot(ctx context.Context, conn *pgconn.PgConn, slot string, start, co
 	if err != nil {
 		return fmt.Errorf("start replication from slot %s at %s: %w", slot, start, err)
 	}
-	// Reported as flushed: the slot's own position, which moves nothing
-	// (never 0/0: pglogrepl would report the received position instead).
-	status := func(reply bool, received LSN) pglogrepl.StandbyStatusUpdate {
-		return pglogrepl.StandbyStatusUpdate{WALWritePosition: pglogrepl.LSN(received), WALFlushPosition: pglogrepl.LSN(confirmed),
-			WALApplyPosition: pglogrepl.LSN(confirmed), ReplyRequested: reply}
-	}
+	w := &walStream{conn: conn, slot: slot, confirmed: confirmed, a: a, deliver: deliver}
+	return w.run(ctx, idle)
+}
+
+// walStream is a started walsender stream of a recovery slot.
+type walStream struct {
+	conn      *pgconn.PgConn
+	slot      string
+	confirmed LSN
+	a         *assembler
+	deliver   func(*txn) error
+	// received is the furthest WAL start received.
+	received LSN
+}
+
+// status is a standby status update: reported as flushed, the slot's own
+// position, which moves nothing (never 0/0: pglogrepl would report the
+// received position instead).
+func (w *walStream) status(reply bool) pglogrepl.StandbyStatusUpdate {
+	return pglogrepl.StandbyStatusUpdate{WALWritePosition: pglogrepl.LSN(w.received), WALFlushPosition: pglogrepl.LSN(w.confirmed),
+		WALApplyPosition: pglogrepl.LSN(w.confirmed), ReplyRequested: reply}
+}
+
+// run receives until the assembler is done.
+func (w *walStream) run(ctx context.Context, idle time.Duration) error {
 	// Reads are bounded by the connection's read deadline, set a second
 	// ahead and moved on every half second, and cut short when ctx ends
 	// (at worst a second late, should the deadline move just after): a
 	// context per message, and pgconn's watcher for it, took about half
 	// of ReceiveMessage's time in a CPU profile of bench rto.
-	nc := conn.Conn()
+	nc := w.conn.Conn()
 	stop := context.AfterFunc(ctx, func() { _ = nc.SetReadDeadline(time.Now()) })
 	defer stop()
 	var deadline time.Time
-	var received LSN
 	lastMessage := time.Now()
-	for !a.done {
+	for !w.a.done {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		if now := time.Now(); deadline.Sub(now) < readAhead/2 {
 			deadline = now.Add(readAhead)
 			if err := nc.SetReadDeadline(deadline); err != nil {
-				return fmt.Errorf("stream from slot %s: set read deadline: %w", slot, err)
+				return fmt.Errorf("stream from slot %s: set read deadline: %w", w.slot, err)
 			}
 		}
-		raw, err := conn.ReceiveMessage(context.Background())
+		raw, err := w.conn.ReceiveMessage(context.Background())
 		if err != nil {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			if pgconn.Timeout(err) {
-				deadline = time.Time{}
-				if time.Since(lastMessage) > idle {
-					return fmt.Errorf("stream from slot %s: nothing received for %s before the end marker", slot, idle)
-				}
-				// Ask for a keepalive so a dead server is noticed.
-				if err := pglogrepl.SendStandbyStatusUpdate(ctx, conn, status(true, received)); err != nil {
-					return fmt.Errorf("stream from slot %s: status update: %w", slot, err)
-				}
-				continue
+			if !pgconn.Timeout(err) {
+				return fmt.Errorf("stream from slot %s: receive: %w", w.slot, err)
 			}
-			return fmt.Errorf("stream from slot %s: receive: %w", slot, err)
+			deadline = time.Time{}
+			if time.Since(lastMessage) > idle {
+				return fmt.Errorf("stream from slot %s: nothing received for %s before the end marker", w.slot, idle)
+			}
+			// Ask for a keepalive so a dead server is noticed.
+			if err := pglogrepl.SendStandbyStatusUpdate(ctx, w.conn, w.status(true)); err != nil {
+				return fmt.Errorf("stream from slot %s: status update: %w", w.slot, err)
+			}
+			continue
 		}
 		lastMessage = time.Now()
-		switch m := raw.(type) {
-		case *pgproto3.ErrorResponse:
-			return fmt.Errorf("stream from slot %s: %w", slot, pgconn.ErrorResponseToPgError(m))
-		case *pgproto3.CopyData:
-			if len(m.Data) == 0 {
-				continue
-			}
-			switch m.Data[0] {
-			case pglogrepl.PrimaryKeepaliveMessageByteID:
-				ka, err := pglogrepl.ParsePrimaryKeepaliveMessage(m.Data[1:])
-				if err != nil {
-					return fmt.Errorf("stream from slot %s: keepalive: %w", slot, err)
-				}
-				if ka.ReplyRequested {
-					if err := pglogrepl.SendStandbyStatusUpdate(ctx, conn, status(false, received)); err != nil {
-						return fmt.Errorf("stream from slot %s: status update: %w", slot, err)
-					}
-				}
-			case pglogrepl.XLogDataByteID:
-				xld, err := pglogrepl.ParseXLogData(m.Data[1:])
-				if err != nil {
-					return fmt.Errorf("stream from slot %s: xlog data: %w", slot, err)
-				}
-				received = max(received, xld.WALStart)
-				msg, err := pglogrepl.Parse(xld.WALData)
-				if err != nil {
-					return fmt.Errorf("stream from slot %s: decode pgoutput message at %s: %w", slot, xld.WALStart, err)
-				}
-				t, err := a.feed(msg)
-				if err != nil {
-					return fmt.Errorf("stream from slot %s at %s: %w", slot, xld.WALStart, err)
-				}
-				if t != nil {
-					if err := deliver(t); err != nil {
-						return err
-					}
-				}
-			}
-		default:
-			return fmt.Errorf("stream from slot %s: unexpected message %T", slot, raw)
+		if err := w.handle(ctx, raw); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// handle takes one message of the stream.
+func (w *walStream) handle(ctx context.Context, raw pgproto3.BackendMessage) error {
+	switch m := raw.(type) {
+	case *pgproto3.ErrorResponse:
+		return fmt.Errorf("stream from slot %s: %w", w.slot, pgconn.ErrorResponseToPgError(m))
+	case *pgproto3.CopyData:
+		if len(m.Data) == 0 {
+			return nil
+		}
+		switch m.Data[0] {
+		case pglogrepl.PrimaryKeepaliveMessageByteID:
+			ka, err := pglogrepl.ParsePrimaryKeepaliveMessage(m.Data[1:])
+			if err != nil {
+				return fmt.Errorf("stream from slot %s: keepalive: %w", w.slot, err)
+			}
+			if ka.ReplyRequested {
+				if err := pglogrepl.SendStandbyStatusUpdate(ctx, w.conn, w.status(false)); err != nil {
+					return fmt.Errorf("stream from slot %s: status update: %w", w.slot, err)
+				}
+			}
+		case pglogrepl.XLogDataByteID:
+			return w.xlogData(m.Data[1:])
+		}
+		return nil
+	default:
+		return fmt.Errorf("stream from slot %s: unexpected message %T", w.slot, raw)
+	}
+}
+
+// xlogData decodes one pgoutput message and feeds it to the assembler.
+func (w *walStream) xlogData(data []byte) error {
+	xld, err := pglogrepl.ParseXLogData(data)
+	if err != nil {
+		return fmt.Errorf("stream from slot %s: xlog data: %w", w.slot, err)
+	}
+	w.received = max(w.received, xld.WALStart)
+	msg, err := pglogrepl.Parse(xld.WALData)
+	if err != nil {
+		return fmt.Errorf("stream from slot %s: decode pgoutput message at %s: %w", w.slot, xld.WALStart, err)
+	}
+	t, err := w.a.feed(msg)
+	if err != nil {
+		return fmt.Errorf("stream from slot %s at %s: %w", w.slot, xld.WALStart, err)
+	}
+	if t != nil {
+		return w.deliver(t)
 	}
 	return nil
 }
