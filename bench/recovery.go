@@ -10,6 +10,8 @@ import (
 	"github.com/spockchaos/spockchaos/harness"
 	"github.com/spockchaos/spockchaos/recovery"
 	"github.com/spockchaos/spockchaos/recovery/recoverytest"
+	"github.com/spockchaos/spockchaos/recovery/reference"
+	"github.com/spockchaos/spockchaos/recovery/slots"
 )
 
 // RecoveryOptions configure Recovery.
@@ -73,7 +75,7 @@ func Recovery(ctx context.Context, opts RecoveryOptions) (RecoveryResult, error)
 
 // recoverLagged builds the lag on c, kills n1 and times its recovery.
 func recoverLagged(ctx context.Context, c *harness.Cluster, txns, rows int, out io.Writer) (RecoveryResult, error) {
-	if err := recovery.PrepareSlots(ctx, c); err != nil {
+	if err := slots.PrepareSlots(ctx, c); err != nil {
 		return RecoveryResult{}, err
 	}
 	if err := recoverytest.Lag(ctx, c, "n3", "n1"); err != nil {
@@ -98,7 +100,7 @@ func recoverLagged(ctx context.Context, c *harness.Cluster, txns, rows int, out 
 	in := recovery.InputFromCluster(c, "n1")
 	in.StepTimeout = 5 * time.Minute
 	start := time.Now()
-	res, err := recovery.Reference{}.Recover(ctx, in)
+	res, err := reference.Reference{}.Recover(ctx, in)
 	elapsed := time.Since(start)
 	if err != nil {
 		return RecoveryResult{}, err

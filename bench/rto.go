@@ -13,6 +13,8 @@ import (
 	"github.com/spockchaos/spockchaos/harness"
 	"github.com/spockchaos/spockchaos/recovery"
 	"github.com/spockchaos/spockchaos/recovery/recoverytest"
+	"github.com/spockchaos/spockchaos/recovery/reference"
+	"github.com/spockchaos/spockchaos/recovery/slots"
 )
 
 // RTOOptions configure RTO.
@@ -138,7 +140,7 @@ func rtoOnce(ctx context.Context, cfg harness.Config, txns, rows int, out io.Wri
 			slog.Error("remove benchmark cluster", "run", c.RunID, "err", err)
 		}
 	}()
-	if err := recovery.PrepareSlots(ctx, c); err != nil {
+	if err := slots.PrepareSlots(ctx, c); err != nil {
 		return s, err
 	}
 	n1, n3 := c.Node("n1"), c.Node("n3")
@@ -149,15 +151,15 @@ func rtoOnce(ctx context.Context, cfg harness.Config, txns, rows int, out io.Wri
 		defer alive.Unlock()
 		return members
 	}
-	keeper := &recovery.Keeper{Flavor: "pglogical", Members: func() []recovery.KeeperNode {
-		var ms []recovery.KeeperNode
+	keeper := &slots.Keeper{Flavor: "pglogical", Members: func() []slots.KeeperNode {
+		var ms []slots.KeeperNode
 		for _, n := range live() {
-			ms = append(ms, recovery.KeeperNode{Name: n.Name, DSN: n.DSN})
+			ms = append(ms, slots.KeeperNode{Name: n.Name, DSN: n.DSN})
 		}
 		return ms
 	}}
 	// Connections kept open ahead of the kill, as a scenario keeps them.
-	standby := &recovery.Standby{Members: func() []recovery.Survivor {
+	standby := &slots.Standby{Members: func() []recovery.Survivor {
 		var ms []recovery.Survivor
 		for _, n := range live() {
 			ms = append(ms, recovery.SurvivorOf(n))
@@ -230,7 +232,7 @@ func rtoOnce(ctx context.Context, cfg harness.Config, txns, rows int, out io.Wri
 		in.Survivors[i].Samples = keeper.Samples(sv.Name, "n1") // as a scenario's recovery gets them
 	}
 	began := time.Now()
-	rec, err := recovery.Reference{}.Recover(ctx, in)
+	rec, err := reference.Reference{}.Recover(ctx, in)
 	s.Recovery = time.Since(began)
 	s.KillToLevel = time.Since(killed)
 	if err != nil {
@@ -266,7 +268,7 @@ func rtoOnce(ctx context.Context, cfg harness.Config, txns, rows int, out io.Wri
 		if err := execOn(ctx, n3, "TRUNCATE ledger_floor"); err != nil {
 			return s, err
 		}
-		f, err := recovery.MeasureApply(ctx, n3.DSN, "n3", recovery.FloorTable{Schema: "public", Name: "ledger_floor",
+		f, err := reference.MeasureApply(ctx, n3.DSN, "n3", reference.FloorTable{Schema: "public", Name: "ledger_floor",
 			Columns: []string{"txn_id", "seq", "origin", "payload"}, KeyColumns: 2}, floorTxns)
 		if err != nil {
 			return s, err

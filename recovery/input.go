@@ -4,9 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sort"
-	"strings"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/spockchaos/spockchaos/harness"
 )
@@ -26,7 +27,7 @@ type Survivor struct {
 	// origin for the failed node, oldest first, as a Keeper took them
 	// (Keeper.Samples). When this survivor is the source, the reference
 	// recovery streams its slot from the newest sample at or below every
-	// target's position (see streamStart).
+	// target's position (see StreamStart).
 	Samples []OriginSample
 }
 
@@ -45,20 +46,54 @@ type Input struct {
 	StepTimeout time.Duration
 	// Logger receives progress (default slog.Default()).
 	Logger *slog.Logger
-	// Standby (may be nil) holds connections opened ahead: the reference
-	// recovery takes each survivor's from it instead of logging in.
-	Standby *Standby
+	// Standby (may be nil) holds connections opened ahead
+	// (slots.Standby): the reference recovery takes each survivor's from
+	// it instead of logging in.
+	Standby ConnsAhead
 	// Keeper (may be nil) is the recovery slot keeper running beside the
-	// cluster: the reference recovery pauses its rounds while it runs.
-	Keeper *Keeper
-
-	// beforeFence, when set (specs only), runs in the reference recovery
-	// between the connect phase and the fence: the moment a provisional
-	// plan has been made and its stream started.
-	beforeFence func(context.Context) error
+	// cluster (slots.Keeper): the reference recovery pauses its rounds
+	// while it runs.
+	Keeper Pauser
 }
 
-func (in *Input) setDefaults() error {
+// Kept is a survivor's session and replication connection opened ahead
+// of any failure; Repl may be nil (it could not be opened: the recovery
+// opens its own). Via says how Repl reached the node.
+type Kept struct {
+	Session *pgx.Conn
+	Repl    *pgconn.PgConn
+	Via     string
+}
+
+// ConnsAhead hands over, once, a survivor's connections opened ahead
+// (nil: none).
+type ConnsAhead interface {
+	Take(node string) *Kept
+}
+
+// Pauser is a background service a recovery pauses while it runs.
+type Pauser interface {
+	Pause() (resume func())
+}
+
+// TakeKept is node's connections opened ahead, if any.
+func (in Input) TakeKept(node string) *Kept {
+	if in.Standby == nil {
+		return nil
+	}
+	return in.Standby.Take(node)
+}
+
+// PauseKeeper pauses the keeper, if any, until resume is called.
+func (in Input) PauseKeeper() (resume func()) {
+	if in.Keeper == nil {
+		return func() {}
+	}
+	return in.Keeper.Pause()
+}
+
+// SetDefaults checks the input and fills in the defaults.
+func (in *Input) SetDefaults() error {
 	if len(in.Survivors) == 0 {
 		return fmt.Errorf("recovery of %s: no survivors given", in.Failed)
 	}
@@ -108,30 +143,4 @@ func SurvivorOf(n *harness.Node) Survivor {
 type Strategy interface {
 	Name() string
 	Recover(ctx context.Context, in Input) (*Result, error)
-}
-
-var strategies = map[string]Strategy{
-	"reference": Reference{},
-	"spock":     Spock{},
-	"none":      None{},
-	"auto":      Auto{},
-}
-
-// StrategyNames lists the known strategies, sorted.
-func StrategyNames() []string {
-	names := make([]string, 0, len(strategies))
-	for n := range strategies {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
-// Lookup returns the strategy called name.
-func Lookup(name string) (Strategy, error) {
-	s, ok := strategies[name]
-	if !ok {
-		return nil, fmt.Errorf("unknown recovery strategy %q (known: %s)", name, strings.Join(StrategyNames(), ", "))
-	}
-	return s, nil
 }

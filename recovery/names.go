@@ -13,7 +13,7 @@ const PublicationName = "spockchaos_recovery"
 
 // endMarkerPrefix is the prefix of the logical message that marks the end
 // of a recovery stream (see stream.go).
-const endMarkerPrefix = "spockchaos_recovery_end"
+const EndMarkerPrefix = "spockchaos_recovery_end"
 
 // RecoverySlotName is the harness's recovery slot on node self kept for
 // peer: spockchaos_<db>_<self>_<peer>. DESIGN.md calls recovery slots
@@ -26,4 +26,26 @@ func RecoverySlotName(db, self, peer string) string {
 
 // ownSlotPattern matches (LIKE) every slot the harness makes, so that a
 // Spock runbook's clean-up never touches them.
-const ownSlotPattern = `spockchaos\_%`
+const OwnSlotPattern = `spockchaos\_%`
+
+// FloorMessagePrefix is the prefix of the keeper's floor messages: a
+// flushed, non-transactional logical message written on a node S each
+// round, whose content lists, one line per subscription of S,
+// "<subscription> <origin> <remote_lsn> <local_lsn>" as read in the same
+// statement. It makes the round's readings durable, and in a recovery
+// stream of S it is the proof point of the slot position it justified.
+const FloorMessagePrefix = "spockchaos_recovery_floor"
+
+// parseSample parses a remote_lsn and a local_lsn as the floor message
+// writes them ("" or a missing value reads as 0/0).
+func ParseSample(remote, local string) (OriginSample, error) {
+	var s OriginSample
+	var err error
+	if s.Origin, err = ParseLSN(remote); err != nil {
+		return s, fmt.Errorf("origin LSN %q: %w", remote, err)
+	}
+	if s.Local, err = ParseLSN(local); err != nil {
+		return s, fmt.Errorf("local LSN %q: %w", local, err)
+	}
+	return s, nil
+}

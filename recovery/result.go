@@ -126,3 +126,32 @@ type Effect struct {
 	ProgressFrom string `json:"progress_before"`
 	ProgressTo   string `json:"progress_after"`
 }
+
+// KeeperReport sums up what a Keeper did.
+type KeeperReport struct {
+	Rounds   int `json:"rounds"`
+	Advances int `json:"advances"`
+	// Unread counts node readings that failed (node down, paused, slow).
+	Unread int `json:"unread"`
+	// Slots is each slot's last decision.
+	Slots []KeeperSlot `json:"slots,omitempty"`
+}
+
+// KeeperSlot is the last decision about one slot.
+type KeeperSlot struct {
+	Slot     string    `json:"slot"`
+	Position string    `json:"position"`
+	Floor    string    `json:"floor,omitempty"`
+	Moved    time.Time `json:"moved,omitzero"`
+	Why      string    `json:"why"`
+}
+
+// Advanced is what recoverytest.AdvanceSlots did on one node (the
+// barrier-based advance, kept for old run records).
+type Advanced struct {
+	Node string `json:"node"`
+	// To is the node's WAL position captured before the barrier; every
+	// recovery slot of the node that was behind it now starts there.
+	To    string `json:"to"`
+	Slots int    `json:"slots"`
+}

@@ -122,7 +122,7 @@ func NextSlotPosition(current LSN, samples []OriginSample, peers []PeerPosition)
 // sending it, much cheaper than streaming what the targets have, and the sample's floor message, which
 // follows Local, is then the stream's proof point (covered). ok is false
 // when no sample qualifies (a target at 0/0 never lets one).
-func streamStart(start LSN, samples []OriginSample, targets []LSN) (to OriginSample, ok bool) {
+func StreamStart(start LSN, samples []OriginSample, targets []LSN) (to OriginSample, ok bool) {
 	if len(targets) == 0 {
 		return OriginSample{}, false
 	}
@@ -138,15 +138,20 @@ func streamStart(start LSN, samples []OriginSample, targets []LSN) (to OriginSam
 	return to, ok
 }
 
+// Position is where a transaction or a target stands in the failed
+// node's commit order: an origin LSN on pglogical, an origin commit
+// timestamp (Unix microseconds) on Spock.
+type Position = uint64
+
 // streamProof is what a stream of the source's recovery slot has shown so
 // far about the failed node's transactions: the position of the first one
 // it passed (0: none yet), how many it passed, and the floor message it
 // accepted (floorValid), if any.
-type streamProof struct {
-	firstPos   position
-	originTxns int64
-	floor      LSN
-	floorSet   bool
+type StreamProof struct {
+	FirstPos   Position
+	OriginTxns int64
+	Floor      LSN
+	FloorSet   bool
 }
 
 // covers tells whether the stream, as far as it went, provably holds
@@ -169,8 +174,8 @@ type streamProof struct {
 //
 // A stream that began after fromPos and carries no such floor might miss
 // some: the target is held, then cut off (router).
-func covers(p streamProof, fromPos position, from LSN) bool {
-	return fromPos == 0 || (p.firstPos != 0 && p.firstPos <= fromPos) || (p.floorSet && from >= p.floor)
+func Covers(p StreamProof, fromPos Position, from LSN) bool {
+	return fromPos == 0 || (p.FirstPos != 0 && p.FirstPos <= fromPos) || (p.FloorSet && from >= p.Floor)
 }
 
 // floorValid tells whether a floor message's sample (o, l) for the
@@ -180,18 +185,18 @@ func covers(p streamProof, fromPos position, from LSN) bool {
 // that has moved past l may have dropped transactions committed after
 // it), and o known (a sample read before anything was applied says
 // nothing).
-func floorValid(smp OriginSample, start LSN) bool {
+func FloorValid(smp OriginSample, start LSN) bool {
 	return smp.Origin != 0 && smp.Local != 0 && smp.Local >= start
 }
 
 // gapReason is why a target's progress may not move to the source's.
-type gapReason int
+type GapReason int
 
 const (
-	complete       gapReason = iota
-	noFailedTxn              // the stream held nothing of the failed node, and no floor covers the target
-	unplacedTarget           // the target's position is unknown (Spock without spock.progress row)
-	notCovered               // the stream starts after the target's position
+	Complete       GapReason = iota
+	NoFailedTxn              // the stream held nothing of the failed node, and no floor covers the target
+	UnplacedTarget           // the target's position is unknown (Spock without spock.progress row)
+	NotCovered               // the stream starts after the target's position
 )
 
 // completeness decides whether a target at fromPos/from, whose progress
@@ -212,17 +217,17 @@ const (
 // node's transactions proves nothing unless a floor covers the target
 // (then the target lacked only transactions with no replicated change),
 // and neither does a target whose position is unknown.
-func completeness(p streamProof, fromPos position, from LSN, unplaced bool) gapReason {
-	floorCovers := p.floorSet && from >= p.floor
+func Completeness(p StreamProof, fromPos Position, from LSN, unplaced bool) GapReason {
+	floorCovers := p.FloorSet && from >= p.Floor
 	switch {
-	case p.originTxns == 0 && !floorCovers:
-		return noFailedTxn
+	case p.OriginTxns == 0 && !floorCovers:
+		return NoFailedTxn
 	case unplaced:
-		return unplacedTarget
-	case !covers(p, fromPos, from):
-		return notCovered
+		return UnplacedTarget
+	case !Covers(p, fromPos, from):
+		return NotCovered
 	}
-	return complete
+	return Complete
 }
 
 // reusable tells whether the stream started before the fence, on the
@@ -231,6 +236,6 @@ func completeness(p streamProof, fromPos position, from LSN, unplaced bool) gapR
 // lowest position, lowest). Positions only move forward, so a target
 // behind after cannot happen; were it to, that stream dropped what the
 // target may lack, and the recovery decodes again instead.
-func reusable(sameSource bool, targets int, lowest, after position) bool {
+func Reusable(sameSource bool, targets int, lowest, after Position) bool {
 	return sameSource && targets > 0 && lowest >= after
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/spockchaos/spockchaos/harness/fault"
 	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/recovery"
+	"github.com/spockchaos/spockchaos/recovery/strategies"
 )
 
 // recover runs the run's recovery strategy for failed on the nodes still
@@ -17,7 +18,7 @@ import (
 // while the strategy runs, then runs recovery again on the remaining
 // survivors, and then recovers the second victim too.
 func (r *run) recover(ctx context.Context, failed string) error {
-	strategy, err := recovery.Lookup(r.opts.Recovery)
+	strategy, err := strategies.Lookup(r.opts.Recovery)
 	if err != nil {
 		return err
 	}

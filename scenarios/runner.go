@@ -15,6 +15,9 @@ import (
 	"github.com/spockchaos/spockchaos/harness"
 	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/recovery"
+	"github.com/spockchaos/spockchaos/recovery/slots"
+	"github.com/spockchaos/spockchaos/recovery/spock"
+	"github.com/spockchaos/spockchaos/recovery/strategies"
 	"github.com/spockchaos/spockchaos/reports"
 	"github.com/spockchaos/spockchaos/verify"
 	"github.com/spockchaos/spockchaos/workload"
@@ -100,7 +103,7 @@ func resolve(spec *Spec, opts Options) (Options, error) {
 	if opts.Recovery == "" {
 		opts.Recovery = spec.Recovery
 	}
-	if _, err := recovery.Lookup(opts.Recovery); err != nil {
+	if _, err := strategies.Lookup(opts.Recovery); err != nil {
 		return opts, err
 	}
 	if opts.Duration == 0 {
@@ -225,9 +228,9 @@ type run struct {
 
 	// keeper advances the recovery slots during the load; its samples
 	// place the recoveries' streams (recoveryInput). Nil outside the load.
-	keeper *recovery.Keeper
+	keeper *slots.Keeper
 	// standby keeps connections open for the recovery (standby.go).
-	standby *recovery.Standby
+	standby *slots.Standby
 	// recovered is every recovery result of the run merged (recover.go)
 	// and keeperReport the slot keeper's report (slots.go): recovery's own
 	// types, converted into the record when the run closes it (record.go).
@@ -300,16 +303,16 @@ func (r *run) up(ctx context.Context) error {
 	}
 	if r.opts.Recovery == "spock" {
 		// Say so now, not after the load: this server cannot run it.
-		api, err := recovery.DetectSpockAPI(ctx, c.Nodes[0].DSN, time.Minute)
+		api, err := spock.DetectSpockAPI(ctx, c.Nodes[0].DSN, time.Minute)
 		if err != nil {
 			return fmt.Errorf("detect Spock recovery API on %s: %w", c.Nodes[0].Name, err)
 		}
 		if api == "" {
-			return fmt.Errorf("%s: %w", c.Nodes[0].Name, recovery.ErrNoSpockAPI)
+			return fmt.Errorf("%s: %w", c.Nodes[0].Name, spock.ErrNoSpockAPI)
 		}
 		r.out.linef("Spock recovery API: %s\n", api)
 	}
-	if err := recovery.PrepareSlots(ctx, c); err != nil {
+	if err := slots.PrepareSlots(ctx, c); err != nil {
 		return err
 	}
 	if err := r.wl.Setup(ctx, r.targets(r.alive), r.rec); err != nil {

@@ -5,7 +5,7 @@ import (
 	"sync"
 
 	"github.com/spockchaos/spockchaos/harness"
-	"github.com/spockchaos/spockchaos/recovery"
+	"github.com/spockchaos/spockchaos/recovery/slots"
 )
 
 // Recovery slots retain, and a recovery's stream decodes, all WAL since
@@ -20,7 +20,7 @@ import (
 // startSlotKeeper runs the keeper until the returned stop is called; stop
 // waits for the round in progress and records the keeper's report.
 func (r *run) startSlotKeeper(ctx context.Context) (stop func()) {
-	k := &recovery.Keeper{Flavor: r.opts.Flavor, Members: r.keeperMembers,
+	k := &slots.Keeper{Flavor: r.opts.Flavor, Members: r.keeperMembers,
 		Logger: r.opts.Logger.With("step", "advance recovery slots")}
 	r.keeper = k
 	stopRun := inBackground(ctx, k.Run)
@@ -47,11 +47,11 @@ func inBackground(ctx context.Context, run func(context.Context)) (stop func()) 
 // keeperMembers are the nodes not lost for good (a restarting or paused
 // node stays a member: its slots and its position hold while it cannot be
 // read). It runs on the keeper's goroutine.
-func (r *run) keeperMembers() []recovery.KeeperNode {
+func (r *run) keeperMembers() []slots.KeeperNode {
 	nodes := r.aliveNodes()
-	out := make([]recovery.KeeperNode, 0, len(nodes))
+	out := make([]slots.KeeperNode, 0, len(nodes))
 	for _, n := range nodes {
-		out = append(out, recovery.KeeperNode{Name: n.Name, DSN: n.DSN})
+		out = append(out, slots.KeeperNode{Name: n.Name, DSN: n.DSN})
 	}
 	return out
 }

@@ -8,8 +8,8 @@ import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
-	"github.com/spockchaos/spockchaos/recovery"
 	"github.com/spockchaos/spockchaos/recovery/recoverytest"
+	"github.com/spockchaos/spockchaos/recovery/spock"
 	"github.com/spockchaos/spockchaos/scenarios"
 	"github.com/spockchaos/spockchaos/verify"
 )
@@ -71,7 +71,7 @@ var _ = Describe("the gate scenarios on a Spock image", Label("e2e", "spock"), f
 		line := fmt.Sprintf("%s on %s: reference %s (%d transactions recovered)", spec.Name, image, ref.Verdict, ref.Run.Recovery.TransactionsRecovered)
 		if err != nil {
 			// An image without a recovery API must be refused, clearly.
-			Expect(err).To(MatchError(recovery.ErrNoSpockAPI), "replay: %s", scenarios.ReplayCommand(spec, opts))
+			Expect(err).To(MatchError(spock.ErrNoSpockAPI), "replay: %s", scenarios.ReplayCommand(spec, opts))
 			line += "; spock: refused (no recovery API)"
 		} else {
 			// Spock's own recovery is judged by its effect: pass, or a

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/spockchaos/spockchaos/recovery"
+	"github.com/spockchaos/spockchaos/recovery/slots"
 )
 
 // During the load a recovery.Standby keeps a session and a replication
@@ -14,7 +15,7 @@ import (
 // startStandby runs the standby until the returned stop is called; stop
 // closes what it kept.
 func (r *run) startStandby(ctx context.Context) (stop func()) {
-	s := &recovery.Standby{Members: r.standbyMembers, Logger: r.opts.Logger.With("step", "recovery standby")}
+	s := &slots.Standby{Members: r.standbyMembers, Logger: r.opts.Logger.With("step", "recovery standby")}
 	r.standby = s
 	stopRun := inBackground(ctx, s.Run)
 	return func() {

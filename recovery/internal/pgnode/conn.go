@@ -1,0 +1,111 @@
+// Package pgnode is what recovery reads and runs on one node, in either
+// flavor's catalog: subscriptions and their replication origins, an
+// origin's progress and its hold, Spock's node ids and the origins its
+// apply stamps, replication connections and the harness's own SQL
+// fragments. It decides nothing: the strategies and services do.
+package pgnode
+
+import (
+	"github.com/spockchaos/spockchaos/recovery"
+)
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// quoteLiteral quotes s as an SQL string literal (the replication
+// protocol takes simple queries only, without parameters).
+func QuoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+func ConnectWithTimeout(ctx context.Context, dsn string, timeout time.Duration) (*pgx.Conn, error) {
+	cctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	return pgx.Connect(cctx, dsn)
+}
+
+// pgoutputArgs ask for protocol 1 (no streaming of large transactions: the
+// server sends each one whole at its commit, spilling to disk as needed),
+// every origin (the point: the failed node's transactions are applied ones),
+// and logical messages (the end marker).
+var PgoutputArgs = []string{
+	"proto_version '1'",
+	"publication_names '" + recovery.PublicationName + "'",
+	"origin 'any'",
+	"messages 'true'",
+}
+
+// replicationDSN turns a DSN (URL or key=value) into one that opens a
+// logical replication connection.
+func replicationDSN(dsn string) (string, error) {
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		u, err := url.Parse(dsn)
+		if err != nil {
+			return "", fmt.Errorf("parse DSN: %w", err)
+		}
+		q := u.Query()
+		q.Set("replication", "database")
+		u.RawQuery = q.Encode()
+		return u.String(), nil
+	}
+	return dsn + " replication=database", nil
+}
+
+// openReplication opens a logical replication connection to the node at
+// dsn.
+func OpenReplication(ctx context.Context, dsn string) (*pgconn.PgConn, error) {
+	rdsn, err := replicationDSN(dsn)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := pgconn.Connect(ctx, rdsn)
+	if err != nil {
+		return nil, fmt.Errorf("open replication connection: %w", err)
+	}
+	return conn, nil
+}
+
+// peekArgs are pgoutputArgs as the arguments of
+// pg_logical_slot_peek_binary_changes.
+var PeekArgs = func() string {
+	var parts []string
+	for _, a := range PgoutputArgs {
+		name, val, _ := strings.Cut(a, " ")
+		parts = append(parts, QuoteLiteral(name), val)
+	}
+	return strings.Join(parts, ", ")
+}()
+
+// slotHeld tells whether err says the slot is held by another session
+// (SQLSTATE 55006, object in use): a recovery streaming it.
+func SlotHeld(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "55006"
+}
+
+// preloadColumns bounds the columns preloadTypes reads.
+const PreloadColumns = 20000
+
+// preloadTypesSQL reads "schema.table", column and type of every user
+// table's columns (userTablesSQL's tables), table by table.
+const PreloadTypesSQL = `SELECT n.nspname || '.' || c.relname, a.attname, format_type(a.atttypid, a.atttypmod)
+FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE a.attnum > 0 AND NOT a.attisdropped AND ` + UserTableCond + `
+ORDER BY c.oid LIMIT $1`
+
+// userTablesSQL lists the tables recovery is about: every table outside
+// the system, extension and harness schemas.
+const UserTablesSQL = `SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE ` + UserTableCond + ` ORDER BY 1`
+
+// userTableCond selects, of pg_class c and pg_namespace n, the tables
+// recovery is about.
+const UserTableCond = `c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', 'information_schema', 'pglogical', 'spock', 'spockchaos')
+  AND n.nspname NOT LIKE 'pg\_%'`
