@@ -51,7 +51,7 @@ type RTOSize struct {
 	// Decoded is how many transactions the decoding carried (every origin).
 	Decoded int64
 	// Floor is applying exactly the recovered transactions on the target
-	// with nothing to decode (recovery.MeasureApply), measured on the same
+	// with nothing to decode (reference.MeasureApply), measured on the same
 	// cluster right after, under the same load and with the slot keeper
 	// paused as the recovery pauses it: the median of floorRuns.
 	Floor time.Duration

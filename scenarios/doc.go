@@ -22,13 +22,13 @@
 // directory. The large transaction of kill-mid-large-txn asks for a
 // 100 ms commit_delay and the kill goes out the moment COMMIT does: it
 // lands before the commit is durable or while the peers receive it (see
-// steps.go). Through the load a recovery.Keeper advances the recovery
+// steps.go). Through the load a slots.Keeper advances the recovery
 // slots every 0.1 s, without barriers and also while a lag, a pause or a
 // partition is in force, to the oldest point a member may still need
 // (slots.go, recorded in run.json as slot_keeper): a recovery then decodes
 // a fraction of a second of WAL, not the whole run (its samples also
 // place each recovery's stream), and steps never wait for it. Beside it a
-// recovery.Standby keeps a session and a replication connection open to
+// slots.Standby keeps a session and a replication connection open to
 // every node (standby.go), which the next recovery takes instead of
 // logging in. Each
 // kill's recovery time (kill to every survivor level: detect + recover)

@@ -9,7 +9,7 @@ import (
 )
 
 // Recovery slots retain, and a recovery's stream decodes, all WAL since
-// they were last advanced. During the load (T1..T4) a recovery.Keeper
+// they were last advanced. During the load (T1..T4) a slots.Keeper
 // advances them continuously, without barriers, to the oldest position a
 // member of the cluster may still need (recovery.NextSlotPosition), so
 // that a recovery decodes a fraction of a second of WAL, not the run. It runs through

@@ -7,7 +7,7 @@ import (
 	"github.com/spockchaos/spockchaos/recovery/slots"
 )
 
-// During the load a recovery.Standby keeps a session and a replication
+// During the load a slots.Standby keeps a session and a replication
 // connection open to every node not lost for good, so that a recovery
 // starts without logging in (recoveryInput hands it over; a pair gone
 // stale is replaced by a new login there).
