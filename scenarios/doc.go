@@ -34,6 +34,13 @@
 // kill's recovery time (kill to every survivor level: detect + recover)
 // is recorded in results.json as recovery_times (recover.go).
 //
+// Steps: stepKinds (steps.go) maps every step kind a plan may name to the
+// function that does it and to what it needs of the cluster (links,
+// clock); a new kind is one entry and one function. The runner writes the
+// run record (package record) through its few calls (AddPhase,
+// StartFault/EndFault, AddCheckers, AddRecoveryTime, Node) and converts
+// recovery's results into it when it closes the record (record.go).
+//
 // Link, clock and replication-process fault steps (steps_faults.go)
 // start the cluster with what they need, decided from the plan: link
 // proxies (harness.Config.LinkProxies) when a step acts on a link,

@@ -5,3 +5,10 @@ var (
 	RecoveryRecord = recoveryRecord
 	KeeperRecord   = keeperRecord
 )
+
+// StepKindKnown reports whether the runner has an entry for kind in its
+// step table.
+func StepKindKnown(kind string) bool {
+	_, ok := stepKinds[kind]
+	return ok
+}

@@ -32,81 +32,141 @@ type lagFault struct {
 	receiver, origin string
 }
 
+// stepKind is how the runner does one kind of plan step.
+type stepKind struct {
+	// do runs the step (inside the load phase; a kill also runs the
+	// fault, detect and recover phases).
+	do func(r *run, ctx context.Context, s Step) error
+	// links: the step acts on the cluster's links, which must then be
+	// routed through link proxies (Plan.NeedsLinkProxies).
+	links bool
+	// clock: the step skews a server's clock, which must then run under
+	// libfaketime (Plan.NeedsClockSkew).
+	clock bool
+}
+
+// stepKinds maps every step kind a plan may name to how it is done: a new
+// kind is one entry here and one function.
+var stepKinds = map[string]stepKind{
+	StepLag:            {do: (*run).lag},
+	StepPause:          {do: (*run).pause},
+	StepPartition:      {do: (*run).partition},
+	StepRestart:        {do: (*run).crashRestart},
+	StepKill:           {do: (*run).kill},
+	StepKillLargeTxn:   {do: (*run).killLargeTxn},
+	StepKillRecovery:   {do: (*run).killDuringNextRecovery},
+	StepRejoin:         {do: (*run).rejoin},
+	StepRewindProgress: {do: (*run).rewindProgress},
+
+	StepSlowLink:      {do: (*run).slowLink, links: true},
+	StepLinkLatency:   {do: holdFaultStep(linkLatency), links: true},
+	StepLinkBandwidth: {do: holdFaultStep(linkBandwidth), links: true},
+	StepLinkReset:     {do: holdFaultStep(linkReset), links: true},
+	StepLinkLoss:      {do: holdFaultStep(linkLoss)},
+	StepClockSkew:     {do: holdFaultStep(clockSkew), clock: true},
+	StepKillWalsender: {do: holdFaultStep(killWalsender)},
+	StepKillApply:     {do: holdFaultStep(killApply)},
+	StepStopApply:     {do: holdFaultStep(stopApply)},
+}
+
+// doStep runs s by its kind's entry in stepKinds.
 func (r *run) doStep(ctx context.Context, s Step) error {
-	c := r.cluster
-	switch s.Kind {
-	case StepLag:
-		f := fault.New(fault.Lag(c, s.Node, s.Peer), r.rec)
-		if err := f.InjectAndConfirm(ctx); err != nil {
-			return err
-		}
-		r.lags = append(r.lags, &lagFault{f: f, receiver: s.Node, origin: s.Peer})
-		r.addFault(s, 0, "")
-		return nil
-	case StepPause, StepPartition:
-		mode := fault.Pause(c, s.Node)
-		if s.Kind == StepPartition {
-			mode = fault.Partition(c, s.Node)
-		}
-		f := fault.New(mode, r.rec)
-		if err := f.InjectAndConfirm(ctx); err != nil {
-			return err
-		}
-		i := r.addFault(s, 0, "")
-		if err := sleepUntil(ctx, time.Now().Add(s.Hold)); err != nil {
-			return err
-		}
-		err := f.HealAndConfirm(ctx)
-		r.report.EndFault(i)
-		return err
-	case StepRestart:
-		r.captureBefore(ctx)
-		f := fault.New(fault.Kill(c, s.Node), r.rec)
-		if err := f.InjectAndConfirm(ctx); err != nil {
-			return err
-		}
-		i := r.addFault(s, 0, "")
-		if err := sleepUntil(ctx, time.Now().Add(s.Hold)); err != nil {
-			return err
-		}
-		// Under aliveMu: the restart rewrites the node's DSN, which the
-		// slot keeper reads (its rounds wait meanwhile).
-		r.aliveMu.Lock()
-		err := fault.Restart(ctx, c, s.Node, restartTimeout)
-		r.aliveMu.Unlock()
-		r.report.EndFault(i)
-		return err
-	case StepKill:
-		r.captureBefore(ctx)
-		var f *fault.Fault
-		err := r.phase(record.PhaseFault, func() error {
-			var inFlight int
-			var err error
-			f, inFlight, err = fault.KillInFlight(ctx, c, s.Node, r.rec, inFlightWait)
-			r.addFault(s, inFlight, "")
-			return err
-		})
-		if err != nil {
-			return err
-		}
-		return r.afterKill(ctx, f, s.Node)
-	case StepKillLargeTxn:
-		r.captureBefore(ctx)
-		return r.killLargeTxn(ctx, s)
-	case StepKillRecovery:
-		r.killDuringRecovery = s.Node
-		return nil
-	case StepRejoin:
-		return r.rejoin(ctx, s)
-	case StepRewindProgress:
-		return r.rewindProgress(ctx, s)
+	kind, ok := stepKinds[s.Kind]
+	if !ok {
+		return fmt.Errorf("unknown step kind %q", s.Kind)
 	}
-	return r.doFaultStep(ctx, s)
+	return kind.do(r, ctx, s)
+}
+
+// lag (StepLag) stops s.Node receiving s.Peer's changes until quiesce (or
+// until s.Peer dies).
+func (r *run) lag(ctx context.Context, s Step) error {
+	f := fault.New(fault.Lag(r.cluster, s.Node, s.Peer), r.rec)
+	if err := f.InjectAndConfirm(ctx); err != nil {
+		return err
+	}
+	r.lags = append(r.lags, &lagFault{f: f, receiver: s.Node, origin: s.Peer})
+	r.addFault(s, 0, "")
+	return nil
+}
+
+// pause (StepPause) freezes s.Node for s.Hold, then thaws it.
+func (r *run) pause(ctx context.Context, s Step) error {
+	return r.injectHoldHeal(ctx, s, fault.Pause(r.cluster, s.Node))
+}
+
+// partition (StepPartition) cuts s.Node off from all others for s.Hold,
+// then heals.
+func (r *run) partition(ctx context.Context, s Step) error {
+	return r.injectHoldHeal(ctx, s, fault.Partition(r.cluster, s.Node))
+}
+
+// injectHoldHeal injects mode and confirms it, records the fault, keeps it
+// for s.Hold, then heals it and confirms that.
+func (r *run) injectHoldHeal(ctx context.Context, s Step, mode fault.Mode) error {
+	f := fault.New(mode, r.rec)
+	if err := f.InjectAndConfirm(ctx); err != nil {
+		return err
+	}
+	i := r.addFault(s, 0, "")
+	if err := sleepUntil(ctx, time.Now().Add(s.Hold)); err != nil {
+		return err
+	}
+	err := f.HealAndConfirm(ctx)
+	r.report.EndFault(i)
+	return err
+}
+
+// crashRestart (StepRestart) SIGKILLs s.Node and starts it again after
+// s.Hold.
+func (r *run) crashRestart(ctx context.Context, s Step) error {
+	r.captureBefore(ctx)
+	f := fault.New(fault.Kill(r.cluster, s.Node), r.rec)
+	if err := f.InjectAndConfirm(ctx); err != nil {
+		return err
+	}
+	i := r.addFault(s, 0, "")
+	if err := sleepUntil(ctx, time.Now().Add(s.Hold)); err != nil {
+		return err
+	}
+	// Under aliveMu: the restart rewrites the node's DSN, which the
+	// slot keeper reads (its rounds wait meanwhile).
+	r.aliveMu.Lock()
+	err := fault.Restart(ctx, r.cluster, s.Node, restartTimeout)
+	r.aliveMu.Unlock()
+	r.report.EndFault(i)
+	return err
+}
+
+// kill (StepKill) SIGKILLs s.Node with transactions in flight (the fault
+// phase), then detects and recovers (afterKill).
+func (r *run) kill(ctx context.Context, s Step) error {
+	r.captureBefore(ctx)
+	var f *fault.Fault
+	err := r.phase(record.PhaseFault, func() error {
+		var inFlight int
+		var err error
+		f, inFlight, err = fault.KillInFlight(ctx, r.cluster, s.Node, r.rec, inFlightWait)
+		r.addFault(s, inFlight, "")
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	return r.afterKill(ctx, f, s.Node)
+}
+
+// killDuringNextRecovery (StepKillRecovery) arms the kill of survivor
+// s.Node during the next recovery (recover).
+func (r *run) killDuringNextRecovery(_ context.Context, s Step) error {
+	r.killDuringRecovery = s.Node
+	return nil
 }
 
 // killLargeTxn starts a large transaction on the victim and kills the
 // victim the moment its COMMIT has been sent.
 func (r *run) killLargeTxn(ctx context.Context, s Step) error {
+	r.captureBefore(ctx)
 	sent := make(chan struct{})
 	outcome := make(chan error, 1)
 	target := r.targets([]string{s.Node})[0]

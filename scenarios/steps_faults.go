@@ -49,47 +49,71 @@ const (
 // NeedsLinkProxies reports whether a step of the plan acts on links, so
 // the cluster must route its subscriptions through link proxies.
 func (p Plan) NeedsLinkProxies() bool {
-	return slices.ContainsFunc(p.Steps, func(s Step) bool {
-		return slices.Contains([]string{StepSlowLink, StepLinkLatency, StepLinkBandwidth, StepLinkReset}, s.Kind)
-	})
+	return slices.ContainsFunc(p.Steps, func(s Step) bool { return stepKinds[s.Kind].links })
 }
 
 // NeedsClockSkew reports whether a step of the plan skews a clock, so
 // the servers must run under libfaketime.
 func (p Plan) NeedsClockSkew() bool {
-	return slices.ContainsFunc(p.Steps, func(s Step) bool { return s.Kind == StepClockSkew })
+	return slices.ContainsFunc(p.Steps, func(s Step) bool { return stepKinds[s.Kind].clock })
 }
 
-// doFaultStep runs the steps of the kinds above.
-func (r *run) doFaultStep(ctx context.Context, s Step) error {
-	c := r.cluster
-	switch s.Kind {
-	case StepSlowLink:
-		f := fault.New(fault.SlowLink(c, s.Node, s.Peer), r.rec)
-		if err := f.InjectAndConfirm(ctx); err != nil {
-			return err
-		}
-		r.lags = append(r.lags, &lagFault{f: f, receiver: s.Node, origin: s.Peer})
-		r.addFault(s, 0, "")
-		return nil
-	case StepLinkLatency:
-		return r.holdFault(ctx, s, fault.LinkLatency(c, s.Node, s.Peer, s.Amount, s.Amount/10))
-	case StepLinkBandwidth:
-		return r.holdFault(ctx, s, fault.LinkBandwidth(c, s.Node, s.Peer, linkBandwidthKB))
-	case StepLinkReset:
-		return r.holdFault(ctx, s, fault.LinkReset(c, s.Node, s.Peer))
-	case StepLinkLoss:
-		return r.holdFault(ctx, s, fault.LinkLoss(c, s.Node, s.Peer, linkLossPercent))
-	case StepClockSkew:
-		return r.holdFault(ctx, s, fault.ClockSkew(c, s.Node, s.Amount))
-	case StepKillWalsender:
-		return r.holdFault(ctx, s, fault.KillWalsender(c, s.Peer, s.Node))
-	case StepKillApply:
-		return r.holdFault(ctx, s, fault.KillApply(c, s.Node, s.Peer))
-	case StepStopApply:
-		return r.holdFault(ctx, s, fault.StopApply(c, s.Node, s.Peer))
+// slowLink (StepSlowLink) makes s.Node receive s.Peer's changes through a
+// slow link until quiesce (or s.Peer's death), as a lag.
+func (r *run) slowLink(ctx context.Context, s Step) error {
+	f := fault.New(fault.SlowLink(r.cluster, s.Node, s.Peer), r.rec)
+	if err := f.InjectAndConfirm(ctx); err != nil {
+		return err
 	}
-	return fmt.Errorf("unknown step kind %q", s.Kind)
+	r.lags = append(r.lags, &lagFault{f: f, receiver: s.Node, origin: s.Peer})
+	r.addFault(s, 0, "")
+	return nil
+}
+
+// heldFault is a fault that holdFaultStep injects for s.Hold and heals:
+// its mode, and what it did in words (the recorded fault's detail).
+type heldFault func(c *harness.Cluster, s Step) (mode fault.Mode, detail string)
+
+func linkLatency(c *harness.Cluster, s Step) (fault.Mode, string) {
+	return fault.LinkLatency(c, s.Node, s.Peer, s.Amount, s.Amount/10), fmt.Sprintf("%s latency on %s", s.Amount, linkScope(s))
+}
+
+func linkBandwidth(c *harness.Cluster, s Step) (fault.Mode, string) {
+	return fault.LinkBandwidth(c, s.Node, s.Peer, linkBandwidthKB), fmt.Sprintf("%d KB/s on %s", linkBandwidthKB, linkScope(s))
+}
+
+func linkReset(c *harness.Cluster, s Step) (fault.Mode, string) {
+	return fault.LinkReset(c, s.Node, s.Peer), "connections reset on " + linkScope(s)
+}
+
+func linkLoss(c *harness.Cluster, s Step) (fault.Mode, string) {
+	scope := strings.Replace(linkScope(s), "every link of", "every link into", 1)
+	return fault.LinkLoss(c, s.Node, s.Peer, linkLossPercent), fmt.Sprintf("%d%% of the packets dropped on %s", linkLossPercent, scope)
+}
+
+func clockSkew(c *harness.Cluster, s Step) (fault.Mode, string) {
+	return fault.ClockSkew(c, s.Node, s.Amount), fmt.Sprintf("clock off by %s", s.Amount)
+}
+
+func killWalsender(c *harness.Cluster, s Step) (fault.Mode, string) {
+	return fault.KillWalsender(c, s.Peer, s.Node), "walsender of " + s.Peer + " streaming to " + s.Node
+}
+
+func killApply(c *harness.Cluster, s Step) (fault.Mode, string) {
+	return fault.KillApply(c, s.Node, s.Peer), "apply worker for " + s.Peer
+}
+
+func stopApply(c *harness.Cluster, s Step) (fault.Mode, string) {
+	return fault.StopApply(c, s.Node, s.Peer), "apply worker for " + s.Peer
+}
+
+// linkScope names the links a link step acts on: one link, or every link
+// of s.Node.
+func linkScope(s Step) string {
+	if s.Peer != "" {
+		return "link " + harness.LinkName{Subscriber: s.Node, Provider: s.Peer}.String()
+	}
+	return "every link of " + s.Node
 }
 
 // bypassLinkProxies points a kept cluster's subscriptions past the link
@@ -105,43 +129,21 @@ func (r *run) bypassLinkProxies(ctx context.Context) {
 	r.out.linef("kept cluster: subscriptions now connect directly (the link proxies end with this process)\n")
 }
 
-// holdFault injects mode and confirms it, keeps it for s.Hold, then heals
-// it and confirms that.
-func (r *run) holdFault(ctx context.Context, s Step, mode fault.Mode) error {
-	f := fault.New(mode, r.rec)
-	if err := f.InjectAndConfirm(ctx); err != nil {
+// holdFaultStep is the step that injects held's fault and confirms it,
+// keeps it for s.Hold, then heals it and confirms that.
+func holdFaultStep(held heldFault) func(r *run, ctx context.Context, s Step) error {
+	return func(r *run, ctx context.Context, s Step) error {
+		mode, detail := held(r.cluster, s)
+		f := fault.New(mode, r.rec)
+		if err := f.InjectAndConfirm(ctx); err != nil {
+			return err
+		}
+		i := r.addFault(s, 0, detail)
+		if err := sleepUntil(ctx, time.Now().Add(s.Hold)); err != nil {
+			return err
+		}
+		err := f.HealAndConfirm(ctx)
+		r.report.EndFault(i)
 		return err
 	}
-	i := r.addFault(s, 0, faultDetail(s))
-	if err := sleepUntil(ctx, time.Now().Add(s.Hold)); err != nil {
-		return err
-	}
-	err := f.HealAndConfirm(ctx)
-	r.report.EndFault(i)
-	return err
-}
-
-// faultDetail says in words what a step of the kinds above did.
-func faultDetail(s Step) string {
-	scope := "every link of " + s.Node
-	if s.Peer != "" {
-		scope = "link " + harness.LinkName{Subscriber: s.Node, Provider: s.Peer}.String()
-	}
-	switch s.Kind {
-	case StepLinkLatency:
-		return fmt.Sprintf("%s latency on %s", s.Amount, scope)
-	case StepLinkBandwidth:
-		return fmt.Sprintf("%d KB/s on %s", linkBandwidthKB, scope)
-	case StepLinkReset:
-		return "connections reset on " + scope
-	case StepLinkLoss:
-		return fmt.Sprintf("%d%% of the packets dropped on %s", linkLossPercent, strings.Replace(scope, "every link of", "every link into", 1))
-	case StepClockSkew:
-		return fmt.Sprintf("clock off by %s", s.Amount)
-	case StepKillWalsender:
-		return "walsender of " + s.Peer + " streaming to " + s.Node
-	case StepKillApply, StepStopApply:
-		return "apply worker for " + s.Peer
-	}
-	return ""
 }
