@@ -76,4 +76,3 @@ func withoutClasses(v any) any {
 	}
 	return c
 }
-
