@@ -121,7 +121,7 @@ func FuzzRecheck(f *testing.F) {
 	})
 }
 
-// realChecker is what `spockchaos check` runs (cmd/spockchaos checkHistory).
+// realChecker is what `spockchaos check` runs (scenarios.RecheckStored).
 func realChecker(ops []history.Op, observation json.RawMessage, survivors, failed []string) ([]verify.CheckResult, error) {
 	var obs verify.Observation
 	if err := record.DecodeArtifact(record.ObservationFile, observation, &obs); err != nil {

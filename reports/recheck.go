@@ -14,7 +14,8 @@ import (
 
 // HistoryChecker runs the history checkers on a stored history and the
 // stored observation (observation.json, raw) with no cluster. The CLI
-// passes verify.CheckHistory; tests may pass a fake.
+// passes scenarios.RecheckStored (the checker registry's checkers that
+// need no cluster); tests may pass a fake.
 type HistoryChecker func(ops []history.Op, observation json.RawMessage, survivors, failed []string) ([]verify.CheckResult, error)
 
 // Recheck is the outcome of re-running the history checkers of a run.

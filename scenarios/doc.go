@@ -40,6 +40,10 @@
 // run record (package record) through its few calls (AddPhase,
 // StartFault/EndFault, AddCheckers, AddRecoveryTime, Node) and converts
 // recovery's results into it when it closes the record (record.go).
+// Checkers: the registry in checkers.go maps each checker name a spec may
+// list to how it runs live (T6) and, for those that need no cluster, on
+// a stored run directory; Register refuses a spec naming another, and
+// `spockchaos check DIR` re-runs the stored ones (RecheckStored).
 //
 // Link, clock and replication-process fault steps (steps_faults.go)
 // start the cluster with what they need, decided from the plan: link

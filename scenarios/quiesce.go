@@ -41,33 +41,7 @@ func (r *run) verify(ctx context.Context) error {
 	for _, n := range r.nodes(r.alive) {
 		targets = append(targets, verify.Target{Name: n.Name, DSN: n.DSN})
 	}
-	judgedRecovery := false
-	for _, name := range r.spec.Checkers {
-		switch name {
-		case CheckConvergence:
-			if len(targets) < 2 {
-				r.report.AddCheckers(verify.CheckResult{Name: CheckConvergence, Verdict: verify.Unknown,
-					Summary: fmt.Sprintf("only %d survivor(s): nothing to compare", len(targets))})
-				continue
-			}
-			r.report.AddCheckers(verify.CheckConvergence(ctx, targets, verify.ConvergenceOptions{SharedHost: true}))
-		case CheckHistory:
-			r.report.AddCheckers(r.historyChecks(ctx, targets)...)
-		case CheckRecovered:
-			r.report.AddCheckers(r.recoveredCheck())
-			judgedRecovery = true
-		case CheckRejoined:
-			r.report.AddCheckers(r.rejoinedCheck(ctx))
-		default:
-			return fmt.Errorf("unknown checker %q", name)
-		}
-	}
-	// A recovery whose system failed is judged in every scenario, not
-	// only in those that list the recovered checker.
-	if res := r.recovered; !judgedRecovery && res != nil && len(res.Findings) > 0 {
-		r.report.AddCheckers(r.recoveredCheck())
-	}
-	return nil
+	return r.runCheckers(ctx, targets)
 }
 
 func (r *run) historyChecks(ctx context.Context, targets []verify.Target) []verify.CheckResult {
@@ -86,7 +60,7 @@ func (r *run) historyChecks(ctx context.Context, targets []verify.Target) []veri
 	if err != nil {
 		return unknown(fmt.Errorf("load history: %w", err))
 	}
-	return verify.CheckHistory(ops, obs, verify.HistoryOptions{Survivors: r.alive, Failed: r.failed})
+	return storedHistoryChecks(ops, obs, r.alive, r.failed)
 }
 
 // recoveredCheck judges the recovery by what it did: it fails when the

@@ -114,6 +114,11 @@ func (s *Spec) validate() error {
 	default:
 		return fmt.Errorf("unknown recovery %q", s.Recovery)
 	}
+	for _, c := range s.Checkers {
+		if !knownChecker(c) {
+			return fmt.Errorf("unknown checker %q", c)
+		}
+	}
 	return nil
 }
 

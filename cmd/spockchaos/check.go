@@ -9,10 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/reports"
+	"github.com/spockchaos/spockchaos/scenarios"
 	"github.com/spockchaos/spockchaos/verify"
-	"github.com/spockchaos/spockchaos/workload/history"
 )
 
 func init() { commands = append(commands, newCheckCmd) }
@@ -30,7 +29,7 @@ func newCheckCmd() *cobra.Command {
 			"Exit 0 if the re-checked verdict is pass, 1 if fail, 2 if unknown or on error.",
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			rc, err := reports.RecheckDir(args[0], checkHistory)
+			rc, err := reports.RecheckDir(args[0], scenarios.RecheckStored)
 			if err != nil {
 				return err
 			}
@@ -80,13 +79,4 @@ func orNone(v verify.Verdict) string {
 		return "none"
 	}
 	return string(v)
-}
-
-// checkHistory adapts verify.CheckHistory to reports.HistoryChecker.
-func checkHistory(ops []history.Op, observation json.RawMessage, survivors, failed []string) ([]verify.CheckResult, error) {
-	var obs verify.Observation
-	if err := record.DecodeArtifact(record.ObservationFile, observation, &obs); err != nil {
-		return nil, err
-	}
-	return verify.CheckHistory(ops, &obs, verify.HistoryOptions{Survivors: survivors, Failed: failed}), nil
 }
