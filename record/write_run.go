@@ -64,3 +64,28 @@ func (r *Run) AddCheckers(results ...CheckResult) { r.Checkers = append(r.Checke
 
 // AddRecoveryTime records the recovery time of one failed node.
 func (r *Run) AddRecoveryTime(t RecoveryTime) { r.RecoveryTimes = append(r.RecoveryTimes, t) }
+
+// Conclude records how the run ended: the nodes alive at the end and those
+// lost for good, and the harness error that stopped it (nil for none).
+// The verdict is then the checkers' combination, or unknown on an error.
+func (r *Run) Conclude(survivors, failed []string, err error) {
+	r.Survivors, r.Failed = survivors, failed
+	r.Verdict = Combine(r.Checkers)
+	if err != nil {
+		r.Error, r.Verdict = err.Error(), Unknown
+	}
+}
+
+// Interrupt records that the run was stopped (a signal or its timeout):
+// the verdict is unknown, and err says so unless an error is already
+// recorded.
+func (r *Run) Interrupt(stop Interruption, err error) {
+	r.Interrupted, r.Verdict = &stop, Unknown
+	if r.Error == "" && err != nil {
+		r.Error = err.Error()
+	}
+}
+
+// Broken records a harness error found after the run concluded (e.g. the
+// history could not be closed): the verdict is unknown.
+func (r *Run) Broken(err error) { r.Error, r.Verdict = err.Error(), Unknown }

@@ -327,26 +327,17 @@ func (r *run) finish(ctx context.Context, runErr error, histPath string) *Outcom
 	out := &Outcome{Dir: r.dir, Plan: r.plan, Run: r.report}
 	_ = r.phase(record.PhaseReport, func() error {
 		r.collectNodeArtifacts(ctx)
-		r.report.Survivors, r.report.Failed = r.alive, r.failed
 		r.report.Recovery, r.report.SlotKeeper = recoveryRecord(r.recovered), keeperRecord(r.keeperReport)
-		if runErr != nil {
-			r.report.Error = runErr.Error()
-		}
-		r.report.Verdict = r.verdict(runErr)
+		r.report.Conclude(r.alive, r.failed, runErr)
 		return nil
 	})
 	// A stop during the report phase still makes the verdict unknown:
 	// the report was not finished as the run meant it.
 	if stop := r.stop(); stop != nil {
-		r.report.Interrupted = stop
-		r.report.Verdict = verify.Unknown
-		if r.report.Error == "" {
-			r.report.Error = r.stopError(stop, nil).Error()
-		}
+		r.report.Interrupt(*stop, r.stopError(stop, nil))
 	}
 	if err := r.rec.Close(); err != nil && runErr == nil {
-		r.report.Error = err.Error()
-		r.report.Verdict = verify.Unknown
+		r.report.Broken(err)
 	}
 	out.Verdict = r.report.Verdict
 	// Write also points the parent's "latest" link at dir.
@@ -369,15 +360,6 @@ func (r *run) finish(ctx context.Context, runErr error, histPath string) *Outcom
 		}
 	}
 	return out
-}
-
-// verdict is the run's verdict: Unknown on a harness error, else the
-// checkers' combination.
-func (r *run) verdict(runErr error) verify.Verdict {
-	if runErr != nil {
-		return verify.Unknown
-	}
-	return verify.Combine(r.report.Checkers)
 }
 
 func (r *run) targets(names []string) []workload.Target {
