@@ -65,5 +65,8 @@
 // offset from FakeTimeFile, at most once a second; SetClockOffset rewrites
 // that file. Only runs that ask for it pay the preload.
 //
+// CaptureNodeState reads a node's replication slots and origins for the
+// run record (record.NodeState), each query under a statement timeout.
+//
 // It knows nothing of workloads, checkers or reports.
 package harness
