@@ -15,8 +15,9 @@ import (
 	"github.com/spockchaos/spockchaos/harness"
 )
 
-// pgbenchPath is pgbench in the node image (Debian's PostgreSQL 17).
-const pgbenchPath = "/usr/lib/postgresql/17/bin/pgbench"
+// pgbenchPath is pgbench in the node image: on the PATH the recipe's image
+// sets (/usr/lib/postgresql/<major>/bin), whatever its major.
+const pgbenchPath = "pgbench"
 
 // pgbenchLedgerScript is the ledger op (K = 1) as pgbench runs it: the same
 // statement shape as workload.Ledger's, prepared, one transaction each.

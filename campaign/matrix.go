@@ -69,6 +69,8 @@ type Matrix struct {
 	Nodes    int           `json:"nodes,omitempty"`
 	Recovery string        `json:"recovery,omitempty"`
 	Duration time.Duration `json:"duration,omitempty"`
+	// PG is the PostgreSQL major of every cell (scenarios.Options.PG).
+	PG int `json:"pg,omitempty"`
 }
 
 // Normalize sorts and de-duplicates scenarios, keeps seeds and targets in
@@ -174,7 +176,7 @@ func (m Matrix) Cells() []Cell {
 // or progress writer, which the runner sets).
 func (m Matrix) RunOptions(c Cell) scenarios.Options {
 	return scenarios.Options{Seed: c.Seed, Nodes: m.Nodes, Flavor: c.Target.Flavor, Image: c.Target.Image,
-		Recovery: m.Recovery, Duration: m.Duration}
+		Recovery: m.Recovery, Duration: m.Duration, PG: m.PG}
 }
 
 // Fingerprint identifies the matrix: shards and resumed runs of one

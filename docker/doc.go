@@ -1,13 +1,18 @@
 // Package docker holds the node image recipes and makes sure the default
 // node image exists.
 //
-// The recipe (node/) is embedded in the binary. Its image tag carries a hash
-// of the recipe files, so an unchanged recipe reuses the image already in the
+// The recipe (node/) is embedded in the binary. It builds PostgreSQL 15, 17
+// (the default) or 18 with pglogical, each from the Debian suite that ships
+// both packages (Majors: bookworm, trixie, forky; Debian has no 16). An
+// image's tag, spockchaos-node:pg<major>-<hash>, carries a hash of the recipe
+// files and the major, so an unchanged recipe reuses the image already in the
 // engine and a changed one builds a new image. Building needs no container
-// registry: debootstrap installs Debian 13 (trixie) with PostgreSQL 17 and
-// pglogical into a folder, and `docker import` turns that folder into an
-// image (node/build-offline.sh). node/Dockerfile produces the same image on a
-// machine that can pull debian:trixie-slim.
+// registry: debootstrap installs the suite into a folder, setup.sh installs
+// the packages, and `docker import` turns that folder into an image
+// (node/build-offline.sh); the image's PG_MAJOR says its major (the entrypoint
+// finds the server by it; ImageMajor reads it, as it reads the official
+// postgres image's). node/Dockerfile produces the same image on a machine
+// that can pull debian:<suite>-slim.
 //
 // It never pulls images. It does not start containers (that is harness).
 package docker

@@ -32,6 +32,9 @@ type Config struct {
 	// Image overrides the flavor's default image. It must be present in
 	// the engine: nothing is pulled.
 	Image string
+	// PGMajor picks the recipe's image of that PostgreSQL major when Image
+	// is empty (pglogical), or must be Image's major (CheckMajor); 0: any.
+	PGMajor int
 	// Schema is SQL applied on every node, its tables put into
 	// replication, before the cluster is declared ready.
 	Schema string
@@ -80,8 +83,11 @@ func (cfg *Config) setDefaults() error {
 	if cfg.Flavor == nil {
 		cfg.Flavor = pglogical{}
 	}
+	if err := CheckMajor(cfg.Flavor, cfg.Image, cfg.PGMajor); err != nil {
+		return err
+	}
 	if cfg.Image == "" {
-		cfg.Image = cfg.Flavor.DefaultImage()
+		cfg.Image = imageFor(cfg.Flavor, cfg.PGMajor)
 	}
 	if cfg.Image == "" {
 		return fmt.Errorf("flavor %s has no default image: name one with --image", cfg.Flavor.Name())
@@ -171,8 +177,8 @@ func removeAfterError(ctx context.Context, runID string, err error) error {
 }
 
 func ensureImage(ctx context.Context, cfg Config) error {
-	if cfg.Image == docker.DefaultImage() {
-		_, err := docker.EnsureDefaultImage(ctx, cfg.Progress)
+	if m, ok := docker.RecipeMajor(cfg.Image); ok {
+		_, err := docker.EnsureImage(ctx, m, cfg.Progress)
 		return err
 	}
 	cli, err := docker.Client(ctx)
@@ -187,7 +193,7 @@ func ensureImage(ctx context.Context, cfg Config) error {
 	if !ok {
 		return fmt.Errorf("image %s is not in the Docker engine, and spockchaos never pulls: load it first (docker load / docker pull)", cfg.Image)
 	}
-	return nil
+	return checkImageMajor(ctx, cfg.Image, cfg.PGMajor)
 }
 
 func (c *Cluster) startNodes(ctx context.Context, n int, labels map[string]string) error {

@@ -2,8 +2,8 @@ package harness
 
 import "github.com/spockchaos/spockchaos/docker"
 
-// pglogical is the default flavor: PostgreSQL 17 + pglogical 2.4 from
-// Debian, in the offline-built image. Its static settings
+// pglogical is the default flavor: PostgreSQL 17 (or 15 or 18, Config.PGMajor)
+// + pglogical 2.4 from Debian, in the offline-built image. Its static settings
 // (shared_preload_libraries, output_plugin_libraries, last_update_wins) live
 // in the image's spockchaos.conf.
 type pglogical struct{}

@@ -11,6 +11,8 @@ import (
 	"runtime/debug"
 	"sort"
 	"strings"
+
+	"github.com/spockchaos/spockchaos/pgversion"
 )
 
 // File names inside a run directory that the record owns (the rendered
@@ -218,6 +220,9 @@ func fillVersions(run *Run) {
 				v.PostgreSQL = map[string]string{}
 			}
 			v.PostgreSQL[n.Name] = sv
+		}
+		if num, err := pgversion.Num(run.Nodes[i].ServerVersion); err == nil && v.PGMajor == 0 {
+			v.PGMajor = pgversion.Major(num)
 		}
 	}
 	if v.Go == "" {

@@ -72,6 +72,8 @@ type Versions struct {
 	PostgreSQL map[string]string `json:"postgresql,omitempty"`
 	// Flavor is the replication extension's version (e.g. pglogical 2.4.5).
 	Flavor string `json:"flavor,omitempty"`
+	// PGMajor is the PostgreSQL major the nodes ran (from PostgreSQL).
+	PGMajor int `json:"pg_major,omitempty"`
 }
 
 // Node is one node of the run and its artifacts. The byte and state fields

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/spockchaos/spockchaos/docker"
 	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/scenarios"
 	"github.com/spockchaos/spockchaos/verify"
@@ -19,6 +20,7 @@ type Recorded struct {
 	Nodes          int
 	Flavor         string
 	Image          string // as asked (empty: the flavor's default)
+	PG             int    // PostgreSQL major asked (--pg) or, for the default image, the one the nodes ran
 	ImageID        string // as used
 	Recovery       string
 	Duration       time.Duration
@@ -36,6 +38,7 @@ type config struct {
 	Nodes          int              `json:"nodes"`
 	Flavor         string           `json:"flavor"`
 	Image          string           `json:"image"`
+	PG             int              `json:"pg"`
 	Recovery       string           `json:"recovery"`
 	Load           string           `json:"load"`
 	ClientsPerNode int              `json:"clients_per_node"`
@@ -66,6 +69,7 @@ func Load(dir string) (*Recorded, error) {
 	if r.Flavor == "" {
 		r.Flavor = run.Flavor
 	}
+	r.PG = replayMajor(cfg.PG, cfg.Image, run.Versions.PGMajor)
 	switch {
 	case r.Scenario == "":
 		return nil, fmt.Errorf("repro %s: run.json names no scenario", dir)
@@ -129,7 +133,21 @@ func failedCheckers(cs []verify.CheckResult) []string {
 
 // Options are the recorded run's options for scenarios.Run.
 func (r *Recorded) Options() scenarios.Options {
-	return scenarios.Options{Seed: r.Seed, Nodes: r.Nodes, Flavor: r.Flavor, Image: r.Image, Recovery: r.Recovery, Duration: r.Duration}
+	return scenarios.Options{Seed: r.Seed, Nodes: r.Nodes, Flavor: r.Flavor, Image: r.Image, PG: r.PG, Recovery: r.Recovery, Duration: r.Duration}
+}
+
+// replayMajor is the --pg a replay passes: the one asked, or, for a run on
+// the default image (none named) whose nodes ran another major than
+// today's default, the one they ran, so that a stored run replays on its
+// major after the default moves.
+func replayMajor(asked int, image string, ran int) int {
+	switch {
+	case asked != 0:
+		return asked
+	case image == "" && ran != 0 && ran != docker.DefaultMajor:
+		return ran
+	}
+	return 0
 }
 
 // Spec is the scenario to run: the registered one when its plan for the

@@ -34,6 +34,10 @@ type Options struct {
 	Flavor string
 	// Image overrides the flavor's node image.
 	Image string
+	// PG is the PostgreSQL major of the flavor's default image (pglogical's
+	// recipe builds 15, 17 and 18); 0 is the default image's. With Image it
+	// must be that image's major (checked at start when the tag does not say).
+	PG int
 	// Recovery overrides the spec's strategy (auto, reference, spock, none).
 	Recovery string
 	// Duration overrides the spec's load duration.
@@ -96,6 +100,9 @@ func resolve(spec *Spec, opts Options) (Options, error) {
 	}
 	if opts.Image == "" && flavor.DefaultImage() == "" {
 		return opts, fmt.Errorf("flavor %s has no default image: name one with --image", opts.Flavor)
+	}
+	if err := harness.CheckMajor(flavor, opts.Image, opts.PG); err != nil {
+		return opts, err
 	}
 	if len(spec.Flavors) > 0 && !slices.Contains(spec.Flavors, opts.Flavor) {
 		return opts, fmt.Errorf("scenario %s does not run on flavor %s (only %v)", spec.Name, opts.Flavor, spec.Flavors)
@@ -287,7 +294,7 @@ func (r *run) execute(ctx context.Context) error {
 
 func (r *run) up(ctx context.Context) error {
 	flavor, _ := harness.LookupFlavor(r.opts.Flavor)
-	c, err := harness.Start(ctx, harness.Config{Nodes: r.opts.Nodes, Flavor: flavor, Image: r.opts.Image, RunID: r.runID,
+	c, err := harness.Start(ctx, harness.Config{Nodes: r.opts.Nodes, Flavor: flavor, Image: r.opts.Image, PGMajor: r.opts.PG, RunID: r.runID,
 		Schema: r.wl.Schema(), Detached: r.opts.Keep, Progress: r.opts.Progress, Logger: r.opts.Logger,
 		LinkProxies: r.plan.NeedsLinkProxies(), ClockSkew: r.plan.NeedsClockSkew()})
 	if err != nil {
@@ -389,7 +396,7 @@ func (r *run) markFailed(node string) {
 
 func runConfig(spec *Spec, opts Options, plan Plan) map[string]any {
 	return map[string]any{
-		"nodes": opts.Nodes, "flavor": opts.Flavor, "image": opts.Image, "recovery": opts.Recovery,
+		"nodes": opts.Nodes, "flavor": opts.Flavor, "image": opts.Image, "pg": opts.PG, "recovery": opts.Recovery,
 		"load": opts.Duration.String(), "workload": spec.Workload, "clients_per_node": spec.ClientsPerNode,
 		"checkers": spec.Checkers, "expect": spec.Expect, "plan": plan.Steps, "keep": opts.Keep,
 	}
@@ -415,6 +422,9 @@ func ReplayCommand(spec *Spec, opts Options) string {
 	}
 	if opts.Image != "" {
 		cmd += " --image " + opts.Image
+	}
+	if opts.PG != 0 {
+		cmd += fmt.Sprintf(" --pg %d", opts.PG)
 	}
 	if opts.Nodes != 0 && opts.Nodes != spec.Nodes {
 		cmd += fmt.Sprintf(" --nodes %d", opts.Nodes)

@@ -47,6 +47,9 @@ prints, last, the wall time against the cells' own time. Exit code: 0 every
 cell met its expected verdict, 1 a cell did not (pass/fail other than
 expected), 2 a harness error, a cell not run, or bad input.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := refuseExplicitZero(cmd, "pg"); err != nil {
+				return err
+			}
 			var err error
 			if m.Scenarios, err = selectScenarios(args, label); err != nil {
 				return err
@@ -111,6 +114,7 @@ expected), 2 a harness error, a cell not run, or bad input.`,
 	f.IntVar(&m.Repeat, "repeat", 1, "runs of every scenario x seed x target")
 	f.IntVar(&m.Nodes, "nodes", 0, "node count of every cell (default: each scenario's)")
 	f.StringVar(&m.Recovery, "recovery", "", "recovery strategy of every cell (default: each scenario's)")
+	f.IntVar(&m.PG, "pg", 0, "PostgreSQL major of every cell: 15, 17 (default) or 18 (pglogical's built image; with --image, its major)")
 	f.DurationVar(&m.Duration, "duration", 0, "load duration of every cell (default: each scenario's)")
 	f.StringVar(&shard, "shard", "", "run only shard I of N (I/N, 1-based), e.g. 2/4")
 	f.IntVar(&parallel, "parallel", 1, "cells run at once (a 2-core machine runs one cluster at a time well)")

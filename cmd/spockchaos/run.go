@@ -41,7 +41,7 @@ seed gives and exits without starting anything.`,
 			}
 			// 0 means "the default" inside; given on the command line it is
 			// a mistake, not a request for the default.
-			if err := refuseExplicitZero(cmd, "seed", "nodes", "duration", "timeout"); err != nil {
+			if err := refuseExplicitZero(cmd, "seed", "nodes", "duration", "timeout", "pg"); err != nil {
 				return err
 			}
 			if opts.Seed == 0 {
@@ -98,6 +98,7 @@ seed gives and exits without starting anything.`,
 	f.IntVar(&opts.Nodes, "nodes", 0, "node count (default: the scenario's)")
 	f.StringVar(&opts.Flavor, "flavor", "pglogical", "replication flavor: pglogical or spock")
 	f.StringVar(&opts.Image, "image", "", "node image (default: the flavor's)")
+	f.IntVar(&opts.PG, "pg", 0, "PostgreSQL major of pglogical's built image: 15, 17 (default) or 18; with --image, that image's major")
 	f.StringVar(&opts.Recovery, "recovery", "", "recovery strategy: auto, reference, spock, none (default: the scenario's)")
 	f.DurationVar(&opts.Duration, "duration", 0, "load duration (default: the scenario's)")
 	f.DurationVar(&opts.Timeout, "timeout", 0, "bound the whole run, all phases (default: the scenario's); on expiry the verdict is unknown and run.json names the phase")

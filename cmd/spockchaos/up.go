@@ -18,13 +18,17 @@ type clusterFlags struct {
 	nodes   int
 	flavor  string
 	image   string
+	pg      int
 	timeout time.Duration
+	cmd     *cobra.Command
 }
 
 func (f *clusterFlags) register(cmd *cobra.Command) {
+	f.cmd = cmd
 	cmd.Flags().IntVar(&f.nodes, "nodes", harness.DefaultNodes, fmt.Sprintf("number of nodes (%d..%d)", harness.MinNodes, harness.MaxNodes))
 	cmd.Flags().StringVar(&f.flavor, "flavor", "pglogical", "replication flavor: pglogical or spock")
 	cmd.Flags().StringVar(&f.image, "image", "", "node image (default: the flavor's; spock needs one; never pulled)")
+	cmd.Flags().IntVar(&f.pg, "pg", 0, "PostgreSQL major of pglogical's built image: 15, 17 (default) or 18; with --image, that image's major")
 	cmd.Flags().DurationVar(&f.timeout, "ready-timeout", 2*time.Minute, "how long to wait for replication and the barrier")
 }
 
@@ -39,7 +43,13 @@ func (f *clusterFlags) config() (harness.Config, error) {
 	if err != nil {
 		return harness.Config{}, fmt.Errorf("--flavor: %w", err)
 	}
-	return harness.Config{Nodes: f.nodes, Flavor: flavor, Image: f.image, ReadyTimeout: f.timeout, Progress: os.Stderr}, nil
+	if err := refuseExplicitZero(f.cmd, "pg"); err != nil {
+		return harness.Config{}, err
+	}
+	if err := harness.CheckMajor(flavor, f.image, f.pg); err != nil {
+		return harness.Config{}, err
+	}
+	return harness.Config{Nodes: f.nodes, Flavor: flavor, Image: f.image, PGMajor: f.pg, ReadyTimeout: f.timeout, Progress: os.Stderr}, nil
 }
 
 func init() { commands = append(commands, newUpCmd) }

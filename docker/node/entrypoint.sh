@@ -4,7 +4,7 @@
 # per run. It is set in single-user mode, before the server listens, so
 # the TCP port never accepts a login without it.
 set -eu
-PGBIN=/usr/lib/postgresql/17/bin
+PGBIN=/usr/lib/postgresql/${PG_MAJOR:?PG_MAJOR is set by the image}/bin
 PGDATA=/var/lib/postgresql/data
 if [ -z "${POSTGRES_PASSWORD:-}" ]; then
   echo "spockchaos-node: POSTGRES_PASSWORD is required" >&2

@@ -1,11 +1,12 @@
 #!/bin/sh
 # Runs INSIDE the node root file system (a debootstrap chroot or a
-# debian:trixie-slim build stage) and turns it into a spockchaos node:
-# PostgreSQL 17 + pglogical, iproute2 and procps, a cluster initialised at
+# debian:<suite>-slim build stage) and turns it into a spockchaos node:
+# PostgreSQL MAJOR (the argument: 15, 17 or 18) + pglogical, iproute2 and procps, a cluster initialised at
 # build time so that a container only has to start the server. libfaketime
 # (clock-skew faults, preloaded only when a run asks for it) and nftables
 # (random packet loss inside a node) serve the faults.
 set -eu
+major=$1
 export DEBIAN_FRONTEND=noninteractive LANG=C.UTF-8
 
 # No service may start inside the build, and Debian's default "main"
@@ -15,16 +16,18 @@ chmod +x /usr/sbin/policy-rc.d
 mkdir -p /etc/postgresql-common/createcluster.d
 echo 'create_main_cluster = false' > /etc/postgresql-common/createcluster.d/spockchaos.conf
 
-apt-get update
+# Testing's Release file (forky, for 18) carries a Valid-Until a week
+# ahead; a mirror snapshot outlives it. Signatures are still checked.
+apt-get -o Acquire::Check-Valid-Until=false update
 apt-get install -y --no-install-recommends \
-  postgresql-17 postgresql-17-pglogical iproute2 procps libfaketime nftables
+  "postgresql-$major" "postgresql-$major-pglogical" iproute2 procps libfaketime nftables
 apt-get clean
 # One path for every architecture: the harness preloads this file.
 ln -s "$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 | head -n 1)" /usr/local/lib/spockchaos-faketime.so
 test -e /usr/local/lib/spockchaos-faketime.so
 rm -rf /var/lib/apt/lists/* /usr/share/doc/* /usr/share/man/* /usr/sbin/policy-rc.d
 
-PGBIN=/usr/lib/postgresql/17/bin
+PGBIN=/usr/lib/postgresql/$major/bin
 PGDATA=/var/lib/postgresql/data
 mkdir -p "$PGDATA" /var/run/postgresql
 chown -R postgres:postgres /var/lib/postgresql /var/run/postgresql
@@ -38,6 +41,11 @@ host  replication all 0.0.0.0/0   scram-sha-256
 host  replication all ::/0        scram-sha-256
 HBA
 cp /tmp/spockchaos-node/spockchaos.conf "$PGDATA/spockchaos.conf"
+# output_plugin_libraries is known by some minors only (17.12 has it);
+# a server stops on a setting it does not know, so drop it where unknown.
+if ! su postgres -s /bin/sh -c "$PGBIN/postgres -D $PGDATA -C output_plugin_libraries" >/dev/null 2>&1; then
+  sed -i '/^output_plugin_libraries/d' "$PGDATA/spockchaos.conf"
+fi
 echo "include 'spockchaos.conf'" >> "$PGDATA/postgresql.conf"
 install -m 0755 /tmp/spockchaos-node/entrypoint.sh /usr/local/bin/spockchaos-node
 chown postgres:postgres "$PGDATA"/*.conf

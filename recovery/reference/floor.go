@@ -7,7 +7,9 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/spockchaos/spockchaos/pgversion"
 	"github.com/spockchaos/spockchaos/recovery"
+	"github.com/spockchaos/spockchaos/recovery/internal/pgnode"
 )
 
 // FloorOrigin is the scratch replication origin MeasureApply replays under.
@@ -74,7 +76,7 @@ func MeasureApply(ctx context.Context, dsn, node string, table FloorTable, txns 
 	if err := ap.flush(ctx); err != nil {
 		return 0, fmt.Errorf("measure apply on %s: %w", node, err)
 	}
-	if _, err := conn.Exec(ctx, flushSQL); err != nil {
+	if _, err := conn.Exec(ctx, pgnode.FlushSQL(pgversion.Of(conn.PgConn()))); err != nil {
 		return 0, fmt.Errorf("measure apply on %s: flush WAL: %w", node, err)
 	}
 	elapsed := time.Since(start)

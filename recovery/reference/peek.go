@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/spockchaos/spockchaos/harness"
+	"github.com/spockchaos/spockchaos/pgversion"
 	"github.com/spockchaos/spockchaos/recovery"
 	"github.com/spockchaos/spockchaos/recovery/internal/pgnode"
 )
@@ -40,7 +41,7 @@ import (
 func peekSlot(ctx context.Context, conn *pgconn.PgConn, slot, node string, upto recovery.LSN, a *assembler, r *resume, timeout time.Duration, deliver func(*txn) error) error {
 	pos := slotPositionSQL(slot)
 	sql := fmt.Sprintf("%s; SELECT data FROM pg_logical_slot_peek_binary_changes(%s, %s, NULL, %s); %s",
-		pos, pgnode.QuoteLiteral(slot), pgnode.QuoteLiteral(upto.String()), pgnode.PeekArgs, pos)
+		pos, pgnode.QuoteLiteral(slot), pgnode.QuoteLiteral(upto.String()), pgnode.PeekArgs(pgversion.Of(conn)), pos)
 	adopt := a.start == 0
 	return harness.WaitForBackoff(ctx, "recovery slot "+slot+" to be free to decode", timeout, pgnode.PollFirst, pgnode.PollMost,
 		func(ctx context.Context) (bool, string, error) {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/spockchaos/spockchaos/pgversion"
 	"github.com/spockchaos/spockchaos/recovery"
 	"github.com/spockchaos/spockchaos/recovery/internal/pgnode"
 )
@@ -553,7 +554,7 @@ func writeEndMarker(ctx context.Context, rec *recovery.Recorder, source *survivo
 	go func() {
 		defer close(m.done)
 		var end string
-		m.err = source.conn.QueryRow(ctx, "SELECT pg_logical_emit_message(false, $1, $2, true)::text", recovery.EndMarkerPrefix, marker).Scan(&end)
+		m.err = source.conn.QueryRow(ctx, pgnode.FlushedMessageSQL(pgversion.Of(source.conn.PgConn()), "$1", "$2", true), recovery.EndMarkerPrefix, marker).Scan(&end)
 		if m.err == nil {
 			m.end, m.err = recovery.ParseLSN(end)
 		}

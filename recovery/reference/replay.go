@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgproto3"
 
 	"github.com/spockchaos/spockchaos/harness"
+	"github.com/spockchaos/spockchaos/pgversion"
 	"github.com/spockchaos/spockchaos/recovery"
 	"github.com/spockchaos/spockchaos/recovery/internal/pgnode"
 )
@@ -127,7 +128,7 @@ func streamSlot(ctx context.Context, conn *pgconn.PgConn, slot string, start, co
 	defer conn.Close(context.WithoutCancel(ctx))
 	err := harness.WaitForBackoff(ctx, "recovery slot "+slot+" to be free to stream", idle, pgnode.PollFirst, pgnode.PollMost,
 		func(ctx context.Context) (bool, string, error) {
-			err := pglogrepl.StartReplication(ctx, conn, slot, pglogrepl.LSN(start), pglogrepl.StartReplicationOptions{PluginArgs: pgnode.PgoutputArgs})
+			err := pglogrepl.StartReplication(ctx, conn, slot, pglogrepl.LSN(start), pglogrepl.StartReplicationOptions{PluginArgs: pgnode.PgoutputArgs(pgversion.Of(conn))})
 			if pgnode.SlotHeld(err) {
 				return false, err.Error(), nil
 			}

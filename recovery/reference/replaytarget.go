@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/spockchaos/spockchaos/pgversion"
 	"github.com/spockchaos/spockchaos/recovery"
 	"github.com/spockchaos/spockchaos/recovery/internal/pgnode"
 )
@@ -274,9 +275,6 @@ func flushAndProgress(ctx context.Context, conn *pgx.Conn, origin string, before
 	if before != nil {
 		before(b)
 	}
-	b.Queue(flushSQL)
+	b.Queue(pgnode.FlushSQL(pgversion.Of(conn.PgConn())))
 	return pgnode.ProgressAfter(ctx, conn, b, origin)
 }
-
-// flushSQL writes a WAL record and flushes the WAL up to it.
-const flushSQL = "SELECT pg_logical_emit_message(false, 'spockchaos_recovery_flush', '', true)"

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/spockchaos/spockchaos/pgversion"
 	"github.com/spockchaos/spockchaos/recovery"
 	"github.com/spockchaos/spockchaos/recovery/internal/pgnode"
 )
@@ -464,16 +465,24 @@ func readNode(ctx context.Context, cat pgnode.Catalog, n KeeperNode, conn *pgx.C
 	// advance to this reading's local LSN move the slot's restart_lsn up
 	// to it too (PostgreSQL logs one only every 15 s, and a slot's
 	// restart_lsn moves only to one that the advance decodes): a stream
-	// decodes from restart_lsn, whatever its start.
-	if _, err := conn.Exec(ctx, "SELECT pg_log_standby_snapshot()"); err != nil {
-		r.err = fmt.Errorf("log a running-transactions record on %s: %w", n.Name, err)
-		return r
+	// decodes from restart_lsn, whatever its start. Before 16 there is no
+	// such function: see pgversion.LogStandbySnapshot for what that costs.
+	num := pgversion.Of(conn.PgConn())
+	if pgversion.LogStandbySnapshot(num) {
+		if _, err := conn.Exec(ctx, "SELECT pg_log_standby_snapshot()"); err != nil {
+			r.err = fmt.Errorf("log a running-transactions record on %s: %w", n.Name, err)
+			return r
+		}
 	}
 	var content string
+	emit, flush := pgnode.FlushedMessage(num, "$1", "c")
+	if flush != "" {
+		flush = ", " + flush
+	}
 	q := fmt.Sprintf(`WITH r AS MATERIALIZED (
   SELECT coalesce(string_agg(format('%%s %%s %%s %%s', sub.sub_name, s.external_id, s.remote_lsn, s.local_lsn), E'\n' ORDER BY sub.sub_name), '') AS c
   FROM %s.subscription sub JOIN pg_replication_origin_status s ON s.external_id = sub.sub_slot_name)
-SELECT c FROM r WHERE pg_logical_emit_message(false, $1, c, true) IS NOT NULL`, pgx.Identifier{cat.Schema}.Sanitize())
+SELECT c FROM r%s WHERE %s IS NOT NULL`, pgx.Identifier{cat.Schema}.Sanitize(), flush, emit)
 	if err := conn.QueryRow(ctx, q, recovery.FloorMessagePrefix).Scan(&content); err != nil {
 		r.err = fmt.Errorf("read origins on %s: %w", n.Name, err)
 		return r

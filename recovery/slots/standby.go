@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/spockchaos/spockchaos/pgversion"
 	"github.com/spockchaos/spockchaos/recovery"
 	"github.com/spockchaos/spockchaos/recovery/internal/pgnode"
 )
@@ -156,7 +157,7 @@ func (s *Standby) open(ctx context.Context, m recovery.Survivor) (*recovery.Kept
 func warmDecoding(ctx context.Context, repl *pgconn.PgConn) {
 	_, _ = repl.Exec(ctx, `SELECT count(*) FROM (SELECT slot_name FROM pg_replication_slots
 WHERE slot_type = 'logical' AND plugin = 'pgoutput' AND NOT active AND slot_name LIKE '`+recovery.OwnSlotPattern+`' LIMIT 1) s,
-LATERAL pg_logical_slot_peek_binary_changes(s.slot_name, NULL, 1, `+pgnode.PeekArgs+`)`).ReadAll()
+LATERAL pg_logical_slot_peek_binary_changes(s.slot_name, NULL, 1, `+pgnode.PeekArgs(pgversion.Of(repl))+`)`).ReadAll()
 }
 
 // Holds tells whether a pair is kept for name, and whether it has a

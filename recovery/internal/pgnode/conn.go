@@ -1,6 +1,7 @@
 package pgnode
 
 import (
+	"github.com/spockchaos/spockchaos/pgversion"
 	"github.com/spockchaos/spockchaos/recovery"
 )
 
@@ -26,15 +27,19 @@ func ConnectWithTimeout(ctx context.Context, dsn string, timeout time.Duration) 
 	return pgx.Connect(cctx, dsn)
 }
 
-// pgoutputArgs ask for protocol 1 (no streaming of large transactions: the
-// server sends each one whole at its commit, spilling to disk as needed),
-// every origin (the point: the failed node's transactions are applied ones),
-// and logical messages (the end marker).
-var PgoutputArgs = []string{
-	"proto_version '1'",
-	"publication_names '" + recovery.PublicationName + "'",
-	"origin 'any'",
-	"messages 'true'",
+// PgoutputArgs ask for protocol 1 (no streaming of large transactions: the
+// server sends each one whole at its commit, spilling to disk as needed; 1
+// is spoken by every major), every origin (the point: the failed node's
+// transactions are applied ones; before 16 pgoutput has no origin option
+// and always sends every origin, pgversion.PgoutputOrigin), and logical
+// messages (the end marker), for a server of server_version_num num (0:
+// unknown, taken as 16+).
+func PgoutputArgs(num int) []string {
+	args := []string{"proto_version '1'", "publication_names '" + recovery.PublicationName + "'"}
+	if num == 0 || pgversion.PgoutputOrigin(num) {
+		args = append(args, "origin 'any'")
+	}
+	return append(args, "messages 'true'")
 }
 
 // replicationDSN turns a DSN (URL or key=value) into one that opens a
@@ -67,16 +72,16 @@ func OpenReplication(ctx context.Context, dsn string) (*pgconn.PgConn, error) {
 	return conn, nil
 }
 
-// peekArgs are pgoutputArgs as the arguments of
+// PeekArgs are PgoutputArgs(num) as the arguments of
 // pg_logical_slot_peek_binary_changes.
-var PeekArgs = func() string {
+func PeekArgs(num int) string {
 	var parts []string
-	for _, a := range PgoutputArgs {
+	for _, a := range PgoutputArgs(num) {
 		name, val, _ := strings.Cut(a, " ")
 		parts = append(parts, QuoteLiteral(name), val)
 	}
 	return strings.Join(parts, ", ")
-}()
+}
 
 // slotHeld tells whether err says the slot is held by another session
 // (SQLSTATE 55006, object in use): a recovery streaming it.
