@@ -19,6 +19,7 @@ type Rate struct {
 	Pass     int            `json:"pass"`
 	Fail     int            `json:"fail"`
 	Unknown  int            `json:"unknown"`
+	Skipped  int            `json:"skipped,omitempty"`
 }
 
 // MetRate is the share of done cells that met the expected verdict, in
@@ -57,6 +58,8 @@ func (c *Campaign) Rates() []Rate {
 			rt.Pass++
 		case verify.Fail:
 			rt.Fail++
+		case verify.Skipped:
+			rt.Skipped++
 		default:
 			rt.Unknown++
 		}
@@ -174,11 +177,12 @@ func (c *Campaign) TargetDiffs() []TargetDiff {
 }
 
 // Unmet are the done cells that did not meet their expected verdict
-// (unknown ones included), in campaign order.
+// (unknown ones included, skipped ones not: Skipped lists them), in
+// campaign order.
 func (c *Campaign) Unmet() []CellResult {
 	var out []CellResult
 	for _, r := range c.Cells {
-		if r.Done() && !r.Met {
+		if r.Done() && !r.Met && r.Verdict != verify.Skipped {
 			out = append(out, r)
 		}
 	}
@@ -208,3 +212,16 @@ func (c *Campaign) ExitCode() int {
 
 // NotRun is how many cells are still pending.
 func (r Rate) NotRun() int { return r.Cells - r.Done }
+
+// Skipped are the cells refused at start because the image cannot run
+// their plan (Error says which step needs which capability), in campaign
+// order.
+func (c *Campaign) Skipped() []CellResult {
+	var out []CellResult
+	for _, r := range c.Cells {
+		if r.Done() && r.Verdict == verify.Skipped {
+			out = append(out, r)
+		}
+	}
+	return out
+}

@@ -23,6 +23,9 @@ type fakeRunner struct {
 	// as Ctrl-C would, and the run then returns interrupted.
 	cancelAt int
 	cancel   context.CancelFunc
+	// refuse, when it returns an error, is what the run returns before
+	// anything starts (a capability refusal).
+	refuse func(spec *scenarios.Spec) error
 }
 
 func (f *fakeRunner) run(ctx context.Context, spec *scenarios.Spec, opts scenarios.Options) (*scenarios.Outcome, error) {
@@ -30,6 +33,11 @@ func (f *fakeRunner) run(ctx context.Context, spec *scenarios.Spec, opts scenari
 	f.calls = append(f.calls, fmt.Sprintf("%s s%d %s", spec.Name, opts.Seed, opts.Flavor))
 	n := len(f.calls)
 	f.mu.Unlock()
+	if f.refuse != nil {
+		if err := f.refuse(spec); err != nil {
+			return nil, err
+		}
+	}
 	dir, err := record.NewRunDir(opts.OutDir, spec.Name, opts.Seed, time.Now().Add(time.Duration(n)*time.Second))
 	if err != nil {
 		return nil, err

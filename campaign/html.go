@@ -128,6 +128,10 @@ func cellView(r CellResult) gridCell {
 		v.Class, v.Label = "pass", "P"
 	case verify.Fail:
 		v.Class, v.Label = "fail", "F"
+	case verify.Skipped:
+		v.Class, v.Label = "skipped", "S"
+		v.Title = fmt.Sprintf("%s: skipped: %s", r.Cell, firstLine(r.Error))
+		return v
 	default:
 		v.Class, v.Label = "unknown", "?"
 	}

@@ -35,6 +35,9 @@ func JUnitOf(c *Campaign) reports.JUnitTestSuites {
 			tc.Skipped = &reports.JUnitProblem{Message: "not run (pending or interrupted)"}
 			s.Skipped++
 		case r.Met:
+		case r.Verdict == "skipped":
+			tc.Skipped = &reports.JUnitProblem{Message: "skipped: " + firstLine(r.Error)}
+			s.Skipped++
 		case r.Verdict == "pass" || r.Verdict == "fail":
 			tc.Failure = &reports.JUnitProblem{Type: "verdict", Message: fmt.Sprintf("verdict %s, expected %s; failing checkers: %s",
 				r.Verdict, r.Expect, orDash(strings.Join(r.Failed, ", "))), Text: out}

@@ -1,9 +1,11 @@
 package campaign
 
 import (
+	"errors"
 	"path/filepath"
 	"time"
 
+	"github.com/spockchaos/spockchaos/capability"
 	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/scenarios"
 	"github.com/spockchaos/spockchaos/verify"
@@ -81,6 +83,13 @@ func resultOf(c Cell, spec *scenarios.Spec, out *scenarios.Outcome, runErr error
 	r.Verdict = verify.Unknown
 	if runErr != nil {
 		r.Error = runErr.Error()
+	}
+	var refused *capability.Refused
+	if errors.As(runErr, &refused) {
+		// Refused before anything started: the image cannot run the
+		// cell's plan. Skipped, never met, never a harness error.
+		r.Verdict = verify.Skipped
+		return r
 	}
 	if out != nil {
 		r.Verdict = out.Verdict

@@ -10,6 +10,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/spockchaos/spockchaos/campaign"
+	"github.com/spockchaos/spockchaos/capability"
 	"github.com/spockchaos/spockchaos/scenarios"
 	"github.com/spockchaos/spockchaos/verify"
 )
@@ -51,6 +52,35 @@ var _ = Describe("running a campaign (fake runs, no Docker)", func() {
 		}
 		Expect(log.String()).To(ContainSubstring("[4/4] "))
 		Expect(log.String()).To(MatchRegexp(`ETA \d+s`))
+	})
+
+	It("reports a cell refused at start (the image lacks a capability) as skipped with the reason, neither met nor a harness error", func() {
+		fake.refuse = func(spec *scenarios.Spec) error {
+			if spec.Name != "kill-without-recovery" {
+				return nil
+			}
+			return &capability.Refused{Need: capability.Need{Step: "t+2s clock-skew n2 by 30s for 6s", Cap: capability.ClockSkew}, Image: "img:1", Why: "musl has no glibc loader"}
+		}
+		c, _ := run(context.Background(), campaign.Options{})
+		Expect(c.Totals).To(Equal(campaign.Totals{Cells: 4, Done: 4, Met: 2, Pass: 2, Skipped: 2}))
+		Expect(c.ExitCode()).To(Equal(campaign.ExitMet))
+		Expect(c.Unmet()).To(BeEmpty())
+		Expect(c.Skipped()).To(HaveLen(2))
+		for _, r := range c.Skipped() {
+			Expect(r.Verdict).To(Equal(verify.Skipped))
+			Expect(r.Met).To(BeFalse())
+			Expect(r.Error).To(Equal(`step "t+2s clock-skew n2 by 30s for 6s" needs capability clock-skew, which image img:1 lacks: musl has no glibc loader`))
+		}
+		md, err := os.ReadFile(filepath.Join(dir, "summary.md"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(md)).To(ContainSubstring("- skipped: 2 cells the image cannot run"))
+		Expect(string(md)).To(ContainSubstring("needs capability clock-skew, which image img:1 lacks"))
+		junit, err := os.ReadFile(filepath.Join(dir, "junit.xml"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(junit)).To(ContainSubstring(`skipped: step &#34;t+2s clock-skew n2`))
+		html, err := os.ReadFile(filepath.Join(dir, "campaign.html"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(html)).To(ContainSubstring(`class="badge skipped`))
 	})
 
 	It("resumes: the same matrix into the same folder skips done cells and runs none twice", func() {

@@ -53,6 +53,9 @@ type Totals struct {
 	Pass    int `json:"pass"`
 	Fail    int `json:"fail"`
 	Unknown int `json:"unknown"`
+	// Skipped counts cells refused at start: the image cannot run their
+	// plan (capability). Neither met nor harness errors.
+	Skipped int `json:"skipped,omitempty"`
 	// Unmet counts done cells whose pass/fail verdict was not the
 	// expected one (findings, exit 1); Unknown ones are harness errors.
 	Unmet int `json:"unmet"`
@@ -72,6 +75,8 @@ func totalsOf(cells []CellResult) Totals {
 			t.Pass++
 		case "fail":
 			t.Fail++
+		case "skipped":
+			t.Skipped++
 		default:
 			t.Unknown++
 		}

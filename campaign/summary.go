@@ -22,6 +22,9 @@ func SummaryOf(c *Campaign) string {
 	fmt.Fprintf(&b, "## spockchaos campaign %s: %s\n\n", c.Fingerprint, status)
 	fmt.Fprintf(&b, "- cells: %d (done %d, pending %d); pass %d, fail %d, unknown %d; met expected %d\n",
 		t.Cells, t.Done, t.Pending, t.Pass, t.Fail, t.Unknown, t.Met)
+	if t.Skipped > 0 {
+		fmt.Fprintf(&b, "- skipped: %d cells the image cannot run (refused before they started)\n", t.Skipped)
+	}
 	fmt.Fprintf(&b, "- scenarios: %s; seeds: %d; targets: %s; repeat: %d\n",
 		strings.Join(c.Matrix.Scenarios, ", "), len(c.Matrix.Seeds), targetNames(c.Matrix.Targets), c.Matrix.Repeat)
 	if len(c.Sources) > 0 {
@@ -52,6 +55,12 @@ func SummaryOf(c *Campaign) string {
 		b.WriteString("\n### Verdicts that differ between targets\n\n")
 		for _, d := range diffs {
 			fmt.Fprintf(&b, "- %s: %s\n", d.Scenario, strings.Join(d.Cases, "; "))
+		}
+	}
+	if sk := c.Skipped(); len(sk) > 0 {
+		b.WriteString("\n### Cells skipped: the image cannot run them\n\n")
+		for _, r := range sk {
+			fmt.Fprintf(&b, "- %s: %s\n", r.Cell, mdEscape(firstLine(r.Error)))
 		}
 	}
 	if un := c.Unmet(); len(un) > 0 {

@@ -87,7 +87,7 @@ func (cfg *Config) setDefaults() error {
 		return err
 	}
 	if cfg.Image == "" {
-		cfg.Image = imageFor(cfg.Flavor, cfg.PGMajor)
+		cfg.Image = ImageFor(cfg.Flavor, cfg.PGMajor)
 	}
 	if cfg.Image == "" {
 		return fmt.Errorf("flavor %s has no default image: name one with --image", cfg.Flavor.Name())

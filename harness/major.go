@@ -28,9 +28,9 @@ func CheckMajor(f Flavor, image string, major int) error {
 	return nil
 }
 
-// imageFor is the image of a config without one: the flavor's default,
+// ImageFor is the image of a config without one: the flavor's default,
 // or with PGMajor the recipe's image of that major.
-func imageFor(f Flavor, major int) string {
+func ImageFor(f Flavor, major int) string {
 	if major != 0 && f.DefaultImage() == docker.DefaultImage() {
 		return docker.ImageFor(major)
 	}

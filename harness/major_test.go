@@ -35,13 +35,13 @@ func TestCheckMajor(t *testing.T) {
 }
 
 func TestImageFor(t *testing.T) {
-	if got := imageFor(pglogical{}, 0); got != docker.DefaultImage() {
+	if got := ImageFor(pglogical{}, 0); got != docker.DefaultImage() {
 		t.Errorf("pglogical without --pg: %s", got)
 	}
-	if got := imageFor(pglogical{}, 15); got != docker.ImageFor(15) {
+	if got := ImageFor(pglogical{}, 15); got != docker.ImageFor(15) {
 		t.Errorf("pglogical --pg 15: %s", got)
 	}
-	if got := imageFor(spock{}, 15); got != "" {
+	if got := ImageFor(spock{}, 15); got != "" {
 		t.Errorf("spock --pg 15: %s", got)
 	}
 }

@@ -161,6 +161,9 @@ func Run(ctx context.Context, spec *Spec, opts Options) (*Outcome, error) {
 		return nil, err
 	}
 	plan := NewPlan(spec, opts.Seed, opts.Nodes, opts.Duration)
+	if err := checkCapabilities(ctx, plan, opts); err != nil {
+		return nil, err
+	}
 	out := &progress{w: opts.Progress, live: opts.Live}
 	replay := ReplayCommand(spec, opts)
 	// The run directory first: a bad --out is one line, before any output.

@@ -1,0 +1,235 @@
+package capability
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/spockchaos/spockchaos/docker"
+	"github.com/spockchaos/spockchaos/harness"
+	"github.com/spockchaos/spockchaos/pgversion"
+	"github.com/spockchaos/spockchaos/recovery/spock"
+)
+
+// ImageInfo is what `docker image inspect` says of an image.
+type ImageInfo struct {
+	Ref        string   `json:"image"`
+	ID         string   `json:"id"`
+	User       string   `json:"user"`
+	Env        []string `json:"env,omitempty"`
+	Entrypoint []string `json:"entrypoint,omitempty"`
+	Cmd        []string `json:"cmd,omitempty"`
+}
+
+// Inspect reads an image's metadata; a missing image is one line.
+func Inspect(ctx context.Context, ref string) (*ImageInfo, error) {
+	cli, err := docker.Client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer cli.Close()
+	ok, err := docker.ImageExists(ctx, cli, ref)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("image %s is not in the Docker engine, and spockchaos never pulls: load it first (docker load / docker pull)", ref)
+	}
+	insp, err := cli.ImageInspect(ctx, ref)
+	if err != nil {
+		return nil, fmt.Errorf("inspect image %s: %w", ref, err)
+	}
+	info := &ImageInfo{Ref: ref, ID: insp.ID}
+	if c := insp.Config; c != nil {
+		info.User, info.Env, info.Entrypoint, info.Cmd = c.User, c.Env, c.Entrypoint, c.Cmd
+	}
+	return info, nil
+}
+
+// Extension is one replication extension the server offers.
+type Extension struct {
+	Name      string `json:"name"`
+	Default   string `json:"default_version"`
+	Installed string `json:"installed_version,omitempty"`
+}
+
+// Report is what a probe node of an image showed.
+type Report struct {
+	Flavor     string            `json:"flavor"`
+	Image      ImageInfo         `json:"image"`
+	Version    string            `json:"postgresql"`
+	VersionNum int               `json:"server_version_num"`
+	Extensions []Extension       `json:"extensions"`
+	Settings   map[string]string `json:"settings"`
+	// ListSettings are list settings the harness adds items to at run
+	// time, where the server knows them.
+	ListSettings map[string][]string `json:"list_settings,omitempty"`
+	RecoveryAPI  string              `json:"recovery_api"`
+	// ServerUser is the OS user the server runs as (uid and name).
+	ServerUser string `json:"server_user"`
+	Have       Have   `json:"capabilities"`
+}
+
+// probeTimeout bounds each query of a probe.
+const probeTimeout = 30 * time.Second
+
+// Probe starts one node of image for flavor, reads what it can do, and
+// removes it (also when ctx is cancelled). pg is --pg (0: any).
+func Probe(ctx context.Context, flavorName, image string, pg int, progress func(string)) (*Report, error) {
+	flavor, err := harness.LookupFlavor(flavorName)
+	if err != nil {
+		return nil, err
+	}
+	if image == "" {
+		image = harness.ImageFor(flavor, pg)
+	}
+	if image == "" {
+		return nil, fmt.Errorf("flavor %s has no default image: name one with --image", flavorName)
+	}
+	if m, ok := docker.RecipeMajor(image); ok {
+		if _, err := docker.EnsureImage(ctx, m, progressWriter(progress)); err != nil {
+			return nil, err
+		}
+	}
+	info, err := Inspect(ctx, image)
+	if err != nil {
+		return nil, err
+	}
+	progress("starting one probe node of " + image)
+	c, err := harness.StartProbe(ctx, harness.Config{Flavor: flavor, Image: image, PGMajor: pg})
+	if err != nil {
+		return nil, err
+	}
+	defer c.Remove(context.WithoutCancel(ctx))
+	rep := &Report{Flavor: flavorName, Image: *info, Settings: flavor.ServerSettings(harness.DefaultNodes)}
+	if ls, ok := flavor.(interface{ ListSettings() []harness.ListSetting }); ok {
+		rep.ListSettings = map[string][]string{}
+		for _, s := range ls.ListSettings() {
+			rep.ListSettings[s.Name] = s.Items
+		}
+	}
+	n := c.Nodes[0]
+	if err := rep.read(ctx, n); err != nil {
+		return nil, err
+	}
+	rep.Have = FromImage(flavorName, image, info.Env).Merge(rep.answers(flavorName))
+	return rep, nil
+}
+
+// read fills the server's part of the report from node n.
+func (rep *Report) read(ctx context.Context, n *harness.Node) error {
+	qctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	conn, err := n.Connect(qctx)
+	if err != nil {
+		return fmt.Errorf("probe %s: %w", rep.Image.Ref, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if err := conn.QueryRow(qctx, "SELECT version(), current_setting('server_version_num')::int").Scan(&rep.Version, &rep.VersionNum); err != nil {
+		return fmt.Errorf("probe %s: read version on %s: %w", rep.Image.Ref, n.Name, err)
+	}
+	rows, err := conn.Query(qctx, `SELECT name, coalesce(default_version, ''), coalesce(installed_version, '')
+FROM pg_available_extensions WHERE name IN ('pglogical', 'spock') ORDER BY name`)
+	if err != nil {
+		return fmt.Errorf("probe %s: read extensions on %s: %w", rep.Image.Ref, n.Name, err)
+	}
+	rep.Extensions, err = pgx.CollectRows(rows, pgx.RowToStructByPos[Extension])
+	if err != nil {
+		return fmt.Errorf("probe %s: read extensions on %s: %w", rep.Image.Ref, n.Name, err)
+	}
+	rep.ServerUser = serverUser(qctx, conn)
+	// Spock's recovery functions exist once its extension is created: the
+	// probe node is a throwaway, so create it to look.
+	if rep.hasExtension("spock") {
+		if _, err := conn.Exec(qctx, "CREATE EXTENSION IF NOT EXISTS spock"); err != nil {
+			return fmt.Errorf("probe %s: create extension spock on %s: %w", rep.Image.Ref, n.Name, err)
+		}
+		if rep.RecoveryAPI, err = spock.DetectSpockAPI(qctx, n.DSN, probeTimeout); err != nil {
+			return fmt.Errorf("probe %s: detect Spock recovery API on %s: %w", rep.Image.Ref, n.Name, err)
+		}
+	}
+	return nil
+}
+
+// serverUser is the uid and name the server process runs as, read from
+// /proc and /etc/passwd through the server itself (superuser's
+// pg_read_file): nothing is needed inside the image. "unknown (why)" when
+// it cannot be read.
+func serverUser(ctx context.Context, conn *pgx.Conn) string {
+	var status, passwd string
+	if err := conn.QueryRow(ctx, "SELECT pg_read_file('/proc/self/status'), coalesce(pg_read_file('/etc/passwd', 0, 1048576, true), '')").Scan(&status, &passwd); err != nil {
+		return "unknown (" + err.Error() + ")"
+	}
+	return UserOf(status, passwd)
+}
+
+// UserOf is "uid 26 (postgres)" from a /proc/<pid>/status and an
+// /etc/passwd: the effective uid, and its name when passwd has it.
+func UserOf(status, passwd string) string {
+	var uid string
+	for _, line := range strings.Split(status, "\n") {
+		if rest, ok := strings.CutPrefix(line, "Uid:"); ok {
+			if f := strings.Fields(rest); len(f) >= 2 {
+				uid = f[1]
+			}
+		}
+	}
+	if uid == "" {
+		return "unknown (no Uid line in /proc/self/status)"
+	}
+	for _, line := range strings.Split(passwd, "\n") {
+		f := strings.Split(line, ":")
+		if len(f) >= 3 && f[2] == uid {
+			return fmt.Sprintf("uid %s (%s)", uid, f[0])
+		}
+	}
+	return "uid " + uid
+}
+
+func (rep *Report) hasExtension(name string) bool {
+	return slices.ContainsFunc(rep.Extensions, func(e Extension) bool { return e.Name == name })
+}
+
+// answers are the capabilities the probe showed.
+func (rep *Report) answers(flavor string) Have {
+	h := Have{}
+	if err := pgversion.Supported(rep.VersionNum); err != nil {
+		h[SupportedMajor] = No(err.Error())
+	} else {
+		h[SupportedMajor] = Yes(fmt.Sprintf("PostgreSQL %d", pgversion.Major(rep.VersionNum)))
+	}
+	if rep.hasExtension(flavor) {
+		h[FlavorExtension] = Yes("extension " + flavor + " is available")
+	} else {
+		h[FlavorExtension] = No("pg_available_extensions has no " + flavor)
+	}
+	switch {
+	case rep.RecoveryAPI != "":
+		h[SpockRecoveryAPI] = Yes(rep.RecoveryAPI + " API found in pg_proc")
+	case rep.hasExtension("spock"):
+		h[SpockRecoveryAPI] = No("the spock extension has none of Spock's recovery APIs in pg_proc")
+	default:
+		h[SpockRecoveryAPI] = No("no spock extension")
+	}
+	if _, ok := h[ClockSkew]; !ok {
+		h[ClockSkew] = Unknown("checked when a run with a clock-skew step starts its nodes")
+	}
+	return h
+}
+
+// SettingNames are the report's settings in name order.
+func (rep *Report) SettingNames() []string { return slices.Sorted(maps.Keys(rep.Settings)) }
+
+type progressFunc func(string)
+
+func (f progressFunc) Write(p []byte) (int, error) {
+	f(strings.TrimRight(string(p), "\n"))
+	return len(p), nil
+}
+
+func progressWriter(f func(string)) progressFunc { return progressFunc(f) }
