@@ -30,7 +30,8 @@
 //
 // The runner writes the record through a few calls (AddPhase,
 // StartFault/EndFault/EndOpenFault, Node, AddCheckers, AddRecoveryTime)
-// and sets its identity and outcome fields when the run closes. It does
-// not render (package reports) and does not read servers
-// (harness.CaptureNodeState fills a NodeState).
+// and closes it with Conclude, then Interrupt or Broken when the run was
+// stopped or its history could not be closed. The record does not render
+// (package reports) and does not read servers (harness.CaptureNodeState
+// fills a NodeState).
 package record
