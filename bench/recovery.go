@@ -8,10 +8,11 @@ import (
 	"time"
 
 	"github.com/spockchaos/spockchaos/harness"
+	"github.com/spockchaos/spockchaos/harness/fault"
 	"github.com/spockchaos/spockchaos/recovery"
-	"github.com/spockchaos/spockchaos/recovery/recoverytest"
 	"github.com/spockchaos/spockchaos/recovery/reference"
 	"github.com/spockchaos/spockchaos/recovery/slots"
+	"github.com/spockchaos/spockchaos/workload"
 )
 
 // RecoveryOptions configure Recovery.
@@ -60,7 +61,7 @@ func Recovery(ctx context.Context, opts RecoveryOptions) (RecoveryResult, error)
 	case cfg.Nodes < 3:
 		return RecoveryResult{}, fmt.Errorf("bench recovery needs at least 3 nodes (one killed, one lagging, one source)")
 	}
-	cfg.Schema = recoverytest.LedgerSchema
+	cfg.Schema = workload.LedgerSchema
 	c, err := harness.Start(ctx, cfg)
 	if err != nil {
 		return RecoveryResult{}, err
@@ -78,23 +79,23 @@ func recoverLagged(ctx context.Context, c *harness.Cluster, txns, rows int, out 
 	if err := slots.PrepareSlots(ctx, c); err != nil {
 		return RecoveryResult{}, err
 	}
-	if err := recoverytest.Lag(ctx, c, "n3", "n1"); err != nil {
+	if err := fault.Disable(ctx, c, "n3", "n1"); err != nil {
 		return RecoveryResult{}, err
 	}
 	t0 := time.Now()
-	if err := recoverytest.WriteLedger(ctx, c.Node("n1"), "bench", txns, rows); err != nil {
+	if err := workload.WriteLedgerTxns(ctx, c.Node("n1").DSN, "n1", "bench", txns, rows); err != nil {
 		return RecoveryResult{}, err
 	}
 	for _, n := range c.Nodes[1:] {
 		if n.Name == "n3" {
 			continue
 		}
-		if err := recoverytest.WaitCount(ctx, n, "SELECT count(*) FROM ledger", int64(txns*rows), 5*time.Minute); err != nil {
+		if err := harness.WaitCount(ctx, n, "SELECT count(*) FROM ledger", int64(txns*rows), 5*time.Minute); err != nil {
 			return RecoveryResult{}, err
 		}
 	}
 	fmt.Fprintf(out, "setup: %d transactions of %d row(s) on n1, replicated to every survivor but n3, in %s\n", txns, rows, ms(time.Since(t0)))
-	if err := recoverytest.Kill(ctx, c.Node("n1")); err != nil {
+	if err := fault.KillNow(ctx, c.Node("n1")); err != nil {
 		return RecoveryResult{}, err
 	}
 	in := recovery.InputFromCluster(c, "n1")

@@ -11,10 +11,11 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/spockchaos/spockchaos/harness"
+	"github.com/spockchaos/spockchaos/harness/fault"
 	"github.com/spockchaos/spockchaos/recovery"
-	"github.com/spockchaos/spockchaos/recovery/recoverytest"
 	"github.com/spockchaos/spockchaos/recovery/reference"
 	"github.com/spockchaos/spockchaos/recovery/slots"
+	"github.com/spockchaos/spockchaos/workload"
 )
 
 // RTOOptions configure RTO.
@@ -106,7 +107,7 @@ func RTO(ctx context.Context, opts RTOOptions) (RTOResult, error) {
 			return RTOResult{}, fmt.Errorf("bench rto: size %d: each size must be at least 1", n)
 		}
 	}
-	cfg.Schema = recoverytest.LedgerSchema
+	cfg.Schema = workload.LedgerSchema
 	out := progress(opts.Progress)
 	var res RTOResult
 	runs := max(opts.Repeat, 1)
@@ -194,22 +195,22 @@ func rtoOnce(ctx context.Context, cfg harness.Config, txns, rows int, out io.Wri
 		return s, vl.err
 	}
 	for _, n := range c.Nodes[1:] {
-		if err := recoverytest.WaitCount(ctx, n, "SELECT count(*) FROM ledger WHERE origin = 'n1'", vl.txns, time.Minute); err != nil {
+		if err := harness.WaitCount(ctx, n, "SELECT count(*) FROM ledger WHERE origin = 'n1'", vl.txns, time.Minute); err != nil {
 			return s, err
 		}
 	}
-	if err := recoverytest.Lag(ctx, c, "n3", "n1"); err != nil {
+	if err := fault.Disable(ctx, c, "n3", "n1"); err != nil {
 		return s, err
 	}
 	t0 := time.Now()
-	if err := recoverytest.WriteLedger(ctx, n1, "rto", txns, rows); err != nil {
+	if err := workload.WriteLedgerTxns(ctx, n1.DSN, n1.Name, "rto", txns, rows); err != nil {
 		return s, err
 	}
 	for _, n := range c.Nodes[1:] {
 		if n.Name == "n3" {
 			continue
 		}
-		if err := recoverytest.WaitCount(ctx, n, "SELECT count(*) FROM ledger WHERE origin = 'n1'", vl.txns+int64(txns*rows), 5*time.Minute); err != nil {
+		if err := harness.WaitCount(ctx, n, "SELECT count(*) FROM ledger WHERE origin = 'n1'", vl.txns+int64(txns*rows), 5*time.Minute); err != nil {
 			return s, err
 		}
 	}
@@ -217,7 +218,7 @@ func rtoOnce(ctx context.Context, cfg harness.Config, txns, rows int, out io.Wri
 	time.Sleep(time.Second) // a couple of keeper rounds
 
 	killed := time.Now()
-	if err := recoverytest.Kill(ctx, n1); err != nil {
+	if err := fault.KillNow(ctx, n1); err != nil {
 		return s, err
 	}
 	s.Detect = time.Since(killed)

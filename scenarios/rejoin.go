@@ -9,13 +9,15 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/spockchaos/spockchaos/recovery/recoverytest"
+	"github.com/spockchaos/spockchaos/harness/fault"
 	"github.com/spockchaos/spockchaos/verify"
+	"github.com/spockchaos/spockchaos/workload"
 )
 
-// Rejoin steps. The mechanics (restart, resubscribe, read row versions
-// and the conflicts a server logged) are recovery/recoverytest's, which
-// the recovery package's rejoin specs use too.
+// Rejoin steps. The mechanics are those the recovery specs use too:
+// restart and resubscribe are harness/fault's (StartNode, Enable), the
+// row versions the workload's (LedgerXmins, Reapplied), the conflicts a
+// server logged the harness's (Cluster.ConflictsLogged).
 const (
 	// StepRejoin restarts Node, killed and recovered earlier, and enables
 	// the survivors' subscriptions from it again (recovery fenced them):
@@ -77,14 +79,14 @@ func (r *run) rejoin(ctx context.Context, s Step) error {
 		prefix: r.ledgerPrefix(s.Node), before: map[string]map[string]string{}, conflictsBefore: map[string]int{}}
 	r.rejoins = append(r.rejoins, res)
 	for _, n := range r.nodes(r.alive) {
-		x, err := recoverytest.LedgerXmins(ctx, n, res.prefix)
+		x, err := workload.LedgerXmins(ctx, n.DSN, n.Name, res.prefix)
 		if err != nil {
 			res.Error = err.Error()
 			return fmt.Errorf("rejoin %s: rows of %s on %s before: %w", s.Node, s.Node, n.Name, err)
 		}
 		res.before[n.Name] = x
 		res.RowsWatched += len(x)
-		if res.conflictsBefore[n.Name], err = recoverytest.ConflictsOn(ctx, r.cluster, n.Name, res.prefix); err != nil {
+		if res.conflictsBefore[n.Name], err = r.cluster.ConflictsLogged(ctx, n.Name, res.prefix); err != nil {
 			res.Error = err.Error()
 			return fmt.Errorf("rejoin %s: conflicts logged on %s before: %w", s.Node, n.Name, err)
 		}
@@ -105,17 +107,17 @@ func (r *run) rejoin(ctx context.Context, s Step) error {
 // quiesce's barrier: it has caught up) and lists those applied again.
 func (res *rejoinResult) compare(ctx context.Context, r *run) error {
 	for _, n := range r.nodes(res.Survivors) {
-		after, err := recoverytest.LedgerXmins(ctx, n, res.prefix)
+		after, err := workload.LedgerXmins(ctx, n.DSN, n.Name, res.prefix)
 		if err != nil {
 			return fmt.Errorf("rejoin %s: rows of %s on %s after: %w", res.Node, res.Node, n.Name, err)
 		}
-		for _, k := range recoverytest.Reapplied(res.before[n.Name], after) {
+		for _, k := range workload.Reapplied(res.before[n.Name], after) {
 			res.ReappliedCount++
 			if len(res.Reapplied) < maxRejoinListed {
 				res.Reapplied = append(res.Reapplied, reappliedRow{Node: n.Name, Key: k})
 			}
 		}
-		now, err := recoverytest.ConflictsOn(ctx, r.cluster, n.Name, res.prefix)
+		now, err := r.cluster.ConflictsLogged(ctx, n.Name, res.prefix)
 		if err != nil {
 			return fmt.Errorf("rejoin %s: conflicts logged on %s after: %w", res.Node, n.Name, err)
 		}
@@ -129,13 +131,11 @@ func (res *rejoinResult) compare(ctx context.Context, r *run) error {
 // until the mesh with node replicates, and counts node alive again.
 func (r *run) restartAndResubscribe(ctx context.Context, node string) error {
 	n := r.cluster.Node(node)
-	dsn, err := recoverytest.Restart(ctx, n)
-	if err != nil {
+	if err := fault.StartNode(ctx, n); err != nil {
 		return fmt.Errorf("rejoin %s: %w", node, err)
 	}
-	n.DSN = dsn
 	for _, peer := range r.alive {
-		if err := recoverytest.Enable(ctx, r.cluster, peer, node); err != nil {
+		if err := fault.Enable(ctx, r.cluster, peer, node); err != nil {
 			return fmt.Errorf("rejoin %s: %w", node, err)
 		}
 	}
