@@ -79,3 +79,51 @@ func Attach(ctx context.Context, runID string) (*Cluster, error) {
 	}
 	return c, nil
 }
+
+// AttachServers returns a handle on servers the harness did not start
+// (nodes: names and DSNs; no containers), for what needs only SQL: its
+// Flavor is the replication extension every node has (pglogical or
+// spock), nil on plain servers (ApplySchema then only applies the
+// schema); Barrier passes at once, as nothing replicates, when the
+// flavor is nil or a node lacks the harness's barrier table
+// (spockchaos.barrier). Nodes on different extensions are an error.
+func AttachServers(ctx context.Context, nodes []*Node) (*Cluster, error) {
+	c := &Cluster{RunID: "servers", Nodes: nodes, log: slog.Default()}
+	var flavor string
+	for i, n := range nodes {
+		ext, barrier, err := serverKind(ctx, n)
+		if err != nil {
+			return nil, err
+		}
+		if i > 0 && ext != flavor {
+			return nil, fmt.Errorf("attach to servers: %s has replication extension %q, %s has %q", nodes[0].Name, flavor, n.Name, ext)
+		}
+		flavor = ext
+		c.noBarrier = c.noBarrier || !barrier
+	}
+	if flavor != "" {
+		f, err := LookupFlavor(flavor)
+		if err != nil {
+			return nil, err
+		}
+		c.Flavor = f
+	}
+	c.noBarrier = c.noBarrier || c.Flavor == nil
+	return c, nil
+}
+
+// serverKind reads which replication extension n has ("" for none) and
+// whether it has the harness's barrier table.
+func serverKind(ctx context.Context, n *Node) (ext string, barrier bool, err error) {
+	conn, err := n.Connect(ctx)
+	if err != nil {
+		return "", false, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	err = conn.QueryRow(ctx, `SELECT coalesce((SELECT extname FROM pg_extension WHERE extname IN ('spock', 'pglogical') ORDER BY extname DESC LIMIT 1), ''),
+	to_regclass('spockchaos.barrier') IS NOT NULL`).Scan(&ext, &barrier)
+	if err != nil {
+		return "", false, fmt.Errorf("look up replication extension on %s: %w", n.Name, err)
+	}
+	return ext, barrier, nil
+}

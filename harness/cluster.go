@@ -71,6 +71,9 @@ type Cluster struct {
 	clockSkew    bool
 	readyTimeout time.Duration
 	log          *slog.Logger
+	// noBarrier: servers attached by DSN that do not replicate the
+	// barrier table (AttachServers); Barrier passes at once.
+	noBarrier bool
 }
 
 func (cfg *Config) setDefaults() error {

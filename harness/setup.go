@@ -145,6 +145,9 @@ func (c *Cluster) applySchema(ctx context.Context, n *Node, conn *pgx.Conn, sche
 	if _, err := conn.Exec(ctx, schema, pgx.QueryExecModeSimpleProtocol); err != nil {
 		return fmt.Errorf("apply schema on %s: %w", n.Name, err)
 	}
+	if c.Flavor == nil {
+		return nil // plain servers (AttachServers): nothing replicates
+	}
 	var schemas []string
 	if err := conn.QueryRow(ctx, userSchemasQuery).Scan(&schemas); err != nil {
 		return fmt.Errorf("list schemas on %s: %w", n.Name, err)

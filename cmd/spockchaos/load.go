@@ -14,7 +14,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/spf13/cobra"
-	"golang.org/x/sync/errgroup"
 	"golang.org/x/term"
 
 	"github.com/spockchaos/spockchaos/harness"
@@ -114,30 +113,19 @@ func runLoad(cmd *cobra.Command, f loadFlags) error {
 	if f.txnPrefix == "" {
 		f.txnPrefix = fmt.Sprintf("s%d-%s-", f.seed, time.Now().UTC().Format("150405"))
 	}
-	// A run of ours is attached to and set up through the harness; other
-	// servers (--dsn) get the schema and, where they have a replication
-	// extension, its replication set and a barrier, by hand.
-	var (
-		targets []workload.Target
-		cluster *harness.Cluster
-	)
-	if f.runID != "" {
-		if cluster, err = harness.Attach(ctx, f.runID); err != nil {
-			return err
-		}
-		for _, n := range cluster.Nodes {
-			targets = append(targets, workload.Target{Name: n.Name, DSN: n.DSN})
-		}
-	} else if targets, err = dsnTargets(f.dsns); err != nil {
+	// A run of ours is attached to by its labels, other servers (--dsn) by
+	// their DSNs; either way the schema, its replication set and the
+	// barrier are the harness's (plain servers: the schema only).
+	cluster, err := attachLoad(ctx, f)
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(cmd.ErrOrStderr(), "workload %s, seed %d, nodes %s, %d clients per node\n", w.Name(), f.seed, strings.Join(workload.NodeNames(targets), ","), f.clients)
-	if cluster != nil {
-		err = cluster.ApplySchema(ctx, w.Schema(), f.timeout)
-	} else {
-		err = prepareSchema(ctx, targets, w.Schema(), f.timeout)
+	var targets []workload.Target
+	for _, n := range cluster.Nodes {
+		targets = append(targets, workload.Target{Name: n.Name, DSN: n.DSN})
 	}
-	if err != nil {
+	fmt.Fprintf(cmd.ErrOrStderr(), "workload %s, seed %d, nodes %s, %d clients per node\n", w.Name(), f.seed, strings.Join(workload.NodeNames(targets), ","), f.clients)
+	if err := cluster.ApplySchema(ctx, w.Schema(), f.timeout); err != nil {
 		return err
 	}
 	rec, err := history.Create(f.out)
@@ -148,12 +136,7 @@ func runLoad(cmd *cobra.Command, f loadFlags) error {
 	if err := w.Setup(ctx, targets, rec); err != nil {
 		return err
 	}
-	if cluster != nil {
-		err = cluster.Barrier(ctx, cluster.Nodes, f.timeout)
-	} else {
-		err = barrierTargets(ctx, targets, f.timeout)
-	}
-	if err != nil {
+	if err := cluster.Barrier(ctx, cluster.Nodes, f.timeout); err != nil {
 		return err
 	}
 	if err := rec.Flush(); err != nil {
@@ -190,6 +173,23 @@ func runLoad(cmd *cobra.Command, f loadFlags) error {
 	return nil
 }
 
+// attachLoad is the cluster load runs on: the detached run --run names,
+// or the servers --dsn names (harness.AttachServers).
+func attachLoad(ctx context.Context, f loadFlags) (*harness.Cluster, error) {
+	if f.runID != "" {
+		return harness.Attach(ctx, f.runID)
+	}
+	targets, err := dsnTargets(f.dsns)
+	if err != nil {
+		return nil, err
+	}
+	nodes := make([]*harness.Node, len(targets))
+	for i, t := range targets {
+		nodes[i] = &harness.Node{Name: t.Name, DSN: t.DSN}
+	}
+	return harness.AttachServers(ctx, nodes)
+}
+
 var libpqKeywords = []string{"host", "hostaddr", "port", "dbname", "user", "password", "passfile",
 	"sslmode", "connect_timeout", "application_name", "options", "service", "target_session_attrs"}
 
@@ -208,89 +208,6 @@ func dsnTargets(dsns []string) ([]workload.Target, error) {
 		targets = append(targets, workload.Target{Name: name, DSN: dsn})
 	}
 	return targets, nil
-}
-
-// prepareSchema applies schema on every node and, where a replication
-// extension is installed, adds the public tables to its default set.
-func prepareSchema(ctx context.Context, targets []workload.Target, schema string, timeout time.Duration) error {
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	g, gctx := errgroup.WithContext(ctx)
-	for _, t := range targets {
-		g.Go(func() error {
-			conn, err := pgx.Connect(gctx, t.DSN)
-			if err != nil {
-				return fmt.Errorf("connect to %s: %w", t.Name, err)
-			}
-			defer conn.Close(context.WithoutCancel(gctx))
-			if _, err := conn.Exec(gctx, schema, pgx.QueryExecModeSimpleProtocol); err != nil {
-				return fmt.Errorf("apply schema on %s: %w", t.Name, err)
-			}
-			var ext string
-			if err := conn.QueryRow(gctx, `SELECT coalesce((SELECT extname FROM pg_extension WHERE extname IN ('spock', 'pglogical') ORDER BY extname DESC LIMIT 1), '')`).Scan(&ext); err != nil {
-				return fmt.Errorf("look up replication extension on %s: %w", t.Name, err)
-			}
-			switch ext {
-			case "pglogical":
-				_, err = conn.Exec(gctx, "SELECT pglogical.replication_set_add_all_tables('default', ARRAY['public'], false)")
-			case "spock":
-				_, err = conn.Exec(gctx, "SELECT spock.repset_add_all_tables('default', ARRAY['public'], false)")
-			}
-			if err != nil {
-				return fmt.Errorf("put tables into replication (%s) on %s: %w", ext, t.Name, err)
-			}
-			return nil
-		})
-	}
-	return g.Wait()
-}
-
-// barrierTargets is the harness barrier on bare DSNs: a marker row written
-// on each node, then wait until every node sees every marker. Nodes without
-// the spockchaos.barrier table (plain servers) skip it.
-func barrierTargets(ctx context.Context, targets []workload.Target, timeout time.Duration) error {
-	conns := make([]*pgx.Conn, len(targets))
-	defer func() {
-		for _, c := range conns {
-			if c != nil {
-				c.Close(context.WithoutCancel(ctx))
-			}
-		}
-	}()
-	token := fmt.Sprintf("load-%d", time.Now().UnixNano())
-	for i, t := range targets {
-		conn, err := pgx.Connect(ctx, t.DSN)
-		if err != nil {
-			return fmt.Errorf("barrier: connect to %s: %w", t.Name, err)
-		}
-		conns[i] = conn
-		var exists bool
-		if err := conn.QueryRow(ctx, "SELECT to_regclass('spockchaos.barrier') IS NOT NULL").Scan(&exists); err != nil {
-			return fmt.Errorf("barrier: look up table on %s: %w", t.Name, err)
-		}
-		if !exists {
-			return nil
-		}
-		if _, err := conn.Exec(ctx, "INSERT INTO spockchaos.barrier (token, node) VALUES ($1, $2)", token, t.Name); err != nil {
-			return fmt.Errorf("barrier: write marker on %s: %w", t.Name, err)
-		}
-	}
-	names := workload.NodeNames(targets)
-	return harness.WaitFor(ctx, "barrier "+token+" among "+strings.Join(names, ","), timeout, 20*time.Millisecond, func(ctx context.Context) (bool, string, error) {
-		var lacking []string
-		for i, t := range targets {
-			var seen []string
-			if err := conns[i].QueryRow(ctx, "SELECT coalesce(array_agg(node), '{}') FROM spockchaos.barrier WHERE token = $1", token).Scan(&seen); err != nil {
-				return false, "", fmt.Errorf("read markers on %s: %w", t.Name, err)
-			}
-			for _, n := range names {
-				if !slices.Contains(seen, n) {
-					lacking = append(lacking, t.Name+" lacks "+n)
-				}
-			}
-		}
-		return len(lacking) == 0, strings.Join(lacking, "; "), nil
-	})
 }
 
 // progressPrinter shows ops/s, errors and per-node rates: one line

@@ -40,5 +40,20 @@ var _ = Describe("spockchaos load", func() {
 			}
 		}
 		Expect(oks).To(BeNumerically(">", 10))
-	}, SpecTimeout(3*time.Minute))
+
+		By("the same servers named by DSN: the schema, replication set and barrier go through a cluster handle on them")
+		out = filepath.Join(GinkgoT().TempDir(), "h2.jsonl")
+		s = runCLI(2*time.Minute, nil, "load", "--dsn", "n1="+c.Node("n1").DSN, "--dsn", "n2="+c.Node("n2").DSN,
+			"--workload", "bank", "--duration", "3s", "--seed", "10", "--out", out)
+		Expect(s.ExitCode()).To(Equal(0), string(s.Err.Contents()))
+		ops, err = history.Load(out)
+		Expect(err).NotTo(HaveOccurred())
+		oks = 0
+		for _, op := range ops {
+			if op.Type == history.Ok {
+				oks++
+			}
+		}
+		Expect(oks).To(BeNumerically(">", 10))
+	}, SpecTimeout(4*time.Minute))
 })
