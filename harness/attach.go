@@ -39,7 +39,10 @@ func Attach(ctx context.Context, runID string) (*Cluster, error) {
 	c := &Cluster{RunID: runID, log: slog.Default().With("run", runID)}
 	var down []string
 	for _, summary := range list.Items {
-		name := summary.Labels[LabelNode]
+		name, ok := summary.Labels[LabelNode]
+		if !ok {
+			continue // a helper container (LabelSidecar), not a node
+		}
 		if summary.State != "running" {
 			down = append(down, name)
 			continue

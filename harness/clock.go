@@ -1,6 +1,7 @@
 package harness
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"math"
@@ -8,31 +9,41 @@ import (
 	"time"
 
 	"github.com/testcontainers/testcontainers-go"
-	tcexec "github.com/testcontainers/testcontainers-go/exec"
 )
 
-// Clock skew with libfaketime (Debian's libfaketime, in the node image at
-// FakeTimeLibrary). Containers share the host kernel's clock, so a skew
-// can only be faked per process: every process of a node started with
-// Config.ClockSkew preloads the library, which reads the offset from
+// Clock skew with libfaketime, on any image with a recent enough glibc
+// and without changing it. Containers share the host kernel's clock, so a
+// skew can only be faked per process: the harness copies Debian's
+// libfaketimeMT (FakeTimeSource of the node's image when it has it, else
+// of ToolsImage) into each node
+// container at FakeTimeLibrary before it starts, mode 0644 so that any
+// user reads it, and preloads it (LD_PRELOAD) in every process of a node
+// started with Config.ClockSkew. The library reads the offset from
 // FakeTimeFile at most once per FakeTimeCacheSeconds; SetClockOffset
-// rewrites that file. Monotonic clocks are left real (DONT_FAKE_MONOTONIC),
-// so timeouts and latches keep working.
+// rewrites that file from a helper container (RunTool) through
+// /proc/1/root, the node's own root file system, in one rename: nothing
+// runs inside the node. Monotonic clocks are left real
+// (DONT_FAKE_MONOTONIC), so timeouts and latches keep working. An image
+// whose glibc lacks a symbol version the library needs (ClockSkewSupport)
+// is refused before anything starts.
 const (
-	FakeTimeLibrary      = "/usr/local/lib/spockchaos-faketime.so"
+	FakeTimeSource       = "/usr/local/lib/spockchaos-faketime.so"
+	FakeTimeLibrary      = "/tmp/spockchaos-faketime.so"
 	FakeTimeFile         = "/tmp/spockchaos-faketime"
 	FakeTimeCacheSeconds = 1
 )
 
-// withFakeTime makes req start its server under libfaketime at offset 0.
-func withFakeTime(req *testcontainers.GenericContainerRequest) {
+// withFakeTime makes req start its server under libfaketime (lib, the
+// library's bytes) at offset 0.
+func withFakeTime(req *testcontainers.GenericContainerRequest, lib []byte) {
 	req.Env["LD_PRELOAD"] = FakeTimeLibrary
 	req.Env["FAKETIME_TIMESTAMP_FILE"] = FakeTimeFile
 	req.Env["FAKETIME_CACHE_DURATION"] = fmt.Sprint(FakeTimeCacheSeconds)
 	req.Env["DONT_FAKE_MONOTONIC"] = "1"
-	req.Files = append(req.Files, testcontainers.ContainerFile{
-		Reader: strings.NewReader("+0\n"), ContainerFilePath: FakeTimeFile, FileMode: 0o644,
-	})
+	req.Files = append(req.Files,
+		testcontainers.ContainerFile{Reader: bytes.NewReader(lib), ContainerFilePath: FakeTimeLibrary, FileMode: 0o644},
+		testcontainers.ContainerFile{Reader: strings.NewReader("+0\n"), ContainerFilePath: FakeTimeFile, FileMode: 0o644},
+	)
 }
 
 // ClockSkew reports whether the cluster's servers run under libfaketime.
@@ -55,20 +66,11 @@ func (c *Cluster) SetClockOffset(ctx context.Context, n *Node, offset time.Durat
 	if !c.clockSkew {
 		return fmt.Errorf("set clock of %s: run %s was not started with clock skew (Config.ClockSkew)", n.Name, c.RunID)
 	}
+	// /proc/1/root is the node's root file system, seen from a helper in
+	// its pid namespace.
+	file := "/proc/1/root" + FakeTimeFile
 	script := `printf '%s\n' "$1" > "$2.new" && chmod 0644 "$2.new" && mv "$2.new" "$2"`
-	cmd := []string{"sh", "-c", script, "sh", FakeTimeOffset(offset), FakeTimeFile}
-	code, r, err := n.Container.Exec(ctx, cmd, tcexec.WithUser("root"), tcexec.Multiplexed())
-	if err != nil {
-		return fmt.Errorf("set clock of %s to %s: %w", n.Name, FakeTimeOffset(offset), err)
-	}
-	if code != 0 {
-		var out strings.Builder
-		if r != nil {
-			buf := make([]byte, 512)
-			k, _ := r.Read(buf)
-			out.Write(buf[:k])
-		}
-		return fmt.Errorf("set clock of %s to %s: exit %d: %s", n.Name, FakeTimeOffset(offset), code, out.String())
-	}
-	return nil
+	step := "set clock offset to " + FakeTimeOffset(offset)
+	_, err := RunToolOK(ctx, n, Tool{Step: step, Cmd: []string{"sh", "-c", script, "sh", FakeTimeOffset(offset), file}})
+	return err
 }

@@ -69,6 +69,7 @@ type Cluster struct {
 	network      *testcontainers.DockerNetwork
 	links        *LinkProxies // nil unless Config.LinkProxies
 	clockSkew    bool
+	fakeTime     []byte // the libfaketime copied into each node (ClockSkew)
 	readyTimeout time.Duration
 	log          *slog.Logger
 	// noBarrier: servers attached by DSN that do not replicate the
@@ -161,6 +162,14 @@ func StartNodes(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 	}()
 	start := time.Now()
 	labels := runLabels(c.RunID, c.Flavor.Name(), cfg.Detached)
+	if cfg.ClockSkew {
+		if err := clockSkewSupport(ctx, c.Image, labels); err != nil {
+			return nil, err
+		}
+		if c.fakeTime, _, err = fakeTimeLibrary(ctx, c.Image, labels); err != nil {
+			return nil, err
+		}
+	}
 	c.network, err = tcnetwork.New(ctx, tcnetwork.WithLabels(labels))
 	if err != nil {
 		return nil, fmt.Errorf("create network for run %s: %w", c.RunID, err)
@@ -179,7 +188,15 @@ func removeAfterError(ctx context.Context, runID string, err error) error {
 	return err
 }
 
+// ensureImage makes sure the node image is in the engine, and the tools
+// image (ToolsImage) too when the cluster needs helpers at start (link
+// proxies are checked from them; clock skew reads its library from it).
 func ensureImage(ctx context.Context, cfg Config) error {
+	if cfg.ClockSkew || cfg.LinkProxies {
+		if _, err := docker.EnsureDefaultImage(ctx, cfg.Progress); err != nil {
+			return err
+		}
+	}
 	if m, ok := docker.RecipeMajor(cfg.Image); ok {
 		_, err := docker.EnsureImage(ctx, m, cfg.Progress)
 		return err
@@ -208,7 +225,7 @@ func (c *Cluster) startNodes(ctx context.Context, n int, labels map[string]strin
 		g.Go(func() error {
 			req := nodeRequest(c.RunID, name, c.Image, c.Password, c.network, settings, labels)
 			if c.clockSkew {
-				withFakeTime(&req)
+				withFakeTime(&req, c.fakeTime)
 			}
 			ctr, err := testcontainers.GenericContainer(gctx, req)
 			if err != nil {

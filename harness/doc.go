@@ -56,14 +56,28 @@
 // this process (a cluster kept with --keep is first switched to direct
 // DSNs, BypassLinkProxies, through the flavor's node interfaces) and that
 // containers must reach the gateway: Start
-// proves it from inside every subscriber (pg_isready through each proxy)
+// proves it from every subscriber's network namespace (pg_isready through
+// each proxy, from a helper container)
 // and names the host firewall when it fails. Checked here: a container
 // reached a listener on its network's gateway at once.
 //
-// Clock skew (Config.ClockSkew): every server process preloads Debian's
-// libfaketime (FakeTimeLibrary in the node image), which reads the clock
-// offset from FakeTimeFile, at most once a second; SetClockOffset rewrites
-// that file. Only runs that ask for it pay the preload.
+// Helper containers (RunTool, sidecar.go): nothing the harness or a fault
+// does needs a tool, a user or a capability inside a node. Commands (ip,
+// nft, pg_isready, kill, cat) run in a short-lived container of the tools
+// image (ToolsImage, the node image) that joins the node's network and
+// pid namespaces, as root with NET_ADMIN and SYS_PTRACE, labelled with
+// the run's labels (LabelSidecar instead of LabelNode), bounded by
+// SidecarTimeout and removed on every path. Settings the flavor needs,
+// listen_addresses included, are passed at start; no path, PGDATA or user
+// of the image is assumed.
+//
+// Clock skew (Config.ClockSkew): libfaketime, read from the node image
+// (the recipe's of every major has it) or else the tools image, is copied into every node before it starts (FakeTimeLibrary) and
+// preloaded by every server process; it reads the clock offset from
+// FakeTimeFile, at most once a second; SetClockOffset rewrites that file
+// from a helper through /proc/1/root. An image whose glibc is too old for
+// the library, or that has none, is refused before anything starts
+// (ClockSkewSupport). Only runs that ask for it pay the preload.
 //
 // CaptureNodeState reads a node's replication slots and origins for the
 // run record (record.NodeState), each query under a statement timeout.

@@ -18,7 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/rs/zerolog"
 	zlog "github.com/rs/zerolog/log"
-	tcexec "github.com/testcontainers/testcontainers-go/exec"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/spockchaos/spockchaos/docker"
 )
@@ -87,12 +87,14 @@ func (c *Cluster) startLinkProxies(ctx context.Context) error {
 			}
 		}
 	}
-	for name := range lp.proxies {
-		if err := c.checkLinkReachable(ctx, name); err != nil {
-			return err
-		}
+	// One helper container per link (RunTool, about 0.4 s each): a few
+	// at a time.
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(3)
+	for _, name := range lp.Names() {
+		g.Go(func() error { return c.checkLinkReachable(gctx, name) })
 	}
-	return nil
+	return g.Wait()
 }
 
 var quietToxics sync.Once
@@ -120,19 +122,19 @@ func (lp *LinkProxies) add(name LinkName, upstream string) error {
 	return nil
 }
 
-// checkLinkReachable runs pg_isready in the subscriber through the link's
-// proxy: the host's firewall may drop what containers send to the gateway.
+// checkLinkReachable runs pg_isready in the subscriber's network namespace
+// (a helper container, RunTool) through the link's proxy: the host's firewall may drop what containers send to the gateway.
 func (c *Cluster) checkLinkReachable(ctx context.Context, name LinkName) error {
 	host, port, err := net.SplitHostPort(c.links.listen(name))
 	if err != nil {
 		return err
 	}
 	s := c.Node(name.Subscriber)
-	code, out, err := execIn(ctx, s, "pg_isready", "-h", host, "-p", port, "-t", "5")
+	res, err := RunTool(ctx, s, Tool{Step: "check link proxy " + name.String(), Cmd: []string{"pg_isready", "-h", host, "-p", port, "-t", "5"}})
 	if err != nil {
-		return fmt.Errorf("check link proxy %s from %s: %w", name, s.Name, err)
+		return err
 	}
-	if code != 0 {
+	if code, out := res.Code, res.Output; code != 0 {
 		return fmt.Errorf("link proxy %s at %s:%s not reachable from %s (pg_isready exit %d: %s): "+
 			"does the host's firewall drop traffic from the Docker network to its gateway?", name, host, port, s.Name, code, out)
 	}
@@ -349,18 +351,4 @@ func NetworkIP(ctx context.Context, n *Node) (string, error) {
 		}
 	}
 	return "", fmt.Errorf("address of %s on the run network: not found", n.Name)
-}
-
-// execIn runs cmd in the node's container (as its default user) and
-// returns the exit code and combined output.
-func execIn(ctx context.Context, n *Node, cmd ...string) (int, string, error) {
-	code, r, err := n.Container.Exec(ctx, cmd, tcexec.Multiplexed())
-	if err != nil {
-		return 0, "", fmt.Errorf("exec %q in %s: %w", strings.Join(cmd, " "), n.Name, err)
-	}
-	var out bytes.Buffer
-	if r != nil {
-		_, _ = out.ReadFrom(r)
-	}
-	return code, strings.TrimSpace(out.String()), nil
 }

@@ -84,8 +84,8 @@ func nodeRequest(runID, name, image, password string, net *testcontainers.Docker
 				hc.PortBindings = network.PortMap{port: {{HostIP: netip.MustParseAddr("127.0.0.1")}}}
 				// Shared memory for PostgreSQL; docker's 64 MB default is tight.
 				hc.ShmSize = 256 << 20
-				// Network faults (ip route, nft) run inside the node.
-				hc.CapAdd = append(hc.CapAdd, "NET_ADMIN")
+				// No capability: network faults run in helper containers
+				// that join the node's namespaces (RunTool).
 			},
 		},
 		Started: true,

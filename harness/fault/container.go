@@ -1,17 +1,14 @@
 package fault
 
 import (
-	"bytes"
 	"context"
 	"fmt"
-	"io"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
-	tcexec "github.com/testcontainers/testcontainers-go/exec"
 
 	"github.com/spockchaos/spockchaos/docker"
 	"github.com/spockchaos/spockchaos/harness"
@@ -113,18 +110,12 @@ func RefreshDSN(ctx context.Context, n *harness.Node) error {
 	return nil
 }
 
-// execRoot runs cmd as root inside the node's container and returns its
-// exit code and combined output.
-func execRoot(ctx context.Context, n *harness.Node, cmd ...string) (int, string, error) {
-	code, r, err := n.Container.Exec(ctx, cmd, tcexec.WithUser("root"), tcexec.Multiplexed())
-	if err != nil {
-		return 0, "", fmt.Errorf("exec %q in %s: %w", strings.Join(cmd, " "), n.Name, err)
-	}
-	var out bytes.Buffer
-	if r != nil {
-		_, _ = io.Copy(&out, r)
-	}
-	return code, strings.TrimSpace(out.String()), nil
+// runTool runs cmd for step in a helper container that joins n's network
+// and pid namespaces (harness.RunTool): nothing runs inside the node. It
+// returns the exit code and combined output.
+func runTool(ctx context.Context, n *harness.Node, step string, cmd ...string) (int, string, error) {
+	res, err := harness.RunTool(ctx, n, harness.Tool{Step: step, Cmd: cmd})
+	return res.Code, res.Output, err
 }
 
 // nodeByName returns the cluster's node or an error naming it.

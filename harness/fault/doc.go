@@ -41,8 +41,15 @@
 //     silently turning into a kill.
 //   - Pause is docker pause; its effect is a connect + SELECT 1 that times
 //     out (not one that is refused) while the container reports paused.
-//   - Partition adds blackhole routes (ip route, as root in the containers)
-//     on both sides of every cut link, to the peers' addresses on the run
+//   - Nothing runs inside a node: every command a fault needs (ip, nft,
+//     pg_isready, kill, cat /proc/<pid>/stat, the clock's offset file)
+//     runs in a short-lived helper container of the tools image that joins
+//     the node's network and pid namespaces (harness.RunTool), so a node
+//     needs no tool, no root and no capability. Routes and nftables rules
+//     belong to the node's namespace and outlive the helper; Heal removes
+//     them with another one.
+//   - Partition adds blackhole routes (ip route, from helpers) on both
+//     sides of every cut link, to the peers' addresses on the run
 //     network. The host reaches a node through the network gateway, so
 //     clients keep writing on every side. Its effect is checked by
 //     pg_isready from the node to each peer failing and a marker written on
@@ -69,14 +76,15 @@
 //     faulted one for a window; the slow link also requires the faulted
 //     subscription to stay replicating (a lag without a disabled
 //     subscription: recovery scenarios use it as their lag).
-//   - LinkLoss drops a random share of a link's packets inside the
-//     subscriber (nftables numgen random, matched by the link's source
+//   - LinkLoss drops a random share of a link's packets in the
+//     subscriber's network namespace (nftables numgen random, matched by the link's source
 //     address and port; no proxy needed): Toxiproxy works on streams and
 //     has no packet loss. Its effect: the rule's counter shows dropped
 //     packets of each faulted link while a 64 KB marker crosses it, and
 //     the marker still arrives (TCP retransmits).
-//   - ClockSkew needs harness.Config.ClockSkew (libfaketime preloaded,
-//     offset file rewritten at run time). Its effect: clock_timestamp() on
+//   - ClockSkew needs harness.Config.ClockSkew (libfaketime copied into
+//     the nodes and preloaded, offset file rewritten at run time; refused
+//     at start on an image whose glibc is too old, harness.ClockSkewSupport). Its effect: clock_timestamp() on
 //     the node is off the host clock by the offset while a peer's is not, a
 //     marker committed on the node carries a commit timestamp off by the
 //     offset as the peer has it (PostgreSQL stamps a commit with the local
@@ -89,7 +97,8 @@
 //     pg_stat_replication / pg_stat_activity and fails the check. A frozen
 //     apply worker (SIGSTOP) is proven by state T in /proc, a marker that
 //     does not reach its node while the subscription still reports
-//     replicating; Heal sends SIGCONT.
+//     replicating; Heal sends SIGCONT. Signals and /proc are the helper's,
+//     which shares the node's pid namespace.
 //   - Markers are rows in the harness's own replicated table
 //     spockchaos.barrier with tokens "fault-<kind>-<hex>": no user table is
 //     touched.

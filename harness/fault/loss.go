@@ -15,11 +15,11 @@ import (
 )
 
 // linkLoss drops a random share of the packets that reach a subscriber on
-// its replication links: an nftables rule inside the subscriber's
-// container (NET_ADMIN), `numgen random mod 100 < percent`, matching each
-// link by the address and port its packets come from: the link's proxy on
-// the gateway when the cluster has link proxies, else the provider's
-// address and port 5432. TCP retransmits, so the link slows and stutters
+// its replication links: an nftables rule in the subscriber's network
+// namespace, set from a helper container (harness.RunTool), `numgen
+// random mod 100 < percent`, matching each link by the address and port
+// its packets come from: the link's proxy on the gateway when the cluster
+// has link proxies, else the provider's address and port 5432. TCP retransmits, so the link slows and stutters
 // without breaking. Toxiproxy has no packet loss (it works on streams).
 type linkLoss struct {
 	c       *harness.Cluster
@@ -102,7 +102,7 @@ func (l *linkLoss) Inject(ctx context.Context) error {
 			"numgen", "random", "mod", "100", "<", strconv.Itoa(l.percent), "counter", "drop", "comment", `"from ` + p + `"`})
 	}
 	for _, cmd := range cmds {
-		code, out, err := execRoot(ctx, n, cmd...)
+		code, out, err := runTool(ctx, n, "add link loss rule", cmd...)
 		if err != nil {
 			return err
 		}
@@ -121,7 +121,7 @@ var missingTableRE = regexp.MustCompile(`No such file|does not exist`)
 
 // dropped is the count of packets the fault's rules dropped, per provider.
 func (l *linkLoss) dropped(ctx context.Context, n *harness.Node) (map[string]int, error) {
-	code, out, err := execRoot(ctx, n, "nft", "list", "table", "inet", l.table)
+	code, out, err := runTool(ctx, n, "read link loss counters", "nft", "list", "table", "inet", l.table)
 	if err != nil {
 		return nil, err
 	}
@@ -186,7 +186,7 @@ func (l *linkLoss) Heal(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	code, out, err := execRoot(ctx, n, "nft", "delete", "table", "inet", l.table)
+	code, out, err := runTool(ctx, n, "remove link loss rules", "nft", "delete", "table", "inet", l.table)
 	if err != nil {
 		return err
 	}

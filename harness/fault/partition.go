@@ -14,7 +14,8 @@ import (
 const DefaultPartitionWindow = 3 * time.Second
 
 // partition cuts node off from peers on the run network, both ways, with
-// blackhole routes inside the containers (as root; nodes have NET_ADMIN).
+// blackhole routes in the nodes' network namespaces, set from helper
+// containers (harness.RunTool): the nodes need no tool and no capability.
 // Traffic from the host to the published port comes from the network's
 // gateway, not from a peer, so clients can still write on every side.
 type partition struct {
@@ -122,7 +123,7 @@ func (p *partition) Inject(ctx context.Context) error {
 
 // routeCmd adds or deletes the blackhole route r.
 func routeCmd(ctx context.Context, r route, verb string) error {
-	code, out, err := execRoot(ctx, r.on, "ip", "route", verb, "blackhole", r.to+"/32")
+	code, out, err := runTool(ctx, r.on, verb+" blackhole route to "+r.to, "ip", "route", verb, "blackhole", r.to+"/32")
 	if err != nil {
 		return err
 	}
@@ -135,7 +136,7 @@ func routeCmd(ctx context.Context, r route, verb string) error {
 // reachable reports whether from can open a connection to the server of
 // address ip (pg_isready exit 0 means the server accepts connections).
 func reachable(ctx context.Context, from *harness.Node, ip string) (bool, string, error) {
-	code, out, err := execRoot(ctx, from, "pg_isready", "-h", ip, "-p", "5432", "-t", "2")
+	code, out, err := runTool(ctx, from, "check reachability of "+ip, "pg_isready", "-h", ip, "-p", "5432", "-t", "2")
 	if err != nil {
 		return false, "", err
 	}

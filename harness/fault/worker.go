@@ -323,9 +323,10 @@ func terminateBackend(ctx context.Context, n *harness.Node, pid int) error {
 	return nil
 }
 
-// signalProcess sends SIG<sig> to pid inside n's container.
+// signalProcess sends SIG<sig> to pid of n's pid namespace, from a helper
+// that shares it.
 func signalProcess(ctx context.Context, n *harness.Node, pid int, sig string) error {
-	code, out, err := execRoot(ctx, n, "kill", "-"+sig, fmt.Sprint(pid))
+	code, out, err := runTool(ctx, n, "send SIG"+sig+" to apply worker", "kill", "-"+sig, fmt.Sprint(pid))
 	if err != nil {
 		return err
 	}
@@ -337,7 +338,7 @@ func signalProcess(ctx context.Context, n *harness.Node, pid int, sig string) er
 
 // processState is the one-letter state of pid in n's container (R, S, T...).
 func processState(ctx context.Context, n *harness.Node, pid int) (string, error) {
-	code, out, err := execRoot(ctx, n, "cat", fmt.Sprintf("/proc/%d/stat", pid))
+	code, out, err := runTool(ctx, n, "read state of process "+fmt.Sprint(pid), "cat", fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
 		return "", err
 	}
