@@ -14,5 +14,13 @@
 // postgres image's). node/Dockerfile produces the same image on a machine
 // that can pull debian:<suite>-slim.
 //
-// It never pulls images. It does not start containers (that is harness).
+// pgedgelike/ is the recipe of a TEST image laid out like pgEdge's
+// published images (EnsurePgEdgeLikeImage): made from the node image by
+// removing the fault tools, moving the server to pgEdge's user, PGDATA
+// and paths and committing it with pgEdge's entrypoint conventions. It
+// holds pglogical, never Spock. Building it runs one container of the
+// node image (no network) and docker commit.
+//
+// It never pulls images. Apart from that build it does not start
+// containers (that is harness).
 package docker

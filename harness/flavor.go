@@ -101,8 +101,11 @@ func LookupFlavor(name string) (Flavor, error) {
 
 // commonSettings are shared by every flavor; sizing grows with n (one
 // subscription per peer, one recovery slot per peer, headroom for clones).
+// listen_addresses is passed because an image's entrypoint need not set
+// it (pgEdge's does not; PostgreSQL's default is localhost only).
 func commonSettings(n int) map[string]string {
 	return map[string]string{
+		"listen_addresses":       "*",
 		"wal_level":              "logical",
 		"track_commit_timestamp": "on",
 		"fsync":                  "on",

@@ -3,9 +3,12 @@ package harness
 import "github.com/spockchaos/spockchaos/docker"
 
 // pglogical is the default flavor: PostgreSQL 17 (or 15 or 18, Config.PGMajor)
-// + pglogical 2.4 from Debian, in the offline-built image. Its static settings
-// (shared_preload_libraries, output_plugin_libraries, last_update_wins) live
-// in the image's spockchaos.conf.
+// + pglogical 2.4 from Debian, in the offline-built image. The image's
+// spockchaos.conf holds its static settings, but every setting the flavor
+// needs is passed at start too (and output_plugin_libraries at run time,
+// as for spock), so that an image with pglogical installed and nothing
+// configured works: one laid out like pgEdge's, whose entrypoint runs
+// initdb at first start.
 type pglogical struct{}
 
 func init() { registerFlavor(pglogical{}) }
@@ -13,7 +16,19 @@ func init() { registerFlavor(pglogical{}) }
 func (pglogical) Name() string         { return "pglogical" }
 func (pglogical) DefaultImage() string { return docker.DefaultImage() }
 
-func (pglogical) ServerSettings(n int) map[string]string { return commonSettings(n) }
+func (pglogical) ServerSettings(n int) map[string]string {
+	s := commonSettings(n)
+	s["shared_preload_libraries"] = "pglogical"
+	s["pglogical.conflict_resolution"] = "last_update_wins"
+	return s
+}
+
+// ListSettings: pglogical's output plugin must be allowed where the
+// server has output_plugin_libraries (17.11 and later minors), which an
+// unknown setting at start would break on older ones.
+func (pglogical) ListSettings() []ListSetting {
+	return []ListSetting{{Name: "output_plugin_libraries", Items: []string{"pgoutput", "test_decoding", "pglogical_output"}}}
+}
 
 func (pglogical) CreateNode(self Peer) []Statement {
 	return []Statement{

@@ -22,7 +22,6 @@ func (spock) DefaultImage() string { return "" }
 func (spock) ServerSettings(n int) map[string]string {
 	s := commonSettings(n)
 	s["shared_preload_libraries"] = "spock"
-	s["listen_addresses"] = "*"
 	return s
 }
 

@@ -112,6 +112,25 @@ func TestSpockSettingsPreloadSpockAndSizeForN(t *testing.T) {
 	}
 }
 
+func TestEveryFlavorPassesWhatAnUnconfiguredImageLacks(t *testing.T) {
+	for _, tc := range []struct {
+		flavor  Flavor
+		preload string
+	}{{pglogical{}, "pglogical"}, {spock{}, "spock"}} {
+		s := tc.flavor.ServerSettings(3)
+		if s["listen_addresses"] != "*" || s["shared_preload_libraries"] != tc.preload || s["wal_level"] != "logical" {
+			t.Errorf("%s settings: %v", tc.flavor.Name(), s)
+		}
+	}
+	if s := (pglogical{}).ServerSettings(3); s["pglogical.conflict_resolution"] != "last_update_wins" {
+		t.Errorf("pglogical conflict resolution: %v", s)
+	}
+	ls := pglogical{}.ListSettings()
+	if len(ls) != 1 || ls[0].Name != "output_plugin_libraries" || strings.Join(ls[0].Items, ",") != "pgoutput,test_decoding,pglogical_output" {
+		t.Errorf("pglogical list settings: %+v", ls)
+	}
+}
+
 func TestPglogicalSubscribeFullMeshArgs(t *testing.T) {
 	stmts := pglogical{}.Subscribe(Peer{Name: "n2"}, Peer{Name: "n3", DSN: "host=n3"})
 	s := stmts[0]
