@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strings"
+	"time"
 
 	"github.com/spockchaos/spockchaos/record"
+	"github.com/spockchaos/spockchaos/recovery"
 	"github.com/spockchaos/spockchaos/verify"
 	"github.com/spockchaos/spockchaos/workload/history"
 )
@@ -98,4 +101,76 @@ func (r *run) runCheckers(ctx context.Context, targets []verify.Target) error {
 		r.report.AddCheckers(r.recoveredCheck())
 	}
 	return nil
+}
+
+// verify (T6) runs the scenario's checkers on the survivors.
+func (r *run) verify(ctx context.Context) error {
+	targets := make([]verify.Target, 0, len(r.alive))
+	for _, n := range r.nodes(r.alive) {
+		targets = append(targets, verify.Target{Name: n.Name, DSN: n.DSN})
+	}
+	return r.runCheckers(ctx, targets)
+}
+
+func (r *run) historyChecks(ctx context.Context, targets []verify.Target) []verify.CheckResult {
+	unknown := func(err error) []verify.CheckResult {
+		return []verify.CheckResult{{Name: CheckHistory, Verdict: verify.Unknown, Summary: err.Error()}}
+	}
+	if err := r.rec.Flush(); err != nil {
+		return unknown(err)
+	}
+	obs, err := verify.Observe(ctx, targets)
+	if err != nil {
+		return unknown(fmt.Errorf("observe the survivors' final state: %w", err))
+	}
+	r.report.Observation = obs
+	ops, err := history.Load(r.histPath())
+	if err != nil {
+		return unknown(fmt.Errorf("load history: %w", err))
+	}
+	return storedHistoryChecks(ops, obs, r.alive, r.failed)
+}
+
+// recoveredCheck judges the recovery by what it did: it fails when the
+// system under test's own recovery left findings (a Spock call that erred
+// or hung, survivors still holding different parts of the failed node),
+// saying what each call returned and what it moved (the calls and the
+// measured effect in full are in the run's recovery result), and it fails a
+// recovery scenario whose recovery moved nothing: its lag was meant to
+// leave work, so a zero is a vacuous test.
+func (r *run) recoveredCheck() verify.CheckResult {
+	res := r.recovered
+	c := verify.CheckResult{Name: CheckRecovered}
+	switch {
+	case res == nil:
+		c.Verdict, c.Summary = verify.Fail, "no recovery ran"
+	case len(res.Findings) > 0:
+		c.Verdict = verify.Fail
+		c.Summary = fmt.Sprintf("%s recovery failed: %s%s; moved %d transactions (%d rows)",
+			res.Strategy, strings.Join(res.Findings, "; "), callsLine(res.Calls), res.TransactionsRecovered, res.RowsRecovered)
+	case res.TransactionsRecovered > 0:
+		c.Verdict, c.Summary = verify.Pass, fmt.Sprintf("%s recovery moved %d transactions (%d rows)%s", res.Strategy, res.TransactionsRecovered, res.RowsRecovered, callsLine(res.Calls))
+	default:
+		c.Verdict, c.Summary = verify.Fail, fmt.Sprintf("%s recovery moved no transaction (nothing_to_recover=%v)%s: the scenario's lag should have left work", res.Strategy, res.NothingToRecover, callsLine(res.Calls))
+	}
+	return c
+}
+
+// callsLine says what each recovery function of the system returned, one
+// clause per function and node ("" when none was called).
+func callsLine(calls []recovery.Call) string {
+	if len(calls) == 0 {
+		return ""
+	}
+	parts := make([]string, 0, len(calls))
+	for _, c := range calls {
+		got := c.Returned
+		if c.Error != "" {
+			got = "error: " + c.Error
+		} else if got == "" {
+			got = "nothing"
+		}
+		parts = append(parts, fmt.Sprintf("%s on %s returned %s in %s", c.Function, c.Node, got, c.Duration.Round(time.Millisecond)))
+	}
+	return "; calls: " + strings.Join(parts, ", ")
 }
