@@ -198,13 +198,17 @@ const (
 
 // ExitCode is the campaign's exit code: 1 when any cell reached a pass or
 // fail verdict other than the expected one (a finding outranks a harness
-// error), else 2 when any cell is unknown or still pending, else 0.
+// error), else 2 when any cell is unknown or still pending, or when every
+// cell was skipped (nothing was qualified), else 0: skipped cells beside
+// met ones do not fail a campaign (summary.md lists them with the reason).
 func (c *Campaign) ExitCode() int {
 	t := totalsOf(c.Cells)
 	switch {
 	case t.Unmet > 0:
 		return ExitUnmet
 	case t.Unknown > 0 || t.Pending > 0:
+		return ExitHarness
+	case t.Done > 0 && t.Skipped == t.Done:
 		return ExitHarness
 	}
 	return ExitMet

@@ -83,6 +83,15 @@ var _ = Describe("running a campaign (fake runs, no Docker)", func() {
 		Expect(string(html)).To(ContainSubstring(`class="badge skipped`))
 	})
 
+	It("exits 2 when every cell was skipped: nothing was qualified", func() {
+		fake.refuse = func(*scenarios.Spec) error {
+			return &capability.Refused{Need: capability.Need{Step: "up", Cap: capability.FlavorExtension}, Image: "img:1", Why: "pg_available_extensions has no spock"}
+		}
+		c, _ := run(context.Background(), campaign.Options{})
+		Expect(c.Totals.Skipped).To(Equal(4))
+		Expect(c.ExitCode()).To(Equal(campaign.ExitHarness))
+	})
+
 	It("resumes: the same matrix into the same folder skips done cells and runs none twice", func() {
 		run(context.Background(), campaign.Options{})
 		c, st := run(context.Background(), campaign.Options{})

@@ -73,6 +73,8 @@ type Report struct {
 	// ServerUser is the OS user the server runs as (uid and name).
 	ServerUser string `json:"server_user"`
 	Have       Have   `json:"capabilities"`
+
+	spockLoaded bool // a probe node created the spock extension
 }
 
 // probeTimeout bounds each query of a probe.
@@ -100,12 +102,6 @@ func Probe(ctx context.Context, flavorName, image string, pg int, progress func(
 	if err != nil {
 		return nil, err
 	}
-	progress("starting one probe node of " + image)
-	c, err := harness.StartProbe(ctx, harness.Config{Flavor: flavor, Image: image, PGMajor: pg})
-	if err != nil {
-		return nil, err
-	}
-	defer c.Remove(context.WithoutCancel(ctx))
 	rep := &Report{Flavor: flavorName, Image: *info, Settings: flavor.ServerSettings(harness.DefaultNodes)}
 	if ls, ok := flavor.(interface{ ListSettings() []harness.ListSetting }); ok {
 		rep.ListSettings = map[string][]string{}
@@ -113,12 +109,40 @@ func Probe(ctx context.Context, flavorName, image string, pg int, progress func(
 			rep.ListSettings[s.Name] = s.Items
 		}
 	}
-	n := c.Nodes[0]
-	if err := rep.read(ctx, n); err != nil {
+	// First a plain server (the flavor's library not preloaded): it starts
+	// on any PostgreSQL image and says version, extensions and user.
+	progress("starting one probe node of " + image)
+	if err := rep.withProbe(ctx, harness.Config{Flavor: flavor, Image: image, PGMajor: pg}, true, rep.read); err != nil {
 		return nil, err
 	}
-	rep.Have = FromImage(flavorName, image, info.Env).Merge(rep.answers(flavorName))
+	have := rep.answers(flavorName)
+	// Spock's recovery functions exist once its extension is created, which
+	// needs it preloaded: a second probe node, started as a run's would be.
+	if flavorName == "spock" && rep.hasExtension("spock") {
+		progress("starting a probe node of " + image + " with spock preloaded")
+		err := rep.withProbe(ctx, harness.Config{Flavor: flavor, Image: image, PGMajor: pg}, false, rep.readSpockAPI)
+		switch {
+		case err != nil && ctx.Err() != nil:
+			return nil, err
+		case err != nil:
+			have[FlavorExtension] = No("the server does not start or create the extension with spock preloaded: " + err.Error())
+			have[SpockRecoveryAPI] = No("spock could not be loaded")
+		default:
+			have = rep.answers(flavorName)
+		}
+	}
+	rep.Have = FromImage(flavorName, image, info.Env).Merge(have)
 	return rep, nil
+}
+
+// withProbe starts a probe node, runs read on it and removes it.
+func (rep *Report) withProbe(ctx context.Context, cfg harness.Config, plain bool, read func(context.Context, *harness.Node) error) error {
+	c, err := harness.StartProbe(ctx, cfg, plain)
+	if err != nil {
+		return err
+	}
+	defer c.Remove(context.WithoutCancel(ctx))
+	return read(ctx, c.Nodes[0])
 }
 
 // read fills the server's part of the report from node n.
@@ -143,16 +167,26 @@ FROM pg_available_extensions WHERE name IN ('pglogical', 'spock') ORDER BY name`
 		return fmt.Errorf("probe %s: read extensions on %s: %w", rep.Image.Ref, n.Name, err)
 	}
 	rep.ServerUser = serverUser(qctx, conn)
-	// Spock's recovery functions exist once its extension is created: the
-	// probe node is a throwaway, so create it to look.
-	if rep.hasExtension("spock") {
-		if _, err := conn.Exec(qctx, "CREATE EXTENSION IF NOT EXISTS spock"); err != nil {
-			return fmt.Errorf("probe %s: create extension spock on %s: %w", rep.Image.Ref, n.Name, err)
-		}
-		if rep.RecoveryAPI, err = spock.DetectSpockAPI(qctx, n.DSN, probeTimeout); err != nil {
-			return fmt.Errorf("probe %s: detect Spock recovery API on %s: %w", rep.Image.Ref, n.Name, err)
-		}
+	return nil
+}
+
+// readSpockAPI creates the spock extension on the (throwaway) node n and
+// names the recovery API it offers (recovery/spock's detection).
+func (rep *Report) readSpockAPI(ctx context.Context, n *harness.Node) error {
+	qctx, cancel := context.WithTimeout(ctx, probeTimeout)
+	defer cancel()
+	conn, err := n.Connect(qctx)
+	if err != nil {
+		return fmt.Errorf("probe %s: %w", rep.Image.Ref, err)
 	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	if _, err := conn.Exec(qctx, "CREATE EXTENSION IF NOT EXISTS spock"); err != nil {
+		return fmt.Errorf("create extension spock on %s: %w", n.Name, err)
+	}
+	if rep.RecoveryAPI, err = spock.DetectSpockAPI(qctx, n.DSN, probeTimeout); err != nil {
+		return fmt.Errorf("detect Spock recovery API on %s: %w", n.Name, err)
+	}
+	rep.spockLoaded = true
 	return nil
 }
 
@@ -211,8 +245,10 @@ func (rep *Report) answers(flavor string) Have {
 	switch {
 	case rep.RecoveryAPI != "":
 		h[SpockRecoveryAPI] = Yes(rep.RecoveryAPI + " API found in pg_proc")
-	case rep.hasExtension("spock"):
+	case rep.spockLoaded:
 		h[SpockRecoveryAPI] = No("the spock extension has none of Spock's recovery APIs in pg_proc")
+	case rep.hasExtension("spock"):
+		h[SpockRecoveryAPI] = Unknown("spock is available but was not loaded by a probe")
 	default:
 		h[SpockRecoveryAPI] = No("no spock extension")
 	}

@@ -14,11 +14,16 @@ import (
 // network carry the run's labels like every run's (so `spockchaos clean`
 // finds a probe whose process died); the caller removes them with Remove.
 // On error nothing is left behind. `spockchaos doctor` and the capability
-// checks before a run use it.
-func StartProbe(ctx context.Context, cfg Config) (_ *Cluster, err error) {
+// checks before a run use it. A plain probe leaves the flavor's
+// shared_preload_libraries out, so that it starts on any PostgreSQL image
+// (one without the flavor's library included).
+func StartProbe(ctx context.Context, cfg Config, plain bool) (_ *Cluster, err error) {
 	cfg.Nodes = MinNodes // the probe starts one; the count only passes the check
 	if err := cfg.setDefaults(); err != nil {
 		return nil, err
+	}
+	if plain {
+		cfg.Flavor = plainFlavor{cfg.Flavor}
 	}
 	if err := ensureImage(ctx, cfg); err != nil {
 		return nil, err
@@ -39,6 +44,15 @@ func StartProbe(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 	if err := c.startNodes(ctx, 1, labels); err != nil {
 		return nil, err
 	}
-	c.log.Info("probe node accepting connections", "image", c.Image, "elapsed", time.Since(start).Round(time.Millisecond))
+	c.log.Debug("probe node accepting connections", "image", c.Image, "elapsed", time.Since(start).Round(time.Millisecond))
 	return c, nil
+}
+
+// plainFlavor is a flavor whose servers preload nothing of it.
+type plainFlavor struct{ Flavor }
+
+func (p plainFlavor) ServerSettings(n int) map[string]string {
+	s := p.Flavor.ServerSettings(n)
+	delete(s, "shared_preload_libraries")
+	return s
 }

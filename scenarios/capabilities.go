@@ -2,6 +2,9 @@ package scenarios
 
 import (
 	"context"
+	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/spockchaos/spockchaos/capability"
 	"github.com/spockchaos/spockchaos/docker"
@@ -65,4 +68,65 @@ func checkCapabilities(ctx context.Context, plan Plan, opts Options) error {
 		return capability.Refusal(needs, have.Merge(rep.Have), image)
 	}
 	return nil
+}
+
+// CanRun says whether an image can run a fault kind or a scenario: "yes",
+// "no" (Why names the step and capability) or "unknown" (Why says what is
+// checked when the run starts).
+type CanRun struct {
+	Name string `json:"name"`
+	Runs string `json:"runs"`
+	Why  string `json:"why,omitempty"`
+}
+
+// canRun judges needs against have.
+func canRun(name string, needs []capability.Need, have capability.Have, image string) CanRun {
+	if err := capability.Refusal(needs, have, image); err != nil {
+		return CanRun{Name: name, Runs: "no", Why: err.Error()}
+	}
+	if un := capability.Unresolved(needs, have); len(un) > 0 {
+		return CanRun{Name: name, Runs: "unknown", Why: fmt.Sprintf("needs %s (step %q): %s", un[0].Cap, un[0].Step, orUnknown(have[un[0].Cap].Why))}
+	}
+	return CanRun{Name: name, Runs: "yes"}
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "not known before a run starts"
+	}
+	return s
+}
+
+// FaultKinds says which fault kinds (plan step kinds) an image can run.
+func FaultKinds(have capability.Have, image string) []CanRun {
+	kinds := slices.Sorted(maps.Keys(stepKinds))
+	out := make([]CanRun, 0, len(kinds))
+	for _, k := range kinds {
+		var needs []capability.Need
+		if stepKinds[k].clock {
+			needs = append(needs, capability.Need{Step: k, Cap: capability.ClockSkew})
+		}
+		out = append(out, canRun(k, needs, have, image))
+	}
+	return out
+}
+
+// CatalogOn says which catalog scenarios an image can run with opts
+// (flavor, image, --pg, recovery: the scenario's when empty), judging each
+// scenario's plan for seed 1.
+func CatalogOn(have capability.Have, image string, opts Options) []CanRun {
+	var out []CanRun
+	for _, spec := range All() {
+		if len(spec.Flavors) > 0 && !slices.Contains(spec.Flavors, opts.Flavor) {
+			out = append(out, CanRun{Name: spec.Name, Runs: "no", Why: fmt.Sprintf("the scenario runs on flavor %v only", spec.Flavors)})
+			continue
+		}
+		o := opts
+		if o.Recovery == "" {
+			o.Recovery = spec.Recovery
+		}
+		plan := NewPlan(spec, 1, spec.Nodes, spec.Load)
+		out = append(out, canRun(spec.Name, Needs(plan, o), have, image))
+	}
+	return out
 }

@@ -177,6 +177,13 @@ var _ = Describe("bad input to every command", func() {
 		Entry("up with a negative ready timeout", bad("--ready-timeout must be positive", "up", "--ready-timeout", "-1s")),
 		Entry("up with an argument", bad(`unknown command "extra"`, "up", "extra")),
 		Entry("up with no Docker engine", badEnv([]string{"DOCKER_HOST=unix:///nonexistent/docker.sock"}, "no Docker engine reachable", "up")),
+		// doctor
+		Entry("doctor with no Docker engine", badEnv([]string{"DOCKER_HOST=unix:///nonexistent/docker.sock"}, "no Docker engine reachable", "doctor")),
+		Entry("doctor on an image the engine lacks", Label("e2e"), bad("image spockchaos-no-such-image:badinput is not in the Docker engine", "doctor", "--flavor", "spock", "--image", "spockchaos-no-such-image:badinput")),
+		Entry("doctor spock without an image", bad("flavor spock has no default image", "doctor", "--flavor", "spock")),
+		Entry("doctor with an unknown flavor", bad(`unknown flavor "bdr"`, "doctor", "--flavor", "bdr")),
+		Entry("doctor on a PostgreSQL major the recipe does not build", bad("--pg 16: the node image is built for PostgreSQL 15, 17 or 18 only", "doctor", "--pg", "16")),
+		Entry("doctor with an argument", bad(`unknown command "extra"`, "doctor", "extra")),
 		Entry("down without a run id", bad("exactly one of RUN_ID or --all", "down")),
 		Entry("down with a run id and --all", bad("exactly one of RUN_ID or --all", "down", "x", "--all")),
 		Entry("down a run that does not exist", Label("e2e"), bad("no containers or networks labelled spockchaos.run=no-such-run-badinput", "down", "no-such-run-badinput")),
