@@ -1,6 +1,9 @@
 package recovery
 
-import "time"
+import (
+	"strings"
+	"time"
+)
 
 // Result is what a recovery strategy did, as stored in the "recovery" part
 // of results.json. A run where nothing needed recovery says so with
@@ -40,6 +43,30 @@ type Result struct {
 	// Progress is each survivor's progress for the failed origin before
 	// and after recovery (reference strategy; measured, never claimed).
 	Progress []Progress `json:"progress,omitempty"`
+}
+
+// Merge adds the result o of a later recovery of the same run to r:
+// failed nodes are listed, counts add up, pairs, phases, actions, clones,
+// streams, errors, findings, calls and effects are concatenated, notes
+// joined with " | ", and NothingToRecover holds only if it held for
+// both. Survivors and Progress stay r's (the first recovery's).
+func (r *Result) Merge(o *Result) {
+	r.FailedNode += "," + o.FailedNode
+	r.TransactionsRecovered += o.TransactionsRecovered
+	r.RowsRecovered += o.RowsRecovered
+	r.NothingToRecover = r.NothingToRecover && o.NothingToRecover
+	r.PerPair = append(r.PerPair, o.PerPair...)
+	r.Phases = append(r.Phases, o.Phases...)
+	r.Actions = append(r.Actions, o.Actions...)
+	r.Clones = append(r.Clones, o.Clones...)
+	r.Streams = append(r.Streams, o.Streams...)
+	r.Errors = append(r.Errors, o.Errors...)
+	r.Findings = append(r.Findings, o.Findings...)
+	r.Calls = append(r.Calls, o.Calls...)
+	r.Effect = append(r.Effect, o.Effect...)
+	if o.Note != "" {
+		r.Note = strings.TrimSpace(r.Note + " | " + o.Note)
+	}
 }
 
 // Progress is how far one survivor had applied the failed node's

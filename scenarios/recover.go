@@ -3,13 +3,16 @@ package scenarios
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/spockchaos/spockchaos/harness"
 	"github.com/spockchaos/spockchaos/harness/fault"
 	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/recovery"
+	"github.com/spockchaos/spockchaos/recovery/slots"
 	"github.com/spockchaos/spockchaos/recovery/strategies"
 )
 
@@ -73,50 +76,62 @@ func (r *run) recover(ctx context.Context, failed string) error {
 	return err
 }
 
-func (r *run) recoveryInput(failed string) recovery.Input {
-	in := recovery.Input{Failed: failed, Flavor: r.opts.Flavor, Logger: r.opts.Logger, Standby: r.standby, Keeper: r.keeper}
-	for _, n := range r.nodes(r.alive) {
+// recoverySession is what a run keeps for its recoveries: the recovery
+// slot keeper and the standby running through the load (slots.go,
+// standby.go), the survivor to kill during the next recovery, and every
+// recovery's result merged, with the keeper's report: recovery's own
+// types, converted into the record when the run closes it (record.go).
+type recoverySession struct {
+	// keeper advances the recovery slots during the load; its samples
+	// place the recoveries' streams (input). Nil outside the load.
+	keeper *slots.Keeper
+	// standby keeps connections open for the recovery. Nil outside the
+	// load.
+	standby      *slots.Standby
+	recovered    *recovery.Result
+	keeperReport *recovery.KeeperReport
+
+	killDuringRecovery string // survivor to kill during the next recovery
+}
+
+// input is the recovery input for failed on the live nodes, with the
+// keeper's samples and the standby's connections.
+func (s *recoverySession) input(failed, flavor string, logger *slog.Logger, live []*harness.Node) recovery.Input {
+	in := recovery.Input{Failed: failed, Flavor: flavor, Logger: logger, Standby: s.standby, Keeper: s.keeper}
+	for _, n := range live {
 		sv := recovery.SurvivorOf(n)
-		if r.keeper != nil {
-			sv.Samples = r.keeper.Samples(n.Name, failed)
+		if s.keeper != nil {
+			sv.Samples = s.keeper.Samples(n.Name, failed)
 		}
 		in.Survivors = append(in.Survivors, sv)
 	}
 	return in
 }
 
-// addRecovery merges one recovery result into the run's: counts add up,
-// pairs, phases, actions, clones and streams are concatenated, and nothing to
-// recover holds only if it held for every recovery.
-func (r *run) addRecovery(res *recovery.Result, note string) {
+// add merges one recovery result (nil: the strategy returned none) into
+// the session's (recovery.Result.Merge), note first in its note.
+func (s *recoverySession) add(res *recovery.Result, strategy, note string) {
 	if res == nil {
-		res = &recovery.Result{Strategy: r.opts.Recovery, Errors: []string{"the strategy returned no result"}}
+		res = &recovery.Result{Strategy: strategy, Errors: []string{"the strategy returned no result"}}
 	}
 	if note != "" {
 		res.Note = strings.TrimSpace(note + ". " + res.Note)
 	}
-	total := r.recovered
-	if total == nil {
+	if s.recovered == nil {
 		copied := *res
-		r.recovered = &copied
+		s.recovered = &copied
 		return
 	}
-	total.FailedNode += "," + res.FailedNode
-	total.TransactionsRecovered += res.TransactionsRecovered
-	total.RowsRecovered += res.RowsRecovered
-	total.NothingToRecover = total.NothingToRecover && res.NothingToRecover
-	total.PerPair = append(total.PerPair, res.PerPair...)
-	total.Phases = append(total.Phases, res.Phases...)
-	total.Actions = append(total.Actions, res.Actions...)
-	total.Clones = append(total.Clones, res.Clones...)
-	total.Streams = append(total.Streams, res.Streams...)
-	total.Errors = append(total.Errors, res.Errors...)
-	total.Findings = append(total.Findings, res.Findings...)
-	total.Calls = append(total.Calls, res.Calls...)
-	total.Effect = append(total.Effect, res.Effect...)
-	if res.Note != "" {
-		total.Note = strings.TrimSpace(total.Note + " | " + res.Note)
-	}
+	s.recovered.Merge(res)
+}
+
+func (r *run) recoveryInput(failed string) recovery.Input {
+	return r.recoverySession.input(failed, r.opts.Flavor, r.opts.Logger, r.nodes(r.alive))
+}
+
+// addRecovery merges one recovery result into the run's.
+func (r *run) addRecovery(res *recovery.Result, note string) {
+	r.recoverySession.add(res, r.opts.Recovery, note)
 }
 
 // recordLevel records the recovery time of failed (record.RecoveryTime):

@@ -14,7 +14,6 @@ import (
 
 	"github.com/spockchaos/spockchaos/harness"
 	"github.com/spockchaos/spockchaos/record"
-	"github.com/spockchaos/spockchaos/recovery"
 	"github.com/spockchaos/spockchaos/recovery/slots"
 	"github.com/spockchaos/spockchaos/recovery/spock"
 	"github.com/spockchaos/spockchaos/recovery/strategies"
@@ -236,19 +235,11 @@ type run struct {
 	// (see slots.go); the runner's own reads need no lock.
 	aliveMu sync.Mutex
 
-	// keeper advances the recovery slots during the load; its samples
-	// place the recoveries' streams (recoveryInput). Nil outside the load.
-	keeper *slots.Keeper
-	// standby keeps connections open for the recovery (standby.go).
-	standby *slots.Standby
-	// recovered is every recovery result of the run merged (recover.go)
-	// and keeperReport the slot keeper's report (slots.go): recovery's own
-	// types, converted into the record when the run closes it (record.go).
-	recovered    *recovery.Result
-	keeperReport *recovery.KeeperReport
+	// recoverySession owns the keeper, the standby and the recoveries'
+	// results (recover.go).
+	recoverySession
 
-	killDuringRecovery string // survivor to kill during the next recovery
-	rejoins            []*rejoinResult
+	rejoins []*rejoinResult
 }
 
 func (r *run) histPath() string { return filepath.Join(r.dir, "history.jsonl") }
