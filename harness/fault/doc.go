@@ -117,6 +117,11 @@
 //     an upper bound). KillOnSignal kills a delay after a signal, e.g. one
 //     closed right before a client sends COMMIT. Both resolve the host
 //     process before they wait, so the kill itself is one syscall.
+//   - KillNow, StartNode/StartAgain, Disable and Enable (direct.go) are
+//     the same mechanics without a Fault's lifecycle or effect check, for
+//     what sets a situation up rather than injects a fault (bench, the
+//     rejoin step, recovery's specs through recoverytest): one place for
+//     each kill, restart, lag and resubscription.
 //
 // It does not run workloads or judge results; a Fault is not reusable
 // across clusters.
