@@ -14,8 +14,7 @@ const MinClockSkew = 2 * time.Second
 
 // clockSkew offsets one node's clock (libfaketime, see harness.SetClockOffset).
 type clockSkew struct {
-	c      *harness.Cluster
-	node   string
+	base
 	offset time.Duration
 }
 
@@ -26,16 +25,13 @@ type clockSkew struct {
 // (PostgreSQL stamps commits with the local clock, and replication keeps
 // the origin's timestamp). Heal sets the offset back to 0.
 func ClockSkew(c *harness.Cluster, node string, offset time.Duration) Mode {
-	return &clockSkew{c: c, node: node, offset: offset.Round(time.Second)}
+	return &clockSkew{base: base{c: c, kind: "clock-skew", node: node}, offset: offset.Round(time.Second)}
 }
 
-func (k *clockSkew) Kind() string        { return "clock-skew" }
-func (k *clockSkew) Node() string        { return k.node }
-func (k *clockSkew) Targets() []string   { return []string{k.node} }
 func (k *clockSkew) StartDetail() Detail { return Detail{"offset_ms": k.offset.Milliseconds()} }
 
 func (k *clockSkew) Inject(ctx context.Context) error {
-	n, err := nodeByName(k.c, k.node)
+	n, err := k.target()
 	if err != nil {
 		return err
 	}
@@ -46,7 +42,7 @@ func (k *clockSkew) Inject(ctx context.Context) error {
 }
 
 func (k *clockSkew) Heal(ctx context.Context) error {
-	n, err := nodeByName(k.c, k.node)
+	n, err := k.target()
 	if err != nil {
 		return err
 	}
@@ -66,7 +62,7 @@ func (k *clockSkew) CheckHealed(ctx context.Context, timeout time.Duration) (Det
 	if err != nil {
 		return nil, err
 	}
-	n, _ := nodeByName(k.c, k.node)
+	n, _ := k.target()
 	if _, err := checkRejoined(ctx, k.c, n, timeout-time.Since(start)); err != nil {
 		return nil, err
 	}
@@ -76,7 +72,7 @@ func (k *clockSkew) CheckHealed(ctx context.Context, timeout time.Duration) (Det
 // checkOffset waits until node's clock and the commit timestamps of its
 // markers, seen on a peer, are off by want, while the peer's are not.
 func (k *clockSkew) checkOffset(ctx context.Context, want time.Duration, timeout time.Duration) (Detail, error) {
-	n, err := nodeByName(k.c, k.node)
+	n, err := k.target()
 	if err != nil {
 		return nil, err
 	}
@@ -159,15 +155,9 @@ func commitSkew(ctx context.Context, writer, reader *harness.Node, timeout time.
 	if err := waitMarker(ctx, []*harness.Node{reader}, token, writer.Name, timeout); err != nil {
 		return 0, err
 	}
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	conn, err := reader.Connect(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer conn.Close(context.Background())
 	var ts time.Time
-	err = conn.QueryRow(ctx, "SELECT pg_xact_commit_timestamp(xmin) FROM spockchaos.barrier WHERE token = $1 AND node = $2", token, writer.Name).Scan(&ts)
+	err := queryRow(ctx, reader, 5*time.Second, "SELECT pg_xact_commit_timestamp(xmin) FROM spockchaos.barrier WHERE token = $1 AND node = $2",
+		[]any{token, writer.Name}, &ts)
 	if err != nil {
 		return 0, fmt.Errorf("commit timestamp of marker %s on %s: %w", token, reader.Name, err)
 	}

@@ -23,6 +23,10 @@
 //     each with the targets and what was observed.
 //   - The seed chooses the victim, a survivor and the time (NewPlan); the
 //     same seed and config give the same Plan and the same Plan.String().
+//   - Every kind embeds base (base.go, roachtest's GenericFailure as the
+//     model): Kind, Node and Targets, the node it acts on, and the
+//     one-connection query helpers (queryRow, execOne, liveAmong), so that
+//     a new kind is its constructor, StartDetail and the four phases.
 //
 // Decisions where the design is silent:
 //   - Kill and stop leave the container in place (logs and data directory

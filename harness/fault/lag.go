@@ -17,11 +17,9 @@ const DefaultLagWindow = 2 * time.Second
 // subscription to origin is disabled. This is the asymmetry that makes a
 // recovery test non-vacuous.
 type lag struct {
-	c        *harness.Cluster
-	receiver string
-	origin   string
-	window   time.Duration
-	marker   string // written by the effect check, awaited by the heal check
+	base   // node: the receiver; peer: the origin
+	window time.Duration
+	marker string // written by the effect check, awaited by the heal check
 }
 
 // Lag disables receiver's subscription from origin. Effect: a marker
@@ -29,28 +27,25 @@ type lag struct {
 // DefaultLagWindow. Heal re-enables it; healed when it is replicating and
 // the markers written on origin have reached receiver.
 func Lag(c *harness.Cluster, receiver, origin string) Mode {
-	return &lag{c: c, receiver: receiver, origin: origin, window: DefaultLagWindow}
+	return &lag{base: base{c: c, kind: "lag", node: receiver, peer: origin}, window: DefaultLagWindow}
 }
 
-func (l *lag) Kind() string      { return "lag" }
-func (l *lag) Node() string      { return l.receiver }
-func (l *lag) Targets() []string { return []string{l.receiver, l.origin} }
 func (l *lag) subscription() string {
-	return l.c.Flavor.SubscriptionName(l.receiver, l.origin)
+	return l.c.Flavor.SubscriptionName(l.node, l.peer)
 }
 
 func (l *lag) StartDetail() Detail {
-	return Detail{"receiver": l.receiver, "origin": l.origin, "subscription": l.subscription()}
+	return Detail{"receiver": l.node, "origin": l.peer, "subscription": l.subscription()}
 }
 
 func (l *lag) nodes() (receiver, origin *harness.Node, err error) {
-	if l.receiver == l.origin {
-		return nil, nil, fmt.Errorf("lag: receiver and origin are both %s", l.receiver)
+	if l.node == l.peer {
+		return nil, nil, fmt.Errorf("lag: receiver and origin are both %s", l.node)
 	}
-	if receiver, err = nodeByName(l.c, l.receiver); err != nil {
+	if receiver, err = l.target(); err != nil {
 		return nil, nil, err
 	}
-	origin, err = nodeByName(l.c, l.origin)
+	origin, err = nodeByName(l.c, l.peer)
 	return receiver, origin, err
 }
 

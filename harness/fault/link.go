@@ -38,10 +38,7 @@ const (
 // one link (the changes of peer to node, one direction) or every link of
 // node (both directions: node's changes to its peers and theirs to it).
 type linkFault struct {
-	c      *harness.Cluster
-	kind   string
-	node   string
-	peer   string // "" = every link of node
+	base   // peer "" = every link of node
 	toxics []harness.Toxic
 	effect effectKind
 	expect time.Duration // delayed: the least extra arrival time
@@ -60,7 +57,7 @@ type linkFault struct {
 // marker crosses each faulted link at least latency/2 later than the
 // unfaulted links (or than before the fault, when every link is faulted).
 func LinkLatency(c *harness.Cluster, node, peer string, latency, jitter time.Duration) Mode {
-	return &linkFault{c: c, kind: "link-latency", node: node, peer: peer, effect: delayed, expect: latency,
+	return &linkFault{base: base{c: c, kind: "link-latency", node: node, peer: peer}, effect: delayed, expect: latency,
 		toxics: []harness.Toxic{{Name: "link-latency", Type: "latency", Stream: harness.Downstream,
 			Attributes: map[string]any{"latency": latency.Milliseconds(), "jitter": jitter.Milliseconds()}}}}
 }
@@ -70,7 +67,7 @@ func LinkLatency(c *harness.Cluster, node, peer string, latency, jitter time.Dur
 // least half the time the cap needs for it later than the unfaulted links.
 func LinkBandwidth(c *harness.Cluster, node, peer string, rateKB int) Mode {
 	expect := time.Duration(float64(bandwidthPadKB) / float64(rateKB) * float64(time.Second))
-	return &linkFault{c: c, kind: "link-bandwidth", node: node, peer: peer, effect: delayed, expect: expect, padKB: bandwidthPadKB,
+	return &linkFault{base: base{c: c, kind: "link-bandwidth", node: node, peer: peer}, effect: delayed, expect: expect, padKB: bandwidthPadKB,
 		toxics: []harness.Toxic{{Name: "link-bandwidth", Type: "bandwidth", Stream: harness.Downstream,
 			Attributes: map[string]any{"rate": rateKB}}}}
 }
@@ -81,7 +78,7 @@ func LinkBandwidth(c *harness.Cluster, node, peer string, rateKB int) Mode {
 // DefaultLinkWindow while it crosses every other. Heal removes the toxic;
 // healed when the subscriptions replicate and the markers arrived.
 func LinkReset(c *harness.Cluster, node, peer string) Mode {
-	return &linkFault{c: c, kind: "link-reset", node: node, peer: peer, effect: blocked, window: DefaultLinkWindow,
+	return &linkFault{base: base{c: c, kind: "link-reset", node: node, peer: peer}, effect: blocked, window: DefaultLinkWindow,
 		toxics: []harness.Toxic{{Name: "link-reset", Type: "reset_peer", Stream: harness.Downstream,
 			Attributes: map[string]any{"timeout": 0}}}}
 }
@@ -93,23 +90,13 @@ func LinkReset(c *harness.Cluster, node, peer string) Mode {
 // not receiver for DefaultLagWindow, and receiver's subscription to origin
 // stays replicating.
 func SlowLink(c *harness.Cluster, receiver, origin string) Mode {
-	return &linkFault{c: c, kind: "slow-link", node: receiver, peer: origin, effect: blocked, window: DefaultLagWindow, replicating: true,
+	return &linkFault{base: base{c: c, kind: "slow-link", node: receiver, peer: origin}, effect: blocked, window: DefaultLagWindow, replicating: true,
 		toxics: []harness.Toxic{
 			{Name: "slow-link-latency", Type: "latency", Stream: harness.Downstream,
 				Attributes: map[string]any{"latency": SlowLinkLatency.Milliseconds()}},
 			{Name: "slow-link-bandwidth", Type: "bandwidth", Stream: harness.Downstream,
 				Attributes: map[string]any{"rate": SlowLinkRate}},
 		}}
-}
-
-func (l *linkFault) Kind() string { return l.kind }
-func (l *linkFault) Node() string { return l.node }
-
-func (l *linkFault) Targets() []string {
-	if l.peer != "" {
-		return []string{l.node, l.peer}
-	}
-	return []string{l.node}
 }
 
 func (l *linkFault) StartDetail() Detail {

@@ -22,9 +22,7 @@ import (
 // has link proxies, else the provider's address and port 5432. TCP retransmits, so the link slows and stutters
 // without breaking. Toxiproxy has no packet loss (it works on streams).
 type linkLoss struct {
-	c       *harness.Cluster
-	node    string
-	peer    string // "" = every incoming link of node
+	base    // peer "" = every incoming link of node
 	percent int
 	table   string // the fault's own nftables table, dropped by Heal
 }
@@ -38,16 +36,7 @@ type linkLoss struct {
 func LinkLoss(c *harness.Cluster, node, peer string, percent int) Mode {
 	b := make([]byte, 4)
 	_, _ = rand.Read(b)
-	return &linkLoss{c: c, node: node, peer: peer, percent: percent, table: "spockchaos_loss_" + hex.EncodeToString(b)}
-}
-
-func (l *linkLoss) Kind() string { return "link-loss" }
-func (l *linkLoss) Node() string { return l.node }
-func (l *linkLoss) Targets() []string {
-	if l.peer != "" {
-		return []string{l.node, l.peer}
-	}
-	return []string{l.node}
+	return &linkLoss{base: base{c: c, kind: "link-loss", node: node, peer: peer}, percent: percent, table: "spockchaos_loss_" + hex.EncodeToString(b)}
 }
 
 func (l *linkLoss) StartDetail() Detail {
@@ -82,7 +71,7 @@ func (l *linkLoss) source(ctx context.Context, provider string) (string, string,
 }
 
 func (l *linkLoss) Inject(ctx context.Context) error {
-	n, err := nodeByName(l.c, l.node)
+	n, err := l.target()
 	if err != nil {
 		return err
 	}
@@ -136,7 +125,7 @@ func (l *linkLoss) dropped(ctx context.Context, n *harness.Node) (map[string]int
 }
 
 func (l *linkLoss) CheckEffective(ctx context.Context, timeout time.Duration) (Detail, error) {
-	n, err := nodeByName(l.c, l.node)
+	n, err := l.target()
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +171,7 @@ func (l *linkLoss) CheckEffective(ctx context.Context, timeout time.Duration) (D
 }
 
 func (l *linkLoss) Heal(ctx context.Context) error {
-	n, err := nodeByName(l.c, l.node)
+	n, err := l.target()
 	if err != nil {
 		return err
 	}
@@ -198,22 +187,20 @@ func (l *linkLoss) Heal(ctx context.Context) error {
 
 func (l *linkLoss) CheckHealed(ctx context.Context, timeout time.Duration) (Detail, error) {
 	start := time.Now()
-	n, err := nodeByName(l.c, l.node)
+	n, err := l.target()
 	if err != nil {
 		return nil, err
 	}
 	if _, err := l.dropped(ctx, n); err == nil {
 		return nil, fmt.Errorf("the loss rules %s are still on %s", l.table, n.Name)
 	}
-	live, _, err := splitLive(ctx, l.c.Nodes)
+	providers, err := l.liveAmong(ctx, l.providers())
 	if err != nil {
 		return nil, err
 	}
 	var links []harness.Link
-	for _, p := range l.providers() {
-		if pn := l.c.Node(p); slices.Contains(live, pn) {
-			links = append(links, harness.Link{Subscriber: n, Provider: pn})
-		}
+	for _, pn := range providers {
+		links = append(links, harness.Link{Subscriber: n, Provider: pn})
 	}
 	if err := l.c.WaitLinks(ctx, links, timeout); err != nil {
 		return nil, err

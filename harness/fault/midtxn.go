@@ -72,7 +72,7 @@ func prepareHostKill(ctx context.Context, c *harness.Cluster, node string) *host
 
 func killCounting(ctx context.Context, c *harness.Cluster, node string, rec *history.Recorder, host *hostProcess, extra Detail) (*Fault, int, error) {
 	inFlight := 0
-	mode := &process{c: c, node: node, kind: "kill", signal: "KILL", host: host, startDetail: func() Detail {
+	mode := &process{base: base{c: c, kind: "kill", node: node}, signal: "KILL", host: host, startDetail: func() Detail {
 		d := Detail{}
 		for k, v := range extra {
 			d[k] = v

@@ -19,8 +19,7 @@ const DefaultPartitionWindow = 3 * time.Second
 // Traffic from the host to the published port comes from the network's
 // gateway, not from a peer, so clients can still write on every side.
 type partition struct {
-	c      *harness.Cluster
-	node   string
+	base
 	peers  []string // nil: every other node
 	window time.Duration
 	routes []route            // added by Inject, removed by Heal
@@ -39,16 +38,14 @@ type route struct {
 // peer within DefaultPartitionWindow. Heal removes the routes; healed when
 // node reaches its peers, replication runs and the markers arrived.
 func Partition(c *harness.Cluster, node string) Mode {
-	return &partition{c: c, node: node, window: DefaultPartitionWindow}
+	return &partition{base: base{c: c, kind: "partition", node: node}, window: DefaultPartitionWindow}
 }
 
 // PartitionPair cuts only the link between a and b.
 func PartitionPair(c *harness.Cluster, a, b string) Mode {
-	return &partition{c: c, node: a, peers: []string{b}, window: DefaultPartitionWindow}
+	return &partition{base: base{c: c, kind: "partition", node: a}, peers: []string{b}, window: DefaultPartitionWindow}
 }
 
-func (p *partition) Kind() string        { return "partition" }
-func (p *partition) Node() string        { return p.node }
 func (p *partition) StartDetail() Detail { return Detail{"cut_off": p.node, "from": p.peerNames()} }
 
 func (p *partition) Targets() []string { return append([]string{p.node}, p.peerNames()...) }
@@ -67,7 +64,7 @@ func (p *partition) peerNames() []string {
 }
 
 func (p *partition) nodes() (*harness.Node, []*harness.Node, error) {
-	n, err := nodeByName(p.c, p.node)
+	n, err := p.target()
 	if err != nil {
 		return nil, nil, err
 	}

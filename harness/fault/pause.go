@@ -14,23 +14,19 @@ const pauseProbeTimeout = time.Second
 
 // pause freezes every process of the node (docker pause, the cgroup
 // freezer): the server holds its connections and answers nothing.
-type pause struct {
-	c    *harness.Cluster
-	node string
-}
+type pause struct{ base }
 
 // Pause freezes node's container. Effect: the container is paused and a
 // connect + SELECT 1 times out (is not refused). Heal unpauses it; healed
 // when it answers again and its subscriptions are replicating.
-func Pause(c *harness.Cluster, node string) Mode { return &pause{c: c, node: node} }
+func Pause(c *harness.Cluster, node string) Mode {
+	return &pause{base{c: c, kind: "pause", node: node}}
+}
 
-func (p *pause) Kind() string        { return "pause" }
-func (p *pause) Node() string        { return p.node }
-func (p *pause) Targets() []string   { return []string{p.node} }
 func (p *pause) StartDetail() Detail { return nil }
 
 func (p *pause) Inject(ctx context.Context) error {
-	n, err := nodeByName(p.c, p.node)
+	n, err := p.target()
 	if err != nil {
 		return err
 	}
@@ -38,7 +34,7 @@ func (p *pause) Inject(ctx context.Context) error {
 }
 
 func (p *pause) CheckEffective(ctx context.Context, timeout time.Duration) (Detail, error) {
-	n, err := nodeByName(p.c, p.node)
+	n, err := p.target()
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +62,7 @@ func (p *pause) CheckEffective(ctx context.Context, timeout time.Duration) (Deta
 }
 
 func (p *pause) Heal(ctx context.Context) error {
-	n, err := nodeByName(p.c, p.node)
+	n, err := p.target()
 	if err != nil {
 		return err
 	}
@@ -74,7 +70,7 @@ func (p *pause) Heal(ctx context.Context) error {
 }
 
 func (p *pause) CheckHealed(ctx context.Context, timeout time.Duration) (Detail, error) {
-	n, err := nodeByName(p.c, p.node)
+	n, err := p.target()
 	if err != nil {
 		return nil, err
 	}

@@ -59,14 +59,7 @@ func newToken(kind string) string {
 
 // writeMarker inserts a row into the harness's replicated barrier table on n.
 func writeMarker(ctx context.Context, n *harness.Node, token string) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	conn, err := n.Connect(ctx)
-	if err != nil {
-		return fmt.Errorf("write marker %s: %w", token, err)
-	}
-	defer conn.Close(context.Background())
-	if _, err := conn.Exec(ctx, "INSERT INTO spockchaos.barrier (token, node) VALUES ($1, $2)", token, n.Name); err != nil {
+	if err := execOne(ctx, n, 10*time.Second, "INSERT INTO spockchaos.barrier (token, node) VALUES ($1, $2)", token, n.Name); err != nil {
 		return fmt.Errorf("write marker %s on %s: %w", token, n.Name, err)
 	}
 	return nil
@@ -74,15 +67,8 @@ func writeMarker(ctx context.Context, n *harness.Node, token string) error {
 
 // markerSeen reports whether reader has the marker token written on writer.
 func markerSeen(ctx context.Context, reader *harness.Node, token, writer string) (bool, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	conn, err := reader.Connect(ctx)
-	if err != nil {
-		return false, err
-	}
-	defer conn.Close(context.Background())
 	var seen bool
-	err = conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM spockchaos.barrier WHERE token = $1 AND node = $2)", token, writer).Scan(&seen)
+	err := queryRow(ctx, reader, 5*time.Second, "SELECT EXISTS (SELECT 1 FROM spockchaos.barrier WHERE token = $1 AND node = $2)", []any{token, writer}, &seen)
 	if err != nil {
 		return false, fmt.Errorf("read marker %s on %s: %w", token, reader.Name, err)
 	}

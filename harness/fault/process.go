@@ -13,9 +13,7 @@ import (
 // node comes back with its data directory and rejoins the mesh. The
 // container is never removed, so its log and data stay for artifacts.
 type process struct {
-	c      *harness.Cluster
-	node   string
-	kind   string
+	base
 	signal string
 	// clean requires exit code 0 (a clean shutdown) in the effect check.
 	clean bool
@@ -33,7 +31,7 @@ type process struct {
 // running and the node's port refuses connections. Heal restarts it (see
 // Restart).
 func Kill(c *harness.Cluster, node string) Mode {
-	return &process{c: c, node: node, kind: "kill", signal: "KILL"}
+	return &process{base: base{c: c, kind: "kill", node: node}, signal: "KILL"}
 }
 
 // Stop sends SIGTERM to node's server, PostgreSQL's smart shutdown: it
@@ -41,12 +39,8 @@ func Kill(c *harness.Cluster, node string) Mode {
 // check times out. Effect: the container exited with code 0 and the port
 // refuses connections. Heal restarts it (see Restart).
 func Stop(c *harness.Cluster, node string) Mode {
-	return &process{c: c, node: node, kind: "stop", signal: "TERM", clean: true}
+	return &process{base: base{c: c, kind: "stop", node: node}, signal: "TERM", clean: true}
 }
-
-func (p *process) Kind() string      { return p.kind }
-func (p *process) Node() string      { return p.node }
-func (p *process) Targets() []string { return []string{p.node} }
 
 func (p *process) StartDetail() Detail {
 	d := Detail{"signal": p.signal}
@@ -61,7 +55,7 @@ func (p *process) StartDetail() Detail {
 // Inject sends the signal. SIGKILL goes straight to the container's init
 // process when this host runs it (see hostProcess), else through the engine.
 func (p *process) Inject(ctx context.Context) error {
-	n, err := nodeByName(p.c, p.node)
+	n, err := p.target()
 	if err != nil {
 		return err
 	}
@@ -79,7 +73,7 @@ func (p *process) Inject(ctx context.Context) error {
 }
 
 func (p *process) CheckEffective(ctx context.Context, timeout time.Duration) (Detail, error) {
-	n, err := nodeByName(p.c, p.node)
+	n, err := p.target()
 	if err != nil {
 		return nil, err
 	}
@@ -121,7 +115,7 @@ func checkDown(ctx context.Context, n *harness.Node, clean bool, timeout time.Du
 }
 
 func (p *process) Heal(ctx context.Context) error {
-	n, err := nodeByName(p.c, p.node)
+	n, err := p.target()
 	if err != nil {
 		return err
 	}
@@ -129,7 +123,7 @@ func (p *process) Heal(ctx context.Context) error {
 }
 
 func (p *process) CheckHealed(ctx context.Context, timeout time.Duration) (Detail, error) {
-	n, err := nodeByName(p.c, p.node)
+	n, err := p.target()
 	if err != nil {
 		return nil, err
 	}

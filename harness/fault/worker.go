@@ -28,8 +28,7 @@ const (
 // workerFault ends or freezes one replication process of the link
 // provider -> subscriber.
 type workerFault struct {
-	c          *harness.Cluster
-	kind       string
+	base       // node and peer unused: Node and Targets follow the role
 	role       workerRole
 	subscriber string
 	provider   string
@@ -47,7 +46,7 @@ type workerFault struct {
 // one). Heal has nothing to undo; healed when the link replicates with a
 // new walsender and a marker crosses it.
 func KillWalsender(c *harness.Cluster, provider, subscriber string) Mode {
-	return &workerFault{c: c, kind: "kill-walsender", role: walsender, subscriber: subscriber, provider: provider}
+	return &workerFault{base: base{c: c, kind: "kill-walsender"}, role: walsender, subscriber: subscriber, provider: provider}
 }
 
 // KillApply terminates the apply worker of subscriber's subscription to
@@ -55,7 +54,7 @@ func KillWalsender(c *harness.Cluster, provider, subscriber string) Mode {
 // subscriber. Heal has nothing to undo (the flavor's manager starts a new
 // worker); healed when the link replicates and a marker crosses it.
 func KillApply(c *harness.Cluster, subscriber, provider string) Mode {
-	return &workerFault{c: c, kind: "kill-apply", role: applyWorker, subscriber: subscriber, provider: provider}
+	return &workerFault{base: base{c: c, kind: "kill-apply"}, role: applyWorker, subscriber: subscriber, provider: provider}
 }
 
 // StopApply freezes (SIGSTOP) the apply worker of subscriber's
@@ -65,10 +64,9 @@ func KillApply(c *harness.Cluster, subscriber, provider string) Mode {
 // replicating. Heal sends SIGCONT; healed when the marker arrived. Keep
 // the hold under wal_sender_timeout (60 s), or the provider drops the link.
 func StopApply(c *harness.Cluster, subscriber, provider string) Mode {
-	return &workerFault{c: c, kind: "stop-apply", role: applyWorker, subscriber: subscriber, provider: provider, stop: true, window: DefaultLagWindow}
+	return &workerFault{base: base{c: c, kind: "stop-apply"}, role: applyWorker, subscriber: subscriber, provider: provider, stop: true, window: DefaultLagWindow}
 }
 
-func (w *workerFault) Kind() string      { return w.kind }
 func (w *workerFault) Node() string      { return w.host() }
 func (w *workerFault) Targets() []string { return []string{w.subscriber, w.provider} }
 func (w *workerFault) subscription() string {
@@ -119,13 +117,13 @@ func (w *workerFault) findPID(ctx context.Context) (int, error) {
 				return 0, err
 			}
 		}
-		err = queryRow(ctx, n, `SELECT r.pid FROM pg_replication_slots s JOIN pg_stat_replication r ON r.pid = s.active_pid
+		err = queryRow(ctx, n, 0, `SELECT r.pid FROM pg_replication_slots s JOIN pg_stat_replication r ON r.pid = s.active_pid
 WHERE s.slot_name = $1`, []any{w.slot}, &pid)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return 0, fmt.Errorf("no walsender of %s on %s (slot %s has no active walsender)", w.subscription(), n.Name, w.slot)
 		}
 	default:
-		err = queryRow(ctx, n, w.c.Flavor.ApplyWorkerQuery(), []any{w.subscription()}, &pid)
+		err = queryRow(ctx, n, 0, w.c.Flavor.ApplyWorkerQuery(), []any{w.subscription()}, &pid)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return 0, fmt.Errorf("no apply worker of %s on %s", w.subscription(), n.Name)
 		}
@@ -144,7 +142,7 @@ func (w *workerFault) slotName(ctx context.Context) (string, error) {
 		return "", err
 	}
 	var slot string
-	err = queryRow(ctx, sub, w.c.Flavor.SlotNameQuery(), []any{w.subscription()}, &slot)
+	err = queryRow(ctx, sub, 0, w.c.Flavor.SlotNameQuery(), []any{w.subscription()}, &slot)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return "", fmt.Errorf("no subscription %s on %s", w.subscription(), sub.Name)
 	}
@@ -159,16 +157,6 @@ func (w *workerFault) processName() string {
 		return "walsender"
 	}
 	return "apply worker"
-}
-
-// queryRow runs one single-row query on n into dest.
-func queryRow(ctx context.Context, n *harness.Node, sql string, args []any, dest ...any) error {
-	conn, err := n.Connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.Background())
-	return conn.QueryRow(ctx, sql, args...).Scan(dest...)
 }
 
 func (w *workerFault) Inject(ctx context.Context) error {
@@ -306,15 +294,8 @@ func (w *workerFault) CheckHealed(ctx context.Context, timeout time.Duration) (D
 
 // terminateBackend ends one backend with SIGTERM and says whether it was there.
 func terminateBackend(ctx context.Context, n *harness.Node, pid int) error {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	conn, err := n.Connect(ctx)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.Background())
 	var ok bool
-	if err := conn.QueryRow(ctx, "SELECT pg_terminate_backend($1)", pid).Scan(&ok); err != nil {
+	if err := queryRow(ctx, n, 10*time.Second, "SELECT pg_terminate_backend($1)", []any{pid}, &ok); err != nil {
 		return fmt.Errorf("terminate backend %d on %s: %w", pid, n.Name, err)
 	}
 	if !ok {
@@ -356,14 +337,7 @@ func processState(ctx context.Context, n *harness.Node, pid int) (string, error)
 
 // countRows runs a count query on n.
 func countRows(ctx context.Context, n *harness.Node, sql string, args ...any) (int, error) {
-	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	conn, err := n.Connect(ctx)
-	if err != nil {
-		return 0, err
-	}
-	defer conn.Close(context.Background())
 	var c int
-	err = conn.QueryRow(ctx, sql, args...).Scan(&c)
+	err := queryRow(ctx, n, 5*time.Second, sql, args, &c)
 	return c, err
 }
