@@ -18,7 +18,8 @@
 //     of the image (labelled like a run, removed at the end and on error),
 //     and reads version, extensions, recovery APIs (recovery/spock's
 //     detection) and the server's OS user; no package is needed inside the
-//     image.
+//     image. ClockSkewAnswer asks harness.ClockSkewSupport (the image's
+//     files, no container started).
 //
 // It never pulls an image and changes nothing but its own probe node.
 package capability

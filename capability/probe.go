@@ -132,6 +132,11 @@ func Probe(ctx context.Context, flavorName, image string, pg int, progress func(
 		}
 	}
 	rep.Have = FromImage(flavorName, image, info.Env).Merge(have)
+	if !rep.Have[ClockSkew].Known {
+		if rep.Have[ClockSkew], err = ClockSkewAnswer(ctx, image); err != nil {
+			return nil, err
+		}
+	}
 	return rep, nil
 }
 
@@ -252,9 +257,6 @@ func (rep *Report) answers(flavor string) Have {
 	default:
 		h[SpockRecoveryAPI] = No("no spock extension")
 	}
-	if _, ok := h[ClockSkew]; !ok {
-		h[ClockSkew] = Unknown("checked when a run with a clock-skew step starts its nodes")
-	}
 	return h
 }
 
@@ -269,3 +271,18 @@ func (f progressFunc) Write(p []byte) (int, error) {
 }
 
 func progressWriter(f func(string)) progressFunc { return progressFunc(f) }
+
+// ClockSkewAnswer asks harness.ClockSkewSupport whether clock-skew faults
+// can run on image (it reads files of a created, never started, container
+// of it: the glibc the preloaded libfaketime needs). A cancelled ctx is
+// an error, not an answer.
+func ClockSkewAnswer(ctx context.Context, image string) (Answer, error) {
+	err := harness.ClockSkewSupport(ctx, image)
+	switch {
+	case err == nil:
+		return Yes("a glibc that libfaketime can be preloaded into"), nil
+	case ctx.Err() != nil:
+		return Answer{}, err
+	}
+	return No(err.Error()), nil
+}

@@ -34,9 +34,9 @@ func Needs(plan Plan, opts Options) []capability.Need {
 
 // checkCapabilities refuses, before anything starts, a run whose plan
 // needs what the image cannot do (a *capability.Refused). It reads the
-// image's metadata only, and starts one probe node only when an answer it
-// needs can come from nowhere else (Spock's recovery API); what stays
-// unknown is checked where it is used.
+// image's metadata, the image's files when a step skews a clock
+// (capability.ClockSkewAnswer), and starts one probe node only when an
+// answer it needs can come from nowhere else (Spock's recovery API).
 func checkCapabilities(ctx context.Context, plan Plan, opts Options) error {
 	flavor, err := harness.LookupFlavor(opts.Flavor)
 	if err != nil {
@@ -58,6 +58,16 @@ func checkCapabilities(ctx context.Context, plan Plan, opts Options) error {
 		return err
 	}
 	for _, n := range capability.Unresolved(needs, have) {
+		if n.Cap == capability.ClockSkew && !have[n.Cap].Known {
+			ans, err := capability.ClockSkewAnswer(ctx, image)
+			if err != nil {
+				return err
+			}
+			have[capability.ClockSkew] = ans
+			if err := capability.Refusal(needs, have, image); err != nil {
+				return err
+			}
+		}
 		if n.Cap != capability.SpockRecoveryAPI {
 			continue
 		}

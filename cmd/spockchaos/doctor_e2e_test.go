@@ -1,6 +1,8 @@
 package main
 
 import (
+	"archive/tar"
+	"bytes"
 	"encoding/json"
 	"os"
 	"os/exec"
@@ -68,6 +70,34 @@ var _ = Describe("spockchaos doctor", Label("e2e"), func() {
 		entries, err := os.ReadDir(dir)
 		Expect(err).NotTo(HaveOccurred())
 		Expect(entries).To(BeEmpty(), "a run directory was made: %v", filepath.Join(dir, "..."))
+		Expect(runsOf(cmd.Process.Pid)).To(BeEmpty())
+	})
+
+	It("refuses a clock-skew scenario on an image without glibc at start, naming the clock-skew step", func() {
+		const tag = "spockchaos-test-noglibc-run:e2e"
+		var buf bytes.Buffer
+		tw := tar.NewWriter(&buf)
+		Expect(tw.WriteHeader(&tar.Header{Name: "etc/hostname", Mode: 0o644, Size: 2, Typeflag: tar.TypeReg})).To(Succeed())
+		_, err := tw.Write([]byte("x\n"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(tw.Close()).To(Succeed())
+		imp := exec.Command("docker", "import", "-", tag)
+		imp.Stdin = &buf
+		out, err := imp.CombinedOutput()
+		Expect(err).NotTo(HaveOccurred(), "%s", out)
+		DeferCleanup(func() { _ = exec.Command("docker", "rmi", "-f", tag).Run() })
+		dir := GinkgoT().TempDir()
+		cmd := exec.Command(binary, "run", "ycsb-a-clock-skew", "--seed", "7", "--image", tag, "--out", dir)
+		s, err := gexec.Start(cmd, GinkgoWriter, GinkgoWriter)
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(func() { s.Interrupt().Wait(time.Minute) })
+		Eventually(s).WithTimeout(2 * time.Minute).Should(gexec.Exit(2))
+		stderr := strings.TrimSpace(string(s.Err.Contents()))
+		Expect(strings.Split(stderr, "\n")).To(HaveLen(1), stderr)
+		Expect(stderr).To(MatchRegexp(`^spockchaos: step "t\+[0-9.]+m?s clock-skew n\d by 30s for 6s" needs capability clock-skew, which image ` + tag + ` lacks: .*no glibc found`))
+		entries, err := os.ReadDir(dir)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(entries).To(BeEmpty())
 		Expect(runsOf(cmd.Process.Pid)).To(BeEmpty())
 	})
 })
