@@ -75,7 +75,9 @@ func (r *run) loadWithFaults(ctx context.Context) error {
 	if err := r.rec.Flush(); err != nil {
 		return err
 	}
-	r.out.linef("load done: %d ok, %d fail, %d info in %s\n", res.stats.Ok, res.stats.Fail, res.stats.Info, res.stats.Elapsed.Round(time.Millisecond))
+	// The progress lines are samples every 2 s; this line counts every op,
+	// including those that ended after the last sample.
+	r.out.linef("load done, final counts: %d ok, %d fail, %d info in %s\n", res.stats.Ok, res.stats.Fail, res.stats.Info, res.stats.Elapsed.Round(time.Millisecond))
 	if stepErr != nil {
 		return stepErr
 	}

@@ -65,6 +65,9 @@ func (p Plan) String() string {
 	if len(p.Steps) == 0 {
 		b.WriteString("  no faults\n")
 	}
+	if len(p.Steps) > 0 {
+		b.WriteString("  steps (t+ counts from the start of the load):\n")
+	}
 	for _, s := range p.Steps {
 		fmt.Fprintf(&b, "  %s\n", s)
 	}

@@ -247,7 +247,7 @@ func (r *run) histPath() string { return filepath.Join(r.dir, "history.jsonl") }
 // phase runs fn as the named phase, recording its start and end and
 // flushing the history at its end.
 func (r *run) phase(name string, fn func() error) error {
-	r.out.linef("phase %-8s (at %s)\n", name, time.Since(r.started).Round(100*time.Millisecond))
+	r.out.linef("phase %-8s (%s since the run started)\n", name, time.Since(r.started).Round(100*time.Millisecond))
 	p := record.Phase{Name: name, Start: time.Now().UTC()}
 	r.phases.enter(name)
 	var err error

@@ -325,10 +325,17 @@ func advanceAll(ctx context.Context, moves map[string][]*slotMove, conns map[str
 			for _, m := range ms {
 				if err := advanceSlot(actx, conn, node, m.rec.Slot, m.from, m.to); err != nil {
 					m.rec.Why = fmt.Sprintf("advance to %s failed: %v", m.to, err)
-					if pgnode.SlotHeld(err) {
+					switch {
+					case pgnode.SlotHeld(err):
 						// A recovery streams it: it stays where it is
 						// until the next round.
 						m.rec.Why = fmt.Sprintf("held by a recovery's stream: not advanced to %s this round", m.to)
+					case conn.IsClosed():
+						// The node went away mid-round (a planned kill
+						// or restart, most often): nothing to warn of,
+						// the slot stays and the next round sees the
+						// node down.
+						m.rec.Why = fmt.Sprintf("%s went away (%v): not advanced to %s this round", node, err, m.to)
 					}
 					m.to = 0
 					continue
@@ -349,6 +356,8 @@ func (k *Keeper) settle(ctx context.Context, decided []*slotMove) int {
 			moved++
 			k.report.Advances++
 			k.dropSamplesBefore(m.rec.Slot, m.to)
+		} else if strings.Contains(m.rec.Why, " went away (") {
+			k.Logger.Log(ctx, slog.LevelInfo, "recovery slot keeper: node went away mid-round, slot not advanced", "slot", m.rec.Slot, "why", m.rec.Why)
 		} else if strings.HasPrefix(m.rec.Why, "advance to") {
 			// An advance cut short by the keeper's own stop is expected, not
 			// a warning; the slot simply stays where it was.
