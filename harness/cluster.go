@@ -56,6 +56,11 @@ type Config struct {
 	// ClockSkew starts every server under libfaketime with its offset read
 	// from a file the harness rewrites at run time (see SetClockOffset).
 	ClockSkew bool
+	// Settings are the user's server settings (NAME -> VALUE), passed to
+	// every node's server at start with the flavor's own; CheckSettings
+	// refuses ones the flavor does not know or that disagree with the
+	// harness's.
+	Settings map[string]string
 }
 
 // Cluster is a running set of nodes with replication configured.
@@ -65,6 +70,9 @@ type Cluster struct {
 	Image    string
 	Password string
 	Nodes    []*Node
+	// Settings are the user's server settings every node started with
+	// (Config.Settings).
+	Settings map[string]string
 
 	network      *testcontainers.DockerNetwork
 	links        *LinkProxies // nil unless Config.LinkProxies
@@ -95,6 +103,9 @@ func (cfg *Config) setDefaults() error {
 	}
 	if cfg.Image == "" {
 		return fmt.Errorf("flavor %s has no default image: name one with --image", cfg.Flavor.Name())
+	}
+	if err := CheckSettings(cfg.Flavor, cfg.Nodes, cfg.Settings); err != nil {
+		return err
 	}
 	if cfg.RunID == "" {
 		cfg.RunID = NewRunID()
@@ -154,7 +165,7 @@ func StartNodes(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 		return nil, err
 	}
 	c := &Cluster{RunID: cfg.RunID, Flavor: cfg.Flavor, Image: cfg.Image, Password: randomPassword(),
-		readyTimeout: cfg.ReadyTimeout, log: cfg.Logger.With("run", cfg.RunID), clockSkew: cfg.ClockSkew}
+		readyTimeout: cfg.ReadyTimeout, log: cfg.Logger.With("run", cfg.RunID), clockSkew: cfg.ClockSkew, Settings: cfg.Settings}
 	defer func() {
 		if err != nil {
 			err = removeAfterError(ctx, c.RunID, err)
@@ -218,7 +229,7 @@ func ensureImage(ctx context.Context, cfg Config) error {
 
 func (c *Cluster) startNodes(ctx context.Context, n int, labels map[string]string) error {
 	c.Nodes = make([]*Node, n)
-	settings := c.Flavor.ServerSettings(n)
+	settings := MergeSettings(c.Flavor.ServerSettings(n), c.Settings)
 	g, gctx := errgroup.WithContext(ctx)
 	for i := range n {
 		name := fmt.Sprintf("n%d", i+1)
@@ -242,6 +253,12 @@ func (c *Cluster) startNodes(ctx context.Context, n int, labels map[string]strin
 			node := &Node{Name: name, Container: dc, DSN: hostDSN("127.0.0.1", port.Port(), c.Password), NetworkDSN: networkDSN(name, c.Password)}
 			c.Nodes[i] = node
 			if err := waitAccepting(gctx, node, 60*time.Second); err != nil {
+				if _, exited := err.(*exitedError); exited {
+					return fmt.Errorf("%w%s", err, c.rejectedSetting(gctx, node))
+				}
+				return err
+			}
+			if err := checkUserSettings(gctx, c, node, c.Settings); err != nil {
 				return err
 			}
 			node.DirectDSN = directDSN(gctx, node, c.Password)
@@ -249,6 +266,25 @@ func (c *Cluster) startNodes(ctx context.Context, n int, labels map[string]strin
 		})
 	}
 	return g.Wait()
+}
+
+// rejectedSetting is ": the server log's line about a user setting" for a
+// node whose server exited at start (a bad value: 'invalid value for
+// parameter "work_mem"'), else its last FATAL line, else "".
+func (c *Cluster) rejectedSetting(ctx context.Context, n *Node) string {
+	log, err := c.ServerLog(context.WithoutCancel(ctx), n)
+	if err != nil {
+		return ""
+	}
+	for _, name := range SortedNames(c.Settings) {
+		if line := SettingLogLine(string(log), name); line != "" {
+			return fmt.Sprintf(": setting %s=%s: %s", name, c.Settings[name], line)
+		}
+	}
+	if line := lastFatal(string(log)); line != "" {
+		return ": " + line
+	}
+	return ""
 }
 
 // Node returns the node called name, or nil.

@@ -140,19 +140,37 @@ func waitAccepting(ctx context.Context, n *Node, timeout time.Duration) error {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var last error
-	for {
+	for i := 0; ; i++ {
 		conn, err := pgx.Connect(ctx, n.DSN)
 		if err == nil {
 			conn.Close(ctx)
 			return nil
 		}
 		last = err
+		// A server that refused its settings exits at once: say so now,
+		// not after the timeout (checked every second).
+		if i%20 == 19 && n.Container != nil {
+			if st, serr := n.Container.State(ctx); serr == nil && !st.Running && st.Status != "created" {
+				return &exitedError{node: n.Name, code: st.ExitCode}
+			}
+		}
 		select {
 		case <-ctx.Done():
 			return fmt.Errorf("wait for %s to accept connections: gave up after %s: %v", n.Name, timeout, last)
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
+}
+
+// exitedError is a node whose server exited before it accepted
+// connections.
+type exitedError struct {
+	node string
+	code int
+}
+
+func (e *exitedError) Error() string {
+	return fmt.Sprintf("node %s: the server exited (code %d) before it accepted connections", e.node, e.code)
 }
 
 // execer is a connection or a transaction.

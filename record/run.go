@@ -18,6 +18,10 @@ type Run struct {
 	// Replay is the complete command line that runs this run's plan
 	// again: every flag that differed from the scenario's defaults.
 	Replay string `json:"replay,omitempty"`
+	// Settings are the server settings (NAME -> VALUE) every node ran
+	// with besides the harness's own: the scenario's and the user's
+	// (--set); absent for a run with none.
+	Settings map[string]string `json:"settings,omitempty"`
 
 	Nodes     []Node   `json:"nodes"`
 	Survivors []string `json:"survivors,omitempty"`

@@ -30,6 +30,9 @@ type Recorded struct {
 	Verdict        verify.Verdict
 	Failed         []string // checkers whose verdict was not pass
 	Replay         string
+	// Settings are the server settings the nodes ran with (run.json's
+	// settings: the scenario's and --set), passed again on replay.
+	Settings map[string]string
 }
 
 // config is the part of run.json's config that repro needs (written by
@@ -65,7 +68,7 @@ func Load(dir string) (*Recorded, error) {
 	r := &Recorded{Dir: dir, Scenario: run.Scenario, Seed: run.Seed, Nodes: cfg.Nodes, Flavor: cfg.Flavor,
 		Image: cfg.Image, ImageID: run.ImageID, Recovery: cfg.Recovery, ClientsPerNode: cfg.ClientsPerNode,
 		Steps: cfg.Plan, Version: run.Versions.Spockchaos, Verdict: run.EffectiveVerdict(), Failed: failedCheckers(run.Checkers),
-		Replay: record.ReplayCommand(run)}
+		Replay: record.ReplayCommand(run), Settings: run.Settings}
 	if r.Flavor == "" {
 		r.Flavor = run.Flavor
 	}
@@ -133,7 +136,8 @@ func failedCheckers(cs []verify.CheckResult) []string {
 
 // Options are the recorded run's options for scenarios.Run.
 func (r *Recorded) Options() scenarios.Options {
-	return scenarios.Options{Seed: r.Seed, Nodes: r.Nodes, Flavor: r.Flavor, Image: r.Image, PG: r.PG, Recovery: r.Recovery, Duration: r.Duration}
+	return scenarios.Options{Seed: r.Seed, Nodes: r.Nodes, Flavor: r.Flavor, Image: r.Image, PG: r.PG, Recovery: r.Recovery, Duration: r.Duration,
+		Settings: r.Settings}
 }
 
 // replayMajor is the --pg a replay passes: the one asked, or, for a run on

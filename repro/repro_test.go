@@ -74,6 +74,18 @@ var _ = Describe("repro", func() {
 		Expect(rec.Version).To(Equal("v1"))
 	})
 
+	It("passes the server settings the stored run ran with again", func() {
+		dir := storedRun(GinkgoT().TempDir(), nil, record.SpockchaosVersion())
+		run, err := record.Load(dir)
+		Expect(err).NotTo(HaveOccurred())
+		run.Settings = map[string]string{"work_mem": "8MB"}
+		Expect(reports.Write(dir, run, "")).To(Succeed())
+		f := &fakeRun{v: verify.Fail, failed: []string{"convergence"}}
+		_, err = repro.Run(context.Background(), dir, repro.Options{Run: f.run, OutDir: "out"})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(f.opts.Settings).To(Equal(map[string]string{"work_mem": "8MB"}))
+	})
+
 	It("refuses a directory whose run.json does not say what ran", func() {
 		dir, err := record.NewRunDir(GinkgoT().TempDir(), "baseline", 3, time.Now())
 		Expect(err).NotTo(HaveOccurred())

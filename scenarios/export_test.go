@@ -12,3 +12,6 @@ func StepKindKnown(kind string) bool {
 	_, ok := stepKinds[kind]
 	return ok
 }
+
+// ValidateSpec is Spec.validate (what Register checks).
+func ValidateSpec(s *Spec) error { return s.validate() }

@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -58,6 +59,10 @@ type Options struct {
 	Live bool
 	// Logger receives structured logs (default slog.Default()).
 	Logger *slog.Logger
+	// Settings are server settings (NAME -> VALUE) for every node, over
+	// the spec's Settings of the same name; resolve leaves the merge here,
+	// which is what the run records and replays.
+	Settings map[string]string
 }
 
 // Outcome is what a run produced.
@@ -105,6 +110,10 @@ func resolve(spec *Spec, opts Options) (Options, error) {
 	}
 	if len(spec.Flavors) > 0 && !slices.Contains(spec.Flavors, opts.Flavor) {
 		return opts, fmt.Errorf("scenario %s does not run on flavor %s (only %v)", spec.Name, opts.Flavor, spec.Flavors)
+	}
+	opts.Settings = mergeSettings(spec.Settings, opts.Settings)
+	if err := harness.CheckSettings(flavor, opts.Nodes, opts.Settings); err != nil {
+		return opts, err
 	}
 	if opts.Recovery == "" {
 		opts.Recovery = spec.Recovery
@@ -184,7 +193,7 @@ func Run(ctx context.Context, spec *Spec, opts Options) (*Outcome, error) {
 	// stops inside harness.Start.
 	runID := harness.NewRunID()
 	r := &run{spec: spec, opts: opts, plan: plan, wl: wl, rec: rec, dir: dir, out: out, started: start, runID: runID,
-		report: &record.Run{Scenario: spec.Name, Seed: opts.Seed, Flavor: opts.Flavor, RunID: runID, Config: runConfig(spec, opts, plan), Replay: replay}}
+		report: &record.Run{Scenario: spec.Name, Seed: opts.Seed, Flavor: opts.Flavor, RunID: runID, Config: runConfig(spec, opts, plan), Replay: replay, Settings: opts.Settings}}
 	out.linef("run id %s (containers and network labelled %s=%s)\n", runID, harness.LabelRun, runID)
 	runCtx, cancel := context.WithTimeout(ctx, opts.Timeout)
 	defer cancel()
@@ -290,7 +299,7 @@ func (r *run) up(ctx context.Context) error {
 	flavor, _ := harness.LookupFlavor(r.opts.Flavor)
 	c, err := harness.Start(ctx, harness.Config{Nodes: r.opts.Nodes, Flavor: flavor, Image: r.opts.Image, PGMajor: r.opts.PG, RunID: r.runID,
 		Schema: r.wl.Schema(), Detached: r.opts.Keep, Progress: r.opts.Progress, Logger: r.opts.Logger,
-		LinkProxies: r.plan.NeedsLinkProxies(), ClockSkew: r.plan.NeedsClockSkew()})
+		LinkProxies: r.plan.NeedsLinkProxies(), ClockSkew: r.plan.NeedsClockSkew(), Settings: r.opts.Settings})
 	if err != nil {
 		return err
 	}
@@ -429,5 +438,29 @@ func ReplayCommand(spec *Spec, opts Options) string {
 	if opts.Duration != 0 && opts.Duration != spec.Load {
 		cmd += " --duration " + opts.Duration.String()
 	}
+	// Every setting that ran, the spec's too: they are what the run was.
+	for _, kv := range harness.FormatSettings(opts.Settings) {
+		cmd += " --set " + shellWord(kv)
+	}
 	return cmd
+}
+
+// shellWord quotes s for a POSIX shell when it holds anything but
+// letters, digits and _.=,:/@%+-.
+func shellWord(s string) string {
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_.=,:/@%+-", r)) {
+			return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+		}
+	}
+	return s
+}
+
+// mergeSettings is the spec's settings with the user's over them (nil when
+// both are empty, so that run.json stays as before).
+func mergeSettings(spec, user map[string]string) map[string]string {
+	if len(spec) == 0 && len(user) == 0 {
+		return nil
+	}
+	return harness.MergeSettings(spec, user)
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spockchaos/spockchaos/harness"
 	"github.com/spockchaos/spockchaos/verify"
 )
 
@@ -54,6 +55,10 @@ type Spec struct {
 	// scenario can hit (see Finding): on that flavor a FAIL the finding
 	// explains is the scenario working.
 	KnownFindings []Finding
+	// Settings are server settings (NAME -> VALUE) the scenario needs on
+	// every node (a user --set of the same name overrides one); checked at
+	// registration against every flavor the scenario runs on.
+	Settings map[string]string
 }
 
 // Rand is the part of math/rand/v2's *Rand a fault plan may use.
@@ -117,6 +122,33 @@ func (s *Spec) validate() error {
 	for _, c := range s.Checkers {
 		if !knownChecker(c) {
 			return fmt.Errorf("unknown checker %q", c)
+		}
+	}
+	return s.validateSettings()
+}
+
+// validateSettings checks each setting's name and value as --set does,
+// and that every flavor the scenario runs on knows it and that it does
+// not disagree with the harness's own settings.
+func (s *Spec) validateSettings() error {
+	for _, name := range harness.SortedNames(s.Settings) {
+		if n, _, err := harness.ParseSetting(name + "=" + s.Settings[name]); err != nil {
+			return err
+		} else if n != name {
+			return fmt.Errorf("setting %s: write the name in lower case", name)
+		}
+	}
+	flavors := s.Flavors
+	if len(flavors) == 0 {
+		flavors = harness.FlavorNames()
+	}
+	for _, name := range flavors {
+		f, err := harness.LookupFlavor(name)
+		if err != nil {
+			return err
+		}
+		if err := harness.CheckSettings(f, s.Nodes, s.Settings); err != nil {
+			return err
 		}
 	}
 	return nil

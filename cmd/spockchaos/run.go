@@ -9,8 +9,10 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
+	"github.com/spockchaos/spockchaos/harness"
 	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/reports"
 	"github.com/spockchaos/spockchaos/scenarios"
@@ -23,6 +25,7 @@ func newRunCmd() *cobra.Command {
 	var (
 		opts     scenarios.Options
 		planOnly bool
+		sets     []string
 	)
 	cmd := &cobra.Command{
 		Use:   "run SCENARIO",
@@ -46,6 +49,9 @@ seed gives and exits without starting anything.`,
 			}
 			if opts.Seed == 0 {
 				opts.Seed = scenarios.NewSeed()
+			}
+			if opts.Settings, err = parseSets(sets); err != nil {
+				return err
 			}
 			// Check every option before anything starts, --plan included.
 			resolved, err := scenarios.Resolve(spec, opts)
@@ -105,7 +111,23 @@ seed gives and exits without starting anything.`,
 	f.StringVar(&opts.OutDir, "out", scenarios.DefaultOutDir, "parent folder of the run directory")
 	f.BoolVar(&opts.Keep, "keep", false, "leave the cluster up when the verdict is not pass")
 	f.BoolVar(&planOnly, "plan", false, "print the plan the seed gives and exit")
+	registerSet(f, &sets)
 	return cmd
+}
+
+// registerSet adds the repeatable --set NAME=VALUE flag (a server setting
+// of every node). A string array, not a slice: a value may hold commas.
+func registerSet(f *pflag.FlagSet, sets *[]string) {
+	f.StringArrayVar(sets, "set", nil, "server setting NAME=VALUE of every node, repeatable (e.g. spock.exception_behaviour=sub_disable)")
+}
+
+// parseSets parses the --set flags (harness.ParseSettings).
+func parseSets(sets []string) (map[string]string, error) {
+	m, err := harness.ParseSettings(sets)
+	if err != nil {
+		return nil, fmt.Errorf("--set: %w", err)
+	}
+	return m, nil
 }
 
 // refuseExplicitZero refuses flags given as 0 (or 0s) whose zero value

@@ -20,6 +20,7 @@ type clusterFlags struct {
 	image   string
 	pg      int
 	timeout time.Duration
+	sets    []string
 	cmd     *cobra.Command
 }
 
@@ -30,6 +31,7 @@ func (f *clusterFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.image, "image", "", "node image (default: the flavor's; spock needs one; never pulled)")
 	cmd.Flags().IntVar(&f.pg, "pg", 0, "PostgreSQL major of pglogical's built image: 15, 17 (default) or 18; with --image, that image's major")
 	cmd.Flags().DurationVar(&f.timeout, "ready-timeout", 2*time.Minute, "how long to wait for replication and the barrier")
+	registerSet(cmd.Flags(), &f.sets)
 }
 
 func (f *clusterFlags) config() (harness.Config, error) {
@@ -49,7 +51,15 @@ func (f *clusterFlags) config() (harness.Config, error) {
 	if err := harness.CheckMajor(flavor, f.image, f.pg); err != nil {
 		return harness.Config{}, err
 	}
-	return harness.Config{Nodes: f.nodes, Flavor: flavor, Image: f.image, PGMajor: f.pg, ReadyTimeout: f.timeout, Progress: os.Stderr}, nil
+	settings, err := parseSets(f.sets)
+	if err != nil {
+		return harness.Config{}, err
+	}
+	if err := harness.CheckSettings(flavor, f.nodes, settings); err != nil {
+		return harness.Config{}, fmt.Errorf("--set: %w", err)
+	}
+	return harness.Config{Nodes: f.nodes, Flavor: flavor, Image: f.image, PGMajor: f.pg, ReadyTimeout: f.timeout, Progress: os.Stderr,
+		Settings: settings}, nil
 }
 
 func init() { commands = append(commands, newUpCmd) }
