@@ -188,6 +188,9 @@ func StartNodes(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 	if err := c.startNodes(ctx, cfg.Nodes, labels); err != nil {
 		return nil, err
 	}
+	if err := c.checkServerMajor(ctx, cfg.PGMajor); err != nil {
+		return nil, err
+	}
 	c.log.Info("nodes accepting connections", "nodes", cfg.Nodes, "elapsed", time.Since(start).Round(time.Millisecond))
 	return c, nil
 }

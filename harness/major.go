@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/spockchaos/spockchaos/docker"
+	"github.com/spockchaos/spockchaos/pgversion"
 )
 
 // CheckMajor checks a --pg choice against the flavor and image, without
@@ -62,6 +63,34 @@ func checkImageMajor(ctx context.Context, image string, major int) error {
 		return fmt.Errorf("--pg %d: image %s says not which PostgreSQL it has (no PG_MAJOR, no versioned bin folder on PATH): leave --pg out", major, image)
 	case m != major:
 		return fmt.Errorf("--pg %d and --image %s disagree: that image is PostgreSQL %d", major, image, m)
+	}
+	return nil
+}
+
+// checkServerMajor refuses, before any replication is set up, a server
+// spockchaos does not support (pgversion.Supported) or, with --pg, one of
+// another major than asked: one line naming the image.
+func (c *Cluster) checkServerMajor(ctx context.Context, want int) error {
+	n := c.Nodes[0]
+	conn, err := n.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	return serverMajorError(c.Image, pgversion.Of(conn.PgConn()), want)
+}
+
+// serverMajorError is checkServerMajor's decision for a server of
+// server_version_num num (0: it did not say, which passes).
+func serverMajorError(image string, num, want int) error {
+	if num == 0 {
+		return nil
+	}
+	if err := pgversion.Supported(num); err != nil {
+		return fmt.Errorf("image %s: %w", image, err)
+	}
+	if want != 0 && pgversion.Major(num) != want {
+		return fmt.Errorf("--pg %d but image %s runs PostgreSQL %d", want, image, pgversion.Major(num))
 	}
 	return nil
 }

@@ -66,3 +66,26 @@ func TestImageMajor(t *testing.T) {
 		}
 	}
 }
+
+func TestServerMajorError(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		num, want int
+		err       string
+	}{
+		{"17, nothing asked", 170012, 0, ""},
+		{"15 asked and run", 150018, 15, ""},
+		{"unknown version passes", 0, 15, ""},
+		{"14 is not supported", 140010, 0, "image img: PostgreSQL 14 is not supported"},
+		{"19 is not supported", 190000, 0, "PostgreSQL 19 is not supported"},
+		{"asked 15, runs 17", 170012, 15, "--pg 15 but image img runs PostgreSQL 17"},
+	} {
+		err := serverMajorError("img", tc.num, tc.want)
+		switch {
+		case tc.err == "" && err != nil:
+			t.Errorf("%s: %v", tc.name, err)
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("%s: got %v, want %q", tc.name, err, tc.err)
+		}
+	}
+}
