@@ -12,6 +12,12 @@
 // cluster starts, printed at start, and stored in run.json; workload keys
 // come from the same seed. The same seed replays the same plan.
 //
+// Capabilities: before anything starts, Needs maps the plan's steps and
+// options to what they need from the image (capability), and a plan the
+// image cannot carry out is refused in one line naming the step, the
+// capability and the image (a *capability.Refused: a campaign skips the
+// cell). Options.PG picks the PostgreSQL major of pglogical's image.
+//
 // Decisions: the load runs for its duration AND until the plan's last
 // step is done plus 2 s, so a step delayed by a slow machine still happens
 // under load. A kill is followed at once by detect (the kill's effect
