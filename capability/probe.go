@@ -2,6 +2,7 @@ package capability
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -130,6 +131,14 @@ func Probe(ctx context.Context, flavorName, image string, pg int, progress func(
 		default:
 			have = rep.answers(flavorName)
 		}
+	}
+	switch err := harness.ClockSkewSupport(ctx, image); {
+	case err == nil:
+		have[ClockSkew] = Yes("the image's glibc loads the libfaketime the harness preloads")
+	case errors.Is(err, harness.ErrClockSkewUnsupported):
+		have[ClockSkew] = No(err.Error())
+	case ctx.Err() != nil:
+		return nil, err
 	}
 	rep.Have = FromImage(flavorName, image, info.Env).Merge(have)
 	if !rep.Have[ClockSkew].Known {

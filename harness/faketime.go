@@ -54,13 +54,26 @@ func fakeTimeLibrary(ctx context.Context, image string, labels map[string]string
 	panic("unreachable: the tools image either has the library or is an error")
 }
 
+// ErrClockSkewUnsupported is wrapped by ClockSkewSupport's answer when the
+// image cannot run clock skew (as opposed to an engine failure).
+var ErrClockSkewUnsupported = errors.New("clock skew unsupported")
+
+// unsupported is a one-line refusal that errors.Is ErrClockSkewUnsupported.
+type unsupported struct{ msg string }
+
+func (u *unsupported) Error() string        { return u.msg }
+func (u *unsupported) Is(target error) bool { return target == ErrClockSkewUnsupported }
+
+func refuse(format string, args ...any) error { return &unsupported{msg: fmt.Sprintf(format, args...)} }
+
 // ClockSkewSupport says whether clock-skew faults can run on image (nil)
 // or why not, in one line: the image must have a glibc that defines every
 // symbol version the preloaded libfaketime needs (the image's own at
 // FakeTimeSource, else the tools image's, Debian 13's: glibc 2.38). musl
 // images cannot preload it. It
 // creates (never starts) one container of each image and reads files
-// only, so it needs nothing inside the image.
+// only, so it needs nothing inside the image. A refusal wraps
+// ErrClockSkewUnsupported; any other error is the engine's.
 func ClockSkewSupport(ctx context.Context, image string) error {
 	if _, err := docker.EnsureDefaultImage(ctx, io.Discard); err != nil {
 		return err
@@ -93,10 +106,10 @@ func clockSkewSupport(ctx context.Context, image string, labels map[string]strin
 		}
 		for _, p := range muslPaths(arch) {
 			if _, err := f.read(ctx, p); err == nil {
-				return fmt.Errorf("clock skew cannot run on image %s: it has musl (%s), not glibc, and libfaketime needs glibc", image, p)
+				return refuse("clock skew cannot run on image %s: it has musl (%s), not glibc, and libfaketime needs glibc", image, p)
 			}
 		}
-		return fmt.Errorf("clock skew cannot run on image %s: no glibc found (looked for %s)", image, strings.Join(libcPaths(arch), ", "))
+		return refuse("clock skew cannot run on image %s: no glibc found (looked for %s)", image, strings.Join(libcPaths(arch), ", "))
 	})
 	if err != nil {
 		return err
@@ -110,7 +123,7 @@ func clockSkewSupport(ctx context.Context, image string, labels map[string]strin
 		if newest == "" {
 			newest = "no GLIBC_ version"
 		}
-		return fmt.Errorf("clock skew cannot run on image %s: its glibc (up to %s) lacks %s, which libfaketime from %s needs",
+		return refuse("clock skew cannot run on image %s: its glibc (up to %s) lacks %s, which libfaketime from %s needs",
 			image, newest, strings.Join(missing, ", "), from)
 	}
 	return nil

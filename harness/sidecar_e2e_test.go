@@ -54,6 +54,7 @@ var _ = Describe("clock skew on an image, judged before anything starts", Label(
 		importImage(ctx, "spockchaos-test-noglibc:e2e", map[string][]byte{"etc/hostname": []byte("x\n")})
 		err := harness.ClockSkewSupport(ctx, "spockchaos-test-noglibc:e2e")
 		Expect(err).To(MatchError(ContainSubstring("no glibc found")))
+		Expect(err).To(MatchError(harness.ErrClockSkewUnsupported))
 		Expect(err.Error()).NotTo(ContainSubstring("\n"))
 
 		importImage(ctx, "spockchaos-test-musl:e2e", map[string][]byte{"lib/ld-musl-x86_64.so.1": []byte("\x7fELF")})

@@ -88,8 +88,9 @@
 //     the marker still arrives (TCP retransmits).
 //   - ClockSkew needs harness.Config.ClockSkew (libfaketime copied into
 //     the nodes and preloaded, offset file rewritten at run time; refused
-//     at start on an image whose glibc is too old, harness.ClockSkewSupport). Its effect: clock_timestamp() on
-//     the node is off the host clock by the offset while a peer's is not, a
+//     at start on an image whose glibc is too old,
+//     harness.ClockSkewSupport). Its effect: clock_timestamp() on the node
+//     is off the host clock by the offset while a peer's is not, a
 //     marker committed on the node carries a commit timestamp off by the
 //     offset as the peer has it (PostgreSQL stamps a commit with the local
 //     clock, replication keeps the origin's stamp), and a peer's commit
