@@ -128,7 +128,7 @@ type TargetDiff struct {
 // scenarios whose verdict differs between targets for a seed and repeat
 // that every target ran.
 func (c *Campaign) TargetDiffs() []TargetDiff {
-	targets := c.Matrix.Targets
+	targets := c.Matrix.CellTargets()
 	if len(targets) < 2 {
 		return nil
 	}

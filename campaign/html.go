@@ -92,7 +92,7 @@ func RenderHTML(c *Campaign) ([]byte, error) {
 
 func grids(c *Campaign) []grid {
 	var out []grid
-	for _, t := range c.Matrix.Targets {
+	for _, t := range c.Matrix.CellTargets() {
 		g := grid{Target: t.Name(), Seeds: c.Matrix.Seeds}
 		for _, sc := range c.Matrix.Scenarios {
 			row := gridRow{Scenario: sc, Cells: make([][]gridCell, len(g.Seeds))}

@@ -5,11 +5,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/spockchaos/spockchaos/harness"
 	"github.com/spockchaos/spockchaos/scenarios"
 )
 
@@ -21,14 +24,22 @@ const DefaultFlavor = "pglogical"
 type Target struct {
 	Flavor string `json:"flavor"`
 	Image  string `json:"image,omitempty"`
+	// Setting is the swept setting's NAME=VALUE of a cell (Matrix.Sweep);
+	// empty without a sweep, and never set in Matrix.Targets.
+	Setting string `json:"setting,omitempty"`
 }
 
-// Name is how reports show the target: the flavor, or flavor@image.
+// Name is how reports show the target: the flavor, or flavor@image,
+// followed by the swept setting when there is one.
 func (t Target) Name() string {
-	if t.Image == "" {
-		return t.Flavor
+	n := t.Flavor
+	if t.Image != "" {
+		n += "@" + t.Image
 	}
-	return t.Flavor + "@" + t.Image
+	if t.Setting != "" {
+		n += " " + t.Setting
+	}
+	return n
 }
 
 var unsafeChars = regexp.MustCompile(`[^A-Za-z0-9._-]+`)
@@ -71,6 +82,54 @@ type Matrix struct {
 	Duration time.Duration `json:"duration,omitempty"`
 	// PG is the PostgreSQL major of every cell (scenarios.Options.PG).
 	PG int `json:"pg,omitempty"`
+	// Settings are server settings of every cell (--set).
+	Settings map[string]string `json:"settings,omitempty"`
+	// Sweep makes one cell per value of a setting for every scenario x
+	// target x seed x repeat (--sweep NAME=V1,V2,...): an axis of the
+	// matrix, seen in each cell's target (Target.Setting).
+	Sweep *Sweep `json:"sweep,omitempty"`
+}
+
+// Sweep is a server setting and the values a campaign runs it at.
+type Sweep struct {
+	Name   string   `json:"name"`
+	Values []string `json:"values"`
+}
+
+// ParseSweep parses NAME=V1,V2,... (at least one value, each a valid
+// setting value as --set takes it; duplicates dropped).
+func ParseSweep(s string) (*Sweep, error) {
+	name, list, ok := strings.Cut(s, "=")
+	if !ok {
+		return nil, fmt.Errorf("--sweep %q: want NAME=VALUE,VALUE,...", s)
+	}
+	sw := &Sweep{}
+	for _, v := range strings.Split(list, ",") {
+		n, val, err := harness.ParseSetting(name + "=" + strings.TrimSpace(v))
+		if err != nil {
+			return nil, fmt.Errorf("--sweep: %w", err)
+		}
+		sw.Name = n
+		sw.Values = append(sw.Values, val)
+	}
+	sw.Values = uniq(sw.Values)
+	return sw, nil
+}
+
+// CellTargets are the targets of the cells: each of m.Targets, once per
+// swept value when there is a sweep.
+func (m Matrix) CellTargets() []Target {
+	if m.Sweep == nil {
+		return m.Targets
+	}
+	var out []Target
+	for _, t := range m.Targets {
+		for _, v := range m.Sweep.Values {
+			t.Setting = m.Sweep.Name + "=" + v
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // Normalize sorts and de-duplicates scenarios, keeps seeds and targets in
@@ -89,6 +148,14 @@ func (m Matrix) Normalize() Matrix {
 	}
 	if len(m.Targets) == 0 {
 		m.Targets = []Target{{Flavor: DefaultFlavor}}
+	}
+	if len(m.Settings) == 0 {
+		m.Settings = nil
+	}
+	if m.Sweep != nil {
+		sw := *m.Sweep
+		sw.Values = uniq(sw.Values)
+		m.Sweep = &sw
 	}
 	if m.Repeat < 1 {
 		m.Repeat = 1
@@ -123,12 +190,20 @@ func (m Matrix) Validate() error {
 			return fmt.Errorf("seed 0 is not a seed (it means pick one)")
 		}
 	}
+	if m.Sweep != nil {
+		if len(m.Sweep.Values) == 0 {
+			return fmt.Errorf("--sweep %s has no value", m.Sweep.Name)
+		}
+		if _, both := m.Settings[m.Sweep.Name]; both {
+			return fmt.Errorf("setting %s is both swept (--sweep) and set (--set): give one", m.Sweep.Name)
+		}
+	}
 	for _, name := range m.Scenarios {
 		spec, err := scenarios.Lookup(name)
 		if err != nil {
 			return err
 		}
-		for _, t := range m.Targets {
+		for _, t := range m.CellTargets() {
 			if !runsOn(spec, t) {
 				continue
 			}
@@ -158,7 +233,7 @@ func (m Matrix) Cells() []Cell {
 		if err != nil {
 			continue // Validate reports it
 		}
-		for _, t := range m.Targets {
+		for _, t := range m.CellTargets() {
 			if !runsOn(spec, t) {
 				continue
 			}
@@ -176,7 +251,23 @@ func (m Matrix) Cells() []Cell {
 // or progress writer, which the runner sets).
 func (m Matrix) RunOptions(c Cell) scenarios.Options {
 	return scenarios.Options{Seed: c.Seed, Nodes: m.Nodes, Flavor: c.Target.Flavor, Image: c.Target.Image,
-		Recovery: m.Recovery, Duration: m.Duration, PG: m.PG}
+		Recovery: m.Recovery, Duration: m.Duration, PG: m.PG, Settings: cellSettings(m.Settings, c.Target.Setting)}
+}
+
+// cellSettings are the campaign's settings with the cell's swept one
+// (NAME=VALUE, or empty) added; nil for none.
+func cellSettings(all map[string]string, swept string) map[string]string {
+	if len(all) == 0 && swept == "" {
+		return nil
+	}
+	out := maps.Clone(all)
+	if out == nil {
+		out = map[string]string{}
+	}
+	if name, value, ok := strings.Cut(swept, "="); ok {
+		out[name] = value
+	}
+	return out
 }
 
 // Fingerprint identifies the matrix: shards and resumed runs of one

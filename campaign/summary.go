@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"path"
 	"strings"
+
+	"github.com/spockchaos/spockchaos/harness"
 )
 
 // SummaryOf is summary.md: totals, the rate per scenario and target, the
@@ -26,7 +28,13 @@ func SummaryOf(c *Campaign) string {
 		fmt.Fprintf(&b, "- skipped: %d cells the image cannot run (refused before they started)\n", t.Skipped)
 	}
 	fmt.Fprintf(&b, "- scenarios: %s; seeds: %d; targets: %s; repeat: %d\n",
-		strings.Join(c.Matrix.Scenarios, ", "), len(c.Matrix.Seeds), targetNames(c.Matrix.Targets), c.Matrix.Repeat)
+		strings.Join(c.Matrix.Scenarios, ", "), len(c.Matrix.Seeds), targetNames(c.Matrix.CellTargets()), c.Matrix.Repeat)
+	if len(c.Matrix.Settings) > 0 {
+		fmt.Fprintf(&b, "- settings of every cell: %s\n", strings.Join(harness.FormatSettings(c.Matrix.Settings), " "))
+	}
+	if sw := c.Matrix.Sweep; sw != nil {
+		fmt.Fprintf(&b, "- swept: %s over %s (one cell per value)\n", sw.Name, strings.Join(sw.Values, ", "))
+	}
 	if len(c.Sources) > 0 {
 		fmt.Fprintf(&b, "- merged from: %s\n", strings.Join(c.Sources, ", "))
 	}

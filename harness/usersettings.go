@@ -165,6 +165,27 @@ func checkUserSettings(ctx context.Context, c *Cluster, n *Node, user map[string
 	return nil
 }
 
+// ShowSettings is what the server of n says each named setting is
+// (current_setting, as SHOW gives it) in a new session.
+func ShowSettings(ctx context.Context, n *Node, names []string) (map[string]string, error) {
+	conn, err := n.Connect(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("read settings on %s: %w", n.Name, err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	out := make(map[string]string, len(names))
+	for _, name := range names {
+		var v *string
+		if err := conn.QueryRow(ctx, "SELECT current_setting($1, true)", name).Scan(&v); err != nil {
+			return nil, fmt.Errorf("read setting %s on %s: %w", name, n.Name, err)
+		}
+		if v != nil {
+			out[name] = *v
+		}
+	}
+	return out, nil
+}
+
 // logLineAbout is ": <the last server log line of n that names setting>",
 // or "" when there is none (or the log cannot be read).
 func logLineAbout(ctx context.Context, c *Cluster, n *Node, name string) string {

@@ -88,6 +88,9 @@ type Node struct {
 	// Files are the node's artifacts, relative to the run directory
 	// (filled in by Write from what is on disk).
 	Files []string `json:"files,omitempty"`
+	// Settings are the run's server settings (Run.Settings) as the node's
+	// server showed them once up (SHOW); absent for a run with none.
+	Settings map[string]string `json:"settings,omitempty"`
 
 	ServerLog     []byte     `json:"-"`
 	BeforeFault   *NodeState `json:"-"`

@@ -305,6 +305,9 @@ func (r *run) up(ctx context.Context) error {
 	}
 	r.cluster = c
 	r.report.RunID, r.report.ImageID = c.RunID, c.Image
+	if err := r.recordSettings(ctx); err != nil {
+		return err
+	}
 	if err := r.hold(record.PhaseUp); err != nil {
 		return err
 	}
@@ -443,6 +446,24 @@ func ReplayCommand(spec *Spec, opts Options) string {
 		cmd += " --set " + shellWord(kv)
 	}
 	return cmd
+}
+
+// recordSettings notes what each node's server shows for the run's
+// settings (run.json nodes[].settings), and says it on the progress.
+func (r *run) recordSettings(ctx context.Context) error {
+	if len(r.opts.Settings) == 0 {
+		return nil
+	}
+	names := harness.SortedNames(r.opts.Settings)
+	for _, n := range r.cluster.Nodes {
+		shown, err := harness.ShowSettings(ctx, n, names)
+		if err != nil {
+			return err
+		}
+		r.report.Node(n.Name).Settings = shown
+		r.out.linef("settings on %s: %s\n", n.Name, strings.Join(harness.FormatSettings(shown), " "))
+	}
+	return nil
 }
 
 // shellWord quotes s for a POSIX shell when it holds anything but

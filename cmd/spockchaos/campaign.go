@@ -26,6 +26,8 @@ func newCampaignCmd() *cobra.Command {
 		shard        string
 		parallel     int
 		out          string
+		sets         []string
+		sweep        string
 	)
 	cmd := &cobra.Command{
 		Use:   "campaign [PATTERN...] [--label L]",
@@ -41,6 +43,10 @@ finished cells are skipped, interrupted ones run again. Ctrl-C stops the
 running cell cleanly (cluster removed) and leaves the campaign resumable.
 --shard I/N runs a deterministic, balanced part of the cells (for a CI
 matrix or a Kubernetes Indexed Job); ` + "`spockchaos campaign merge`" + ` combines shards.
+
+--set NAME=VALUE (repeatable) gives every cell's nodes a server setting;
+--sweep NAME=V1,V2,... makes one cell per value (an axis of the matrix,
+shown with each cell's target, e.g. spock@img spock.exception_behaviour=discard).
 
 Writes OUT/campaign.json, junit.xml, summary.md and campaign.html, and
 prints, last, the wall time against the cells' own time. Exit code: 0 every
@@ -71,6 +77,14 @@ expected), 2 a harness error, a cell not run, or bad input.`,
 			}
 			if m.Repeat < 1 {
 				return fmt.Errorf("--repeat must be at least 1, got %d", m.Repeat)
+			}
+			if m.Settings, err = parseSets(sets); err != nil {
+				return err
+			}
+			if sweep != "" {
+				if m.Sweep, err = campaign.ParseSweep(sweep); err != nil {
+					return err
+				}
 			}
 			var sh campaign.Shard
 			if shard != "" {
@@ -119,6 +133,8 @@ expected), 2 a harness error, a cell not run, or bad input.`,
 	f.StringVar(&shard, "shard", "", "run only shard I of N (I/N, 1-based), e.g. 2/4")
 	f.IntVar(&parallel, "parallel", 1, "cells run at once (a 2-core machine runs one cluster at a time well)")
 	f.StringVar(&out, "out", "", "campaign folder (default runs/campaign-<fingerprint>; the same one resumes)")
+	registerSet(f, &sets)
+	f.StringVar(&sweep, "sweep", "", "one cell per value of a server setting, NAME=V1,V2,... (e.g. spock.exception_behaviour=transdiscard,discard,sub_disable)")
 	cmd.AddCommand(newCampaignMergeCmd(), newCampaignReportCmd())
 	return cmd
 }
