@@ -43,6 +43,12 @@
 //     With two or more targets, TargetDiffs lists the scenarios whose
 //     verdict differs between targets on the same seed and repeat.
 //
+//   - Server settings: Matrix.Settings (--set) go to every cell; a Sweep
+//     (--sweep NAME=V1,V2,...) is an axis: CellTargets gives each target
+//     once per value with Target.Setting = NAME=VALUE, so the cell ID,
+//     the shards, every report and TargetDiffs tell the values apart. A
+//     matrix without either marshals, and so fingerprints, as before.
+//
 // What it does not do: schedule across machines, retry cells (an
 // unexpected verdict is a finding to explain, not to retry), or judge a
 // run itself (that is the run's checkers).

@@ -43,6 +43,17 @@
 // that never replicates is reported with the last ERROR/FATAL line of
 // each end's server log.
 //
+// User settings (Config.Settings, `--set NAME=VALUE`) are passed with -c
+// next to the flavor's own. CheckSettings (pure) refuses, before anything
+// starts, a setting the flavor's server does not know (FlavorAcceptsSetting:
+// plain PostgreSQL settings, and only the flavor's own prefix, spock.* or
+// pglogical.*) and one the harness passes itself with another value or
+// sets at run time. A server that exits at start on a setting is reported
+// at once, naming the node, the setting and the server log's line about
+// it; one that drops a setting under a reserved prefix (a warning, not an
+// exit) is caught by reading every user setting back once it accepts
+// connections.
+//
 // Link proxies (Config.LinkProxies): every subscription's provider DSN
 // points at a Toxiproxy proxy of its own (one per ordered pair of nodes),
 // so that a fault can slow, cap or reset one link in one direction. The

@@ -21,6 +21,9 @@
 //     naming the file, the field and the byte offset; a run.json must name
 //     a scenario and use only the verdicts pass, fail, unknown (a checker
 //     also skipped).
+//   - Run.Settings and Node.Settings (server settings and what each node
+//     showed for them) are omitted when empty, so older run.json files
+//     keep loading and re-writing byte for byte.
 //   - The verdict of a run is Run.Verdict when set, else Combine of its
 //     checkers; a run with a harness error (Run.Error) is never pass.
 //   - Recovery and KeeperReport are the plain shapes of the recovery

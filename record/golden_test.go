@@ -18,7 +18,7 @@ import (
 func goldenDirs() []string {
 	dirs, err := filepath.Glob(filepath.Join("testdata", "golden", "*"))
 	Expect(err).NotTo(HaveOccurred())
-	Expect(dirs).To(HaveLen(5))
+	Expect(dirs).To(HaveLen(6))
 	return dirs
 }
 
@@ -35,6 +35,20 @@ var _ = Describe("run.json of earlier run directories", func() {
 			Expect(err).NotTo(HaveOccurred())
 			Expect(string(written)).To(Equal(string(stored)), dir)
 		}
+	})
+
+	It("keeps the server settings of a run and what each node showed for them", func() {
+		run, err := record.Load(filepath.Join("testdata", "golden", "20261206T031455Z-baseline-s1457671122"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(run.Settings).To(Equal(map[string]string{"work_mem": "8MB"}))
+		Expect(run.Replay).To(HaveSuffix(" --set work_mem=8MB"))
+		Expect(run.Nodes).To(HaveLen(3))
+		for _, n := range run.Nodes {
+			Expect(n.Settings).To(Equal(map[string]string{"work_mem": "8MB"}), n.Name)
+		}
+		older, err := record.Load(filepath.Join("testdata", "golden", "20261206T020104Z-lagged-kill-recovery-s7"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(older.Settings).To(BeNil())
 	})
 
 	It("keeps what the readers use: scenario, verdict, recovery, faults, interruption", func() {

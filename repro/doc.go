@@ -4,8 +4,9 @@
 // What it promises:
 //   - Everything comes from the run directory's run.json (Load): scenario,
 //     seed, nodes, flavor, image, recovery, load duration, clients per
-//     node, the fault plan's steps, the node image used and the spockchaos
-//     version that made it. Nothing is taken from the current defaults
+//     node, the fault plan's steps, the server settings (run.json settings,
+//     passed again; shrink replays through Recorded.Options too), the node
+//     image used and the spockchaos version that made it. Nothing is taken from the current defaults
 //     when the directory recorded it.
 //   - The run is an ordinary scenarios.Run with its own new run
 //     directory. When the scenario's plan for the seed today is the stored

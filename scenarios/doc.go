@@ -95,6 +95,14 @@
 // by row (Finding.Explains: each missing row's node logged the discard of
 // its transaction); the CLI says which.
 //
+// Server settings: a Spec may declare Settings its nodes need (checked at
+// registration on every flavor it runs on); Options.Settings (--set) are
+// laid over them, and resolve keeps the merge, refused before anything
+// starts when the flavor does not know a setting or the harness needs
+// another value (harness.CheckSettings). The merge is what ran: run.json
+// settings, each node's SHOW of it (nodes[].settings), and --set words in
+// the replay command.
+//
 // The Ginkgo suite in this package runs the catalog by label (gate,
 // nightly, release); a spec passes when the run's verdict is the one the
 // scenario expects (kill-without-recovery is expected to FAIL: it proves
