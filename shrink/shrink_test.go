@@ -112,6 +112,25 @@ var _ = Describe("Shrink of a stored run", func() {
 		Expect(res.Summary()).To(Equal(fmt.Sprintf("smallest failing run: 2 of 2 fault steps, load 2s (was 4s), 2 clients/node (was 2), 3 nodes (was 3); failing convergence; %d runs", res.Runs)))
 	})
 
+	It("passes the stored run's server settings to every attempt and to the command it names", func() {
+		dir := storedRun(GinkgoT().TempDir(), verify.Fail, "convergence")
+		run, err := record.Load(dir)
+		Expect(err).NotTo(HaveOccurred())
+		run.Settings = map[string]string{"work_mem": "8MB"}
+		Expect(reports.Write(dir, run, "")).To(Succeed())
+		f := &fakeScenarios{fails: func(_ *scenarios.Spec, _ scenarios.Options, plan scenarios.Plan) bool {
+			return planKinds(plan) == "lag,kill"
+		}}
+		res, err := shrink.Shrink(context.Background(), dir, shrink.Options{OutDir: "out", Run: f.run, Out: &out, Budget: 3})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(f.opts).To(HaveLen(3))
+		for _, o := range f.opts {
+			Expect(o.Settings).To(Equal(map[string]string{"work_mem": "8MB"}))
+		}
+		Expect(res.Plain).To(BeTrue())
+		Expect(res.Command).To(HaveSuffix(" --set work_mem=8MB"))
+	})
+
 	It("names `spockchaos repro DIR` of the smallest run when flags cannot say its plan", func() {
 		f := &fakeScenarios{fails: func(_ *scenarios.Spec, _ scenarios.Options, plan scenarios.Plan) bool {
 			return strings.Contains(planKinds(plan), "kill")
