@@ -132,14 +132,6 @@ func Probe(ctx context.Context, flavorName, image string, pg int, progress func(
 			have = rep.answers(flavorName)
 		}
 	}
-	switch err := harness.ClockSkewSupport(ctx, image); {
-	case err == nil:
-		have[ClockSkew] = Yes("the image's glibc loads the libfaketime the harness preloads")
-	case errors.Is(err, harness.ErrClockSkewUnsupported):
-		have[ClockSkew] = No(err.Error())
-	case ctx.Err() != nil:
-		return nil, err
-	}
 	rep.Have = FromImage(flavorName, image, info.Env).Merge(have)
 	if !rep.Have[ClockSkew].Known {
 		if rep.Have[ClockSkew], err = ClockSkewAnswer(ctx, image); err != nil {
@@ -292,6 +284,10 @@ func ClockSkewAnswer(ctx context.Context, image string) (Answer, error) {
 		return Yes("a glibc that libfaketime can be preloaded into"), nil
 	case ctx.Err() != nil:
 		return Answer{}, err
+	case errors.Is(err, harness.ErrClockSkewUnsupported):
+		return No(err.Error()), nil
 	}
-	return No(err.Error()), nil
+	// The engine failed to show the image's files: not an answer, and the
+	// nodes' start checks again.
+	return Unknown("could not read the image's glibc: " + err.Error()), nil
 }
