@@ -140,10 +140,13 @@ func FormatSettings(settings map[string]string) []string {
 }
 
 // checkUserSettings makes sure the server of n knows every user setting
-// once it accepts connections: a setting under a prefix a loaded library
-// reserved (spock.nonsense) is dropped by the server with a warning, not
-// refused, so it would pass unseen. The error names the node and the
-// setting, with the server log's line about it when there is one.
+// once it accepts connections. An unknown plain setting stops the server
+// at start, but one with a dot is kept as a placeholder that nothing reads
+// (Spock 6.0 keeps spock.nonsense=1 and starts), or dropped with a warning
+// under a prefix a library reserved: either way it would pass unseen, a
+// typo (spock.exception_behavior) silently running the default. A real
+// setting is in pg_settings; a placeholder is not. The error names the node
+// and the setting, with the server log's line about it when there is one.
 func checkUserSettings(ctx context.Context, c *Cluster, n *Node, user map[string]string) error {
 	if len(user) == 0 {
 		return nil
@@ -154,12 +157,13 @@ func checkUserSettings(ctx context.Context, c *Cluster, n *Node, user map[string
 	}
 	defer conn.Close(context.WithoutCancel(ctx))
 	for _, name := range SortedNames(user) {
-		var v *string
-		if err := conn.QueryRow(ctx, "SELECT current_setting($1, true)", name).Scan(&v); err != nil {
+		var known bool
+		if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_settings WHERE name = $1)", name).Scan(&known); err != nil {
 			return fmt.Errorf("check setting %s on %s: %w", name, n.Name, err)
 		}
-		if v == nil {
-			return fmt.Errorf("node %s: the server does not know setting %s=%s%s", n.Name, name, user[name], logLineAbout(ctx, c, n, name))
+		if !known {
+			return fmt.Errorf("node %s: the server does not know setting %s=%s (not in pg_settings: a misspelt name, or one of another version)%s",
+				n.Name, name, user[name], logLineAbout(ctx, c, n, name))
 		}
 	}
 	return nil
