@@ -22,7 +22,12 @@ func SummaryOf(run *record.Run) string {
 		b.WriteString("- faults: none\n")
 	}
 	for _, f := range run.Faults {
-		fmt.Fprintf(&b, "- fault: %s on %s (in flight at kill: %d)\n", f.Kind, f.Node, f.InFlightAtKill)
+		// Only a kill counts the ops in flight when its signal went.
+		if f.Kind == "kill" {
+			fmt.Fprintf(&b, "- fault: %s on %s (in flight at kill: %d)\n", f.Kind, f.Node, f.InFlightAtKill)
+		} else {
+			fmt.Fprintf(&b, "- fault: %s on %s\n", f.Kind, f.Node)
+		}
 	}
 	if run.Recovery == nil {
 		b.WriteString("- recovery: none in this scenario\n")

@@ -330,11 +330,13 @@ func advanceAll(ctx context.Context, moves map[string][]*slotMove, conns map[str
 						// A recovery streams it: it stays where it is
 						// until the next round.
 						m.rec.Why = fmt.Sprintf("held by a recovery's stream: not advanced to %s this round", m.to)
-					case conn.IsClosed():
+					case conn.IsClosed() && actx.Err() == nil:
 						// The node went away mid-round (a planned kill
 						// or restart, most often): nothing to warn of,
 						// the slot stays and the next round sees the
-						// node down.
+						// node down. (pgx also closes a connection
+						// whose query was cancelled: a round cut short
+						// is not a node that went away.)
 						m.rec.Why = fmt.Sprintf("%s went away (%v): not advanced to %s this round", node, err, m.to)
 					}
 					m.to = 0
