@@ -15,7 +15,7 @@ var _ = Describe("re-rendering an earlier run directory", func() {
 	It("writes the results.json its run wrote", func() {
 		dirs, err := filepath.Glob(filepath.Join("..", "record", "testdata", "golden", "*"))
 		Expect(err).NotTo(HaveOccurred())
-		Expect(dirs).To(HaveLen(5))
+		Expect(len(dirs)).To(BeNumerically(">=", 5), "the golden run directories are missing")
 		for _, golden := range dirs {
 			dir := GinkgoT().TempDir()
 			for _, name := range []string{record.RunFile, reports.ResultsFile} {
