@@ -173,6 +173,23 @@ FROM pg_available_extensions WHERE name IN ('pglogical', 'spock') ORDER BY name`
 		return fmt.Errorf("probe %s: read extensions on %s: %w", rep.Image.Ref, n.Name, err)
 	}
 	rep.ServerUser = serverUser(qctx, conn)
+	return rep.dropUnknownListSettings(qctx, conn)
+}
+
+// dropUnknownListSettings leaves out the list settings the server does not
+// have (output_plugin_libraries exists on some minors only): the harness
+// sets those only where the server knows them, so doctor must not say it
+// will.
+func (rep *Report) dropUnknownListSettings(ctx context.Context, conn *pgx.Conn) error {
+	for name := range rep.ListSettings {
+		var known bool
+		if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_settings WHERE name = $1)", name).Scan(&known); err != nil {
+			return fmt.Errorf("probe %s: read setting %s: %w", rep.Image.Ref, name, err)
+		}
+		if !known {
+			delete(rep.ListSettings, name)
+		}
+	}
 	return nil
 }
 

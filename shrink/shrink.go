@@ -129,7 +129,7 @@ func (p *Prepared) Command(c Candidate, dir string) (cmd string, plain bool) {
 	rec := p.Recorded
 	seedSteps := scenarios.NewPlan(p.Spec, rec.Seed, c.Nodes, c.Duration).Steps
 	if c.Clients == p.Spec.ClientsPerNode && sameSteps(seedSteps, c.Steps) {
-		opts := scenarios.Options{Seed: rec.Seed, Nodes: c.Nodes, Flavor: rec.Flavor, Image: rec.Image, Recovery: rec.Recovery, Duration: c.Duration,
+		opts := scenarios.Options{Seed: rec.Seed, Nodes: c.Nodes, Flavor: rec.Flavor, Image: rec.Image, PG: rec.PG, Recovery: rec.Recovery, Duration: c.Duration,
 			Settings: rec.Settings}
 		return scenarios.ReplayCommand(p.Spec, opts), true
 	}

@@ -131,6 +131,24 @@ var _ = Describe("Shrink of a stored run", func() {
 		Expect(res.Command).To(HaveSuffix(" --set work_mem=8MB"))
 	})
 
+	It("replays every attempt on the stored run's PostgreSQL major and names it in the command", func() {
+		dir := storedRun(GinkgoT().TempDir(), verify.Fail, "convergence")
+		run, err := record.Load(dir)
+		Expect(err).NotTo(HaveOccurred())
+		run.Versions.PGMajor = 15
+		Expect(reports.Write(dir, run, "")).To(Succeed())
+		f := &fakeScenarios{fails: func(_ *scenarios.Spec, _ scenarios.Options, plan scenarios.Plan) bool {
+			return planKinds(plan) == "lag,kill"
+		}}
+		res, err := shrink.Shrink(context.Background(), dir, shrink.Options{OutDir: "out", Run: f.run, Out: &out, Budget: 3})
+		Expect(err).NotTo(HaveOccurred())
+		for _, o := range f.opts {
+			Expect(o.PG).To(Equal(15))
+		}
+		Expect(res.Plain).To(BeTrue())
+		Expect(res.Command).To(ContainSubstring(" --pg 15"))
+	})
+
 	It("names `spockchaos repro DIR` of the smallest run when flags cannot say its plan", func() {
 		f := &fakeScenarios{fails: func(_ *scenarios.Spec, _ scenarios.Options, plan scenarios.Plan) bool {
 			return strings.Contains(planKinds(plan), "kill")

@@ -101,7 +101,7 @@ func printDoctor(w io.Writer, out doctorOutput) {
 		fmt.Fprintf(w, "  %s = %s\n", k, r.Settings[k])
 	}
 	for k, items := range r.ListSettings {
-		fmt.Fprintf(w, "  %s holds %s (set at run time where the server knows it)\n", k, strings.Join(items, ", "))
+		fmt.Fprintf(w, "  %s holds %s (set at run time)\n", k, strings.Join(items, ", "))
 	}
 	fmt.Fprintln(w, "capabilities:")
 	for _, c := range capability.All {

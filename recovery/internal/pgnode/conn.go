@@ -1,11 +1,6 @@
 package pgnode
 
 import (
-	"github.com/spockchaos/spockchaos/pgversion"
-	"github.com/spockchaos/spockchaos/recovery"
-)
-
-import (
 	"context"
 	"errors"
 	"fmt"
@@ -15,9 +10,12 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/spockchaos/spockchaos/pgversion"
+	"github.com/spockchaos/spockchaos/recovery"
 )
 
-// quoteLiteral quotes s as an SQL string literal (the replication
+// QuoteLiteral quotes s as an SQL string literal (the replication
 // protocol takes simple queries only, without parameters).
 func QuoteLiteral(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
