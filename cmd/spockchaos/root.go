@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -24,8 +23,10 @@ func newRootCmd() *cobra.Command {
 			if verbose {
 				level = slog.LevelDebug
 			}
-			// Logs go to stderr: stdout is kept for results (--json).
-			slog.SetDefault(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+			// Logs go to stderr (stdout is kept for results, --json)
+			// through slog's default handler, the one the test suites
+			// log through too, so a run's and a test's lines read alike.
+			slog.SetLogLoggerLevel(level)
 		},
 	}
 	// Bare `spockchaos` is bad input too (exit 2, one line), not a help
