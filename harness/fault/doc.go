@@ -93,8 +93,10 @@
 //     is off the host clock by the offset while a peer's is not, a
 //     marker committed on the node carries a commit timestamp off by the
 //     offset as the peer has it (PostgreSQL stamps a commit with the local
-//     clock, replication keeps the origin's stamp), and a peer's commit
-//     applied on the skewed node keeps the peer's (unskewed) stamp.
+//     clock, replication keeps the origin's stamp), and, on pglogical, a
+//     peer's commit applied on the skewed node keeps the peer's (unskewed)
+//     stamp (Spock stamps it with the applying node's clock: recorded,
+//     not required; appliedKeepsOriginStamp).
 //   - Replication-process faults end one backend with SIGTERM
 //     (pg_terminate_backend): a SIGKILL of any backend makes the postmaster
 //     restart them all, which is a node crash (Kill). The process is
