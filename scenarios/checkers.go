@@ -35,6 +35,9 @@ var checkers = map[string]checker{
 	CheckRecovered: {live: func(r *run, _ context.Context, _ []verify.Target) []verify.CheckResult {
 		return []verify.CheckResult{r.recoveredCheck()}
 	}},
+	// replication-health is live only: its status samples and the
+	// servers' logs are not stored with a run.
+	CheckReplicationHealth: {live: (*run).replicationHealthCheck},
 	CheckRejoined: {live: func(r *run, ctx context.Context, _ []verify.Target) []verify.CheckResult {
 		return []verify.CheckResult{r.rejoinedCheck(ctx)}
 	}},

@@ -50,6 +50,12 @@
 // list to how it runs live (T6) and, for those that need no cluster, on
 // a stored run directory; Register refuses a spec naming another, and
 // `spockchaos check DIR` re-runs the stored ones (RecheckStored).
+// replication-health (replication_health.go; the decision is
+// verify.JudgeReplicationHealth) is live only: it samples the survivors'
+// subscription statuses (waiting at most replHealthWait for reconnecting
+// ones), takes the fault windows that disabled subscriptions on purpose
+// from the history, and reads the subscribers' server logs (and Spock's
+// exception_log) for the reason of a failure.
 //
 // Link, clock and replication-process fault steps (steps_faults.go)
 // start the cluster with what they need, decided from the plan: link

@@ -4,6 +4,8 @@ package scenarios
 var (
 	RecoveryRecord = recoveryRecord
 	KeeperRecord   = keeperRecord
+	// ReplicationHealth is the replication-health checker on a cluster.
+	ReplicationHealth = replicationHealth
 )
 
 // StepKindKnown reports whether the runner has an entry for kind in its
