@@ -116,13 +116,32 @@ func (k *clockSkew) checkOffset(ctx context.Context, want time.Duration, timeout
 		return nil, err
 	}
 	detail["commit_ts_offset_ms"], detail["applied_commit_ts_offset_ms"] = own.Milliseconds(), applied.Milliseconds()
-	if (own - want).Abs() > tol {
+	if !ownStampOK(k.c.Flavor.Name(), own, want, max(k.offset, 0), tol) {
 		return nil, fmt.Errorf("a commit on %s is stamped %s off the host's clock on %s, want %s", n.Name, own, peer.Name, want)
 	}
 	if applied.Abs() > tol && appliedKeepsOriginStamp(k.c.Flavor.Name()) {
 		return nil, fmt.Errorf("a commit of %s applied on %s is stamped %s off the host's clock, want about 0", peer.Name, n.Name, applied)
 	}
 	return detail, nil
+}
+
+// ownStampOK tells whether a commit on the skewed node, stamped own off
+// the host's clock, agrees with a node clock off by want; peak is the
+// furthest ahead the fault set the clock (0 for a skew backwards).
+// PostgreSQL stamps a commit with the local clock: own must be want
+// within tol. Spock's patched PostgreSQL keeps commit timestamps
+// monotonic in commit order (pg17-025-logical_commit_clock: a local
+// commit is stamped at least one microsecond past the highest stamp the
+// node has written or applied), so after a skew ahead is healed its
+// commits stay stamped up to peak ahead until the real clock catches up,
+// and during a skew backwards they are not stamped behind what it
+// already wrote: on Spock own may lie anywhere from want to the highest
+// of want and peak (each within tol).
+func ownStampOK(flavor string, own, want, peak, tol time.Duration) bool {
+	if flavor != "spock" {
+		return (own - want).Abs() <= tol
+	}
+	return own >= want-tol && own <= max(want, peak)+tol
 }
 
 // appliedKeepsOriginStamp tells whether the effect check may require an
