@@ -257,8 +257,11 @@ func decodeFaultEvent(op history.Op, ev *history.FaultEvent) error {
 // ParseSubscriptionLog picks, from a subscriber's server log, the lines
 // about each of subs: errors and disables naming it (pglogical: the apply
 // worker's ERROR naming the subscription; Spock 6.0: "SPOCK <sub>:
-// Transaction failed, subscription will be disabled", "subscription ...
-// disabled"). The time is read from the line's prefix (log_line_prefix
+// Transaction failed, subscription will be disabled", and in 6.0 and
+// 5.0.11 alike "SPOCK <sub>: disabling subscription due to exception in
+// SUB_DISABLE mode" / "disabling subscription <sub> due to exception(s)",
+// texts read in src/spock_apply.c and src/spock_exception_handler.c of
+// both releases). The time is read from the line's prefix (log_line_prefix
 // '%m ...': "2006-01-02 15:04:05.000 UTC").
 func ParseSubscriptionLog(node string, log []byte, subs []string) []SubLogLine {
 	var out []SubLogLine
