@@ -71,6 +71,21 @@ func (c *Cluster) SetClockOffset(ctx context.Context, n *Node, offset time.Durat
 	file := "/proc/1/root" + FakeTimeFile
 	script := `printf '%s\n' "$1" > "$2.new" && chmod 0644 "$2.new" && mv "$2.new" "$2"`
 	step := "set clock offset to " + FakeTimeOffset(offset)
+	// Noted before the write: a write that fails half way may still have
+	// taken effect, and the peak is an upper bound.
+	for {
+		peak := c.peakClock.Load()
+		if int64(offset) <= peak || c.peakClock.CompareAndSwap(peak, int64(offset)) {
+			break
+		}
+	}
 	_, err := RunToolOK(ctx, n, Tool{Step: step, Cmd: []string{"sh", "-c", script, "sh", FakeTimeOffset(offset), file}})
 	return err
 }
+
+// PeakClockOffset is the furthest ahead any node's clock was set in this
+// run (0 if never ahead). Where commit timestamps are kept monotonic
+// across the cluster (Spock's logical commit clock bumps a node's clock
+// past every remote commit it applies), no commit is stamped further
+// ahead of the real time than this.
+func (c *Cluster) PeakClockOffset() time.Duration { return time.Duration(c.peakClock.Load()) }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/testcontainers/testcontainers-go"
@@ -74,10 +75,13 @@ type Cluster struct {
 	// (Config.Settings).
 	Settings map[string]string
 
-	network      *testcontainers.DockerNetwork
-	links        *LinkProxies // nil unless Config.LinkProxies
-	clockSkew    bool
-	fakeTime     []byte // the libfaketime copied into each node (ClockSkew)
+	network   *testcontainers.DockerNetwork
+	links     *LinkProxies // nil unless Config.LinkProxies
+	clockSkew bool
+	fakeTime  []byte // the libfaketime copied into each node (ClockSkew)
+	// peakClock is the furthest ahead (ns) SetClockOffset ever set a
+	// node's clock in this run (PeakClockOffset).
+	peakClock    atomic.Int64
 	readyTimeout time.Duration
 	log          *slog.Logger
 	// noBarrier: servers attached by DSN that do not replicate the

@@ -116,7 +116,7 @@ func (k *clockSkew) checkOffset(ctx context.Context, want time.Duration, timeout
 		return nil, err
 	}
 	detail["commit_ts_offset_ms"], detail["applied_commit_ts_offset_ms"] = own.Milliseconds(), applied.Milliseconds()
-	if !ownStampOK(k.c.Flavor.Name(), own, want, max(k.offset, 0), tol) {
+	if !ownStampOK(k.c.Flavor.Name(), own, want, k.c.PeakClockOffset(), tol) {
 		return nil, fmt.Errorf("a commit on %s is stamped %s off the host's clock on %s, want %s", n.Name, own, peer.Name, want)
 	}
 	if applied.Abs() > tol && appliedKeepsOriginStamp(k.c.Flavor.Name()) {
@@ -127,16 +127,18 @@ func (k *clockSkew) checkOffset(ctx context.Context, want time.Duration, timeout
 
 // ownStampOK tells whether a commit on the skewed node, stamped own off
 // the host's clock, agrees with a node clock off by want; peak is the
-// furthest ahead the fault set the clock (0 for a skew backwards).
-// PostgreSQL stamps a commit with the local clock: own must be want
-// within tol. Spock's patched PostgreSQL keeps commit timestamps
-// monotonic in commit order (pg17-025-logical_commit_clock: a local
+// furthest ahead any node's clock was set in the run
+// (Cluster.PeakClockOffset). PostgreSQL stamps a commit with the local
+// clock: own must be want within tol. Spock's patched PostgreSQL keeps
+// commit timestamps monotonic (pg17-025-logical_commit_clock: a local
 // commit is stamped at least one microsecond past the highest stamp the
-// node has written or applied), so after a skew ahead is healed its
-// commits stay stamped up to peak ahead until the real clock catches up,
-// and during a skew backwards they are not stamped behind what it
-// already wrote: on Spock own may lie anywhere from want to the highest
-// of want and peak (each within tol).
+// node has written or applied, and applying a remote commit moves that
+// mark to the remote stamp), so a node's commits may stay stamped up to
+// the run's peak ahead until the real clock catches up, after its own
+// skew or another node's (seen: n2 skewed by -20 s stamped its commits
+// 26.9 s ahead after n3 had been 30 s ahead), and are never stamped
+// behind its clock: on Spock own may lie anywhere from want to the
+// highest of want and peak (each within tol).
 func ownStampOK(flavor string, own, want, peak, tol time.Duration) bool {
 	if flavor != "spock" {
 		return (own - want).Abs() <= tol

@@ -30,5 +30,7 @@ var _ = Describe("the clock-skew effect check's applied-commit condition", func(
 		Entry("spock, healed, stamp behind the clock", "spock", -5*s, time.Duration(0), 30*s, false),
 		Entry("spock, skewed back, stamp held at the real time", "spock", time.Duration(0), -30*s, time.Duration(0), true),
 		Entry("spock, skewed back, stamp further back than the skew", "spock", -40*s, -30*s, time.Duration(0), false),
+		Entry("spock, skewed back after another node was 30 s ahead: stamp held by the cluster's mark", "spock", 27*s, -20*s, 30*s, true),
+		Entry("pglogical, skewed back after another node was ahead: stamp must follow the clock", "pglogical", 27*s, -20*s, 30*s, false),
 	)
 })

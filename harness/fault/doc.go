@@ -97,8 +97,9 @@
 //     peer's commit applied on the skewed node keeps the peer's (unskewed)
 //     stamp (Spock stamps it with the applying node's clock: recorded,
 //     not required; appliedKeepsOriginStamp). Spock also keeps commit
-//     stamps monotonic, so on Spock a node's own commits may stay
-//     stamped up to the skew's peak ahead after the heal (ownStampOK).
+//     stamps monotonic across the cluster, so on Spock a node's own
+//     commits may stay stamped up to the run's furthest skew ahead, its
+//     own or another node's (ownStampOK, Cluster.PeakClockOffset).
 //   - Replication-process faults end one backend with SIGTERM
 //     (pg_terminate_backend): a SIGKILL of any backend makes the postmaster
 //     restart them all, which is a node crash (Kill). The process is
