@@ -115,14 +115,28 @@ func init() {
 		Labels: []string{LabelNightly, LabelRelease}, Nodes: 3, Timeout: 15 * time.Minute,
 		Workload: "ledger", ClientsPerNode: 2, Load: 90 * time.Second, Recovery: "auto",
 		Checkers: append([]string{CheckRecovered}, allCheckers...), Expect: verify.Pass,
-		Faults: chaosPlan,
+		// Its kill-apply and stop-apply steps, and the subscription
+		// restarts around a partition's heal, can end an apply worker
+		// inside a transaction (measured on Spock 6.0, seed 7: n1 logged
+		// "falling out of apply_work() sigterm=true", then "Transaction
+		// discarded in TRANSDISCARD mode" for n2's transaction whose 5
+		// rows n1 lacked). See SpockDiscardAfterTerm.
+		KnownFindings: []Finding{SpockDiscardAfterTerm},
+		Faults:        chaosPlan,
 	})
 	Register(&Spec{
 		Name: "chaos-bank", Description: "the chaos mix over bank transfers: every survivor keeps every owner's total",
 		Labels: []string{LabelNightly, LabelRelease}, Nodes: 3, Timeout: 15 * time.Minute,
 		Workload: "bank", ClientsPerNode: 2, Load: 90 * time.Second, Recovery: "auto",
 		Checkers: append([]string{CheckRecovered}, allCheckers...), Expect: verify.Pass,
-		Faults: chaosPlan,
+		// Its kill-apply and stop-apply steps, and the subscription
+		// restarts around a partition's heal, can end an apply worker
+		// inside a transaction (measured on Spock 6.0, seed 7: n1 logged
+		// "falling out of apply_work() sigterm=true", then "Transaction
+		// discarded in TRANSDISCARD mode" for n2's transaction whose 5
+		// rows n1 lacked). See SpockDiscardAfterTerm.
+		KnownFindings: []Finding{SpockDiscardAfterTerm},
+		Faults:        chaosPlan,
 	})
 }
 

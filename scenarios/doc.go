@@ -91,8 +91,9 @@
 //
 // A scenario can carry KnownFindings (finding.go): defects of one flavor,
 // proven there, that it can hit. replication-process-faults (its
-// kill-apply) and rejoin-after-recovery (the fence's sub_disable, then
-// the rejoin's enable) carry SpockDiscardAfterTerm: on Spock 6.0 an apply
+// kill-apply), rejoin-after-recovery (the fence's sub_disable, then
+// the rejoin's enable), chaos and chaos-bank (their apply-worker faults
+// and the restarts around a partition's heal) carry SpockDiscardAfterTerm: on Spock 6.0 an apply
 // worker ended by SIGTERM inside a transaction leaves that transaction's
 // commit_lsn in its shared exception-log entry, and the next worker
 // discards the resent transaction under exception_behaviour transdiscard
