@@ -5,6 +5,7 @@ import (
 
 	"github.com/spockchaos/spockchaos/docker"
 	"github.com/spockchaos/spockchaos/pgversion"
+	"github.com/spockchaos/spockchaos/recovery/spock"
 )
 
 // Name is a capability a plan may need.
@@ -72,6 +73,16 @@ type Refused struct {
 
 func (e *Refused) Error() string {
 	return fmt.Sprintf("step %q needs capability %s, which image %s lacks: %s", e.Need.Step, e.Need.Cap, e.Image, e.Why)
+}
+
+// Unwrap is the error the run would have met later without the check, so
+// that a refusal up front is the same error to errors.Is as the failure
+// it prevents (a missing recovery API is spock.ErrNoSpockAPI).
+func (e *Refused) Unwrap() error {
+	if e.Need.Cap == SpockRecoveryAPI {
+		return spock.ErrNoSpockAPI
+	}
+	return nil
 }
 
 // Refusal is nil when no need is known to be missing, else a *Refused

@@ -76,7 +76,7 @@ func (c *Cluster) WaitLinks(ctx context.Context, links []Link, timeout time.Dura
 		stuck = stuck[:0]
 		statuses := make(map[*Node]map[string]string, len(subscribers))
 		for i, n := range subscribers {
-			status, err := c.subscriptionStatus(ctx, conns[i])
+			status, err := c.SubscriptionStatuses(ctx, conns[i])
 			if err != nil {
 				return false, "", fmt.Errorf("subscription status on %s: %w", n.Name, err)
 			}
@@ -157,7 +157,10 @@ func LastError(log []byte) string {
 	return ""
 }
 
-func (c *Cluster) subscriptionStatus(ctx context.Context, conn *pgx.Conn) (map[string]string, error) {
+// SubscriptionStatuses runs the flavor's status function on conn: each
+// subscription of that node by name, with its status (replicating, down,
+// disabled, ...).
+func (c *Cluster) SubscriptionStatuses(ctx context.Context, conn *pgx.Conn) (map[string]string, error) {
 	rows, err := conn.Query(ctx, c.Flavor.SubscriptionStatusQuery())
 	if err != nil {
 		return nil, err

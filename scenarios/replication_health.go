@@ -93,7 +93,7 @@ func sampleSubscriptions(ctx context.Context, c *harness.Cluster, survivors []st
 		samples = samples[:0]
 		var pending []string
 		for _, sub := range survivors {
-			status, err := subscriptionStatuses(ctx, c, conns[sub])
+			status, err := c.SubscriptionStatuses(ctx, conns[sub])
 			if err != nil {
 				return false, "", fmt.Errorf("subscription status on %s: %w", sub, err)
 			}
@@ -118,22 +118,6 @@ func sampleSubscriptions(ctx context.Context, c *harness.Cluster, survivors []st
 		return in, fmt.Errorf("replication-health: %w", waitErr)
 	}
 	return in, nil
-}
-
-// subscriptionStatuses is the flavor's status function on one node, by
-// subscription name.
-func subscriptionStatuses(ctx context.Context, c *harness.Cluster, conn *pgx.Conn) (map[string]string, error) {
-	rows, err := conn.Query(ctx, c.Flavor.SubscriptionStatusQuery())
-	if err != nil {
-		return nil, err
-	}
-	out := map[string]string{}
-	var name, status, provider string
-	_, err = pgx.ForEachRow(rows, []any{&name, &status, &provider}, func() error {
-		out[name] = status
-		return nil
-	})
-	return out, err
 }
 
 // subscriptionEvidence adds to in, for each subscriber, the server-log

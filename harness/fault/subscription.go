@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/spockchaos/spockchaos/harness"
 )
 
@@ -44,20 +42,12 @@ func subscriptionStatus(ctx context.Context, c *harness.Cluster, n *harness.Node
 		return "", err
 	}
 	defer conn.Close(context.Background())
-	rows, err := conn.Query(ctx, c.Flavor.SubscriptionStatusQuery())
+	all, err := c.SubscriptionStatuses(ctx, conn)
 	if err != nil {
 		return "", fmt.Errorf("subscription status on %s: %w", n.Name, err)
 	}
-	status := "missing"
-	var name, st, provider string
-	_, err = pgx.ForEachRow(rows, []any{&name, &st, &provider}, func() error {
-		if name == sub {
-			status = st
-		}
-		return nil
-	})
-	if err != nil {
-		return "", fmt.Errorf("subscription status on %s: %w", n.Name, err)
+	if st, ok := all[sub]; ok {
+		return st, nil
 	}
-	return status, nil
+	return "missing", nil
 }
