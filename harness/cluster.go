@@ -263,7 +263,9 @@ func (c *Cluster) startNodes(ctx context.Context, n int, labels map[string]strin
 				if _, exited := err.(*exitedError); exited {
 					return fmt.Errorf("%w%s", err, c.rejectedSetting(gctx, node))
 				}
-				return err
+				// The cluster is removed on this error, its logs with it:
+				// the error carries what the server said last.
+				return fmt.Errorf("%w%s", err, c.lastLogLines(gctx, node))
 			}
 			if err := checkUserSettings(gctx, c, node, c.Settings); err != nil {
 				return err
@@ -290,6 +292,20 @@ func (c *Cluster) rejectedSetting(ctx context.Context, n *Node) string {
 	}
 	if line := lastFatal(string(log)); line != "" {
 		return ": " + line
+	}
+	return ""
+}
+
+// lastLogLines is "; server log of n ends: <its last lines>" for a node
+// that never accepted connections, or "" when its log is empty or cannot
+// be read.
+func (c *Cluster) lastLogLines(ctx context.Context, n *Node) string {
+	log, err := c.ServerLog(context.WithoutCancel(ctx), n)
+	if err != nil {
+		return ""
+	}
+	if tail := LogTail(string(log), 5); tail != "" {
+		return fmt.Sprintf("; server log of %s ends: %s", n.Name, tail)
 	}
 	return ""
 }

@@ -227,3 +227,16 @@ func lastFatal(log string) string {
 	}
 	return ""
 }
+
+// LogTail is the last n non-empty lines of a server log joined by " | ",
+// or "" when it has none.
+func LogTail(log string, n int) string {
+	var tail []string
+	lines := strings.Split(log, "\n")
+	for i := len(lines) - 1; i >= 0 && len(tail) < n; i-- {
+		if line := strings.TrimSpace(lines[i]); line != "" {
+			tail = append([]string{line}, tail...)
+		}
+	}
+	return strings.Join(tail, " | ")
+}

@@ -105,4 +105,11 @@ var _ = Describe("user server settings", func() {
 			`WARNING:  invalid configuration parameter name "spock.nonsense", removing it`),
 		Entry("another setting's line", "FATAL:  invalid value for parameter \"work_mem\": \"x\"\n", "lock_timeout", ""),
 	)
+
+	DescribeTable("the last lines of a server log, for a node that never came up",
+		func(log string, n int, want string) { Expect(harness.LogTail(log, n)).To(Equal(want)) },
+		Entry("more lines than asked: the last ones, blank lines skipped", "a\nb\n\nc\nd\n", 2, "c | d"),
+		Entry("fewer lines than asked", "only\n", 5, "only"),
+		Entry("an empty log", "\n \n", 5, ""),
+	)
 })
