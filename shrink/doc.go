@@ -10,7 +10,12 @@
 //   - "Still fails" means: no harness error, verdict fail, and the set of
 //     checkers whose verdict is not pass is exactly the original's. A run
 //     that errors, ends unknown, passes or fails other checkers is never
-//     kept.
+//     kept. With Confirm N (`--confirm N`, default 1) a candidate, the
+//     original's re-run included, still fails only when N runs of it in a
+//     row do: the runs stop at the first that does not, and its attempt
+//     line says how many of the N did ("failed the same way 2 of 3 runs
+//     in a row") and lists every run directory. Most of these failures
+//     depend on timing: one failing run of a smaller candidate may be luck.
 //   - The stages, in this order, each starting from the smallest failing
 //     run so far: halving the load duration, never below the floor
 //     (default 2 s), with the step offsets scaled alike (or, while the
@@ -32,8 +37,9 @@
 //     directory under the output folder. The same candidate never runs
 //     twice. A candidate the scenario would refuse (scenarios.Validate)
 //     is skipped without a run.
-//   - Budget: at most Budget runs in all, the original's re-run included
-//     (0: no limit), and no attempt starts once BudgetTime has passed
+//   - Budget: at most Budget runs in all, the original's re-run and every
+//     confirming run included (0: no limit; a candidate starts only when
+//     all its Confirm runs fit), and no attempt starts once BudgetTime has passed
 //     since the search began (0: no limit); the budget never cuts the run
 //     in flight short. Ctrl-C ends the current run (it cleans up as any
 //     run does) and the search; the smallest failing run so far is still

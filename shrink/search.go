@@ -106,6 +106,12 @@ type Attempt struct {
 	Err       error
 	Kept      bool
 	Elapsed   time.Duration
+	// Confirm is how many runs in a row had to fail the same way (the
+	// search's Config.Confirm), and Confirmed how many did before the
+	// first that did not (or all of them); Outcome, Err and Dirs are of
+	// those runs, Outcome and Err the last one's.
+	Confirm, Confirmed int
+	Dirs               []string
 }
 
 // Line is the attempt as printed.
@@ -131,11 +137,25 @@ func (a Attempt) Line() string {
 	if a.Err != nil {
 		line += fmt.Sprintf(", error: %s", oneLine(a.Err.Error()))
 	}
+	if a.Confirm > 1 {
+		line += fmt.Sprintf(", failed the same way %d of %d runs in a row", a.Confirmed, a.Confirm)
+	}
 	line += fmt.Sprintf(" -> %s (%s", kept, a.Elapsed.Round(100*time.Millisecond))
-	if a.Outcome.Dir != "" {
-		line += ", " + a.Outcome.Dir
+	if dirs := a.dirs(); len(dirs) > 0 {
+		line += ", " + strings.Join(dirs, ", ")
 	}
 	return line + ")"
+}
+
+// dirs are the run directories of the attempt's runs.
+func (a Attempt) dirs() []string {
+	if len(a.Dirs) > 0 {
+		return a.Dirs
+	}
+	if a.Outcome.Dir != "" {
+		return []string{a.Outcome.Dir}
+	}
+	return nil
 }
 
 func oneLine(s string) string {
@@ -158,6 +178,10 @@ type Config struct {
 	LoadFloor time.Duration
 	// Budget is the most runs in all, the original's included (0: no limit).
 	Budget int
+	// Confirm is how many runs in a row a candidate (the original's
+	// re-run included) must fail the same way to count as still failing
+	// (0 or 1: one run); most of these failures depend on timing.
+	Confirm int
 	// BudgetTime: no attempt starts once this has passed (0: no limit).
 	BudgetTime time.Duration
 	// SeedPlan, when set, is the scenario's plan for its seed at a node
@@ -191,6 +215,8 @@ type Result struct {
 	Smaller  bool
 	Attempts []Attempt
 	Runs     int
+	// Confirm is the runs in a row each kept candidate failed the same way.
+	Confirm int
 	// Stopped says why the search ended early (StoppedBudget,
 	// StoppedTime; empty when every stage ran to its end).
 	Stopped string
@@ -225,6 +251,10 @@ func Search(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Budget < 0 || cfg.BudgetTime < 0 {
 		return nil, errors.New("shrink: the budget must not be negative")
 	}
+	if cfg.Confirm < 0 {
+		return nil, fmt.Errorf("shrink: --confirm must be at least 1, got %d", cfg.Confirm)
+	}
+	cfg.Confirm = max(cfg.Confirm, 1)
 	if cfg.MinNodes == 0 {
 		cfg.MinNodes = 2
 	}
@@ -242,7 +272,7 @@ func Search(ctx context.Context, cfg Config) (*Result, error) {
 	}
 	cfg.Failing = slices.Sorted(slices.Values(cfg.Failing))
 	s := &search{cfg: cfg, start: cfg.Now(), tried: map[string]bool{},
-		res: &Result{Original: cfg.Original, Failing: cfg.Failing, Smallest: cfg.Original}}
+		res: &Result{Original: cfg.Original, Failing: cfg.Failing, Smallest: cfg.Original, Confirm: cfg.Confirm}}
 
 	first := s.attempt(ctx, StageOriginal, "re-run as stored", cfg.Original)
 	if ctx.Err() != nil {
@@ -285,7 +315,7 @@ func (s *search) try(ctx context.Context, stage, what string, c Candidate) (bool
 			return false, nil
 		}
 	}
-	if s.cfg.Budget > 0 && s.res.Runs >= s.cfg.Budget {
+	if s.cfg.Budget > 0 && s.res.Runs+s.cfg.Confirm > s.cfg.Budget {
 		s.res.Stopped = StoppedBudget
 		return false, errStop
 	}
@@ -303,16 +333,33 @@ func (s *search) try(ctx context.Context, stage, what string, c Candidate) (bool
 	return a.Kept, nil
 }
 
-// attempt runs c once and records it.
+// attempt runs c up to Confirm times in a row, stopping at the first run
+// that does not fail the same way, and records it: it is kept only when
+// every one of them did.
 func (s *search) attempt(ctx context.Context, stage, what string, c Candidate) Attempt {
-	s.res.Runs++
-	a := Attempt{N: s.res.Runs, Stage: stage, What: what, Candidate: c}
+	a := Attempt{N: len(s.res.Attempts) + 1, Stage: stage, What: what, Candidate: c, Confirm: s.cfg.Confirm}
 	fmt.Fprintf(s.cfg.Status, "attempt %d [%s] running: %s: %s\n", a.N, stage, what, c)
 	began := s.cfg.Now()
-	a.Outcome, a.Err = s.cfg.Runner.Run(ctx, c)
+	for run := 1; run <= a.Confirm; run++ {
+		if run > 1 {
+			if ctx.Err() != nil {
+				break
+			}
+			fmt.Fprintf(s.cfg.Status, "attempt %d [%s] confirming: run %d of %d\n", a.N, stage, run, a.Confirm)
+		}
+		s.res.Runs++
+		a.Outcome, a.Err = s.cfg.Runner.Run(ctx, c)
+		a.Outcome.Failing = slices.Sorted(slices.Values(a.Outcome.Failing))
+		if a.Outcome.Dir != "" {
+			a.Dirs = append(a.Dirs, a.Outcome.Dir)
+		}
+		if !failsSameWay(a.Outcome, a.Err, s.cfg.Failing) {
+			break
+		}
+		a.Confirmed++
+	}
 	a.Elapsed = s.cfg.Now().Sub(began)
-	a.Outcome.Failing = slices.Sorted(slices.Values(a.Outcome.Failing))
-	a.Kept = a.Err == nil && a.Outcome.Verdict == verify.Fail && slices.Equal(a.Outcome.Failing, s.cfg.Failing)
+	a.Kept = a.Confirmed == a.Confirm
 	s.tried[c.key()] = a.Kept
 	if a.Kept {
 		s.res.Smallest, s.res.SmallestDir = c, a.Outcome.Dir
@@ -320,6 +367,12 @@ func (s *search) attempt(ctx context.Context, stage, what string, c Candidate) A
 	s.res.Attempts = append(s.res.Attempts, a)
 	fmt.Fprintln(s.cfg.Out, a.Line())
 	return a
+}
+
+// failsSameWay: a run with no harness error, verdict fail, and exactly
+// the failing checkers (sorted) of the original.
+func failsSameWay(o Outcome, err error, failing []string) bool {
+	return err == nil && o.Verdict == verify.Fail && slices.Equal(o.Failing, failing)
 }
 
 // with is the smallest so far with other steps.

@@ -22,6 +22,9 @@ type Options struct {
 	Budget     int           // most runs, the original's re-run included (0: no limit)
 	BudgetTime time.Duration // no attempt starts after this (0: no limit)
 	LoadFloor  time.Duration // shortest load tried (default DefaultLoadFloor)
+	// Confirm is how many runs in a row a candidate must fail the same
+	// way to count (0: 1).
+	Confirm int
 	// Out receives one line per attempt; Status a line as each starts.
 	Out, Status io.Writer
 	// Progress receives each run's own progress lines (default io.Discard).
@@ -47,6 +50,9 @@ type Prepared struct {
 func Prepare(dir string, opts Options) (*Prepared, error) {
 	if opts.Budget < 0 || opts.BudgetTime < 0 {
 		return nil, errors.New("shrink: --budget and --budget-time must not be negative")
+	}
+	if opts.Confirm < 0 {
+		return nil, fmt.Errorf("shrink: --confirm must be at least 1, got %d", opts.Confirm)
 	}
 	if opts.LoadFloor != 0 && opts.LoadFloor < time.Second {
 		return nil, fmt.Errorf("shrink: the load floor must be at least 1s, got %s", opts.LoadFloor)
@@ -108,7 +114,7 @@ func Prepare(dir string, opts Options) (*Prepared, error) {
 		return res, err
 	})
 	cfg := Config{Original: original, Failing: rec.Failed, MinNodes: max(spec.MinNodes, harness.MinNodes),
-		LoadFloor: opts.LoadFloor, Budget: opts.Budget, BudgetTime: opts.BudgetTime, SeedPlan: seedPlan,
+		LoadFloor: opts.LoadFloor, Budget: opts.Budget, Confirm: opts.Confirm, BudgetTime: opts.BudgetTime, SeedPlan: seedPlan,
 		Valid: valid, Runner: runner, Out: opts.Out, Status: opts.Status, Now: opts.Now}
 	return &Prepared{Recorded: rec, Spec: spec, Config: cfg}, nil
 }
@@ -149,8 +155,12 @@ func Shrink(ctx context.Context, dir string, opts Options) (*Result, error) {
 // Summary is the smallest failing run against the original, in one line.
 func (r *Result) Summary() string {
 	o, s := r.Original, r.Smallest
-	return fmt.Sprintf("smallest failing run: %d of %d fault steps, load %s (was %s), %d clients/node (was %d), %d nodes (was %d); failing %s; %d runs",
-		len(s.Steps), len(o.Steps), s.Duration, o.Duration, s.Clients, o.Clients, s.Nodes, o.Nodes, strings.Join(r.Failing, ","), r.Runs)
+	confirmed := ""
+	if r.Confirm > 1 {
+		confirmed = fmt.Sprintf(" (each kept candidate failed so %d runs in a row)", r.Confirm)
+	}
+	return fmt.Sprintf("smallest failing run: %d of %d fault steps, load %s (was %s), %d clients/node (was %d), %d nodes (was %d); failing %s%s; %d runs",
+		len(s.Steps), len(o.Steps), s.Duration, o.Duration, s.Clients, o.Clients, s.Nodes, o.Nodes, strings.Join(r.Failing, ","), confirmed, r.Runs)
 }
 
 func shellQuote(s string) string {

@@ -30,13 +30,20 @@ stderr), then the smallest failing run and, last, its command line:
 "spockchaos run ..." when flags can say it, else "spockchaos repro DIR" of
 its run directory (repro replays the stored plan and clients).
 
---budget bounds the runs (the re-run of DIR included; 0 no limit),
+--confirm N: a candidate (the re-run of DIR included) counts as still
+failing only when it fails the same way N runs in a row (default 1; each
+attempt line says how many did); most of these failures depend on timing.
+--budget bounds the runs (the re-run of DIR and every confirming run
+included; a candidate starts only when all its N runs fit; 0 no limit),
 --budget-time the time after which no attempt starts (0 no limit).
 Exit code: 0 a smaller failing run was found or DIR is already minimal,
 1 DIR does not fail the same way again (not reproducible), 2 bad input,
 a harness error or an unknown verdict on the re-run of DIR.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if opts.Confirm < 1 {
+				return fmt.Errorf("shrink: --confirm must be at least 1, got %d", opts.Confirm)
+			}
 			w := cmd.OutOrStdout()
 			opts.Out, opts.Status = w, cmd.ErrOrStderr()
 			if runProgress {
@@ -47,6 +54,9 @@ a harness error or an unknown verdict on the re-run of DIR.`,
 				return err
 			}
 			fmt.Fprintf(w, "shrinking %s seed %d: failing %s; %s\n", p.Recorded.Scenario, p.Recorded.Seed, noneIfEmpty(p.Config.Failing), p.Config.Original)
+			if opts.Confirm > 1 {
+				fmt.Fprintf(w, "a candidate counts only when it fails the same way %d runs in a row\n", opts.Confirm)
+			}
 			res, err := p.Run(cmd.Context())
 			if res == nil {
 				return err
@@ -78,6 +88,7 @@ a harness error or an unknown verdict on the re-run of DIR.`,
 	f.IntVar(&opts.Budget, "budget", shrink.DefaultBudget, "most runs, the re-run of DIR included (0: no limit)")
 	f.DurationVar(&opts.BudgetTime, "budget-time", 0, "start no attempt after this much time (0: no limit)")
 	f.DurationVar(&opts.LoadFloor, "load-floor", shrink.DefaultLoadFloor, "shortest load tried")
+	f.IntVar(&opts.Confirm, "confirm", 1, "runs in a row a candidate must fail the same way to count")
 	f.BoolVar(&runProgress, "run-progress", false, "print each run's own progress lines on stderr")
 	return cmd
 }

@@ -37,13 +37,14 @@ var _ = Describe("bad input to spockchaos shrink", func() {
 		Entry("a directory without run.json", "repro", func() []string { return []string{"shrink", GinkgoT().TempDir()} }),
 		Entry("a passing run", "not a failing run (verdict pass)", func() []string { return []string{"shrink", passingRunDir()} }),
 		Entry("a negative budget", "must not be negative", func() []string { return []string{"shrink", passingRunDir(), "--budget", "-1"} }),
+		Entry("a confirm count of 0", "--confirm must be at least 1, got 0", func() []string { return []string{"shrink", passingRunDir(), "--confirm", "0"} }),
 		Entry("a load floor under a second", "load floor", func() []string { return []string{"shrink", passingRunDir(), "--load-floor", "500ms"} }),
 	)
 
 	It("documents its flags", func() {
 		s := runCLI(30*time.Second, nil, "shrink", "--help")
 		Expect(s.ExitCode()).To(Equal(0))
-		for _, flag := range []string{"--budget", "--budget-time", "--out", "--load-floor", "--run-progress"} {
+		for _, flag := range []string{"--budget", "--budget-time", "--out", "--load-floor", "--run-progress", "--confirm"} {
 			Expect(string(s.Out.Contents())).To(ContainSubstring(flag))
 		}
 	})
