@@ -1,7 +1,6 @@
 package verify
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -219,39 +218,15 @@ func stamp(t time.Time) string {
 // window (the fault's "healed" event if any, else its "heal").
 func SubscriptionFaults(ops []history.Op) []SubFault {
 	var out []SubFault
-	open := map[string]int{} // kind/node -> index in out
-	for _, op := range ops {
-		if op.Type != history.Fault {
+	for _, w := range history.FaultWindows(ops) {
+		first := w.Events[0]
+		sub, _ := first.Detail["subscription"].(string)
+		if first.Phase != history.FaultStart || sub == "" {
 			continue
 		}
-		var ev history.FaultEvent
-		if err := decodeFaultEvent(op, &ev); err != nil {
-			continue
-		}
-		key := op.F + "/" + op.Node
-		i, isOpen := open[key]
-		switch ev.Phase {
-		case history.FaultHeal, history.FaultHealed:
-			if isOpen {
-				out[i].End = op.Wall
-				if ev.Phase == history.FaultHealed {
-					delete(open, key)
-				}
-			}
-		case history.FaultStart:
-			sub, _ := ev.Detail["subscription"].(string)
-			if sub == "" || isOpen {
-				continue
-			}
-			open[key] = len(out)
-			out = append(out, SubFault{Kind: op.F, Node: op.Node, Subscription: sub, Start: op.Wall})
-		}
+		out = append(out, SubFault{Kind: w.Kind, Node: w.Node, Subscription: sub, Start: w.Start, End: w.End})
 	}
 	return out
-}
-
-func decodeFaultEvent(op history.Op, ev *history.FaultEvent) error {
-	return json.Unmarshal(op.Value, ev)
 }
 
 // ParseSubscriptionLog picks, from a subscriber's server log, the lines
