@@ -7,9 +7,9 @@ import (
 	"time"
 )
 
-// interfaceSwitcher is a flavor that can point a subscription at another
+// InterfaceSwitcher is a flavor that can point a subscription at another
 // DSN of its provider (a node "interface"), without resubscribing.
-type interfaceSwitcher interface {
+type InterfaceSwitcher interface {
 	// AddInterface records dsn as interface iface of provider, on the
 	// subscriber where it runs.
 	AddInterface(provider, iface, dsn string) []Statement
@@ -46,7 +46,7 @@ func (c *Cluster) BypassLinkProxies(ctx context.Context, timeout time.Duration) 
 	if c.links == nil {
 		return nil
 	}
-	sw, ok := c.Flavor.(interfaceSwitcher)
+	sw, ok := c.Flavor.(InterfaceSwitcher)
 	if !ok {
 		return fmt.Errorf("bypass link proxies of run %s: flavor %s cannot switch a subscription's interface", c.RunID, c.Flavor.Name())
 	}
@@ -73,7 +73,7 @@ func (c *Cluster) BypassLinkProxies(ctx context.Context, timeout time.Duration) 
 
 // switchToDirect repoints every subscription of s at its provider's
 // network DSN.
-func (c *Cluster) switchToDirect(ctx context.Context, sw interfaceSwitcher, s *Node) error {
+func (c *Cluster) switchToDirect(ctx context.Context, sw InterfaceSwitcher, s *Node) error {
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	conn, err := s.Connect(cctx)

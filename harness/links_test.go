@@ -150,7 +150,7 @@ func TestFakeTimeOffsetIsWholeSignedSeconds(t *testing.T) {
 }
 
 func TestFlavorsSwitchASubscriptionToItsDirectInterface(t *testing.T) {
-	for flavor, want := range map[interfaceSwitcher][2]string{
+	for flavor, want := range map[InterfaceSwitcher][2]string{
 		pglogical{}: {"pglogical.alter_node_add_interface", "pglogical.alter_subscription_interface"},
 		spock{}:     {"spock.node_add_interface", "spock.sub_alter_interface"},
 	} {

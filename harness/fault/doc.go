@@ -2,12 +2,15 @@
 // proves that each one took effect: kill, stop (and restart), pause,
 // partition and lag; link faults (latency with jitter, bandwidth caps,
 // connection resets, packet loss, a slow link); clock skew; and replication-process
-// faults (one walsender or apply worker terminated, an apply worker frozen).
+// faults (one walsender or apply worker terminated, an apply worker or a
+// walsender frozen); a provider restarted gracefully; subscription
+// restart cycles.
 //
 // Contract:
 //   - A Mode is one kind of fault on one target (Kill, Stop, Pause,
 //     Partition, PartitionPair, Lag, LinkLatency, LinkBandwidth, LinkReset,
-//     SlowLink, LinkLoss, ClockSkew, KillWalsender, KillApply, StopApply).
+//     SlowLink, LinkLoss, ClockSkew, KillWalsender, KillApply, StopApply,
+//     StallProvider, RestartProvider, SubRestartCycle, SubOptionCycle).
 //     A Fault drives a Mode through Inject -> WaitEffective -> Heal ->
 //     WaitHealed, in the manner of
 //     roachtest's failure-injection Failer: a call out of order (Heal
@@ -109,6 +112,20 @@
 //     does not reach its node while the subscription still reports
 //     replicating; Heal sends SIGCONT. Signals and /proc are the helper's,
 //     which shares the node's pid namespace.
+//   - Provider and subscription faults (restart.go, subcycle.go;
+//     StallProvider is the walsender's StopApply). RestartProvider's
+//     Inject is the whole restart (SIGINT to the postmaster: a fast
+//     shutdown, which took ~5 s with a large transaction streaming; then
+//     start): its proof is a new pg_postmaster_start_time(), the server
+//     log since the fault (fast shutdown request, "database system is shut
+//     down", a start with no crash recovery) and, healed, a new walsender
+//     per subscriber. The cycles do their N restarts in Inject, sampling
+//     the apply worker's pid after each; the effect check judges those
+//     samples and the pid now (judgeCycles). The option that restarts a
+//     worker without changing what it replicates is the provider
+//     interface: a second one with the same DSN, switched to and back
+//     (both flavors kill the worker at commit). WaitApplyInTxn lets a
+//     caller land a fault while a subscriber applies a large transaction.
 //   - Markers are rows in the harness's own replicated table
 //     spockchaos.barrier with tokens "fault-<kind>-<hex>": no user table is
 //     touched.

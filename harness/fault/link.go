@@ -242,23 +242,9 @@ func (l *linkFault) CheckHealed(ctx context.Context, timeout time.Duration) (Det
 	if err := l.c.WaitLinks(ctx, links, timeout); err != nil {
 		return nil, err
 	}
-	arrivals := Detail{}
-	for _, link := range links {
-		token := newToken(l.kind + "-healed")
-		if err := writeMarker(ctx, link.Provider, token); err != nil {
-			return nil, err
-		}
-		tokens := []string{token}
-		if t := l.markers[link.Provider.Name]; t != "" {
-			tokens = append(tokens, t)
-		}
-		t0 := time.Now()
-		for _, t := range tokens {
-			if err := waitMarker(ctx, []*harness.Node{link.Subscriber}, t, link.Provider.Name, timeout-time.Since(start)); err != nil {
-				return nil, err
-			}
-		}
-		arrivals[harness.LinkName{Subscriber: link.Subscriber.Name, Provider: link.Provider.Name}.String()] = time.Since(t0).Milliseconds()
+	arrivals, err := crossMarkers(ctx, links, l.kind+"-healed", l.markers, timeout-time.Since(start))
+	if err != nil {
+		return nil, err
 	}
 	return Detail{"arrival_ms_after": arrivals, "healed_in_ms": time.Since(start).Milliseconds()}, nil
 }

@@ -160,3 +160,41 @@ func others(c *harness.Cluster, except ...*harness.Node) []*harness.Node {
 	}
 	return out
 }
+
+// crossMarkers writes a new marker on the provider of each link and
+// waits until its subscriber has it, and earlier[provider] too when set
+// (a marker a check wrote before). It returns the arrival time per link
+// (ms, by link name).
+func crossMarkers(ctx context.Context, links []harness.Link, kind string, earlier map[string]string, timeout time.Duration) (Detail, error) {
+	start := time.Now()
+	arrivals := Detail{}
+	for _, link := range links {
+		token := newToken(kind)
+		if err := writeMarker(ctx, link.Provider, token); err != nil {
+			return nil, err
+		}
+		tokens := []string{token}
+		if t := earlier[link.Provider.Name]; t != "" {
+			tokens = append(tokens, t)
+		}
+		t0 := time.Now()
+		for _, t := range tokens {
+			if err := waitMarker(ctx, []*harness.Node{link.Subscriber}, t, link.Provider.Name, timeout-time.Since(start)); err != nil {
+				return nil, err
+			}
+		}
+		arrivals[harness.LinkName{Subscriber: link.Subscriber.Name, Provider: link.Provider.Name}.String()] = time.Since(t0).Milliseconds()
+	}
+	return arrivals, nil
+}
+
+// nodeLinks are the links between n and each of peers, both ways.
+func nodeLinks(c *harness.Cluster, n *harness.Node, peers []string) []harness.Link {
+	var links []harness.Link
+	for _, name := range peers {
+		if peer := c.Node(name); peer != nil && peer != n {
+			links = append(links, harness.Link{Subscriber: n, Provider: peer}, harness.Link{Subscriber: peer, Provider: n})
+		}
+	}
+	return links
+}

@@ -166,13 +166,7 @@ func checkRejoined(ctx context.Context, c *harness.Cluster, n *harness.Node, tim
 		return nil, err
 	}
 	// Only the links of n: a lag elsewhere must not hold the restart up.
-	var links []harness.Link
-	for _, peer := range live {
-		if peer != n {
-			links = append(links, harness.Link{Subscriber: n, Provider: peer}, harness.Link{Subscriber: peer, Provider: n})
-		}
-	}
-	err = c.WaitLinks(ctx, links, timeout-time.Since(start))
+	err = c.WaitLinks(ctx, nodeLinks(c, n, names(live)), timeout-time.Since(start))
 	if err != nil {
 		return nil, fmt.Errorf("%s rejoining: %w", n.Name, err)
 	}

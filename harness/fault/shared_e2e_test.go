@@ -118,4 +118,6 @@ var _ = Describe("faults that heal", Label("e2e", "faults"), Ordered, func() {
 		Expect(ev.Target).To(Equal([]string{"n3", "n1"}))
 		Expect(ev.Detail).To(HaveKeyWithValue("not_reached", "n3"))
 	}, SpecTimeout(3*time.Minute))
+
+	describeProviderFaults(func() (*harness.Cluster, *history.Recorder, string) { return cluster, rec, histPath })
 })

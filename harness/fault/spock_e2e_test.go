@@ -70,6 +70,8 @@ var _ = Describe("replication-process faults on a Spock image", Label("e2e", "sp
 		Expect(d).To(HaveKeyWithValue("subscription_status", harness.Replicating))
 	}, SpecTimeout(3*time.Minute))
 
+	describeProviderFaults(func() (*harness.Cluster, *history.Recorder, string) { return cluster, rec, histPath })
+
 	It("a no-op kill of a Spock walsender fails its effect check", func(ctx SpecContext) {
 		f := fault.New(noopInject{fault.KillWalsender(cluster, "n1", "n2")}, rec)
 		f.EffectTimeout = 3 * time.Second

@@ -15,6 +15,12 @@ func setSubscriptionEnabled(ctx context.Context, c *harness.Cluster, n *harness.
 	if enabled {
 		stmts = c.Flavor.EnableSubscription(sub)
 	}
+	return runStatements(ctx, n, sub, stmts)
+}
+
+// runStatements runs stmts about subscription sub on node n, in one
+// session, under a statement timeout.
+func runStatements(ctx context.Context, n *harness.Node, sub string, stmts []harness.Statement) error {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	conn, err := n.Connect(ctx)

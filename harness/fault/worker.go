@@ -67,6 +67,17 @@ func StopApply(c *harness.Cluster, subscriber, provider string) Mode {
 	return &workerFault{base: base{c: c, kind: "stop-apply"}, role: applyWorker, subscriber: subscriber, provider: provider, stop: true, window: DefaultLagWindow}
 }
 
+// StallProvider freezes (SIGSTOP) the walsender on provider that streams
+// to subscriber: the provider stops sending, mid-transaction when one is
+// being streamed. Effect: the walsender is stopped (state T), a marker
+// written on provider reaches every other node but not subscriber for
+// DefaultLagWindow, and the subscription still reports replicating. Heal
+// sends SIGCONT; healed when the marker arrived. Keep the hold under
+// wal_sender_timeout (60 s).
+func StallProvider(c *harness.Cluster, provider, subscriber string) Mode {
+	return &workerFault{base: base{c: c, kind: "stall-provider"}, role: walsender, subscriber: subscriber, provider: provider, stop: true, window: DefaultLagWindow}
+}
+
 func (w *workerFault) Node() string      { return w.host() }
 func (w *workerFault) Targets() []string { return []string{w.subscriber, w.provider} }
 func (w *workerFault) subscription() string {
@@ -208,7 +219,7 @@ func (w *workerFault) CheckEffective(ctx context.Context, timeout time.Duration)
 // checkStopped: the process is in state T, the link carries nothing for
 // the window while the others do, and the subscription still says replicating.
 func (w *workerFault) checkStopped(ctx context.Context, n *harness.Node, timeout time.Duration) (Detail, error) {
-	what := fmt.Sprintf("apply worker %d of %s on %s to be stopped", w.pid, w.subscription(), n.Name)
+	what := fmt.Sprintf("%s %d of %s on %s to be stopped", w.processName(), w.pid, w.subscription(), n.Name)
 	err := harness.WaitFor(ctx, what, timeout, 100*time.Millisecond, func(ctx context.Context) (bool, string, error) {
 		state, err := processState(ctx, n, w.pid)
 		if err != nil {
@@ -216,6 +227,10 @@ func (w *workerFault) checkStopped(ctx context.Context, n *harness.Node, timeout
 		}
 		return state == "T", "state " + state, nil
 	})
+	if err != nil {
+		return nil, err
+	}
+	sub, err := nodeByName(w.c, w.subscriber)
 	if err != nil {
 		return nil, err
 	}
@@ -228,24 +243,24 @@ func (w *workerFault) checkStopped(ctx context.Context, n *harness.Node, timeout
 		return nil, err
 	}
 	w.marker = token
-	keepUp, _, err := splitLive(ctx, others(w.c, n, provider))
+	keepUp, _, err := splitLive(ctx, others(w.c, sub, provider))
 	if err != nil {
 		return nil, err
 	}
 	if err := waitMarker(ctx, keepUp, token, provider.Name, timeout); err != nil {
 		return nil, fmt.Errorf("the other nodes do not keep up with %s: %w", provider.Name, err)
 	}
-	if err := markerAbsentFor(ctx, []*harness.Node{n}, token, provider.Name, w.window); err != nil {
+	if err := markerAbsentFor(ctx, []*harness.Node{sub}, token, provider.Name, w.window); err != nil {
 		return nil, err
 	}
-	st, err := subscriptionStatus(ctx, w.c, n, w.subscription())
+	st, err := subscriptionStatus(ctx, w.c, sub, w.subscription())
 	if err != nil {
 		return nil, err
 	}
 	if st != harness.Replicating {
-		return nil, fmt.Errorf("%s on %s is %s: a frozen worker should still look %s", w.subscription(), n.Name, st, harness.Replicating)
+		return nil, fmt.Errorf("%s on %s is %s: a frozen %s should leave it %s", w.subscription(), sub.Name, st, w.processName(), harness.Replicating)
 	}
-	return Detail{"pid": w.pid, "process_state": "T", "marker": token, "reached": names(keepUp), "not_reached": n.Name,
+	return Detail{"pid": w.pid, "process_state": "T", "marker": token, "reached": names(keepUp), "not_reached": sub.Name,
 		"window_ms": w.window.Milliseconds(), "subscription_status": st}, nil
 }
 
@@ -307,7 +322,7 @@ func terminateBackend(ctx context.Context, n *harness.Node, pid int) error {
 // signalProcess sends SIG<sig> to pid of n's pid namespace, from a helper
 // that shares it.
 func signalProcess(ctx context.Context, n *harness.Node, pid int, sig string) error {
-	code, out, err := runTool(ctx, n, "send SIG"+sig+" to apply worker", "kill", "-"+sig, fmt.Sprint(pid))
+	code, out, err := runTool(ctx, n, fmt.Sprintf("send SIG%s to process %d", sig, pid), "kill", "-"+sig, fmt.Sprint(pid))
 	if err != nil {
 		return err
 	}
