@@ -102,6 +102,14 @@
 // by row (Finding.Explains: each missing row's node logged the discard of
 // its transaction); the CLI says which.
 //
+// Row-race scenarios (catalog_rowrace.go, issue 27) combine the row-race
+// workloads with a fault: toast-crash-restart (wide rows with out-of-line
+// values updated from every node while a node crashes and restarts) is a
+// control that expects FAIL on pglogical 2: an update that leaves the
+// large columns unchanged ships them as unchanged TOAST, and a subscriber
+// applying it keeps its own large values whatever won, so rows diverge in
+// doc and blob (the convergence checker names them).
+//
 // Server settings: a Spec may declare Settings its nodes need (checked at
 // registration on every flavor it runs on); Options.Settings (--set) are
 // laid over them, and resolve keeps the merge, refused before anything

@@ -2,7 +2,8 @@
 // every one in a history (package history): invoke before it runs, then
 // exactly one of ok (it happened), fail (it certainly did not) or info
 // (unknown). Workloads: ledger, bank, hotkey, conflict, ycsb (go-ycsb core workloads
-// a..f as ycsb-a..ycsb-f; "ycsb" is A), plus the large-transaction op.
+// a..f as ycsb-a..ycsb-f; "ycsb" is A), the row-race workloads (toast, see
+// below), plus the large-transaction op.
 // Their tables and op values are the shared data contracts (see the
 // <Name>Schema constants and the *Value types).
 //
@@ -70,4 +71,19 @@
 //     recorded as ycsb-insert by process "setup". go-ycsb's key sequences
 //     are shared by all clients, so ycsb keys are exactly replayable only
 //     with one client.
+//   - Toast: a wide table (toast_wide: k, n, note, writer, doc text, blob
+//     bytea) whose doc and blob are STORAGE EXTERNAL and 4-20 kB of random
+//     bytes, so they always live uncompressed in the TOAST table. Setup
+//     inserts keys 0..Keys-1 (not recorded). 60% of ops (toast-touch)
+//     update n, note and writer only: logical decoding then ships doc and
+//     blob as "unchanged toast"; the rest (toast-rewrite) also write a new
+//     doc, blob or both. Values are recorded by length and md5, never in
+//     full. Judged by convergence (which hashes every column; the workload
+//     spec plants one changed doc and sees its key named). Measured on
+//     pglogical 2: a subscriber applying an update that won by commit
+//     timestamp keeps its own doc/blob where the update said "unchanged",
+//     so rows diverge in their large columns only (10 of 16 rows in 5 s).
+//   - Workloads whose clients draw ops from a per-client generator
+//     (ledger, toast, ...) implement generator(prefix, process); Run and
+//     Plan share it (runGenerated).
 package workload

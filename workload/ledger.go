@@ -52,10 +52,7 @@ func (l *Ledger) Schema() string { return LedgerSchema }
 func (l *Ledger) Setup(context.Context, []Target, *history.Recorder) error { return nil }
 
 func (l *Ledger) Run(ctx context.Context, cfg RunConfig) (Stats, error) {
-	return runClients(ctx, cfg, func(c *client) stepFunc {
-		gen := l.generator(c.cfg.TxnPrefix, c.process)
-		return func(ctx context.Context) { c.do(ctx, gen(c.node().Name, c.rng)) }
-	})
+	return runGenerated(ctx, cfg, l)
 }
 
 // generator numbers the client's transactions; ids are

@@ -35,7 +35,7 @@ func Plan(name string, seed int64, nodes []string, clientsPerNode, n int) ([]str
 			process := ProcessID(node, i)
 			r := ClientRand(seed, process)
 			switch w := w.(type) {
-			case *Ledger:
+			case generated:
 				gen := w.generator(prefix, process)
 				for range n {
 					add(process, gen(node, r))

@@ -3,6 +3,7 @@ package workload
 import (
 	"context"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -10,6 +11,21 @@ import (
 
 // stepFunc runs one op of a client (it records it itself).
 type stepFunc func(ctx context.Context)
+
+// generated is a workload whose client draws each op from its own
+// generator (made once per client: it may number the client's ops); the
+// generator is told the node the client talks to.
+type generated interface {
+	generator(prefix, process string) func(node string, r *rand.Rand) opSpec
+}
+
+// runGenerated runs w's generators on cfg's clients.
+func runGenerated(ctx context.Context, cfg RunConfig, w generated) (Stats, error) {
+	return runClients(ctx, cfg, func(c *client) stepFunc {
+		gen := w.generator(c.cfg.TxnPrefix, c.process)
+		return func(ctx context.Context) { c.do(ctx, gen(c.node().Name, c.rng)) }
+	})
+}
 
 // runClients starts cfg.ClientsPerNode clients on every node, each running
 // the step newStep makes for it until ctx is done, the duration passed or

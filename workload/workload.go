@@ -103,6 +103,7 @@ var registry = map[string]func() Workload{
 	"conflict":           func() Workload { return &Conflict{} },
 	"conflict-no-delete": func() Workload { return &Conflict{NoDeletes: true} },
 	"ycsb":               func() Workload { return &YCSB{} },
+	"toast":              func() Workload { return &Toast{} },
 }
 
 func init() {

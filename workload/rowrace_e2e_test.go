@@ -1,0 +1,146 @@
+package workload_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/spockchaos/spockchaos/harness"
+	"github.com/spockchaos/spockchaos/verify"
+	"github.com/spockchaos/spockchaos/workload"
+	"github.com/spockchaos/spockchaos/workload/history"
+)
+
+// plantOrigin marks the planted defects' writes: peers subscribe with
+// forward_origins '{}', so a write under a replication origin stays on
+// its node, which is the divergence the checker must find.
+const plantOrigin = "spockchaos_plant"
+
+// plantOn runs sql on node as a write no peer receives.
+func plantOn(ctx context.Context, n *harness.Node, sql string, args ...any) {
+	conn, err := n.Connect(ctx)
+	Expect(err).NotTo(HaveOccurred())
+	defer conn.Close(context.WithoutCancel(ctx))
+	_, err = conn.Exec(ctx, "SELECT pg_replication_origin_create($1) WHERE NOT EXISTS (SELECT 1 FROM pg_replication_origin WHERE roname = $1)", plantOrigin)
+	Expect(err).NotTo(HaveOccurred())
+	_, err = conn.Exec(ctx, "SELECT pg_replication_origin_session_setup($1)", plantOrigin)
+	Expect(err).NotTo(HaveOccurred())
+	tag, err := conn.Exec(ctx, sql, args...)
+	Expect(err).NotTo(HaveOccurred())
+	Expect(tag.RowsAffected()).To(BeEquivalentTo(1), "planted %q on %s", sql, n.Name)
+}
+
+func rowRaceSchemas() string {
+	var parts []string
+	for _, name := range []string{"toast"} {
+		w, err := workload.Lookup(name)
+		Expect(err).NotTo(HaveOccurred())
+		parts = append(parts, w.Schema())
+	}
+	return strings.Join(parts, ";\n")
+}
+
+// The row-race workloads, each run briefly, judged by its checker, then
+// judged again after a planted defect the checker must name by key.
+var _ = Describe("row-race workloads on a 3-node cluster", Ordered, Label("e2e", "workload", "rowrace"), func() {
+	var (
+		cluster *harness.Cluster
+		targets []workload.Target
+		vt      []verify.Target
+	)
+
+	BeforeAll(func(ctx SpecContext) {
+		var err error
+		cluster, err = harness.Start(ctx, harness.Config{Nodes: 3, Schema: rowRaceSchemas()})
+		Expect(err).NotTo(HaveOccurred())
+		DeferCleanup(func(ctx SpecContext) {
+			Expect(cluster.Remove(ctx)).To(Succeed())
+		}, NodeTimeout(2*time.Minute))
+		for _, n := range cluster.Nodes {
+			targets = append(targets, workload.Target{Name: n.Name, DSN: n.DSN})
+			vt = append(vt, verify.Target{Name: n.Name, DSN: n.DSN})
+		}
+	}, NodeTimeout(4*time.Minute))
+
+	// run sets w up, runs it for d after a barrier, waits for the backlog
+	// and returns the history.
+	run := func(ctx context.Context, w workload.Workload, seed int64, d time.Duration) []history.Op {
+		var buf syncBuffer
+		rec := history.NewRecorder(&buf)
+		Expect(w.Setup(ctx, targets, rec)).To(Succeed())
+		Expect(cluster.Barrier(ctx, cluster.Nodes, 2*time.Minute)).To(Succeed())
+		stats, err := w.Run(ctx, workload.RunConfig{Nodes: targets, Recorder: rec, Seed: seed, ClientsPerNode: 2, Duration: d})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(rec.Close()).To(Succeed())
+		GinkgoWriter.Printf("%s: %d ok, %d fail, %d info (%.0f ops/s) reasons %v\n", w.Name(), stats.Ok, stats.Fail, stats.Info, stats.Rate(), stats.Reasons)
+		Expect(stats.Ok).To(BeNumerically(">", 20), "%s did some work", w.Name())
+		Expect(cluster.Barrier(ctx, cluster.Nodes, 2*time.Minute)).To(Succeed())
+		ops, err := history.Read(strings.NewReader(buf.String()))
+		Expect(err).NotTo(HaveOccurred())
+		return ops
+	}
+
+	// divergedRows is the convergence check of table: its verdict and
+	// the differing rows by key text.
+	divergedRows := func(ctx context.Context, table string) (verify.Verdict, map[string]verify.RowDiff) {
+		rep, err := verify.Convergence(ctx, vt, verify.ConvergenceOptions{Tables: []string{table}})
+		Expect(err).NotTo(HaveOccurred())
+		rows := map[string]verify.RowDiff{}
+		for _, t := range rep.Tables {
+			for _, r := range t.Rows {
+				rows[r.KeyText] = r
+			}
+		}
+		return verify.ConvergenceResult(rep, nil).Verdict, rows
+	}
+
+	It("toast: large values live out of line; rows differ at most in their large columns (the TOAST race); a large column changed on one node is named by key", func(ctx SpecContext) {
+		ops := run(ctx, &workload.Toast{Keys: 16}, 11, 5*time.Second)
+		kinds := map[string]int{}
+		for _, p := range history.Pairs(ops) {
+			if p.Type == history.Ok {
+				kinds[p.Invoke.F]++
+			}
+		}
+		Expect(kinds[workload.FToastTouch]).To(BeNumerically(">", 0))
+		Expect(kinds[workload.FToastRewrite]).To(BeNumerically(">", 0))
+		conn, err := cluster.Node("n1").Connect(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		var toastBytes, uncompressed int64
+		Expect(conn.QueryRow(ctx, "SELECT pg_relation_size(reltoastrelid) FROM pg_class WHERE relname = 'toast_wide'").Scan(&toastBytes)).To(Succeed())
+		Expect(conn.QueryRow(ctx, "SELECT count(*) FROM toast_wide WHERE pg_column_size(doc) >= 4096 AND pg_column_size(blob) >= 4096").Scan(&uncompressed)).To(Succeed())
+		conn.Close(ctx)
+		Expect(toastBytes).To(BeNumerically(">", 16*8*1024), "the large values live in the TOAST table")
+		Expect(uncompressed).To(BeEquivalentTo(16), "every row's large values are stored uncompressed")
+
+		_, raced := divergedRows(ctx, "public.toast_wide")
+		for key, r := range raced {
+			// An update that left doc and blob alone ships them as
+			// unchanged TOAST: a subscriber keeps its own, whatever won.
+			Expect(r.AbsentOn).To(BeEmpty(), "row %s", key)
+			Expect([]string{"doc", "blob"}).To(ContainElements(r.DifferingColumns), "row %s differs beyond its large columns", key)
+		}
+		GinkgoWriter.Printf("toast race: %d of 16 rows differ in large columns only\n", len(raced))
+		free := -1
+		for k := range 16 {
+			if _, ok := raced[fmt.Sprintf("(%d)", k)]; !ok {
+				free = k
+				break
+			}
+		}
+		Expect(free).To(BeNumerically(">=", 0), "a row the race left equal")
+
+		By(fmt.Sprintf("planting a different doc of the same length in row %d on n2", free))
+		plantOn(ctx, cluster.Node("n2"), "UPDATE toast_wide SET doc = reverse(doc) WHERE k = $1", free)
+		verdict, rows := divergedRows(ctx, "public.toast_wide")
+		Expect(verdict).To(Equal(verify.Fail))
+		Expect(rows).To(HaveLen(len(raced) + 1))
+		planted := fmt.Sprintf("(%d)", free)
+		Expect(rows).To(HaveKey(planted))
+		Expect(rows[planted].DifferingColumns).To(Equal([]string{"doc"}))
+	}, SpecTimeout(3*time.Minute))
+})
