@@ -35,8 +35,9 @@
 //     node per second by type, latency = completion time - invoke time
 //     (matched by process). Fault windows come from the history's fault
 //     events: start to heal(ed), or to the end for a kill never undone.
-//   - `spockchaos check` re-runs only the history checkers (the
-//     convergence check needs live servers); it compares like with like
+//   - `spockchaos check` re-runs only the history checkers and
+//     exception-audit on its stored capture (the convergence check needs
+//     live servers); it compares like with like
 //     (the stored results of the same checkers) and says what changed.
 //     Run.Observation is stored as observation.json for it.
 //   - Differing rows are found in checker details generically (the lists of

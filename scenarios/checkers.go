@@ -38,6 +38,9 @@ var checkers = map[string]checker{
 	// replication-health is live only: its status samples and the
 	// servers' logs are not stored with a run.
 	CheckReplicationHealth: {live: (*run).replicationHealthCheck},
+	// exception-audit re-judges on a stored run: its capture is stored
+	// with the observation.
+	CheckExceptionAudit: {live: (*run).exceptionAuditCheck, stored: storedExceptionAudit},
 	CheckRejoined: {live: func(r *run, ctx context.Context, _ []verify.Target) []verify.CheckResult {
 		return []verify.CheckResult{r.rejoinedCheck(ctx)}
 	}},
@@ -112,7 +115,11 @@ func (r *run) verify(ctx context.Context) error {
 	for _, n := range r.nodes(r.alive) {
 		targets = append(targets, verify.Target{Name: n.Name, DSN: n.DSN})
 	}
-	return r.runCheckers(ctx, targets)
+	err := r.runCheckers(ctx, targets)
+	if obs, ok := r.report.Observation.(*verify.Observation); ok && obs != nil && r.exceptions != nil {
+		obs.Exceptions = r.exceptions
+	}
+	return err
 }
 
 func (r *run) historyChecks(ctx context.Context, targets []verify.Target) []verify.CheckResult {

@@ -56,6 +56,13 @@
 // ones), takes the fault windows that disabled subscriptions on purpose
 // from the history, and reads the subscribers' server logs (and Spock's
 // exception_log) for the reason of a failure.
+// exception-audit (exception_audit.go; the decision and its rule are
+// verify.JudgeExceptionAudit) reads spock.exception_log, and
+// spock.resolutions where spock.save_resolutions is on, on the survivors
+// and judges every row against the tables the history's workload writes
+// from several nodes (verify.ContendedTables); its capture goes into the
+// observation (observation.json), so `spockchaos check DIR` re-judges it.
+// On pglogical it is skipped ("not applicable"), never a pass.
 //
 // Link, clock and replication-process fault steps (steps_faults.go)
 // start the cluster with what they need, decided from the plan: link

@@ -6,6 +6,8 @@ var (
 	KeeperRecord   = keeperRecord
 	// ReplicationHealth is the replication-health checker on a cluster.
 	ReplicationHealth = replicationHealth
+	// ExceptionAudit is the exception-audit checker on a cluster.
+	ExceptionAudit = exceptionAudit
 )
 
 // StepKindKnown reports whether the runner has an entry for kind in its

@@ -249,6 +249,10 @@ type run struct {
 	recoverySession
 
 	rejoins []*rejoinResult
+
+	// exceptions is what the exception-audit checker read, stored with
+	// the observation (observation.json) for `spockchaos check`.
+	exceptions *verify.ExceptionCapture
 }
 
 func (r *run) histPath() string { return filepath.Join(r.dir, "history.jsonl") }

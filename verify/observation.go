@@ -17,6 +17,9 @@ type Observation struct {
 	Nodes []string `json:"nodes"`
 	// PerNode maps a node to what it held, each node read in one snapshot.
 	PerNode map[string]*NodeObservation `json:"per_node"`
+	// Exceptions is what the exception-audit checker read (nil when it
+	// did not run).
+	Exceptions *ExceptionCapture `json:"exceptions,omitempty"`
 }
 
 // NodeObservation is one node's workload state. A nil field means the
