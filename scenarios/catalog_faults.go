@@ -46,6 +46,22 @@ func init() {
 		},
 	})
 	Register(&Spec{
+		Name: "provider-faults", Description: "under ledger load, a provider restarted gracefully (fast shutdown) while a peer applies its 100,000-row transaction, a provider's walsender frozen inside such a transaction and thawed, one subscription disabled and enabled three times, another switched between two interfaces of its provider three times; each link recovers and everything converges",
+		Labels: []string{LabelNightly}, Nodes: 3, Timeout: 8 * time.Minute,
+		Workload: "ledger", ClientsPerNode: 2, Load: 30 * time.Second, Recovery: "auto",
+		Checkers: allCheckers, Expect: verify.Pass,
+		Faults: func(r Rand, nodes []string, load time.Duration) []Step {
+			a := pick(r, nodes)
+			b := pick(r, nodes, a)
+			return []Step{
+				{At: jitter(r, load/10, load/20), Kind: StepRestartProvider, Node: a},
+				{At: jitter(r, load*3/10, load/20), Kind: StepStallProvider, Node: a, Peer: b, Hold: 3 * time.Second},
+				{At: jitter(r, load*5/10, load/20), Kind: StepSubRestartCycle, Node: b, Peer: pick(r, nodes, b)},
+				{At: jitter(r, load*7/10, load/20), Kind: StepSubOptionCycle, Node: pick(r, nodes, a), Peer: a},
+			}
+		},
+	})
+	Register(&Spec{
 		Name: "slow-link-recovery", Description: "the lagged kill with the lag made by a slow link instead of a disabled subscription; recovery moves the victim's transactions to the lagging survivor and the survivors converge",
 		Labels: []string{LabelNightly, LabelRelease}, Nodes: 3, Timeout: 6 * time.Minute,
 		Workload: "ledger", ClientsPerNode: 2, Load: 12 * time.Second, Recovery: "auto",

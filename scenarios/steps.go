@@ -67,6 +67,11 @@ var stepKinds = map[string]stepKind{
 	StepKillWalsender: {do: holdFaultStep(killWalsender)},
 	StepKillApply:     {do: holdFaultStep(killApply)},
 	StepStopApply:     {do: holdFaultStep(stopApply)},
+
+	StepRestartProvider: {do: (*run).restartProvider},
+	StepStallProvider:   {do: (*run).stallProvider},
+	StepSubRestartCycle: {do: holdFaultStep(subRestartCycle)},
+	StepSubOptionCycle:  {do: holdFaultStep(subOptionCycle)},
 }
 
 // doStep runs s by its kind's entry in stepKinds.
