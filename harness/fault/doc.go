@@ -2,15 +2,17 @@
 // proves that each one took effect: kill, stop (and restart), pause,
 // partition and lag; link faults (latency with jitter, bandwidth caps,
 // connection resets, packet loss, a slow link); clock skew; and replication-process
-// faults (one walsender or apply worker terminated, an apply worker or a
-// walsender frozen); a provider restarted gracefully; subscription
-// restart cycles.
+// faults (a walsender or apply worker terminated or cancelled, idle or
+// inside a transaction; an apply worker or a walsender frozen; an apply
+// worker made a deadlock's victim); a provider restarted gracefully;
+// subscription restart cycles.
 //
 // Contract:
 //   - A Mode is one kind of fault on one target (Kill, Stop, Pause,
 //     Partition, PartitionPair, Lag, LinkLatency, LinkBandwidth, LinkReset,
-//     SlowLink, LinkLoss, ClockSkew, KillWalsender, KillApply, StopApply,
-//     StallProvider, RestartProvider, SubRestartCycle, SubOptionCycle).
+//     SlowLink, LinkLoss, ClockSkew, KillWalsender, KillApply(InTxn),
+//     StopApply, CancelApply, CancelWalsender, LockApply, StallProvider,
+//     RestartProvider, SubRestartCycle, SubOptionCycle).
 //     A Fault drives a Mode through Inject -> WaitEffective -> Heal ->
 //     WaitHealed, in the manner of
 //     roachtest's failure-injection Failer: a call out of order (Heal
@@ -46,8 +48,8 @@
 //     waits for client sessions to end. Its effect check requires exit code
 //     0, so a stop with clients still connected times out instead of
 //     silently turning into a kill.
-//   - Pause is docker pause; its effect is a connect + SELECT 1 that times
-//     out (not one that is refused) while the container reports paused.
+//   - Pause is docker pause; its effect: a SELECT 1 that times out (not
+//     refused) while the container reports paused.
 //   - Nothing runs inside a node: every command a fault needs (ip, nft,
 //     pg_isready, kill, cat /proc/<pid>/stat, the clock's offset file)
 //     runs in a short-lived helper container of the tools image that joins
@@ -89,20 +91,16 @@
 //     has no packet loss. Its effect: the rule's counter shows dropped
 //     packets of each faulted link while a 64 KB marker crosses it, and
 //     the marker still arrives (TCP retransmits).
-//   - ClockSkew needs harness.Config.ClockSkew (libfaketime copied into
-//     the nodes and preloaded, offset file rewritten at run time; refused
-//     at start on an image whose glibc is too old,
-//     harness.ClockSkewSupport). Its effect: clock_timestamp() on the node
-//     is off the host clock by the offset while a peer's is not, a
-//     marker committed on the node carries a commit timestamp off by the
-//     offset as the peer has it (PostgreSQL stamps a commit with the local
-//     clock, replication keeps the origin's stamp), and, on pglogical, a
-//     peer's commit applied on the skewed node keeps the peer's (unskewed)
-//     stamp (Spock stamps it with the applying node's clock: recorded,
-//     not required; appliedKeepsOriginStamp). Spock also keeps commit
-//     stamps monotonic across the cluster, so on Spock a node's own
-//     commits may stay stamped up to the run's furthest skew ahead, its
-//     own or another node's (ownStampOK, Cluster.PeakClockOffset).
+//   - ClockSkew needs harness.Config.ClockSkew (libfaketime preloaded,
+//     offset file rewritten at run time; harness.ClockSkewSupport). Its
+//     effect: clock_timestamp() on the node is off by the offset while a
+//     peer's is not, a marker committed on the node carries a commit
+//     timestamp off by the offset as the peer has it, and, on pglogical, a
+//     peer's commit applied on the skewed node keeps the peer's stamp
+//     (Spock restamps it: recorded, not required; appliedKeepsOriginStamp).
+//     Spock keeps commit stamps monotonic across the cluster, so there a
+//     node's own commits may stay stamped up to the run's furthest skew
+//     ahead (ownStampOK, Cluster.PeakClockOffset).
 //   - Replication-process faults end one backend with SIGTERM
 //     (pg_terminate_backend): a SIGKILL of any backend makes the postmaster
 //     restart them all, which is a node crash (Kill). The process is
@@ -126,9 +124,19 @@
 //     interface: a second one with the same DSN, switched to and back
 //     (both flavors kill the worker at commit). WaitApplyInTxn lets a
 //     caller land a fault while a subscriber applies a large transaction.
-//   - Markers are rows in the harness's own replicated table
-//     spockchaos.barrier with tokens "fault-<kind>-<hex>": no user table is
-//     touched.
+//   - A worker fault's Moment (idle, in-txn) is chosen by sampling
+//     pg_stat_activity (linkSample: the apply worker's xact_start,
+//     backend_xid, wait; the walsender's wait) right before the signal,
+//     recorded as at_signal. In-txn writes its own transaction on the
+//     provider (LargeTxnRows barrier rows, or WithLargeTxn's), except a
+//     cancel of the apply worker: pglogical's apply loop checks for
+//     interrupts only inside a wait, so a local session holds a row the
+//     provider's transaction updates after its first row (heldRow). A
+//     cancel is proven by the server log line of the cancel from that pid
+//     (read after the fault started), the deadlock likewise, plus
+//     pg_locks (granted = false, pg_blocking_pids names the session).
+//   - Markers are rows "fault-<kind>-<hex>" of the harness's replicated
+//     spockchaos.barrier: no user table is touched.
 //   - A SIGKILL goes straight to the container's init process (kill(2)
 //     from this host; the kernel then ends every process of the
 //     container, the engine records exit code 137) when the engine runs

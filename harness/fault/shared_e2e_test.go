@@ -56,6 +56,10 @@ var _ = Describe("faults that heal", Label("e2e", "faults"), Ordered, func() {
 		Entry("lag", func(c *harness.Cluster) fault.Mode { return fault.Lag(c, "n3", "n1") }, SpecTimeout(time.Minute)),
 	)
 
+	Describe("apply-worker faults", Label("worker"), func() {
+		workerFaultSpecs(func() (*harness.Cluster, *history.Recorder, string) { return cluster, rec, histPath })
+	})
+
 	It("pauses a node: a query times out, then after unpausing it answers again", func(ctx SpecContext) {
 		f := fault.New(fault.Pause(cluster, "n2"), rec)
 		Expect(f.InjectAndConfirm(ctx)).To(Succeed())

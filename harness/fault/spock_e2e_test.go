@@ -54,6 +54,10 @@ var _ = Describe("replication-process faults on a Spock image", Label("e2e", "sp
 		return ev.Detail
 	}
 
+	Describe("apply-worker faults", Label("worker"), func() {
+		workerFaultSpecs(func() (*harness.Cluster, *history.Recorder, string) { return cluster, rec, histPath })
+	})
+
 	It("kills only the walsender serving one peer, found by its slot", func(ctx SpecContext) {
 		d := effective(ctx, fault.New(fault.KillWalsender(cluster, "n2", "n3"), rec))
 		Expect(d).To(HaveKeyWithValue("gone_from", "pg_stat_replication"))

@@ -25,19 +25,34 @@ const (
 	applyWorker                   // on the subscriber, applying the provider's changes
 )
 
-// workerFault ends or freezes one replication process of the link
-// provider -> subscriber.
+// action is what a worker fault does to its process.
+type action int
+
+const (
+	terminateBackend action = iota // pg_terminate_backend (SIGTERM)
+	cancelBackend                  // pg_cancel_backend (SIGINT)
+	freezeProcess                  // SIGSTOP; Heal sends SIGCONT
+)
+
+// workerFault ends, cancels or freezes one replication process of the
+// link provider -> subscriber, at a moment of the stream (Moment).
 type workerFault struct {
 	base       // node and peer unused: Node and Targets follow the role
 	role       workerRole
 	subscriber string
 	provider   string
-	stop       bool // SIGSTOP (Heal: SIGCONT) instead of terminating
+	act        action
+	when       Moment
 	window     time.Duration
 
-	pid    int    // the process acted on, sampled by StartDetail or Inject
-	slot   string // walsender: the provider's slot for the subscription
-	marker string // stop: written by the effect check, awaited by heal
+	pid      int    // the process acted on, sampled by StartDetail or Inject
+	slot     string // walsender: the provider's slot for the subscription
+	marker   string // stop: written by the effect check, awaited by heal
+	writeTxn TxnWriter
+	bigTxn   string      // in-txn: the token of the barrier transaction written, "" if none
+	moment   *linkSample // the sample that chose the moment of the signal
+	hold     *heldRow    // cancel in-txn: the local lock that keeps the apply inside
+	logFrom  int         // cancel: the host's server log before the fault
 }
 
 // KillWalsender terminates the walsender on provider that streams to
@@ -64,7 +79,7 @@ func KillApply(c *harness.Cluster, subscriber, provider string) Mode {
 // replicating. Heal sends SIGCONT; healed when the marker arrived. Keep
 // the hold under wal_sender_timeout (60 s), or the provider drops the link.
 func StopApply(c *harness.Cluster, subscriber, provider string) Mode {
-	return &workerFault{base: base{c: c, kind: "stop-apply"}, role: applyWorker, subscriber: subscriber, provider: provider, stop: true, window: DefaultLagWindow}
+	return &workerFault{base: base{c: c, kind: "stop-apply"}, role: applyWorker, subscriber: subscriber, provider: provider, act: freezeProcess, window: DefaultLagWindow}
 }
 
 // StallProvider freezes (SIGSTOP) the walsender on provider that streams
@@ -75,7 +90,7 @@ func StopApply(c *harness.Cluster, subscriber, provider string) Mode {
 // sends SIGCONT; healed when the marker arrived. Keep the hold under
 // wal_sender_timeout (60 s).
 func StallProvider(c *harness.Cluster, provider, subscriber string) Mode {
-	return &workerFault{base: base{c: c, kind: "stall-provider"}, role: walsender, subscriber: subscriber, provider: provider, stop: true, window: DefaultLagWindow}
+	return &workerFault{base: base{c: c, kind: "stall-provider"}, role: walsender, subscriber: subscriber, provider: provider, act: freezeProcess, window: DefaultLagWindow}
 }
 
 func (w *workerFault) Node() string      { return w.host() }
@@ -98,6 +113,9 @@ func (w *workerFault) StartDetail() Detail {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	d := Detail{"subscription": w.subscription(), "on": w.host()}
+	if w.act == cancelBackend {
+		w.logFrom = logSize(ctx, w.c, w.c.Node(w.host()))
+	}
 	if pid, err := w.findPID(ctx); err == nil {
 		w.pid = pid
 		d["pid"] = pid
@@ -180,10 +198,18 @@ func (w *workerFault) Inject(ctx context.Context) error {
 			return err
 		}
 	}
-	if w.stop {
+	if w.act == freezeProcess {
 		return signalProcess(ctx, n, w.pid, "STOP")
 	}
-	return terminateBackend(ctx, n, w.pid)
+	if w.when != Anytime {
+		if err := w.reachMoment(ctx); err != nil {
+			return err
+		}
+	}
+	if w.act == cancelBackend {
+		return signalBackend(ctx, n, "pg_cancel_backend", w.pid)
+	}
+	return signalBackend(ctx, n, "pg_terminate_backend", w.pid)
 }
 
 func (w *workerFault) CheckEffective(ctx context.Context, timeout time.Duration) (Detail, error) {
@@ -194,8 +220,11 @@ func (w *workerFault) CheckEffective(ctx context.Context, timeout time.Duration)
 	if w.pid == 0 {
 		return nil, fmt.Errorf("no %s of %s was found on %s before the fault", w.processName(), w.subscription(), n.Name)
 	}
-	if w.stop {
+	switch w.act {
+	case freezeProcess:
 		return w.checkStopped(ctx, n, timeout)
+	case cancelBackend:
+		return w.checkCanceled(ctx, n, timeout)
 	}
 	view := "pg_stat_activity"
 	if w.role == walsender {
@@ -213,7 +242,7 @@ func (w *workerFault) CheckEffective(ctx context.Context, timeout time.Duration)
 		return nil, err
 	}
 	st, _ := subscriptionStatus(ctx, w.c, w.c.Node(w.subscriber), w.subscription())
-	return Detail{"pid": w.pid, "gone_from": view, "subscription_status": st}, nil
+	return w.withMoment(Detail{"pid": w.pid, "gone_from": view, "subscription_status": st}), nil
 }
 
 // checkStopped: the process is in state T, the link carries nothing for
@@ -265,7 +294,10 @@ func (w *workerFault) checkStopped(ctx context.Context, n *harness.Node, timeout
 }
 
 func (w *workerFault) Heal(ctx context.Context) error {
-	if !w.stop || w.pid == 0 {
+	if w.hold != nil {
+		w.hold.release()
+	}
+	if w.act != freezeProcess || w.pid == 0 {
 		return nil
 	}
 	n, err := nodeByName(w.c, w.host())
@@ -297,24 +329,29 @@ func (w *workerFault) CheckHealed(ctx context.Context, timeout time.Duration) (D
 			return nil, err
 		}
 	}
-	d := Detail{"markers": tokens, "healed_in_ms": time.Since(start).Milliseconds()}
+	d := Detail{"markers": tokens}
+	if err := w.checkTxnArrived(ctx, sub, prov, timeout-time.Since(start), d); err != nil {
+		return nil, err
+	}
+	d["healed_in_ms"] = time.Since(start).Milliseconds()
 	if pid, err := w.findPID(ctx); err == nil {
 		d["pid_now"] = pid
-		if !w.stop && pid == w.pid {
+		if w.act == terminateBackend && pid == w.pid {
 			return nil, fmt.Errorf("the %s of %s on %s is still pid %d", w.processName(), w.subscription(), w.host(), pid)
 		}
 	}
 	return d, nil
 }
 
-// terminateBackend ends one backend with SIGTERM and says whether it was there.
-func terminateBackend(ctx context.Context, n *harness.Node, pid int) error {
+// signalBackend runs fn (pg_terminate_backend: SIGTERM, pg_cancel_backend:
+// SIGINT) on one backend and says whether it was there.
+func signalBackend(ctx context.Context, n *harness.Node, fn string, pid int) error {
 	var ok bool
-	if err := queryRow(ctx, n, 10*time.Second, "SELECT pg_terminate_backend($1)", []any{pid}, &ok); err != nil {
-		return fmt.Errorf("terminate backend %d on %s: %w", pid, n.Name, err)
+	if err := queryRow(ctx, n, 10*time.Second, "SELECT "+fn+"($1)", []any{pid}, &ok); err != nil {
+		return fmt.Errorf("%s(%d) on %s: %w", fn, pid, n.Name, err)
 	}
 	if !ok {
-		return fmt.Errorf("terminate backend %d on %s: no such backend", pid, n.Name)
+		return fmt.Errorf("%s(%d) on %s: no such backend", fn, pid, n.Name)
 	}
 	return nil
 }

@@ -1,0 +1,109 @@
+package fault_test
+
+import (
+	"time"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/spockchaos/spockchaos/harness"
+	"github.com/spockchaos/spockchaos/harness/fault"
+	"github.com/spockchaos/spockchaos/workload/history"
+)
+
+// workerFaultSpecs are the specs of the apply-worker faults (cancel the
+// apply worker or the walsender idle or inside a transaction, kill the
+// apply worker inside one, a deadlock with the apply worker), declared
+// inside an Ordered container whose BeforeAll starts the cluster that
+// cl returns, on either flavor. Each spec leaves the cluster healed.
+func workerFaultSpecs(cl func() (*harness.Cluster, *history.Recorder, string)) {
+	// effective runs f to healed and returns the details of its effective
+	// and healed events.
+	effective := func(ctx SpecContext, f *fault.Fault) (eff, healed map[string]any) {
+		_, rec, histPath := cl()
+		Expect(f.InjectAndConfirm(ctx)).To(Succeed())
+		Expect(f.HealAndConfirm(ctx)).To(Succeed())
+		ops := readHistory(rec, histPath)
+		for i := len(ops) - 1; i >= 0 && (eff == nil || healed == nil); i-- {
+			if _, ev, ok := faultEvent(ops[i:i+1], f.Mode().Kind(), history.FaultEffective); ok && eff == nil {
+				eff = ev.Detail
+			}
+			if _, ev, ok := faultEvent(ops[i:i+1], f.Mode().Kind(), history.FaultHealed); ok && healed == nil {
+				healed = ev.Detail
+			}
+		}
+		Expect(eff).NotTo(BeNil(), "no effective event of %s", f)
+		GinkgoWriter.Printf("%s effective: %v\nhealed: %v\n", f, eff, healed)
+		return eff, healed
+	}
+	mode := func(make func(c *harness.Cluster) fault.Mode) *fault.Fault {
+		c, rec, _ := cl()
+		return fault.New(make(c), rec)
+	}
+
+	DescribeTable("a no-op control of an apply-worker fault fails its effect check",
+		func(ctx SpecContext, make func(*harness.Cluster) fault.Mode) {
+			c, rec, _ := cl()
+			f := fault.New(noopInject{make(c)}, rec)
+			f.EffectTimeout = 3 * time.Second
+			Expect(f.Inject(ctx)).To(Succeed())
+			err := f.WaitEffective(ctx)
+			GinkgoWriter.Printf("no-op %s: %v\n", f, err)
+			Expect(err).To(MatchError(fault.ErrNotEffective))
+		},
+		Entry("cancel-apply in-txn", func(c *harness.Cluster) fault.Mode { return fault.CancelApply(c, "n2", "n1", fault.InTxn) }, SpecTimeout(time.Minute)),
+		Entry("cancel-walsender idle", func(c *harness.Cluster) fault.Mode { return fault.CancelWalsender(c, "n1", "n3", fault.Idle) }, SpecTimeout(time.Minute)),
+		Entry("kill-apply in-txn", func(c *harness.Cluster) fault.Mode { return fault.KillApplyInTxn(c, "n3", "n2") }, SpecTimeout(time.Minute)),
+		Entry("lock-apply", func(c *harness.Cluster) fault.Mode { return fault.LockApply(c, "n3", "n1") }, SpecTimeout(time.Minute)),
+	)
+
+	It("cancels the walsender serving one peer while it is idle: the provider logs the cancel", func(ctx SpecContext) {
+		eff, _ := effective(ctx, mode(func(c *harness.Cluster) fault.Mode { return fault.CancelWalsender(c, "n1", "n2", fault.Idle) }))
+		Expect(eff["server_log"]).To(ContainSubstring("canceling statement due to user request"))
+		Expect(eff["at_signal"]).To(HaveKeyWithValue("walsender_wait", "WalSenderWaitForWal"))
+	}, SpecTimeout(3*time.Minute))
+
+	It("cancels the walsender while it still sends a large transaction the apply worker has begun", func(ctx SpecContext) {
+		eff, healed := effective(ctx, mode(func(c *harness.Cluster) fault.Mode { return fault.CancelWalsender(c, "n2", "n3", fault.InTxn) }))
+		Expect(eff["server_log"]).To(ContainSubstring("canceling statement due to user request"))
+		Expect(eff["at_signal"]).To(HaveKeyWithValue("apply_xid", true))
+		Expect(healed).To(HaveKey("large_txn"))
+	}, SpecTimeout(3*time.Minute))
+
+	It("cancels the apply worker inside a transaction, held there by a local row lock", func(ctx SpecContext) {
+		eff, healed := effective(ctx, mode(func(c *harness.Cluster) fault.Mode { return fault.CancelApply(c, "n3", "n1", fault.InTxn) }))
+		Expect(eff["server_log"]).To(ContainSubstring("canceling statement due to user request"))
+		Expect(eff["at_signal"]).To(HaveKeyWithValue("apply_wait", "Lock"))
+		Expect(healed).To(HaveKey("held_rows"))
+	}, SpecTimeout(3*time.Minute))
+
+	It("cancels an idle apply worker on Spock; refuses it on pglogical, whose idle worker never acts on a cancel", func(ctx SpecContext) {
+		c, _, _ := cl()
+		f := mode(func(c *harness.Cluster) fault.Mode { return fault.CancelApply(c, "n1", "n2", fault.Idle) })
+		if c.Flavor.Name() == "pglogical" {
+			Expect(f.Inject(ctx)).To(MatchError(fault.ErrNotOnFlavor))
+			return
+		}
+		eff, _ := effective(ctx, f)
+		Expect(eff["at_signal"]).To(HaveKeyWithValue("apply_xact_open", false))
+	}, SpecTimeout(3*time.Minute))
+
+	It("kills the apply worker inside a large transaction, which then arrives whole", func(ctx SpecContext) {
+		eff, healed := effective(ctx, mode(func(c *harness.Cluster) fault.Mode { return fault.KillApplyInTxn(c, "n2", "n1") }))
+		Expect(eff).To(HaveKeyWithValue("gone_from", "pg_stat_activity"))
+		Expect(eff["at_signal"]).To(HaveKeyWithValue("apply_xid", true))
+		Expect(healed).To(HaveKey("large_txn"))
+	}, SpecTimeout(3*time.Minute))
+
+	It("makes the apply worker a deadlock's victim and keeps it waiting for the local session", func(ctx SpecContext) {
+		eff, healed := effective(ctx, mode(func(c *harness.Cluster) fault.Mode { return fault.LockApply(c, "n1", "n3") }))
+		Expect(eff["server_log"]).To(ContainSubstring("deadlock detected"))
+		Expect(eff["waits_for"]).To(HavePrefix("transactionid"))
+		Expect(healed).To(HaveKey("held_rows"))
+	}, SpecTimeout(3*time.Minute))
+
+	It("leaves every node replicating", func(ctx SpecContext) {
+		c, _, _ := cl()
+		Expect(c.WaitReady(ctx, c.Nodes, time.Minute)).To(Succeed())
+	}, SpecTimeout(2*time.Minute))
+}
