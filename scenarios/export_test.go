@@ -1,5 +1,14 @@
 package scenarios
 
+import (
+	"context"
+	"strings"
+	"time"
+
+	"github.com/spockchaos/spockchaos/harness/fault"
+	"github.com/spockchaos/spockchaos/record"
+)
+
 // Exported for the specs of package scenarios_test.
 var (
 	RecoveryRecord = recoveryRecord
@@ -19,3 +28,23 @@ func StepKindKnown(kind string) bool {
 
 // ValidateSpec is Spec.validate (what Register checks).
 func ValidateSpec(s *Spec) error { return s.validate() }
+
+// HeldPart is one fault of a held step (group.go).
+type HeldPart = heldPart
+
+// NewHeldPart is a part that does mode on node.
+func NewHeldPart(node string, mode fault.Mode) HeldPart { return heldPart{node: node, mode: mode} }
+
+// RunGroupBare runs steps as one group (group.go) on a run without a
+// cluster, the faults of each step from partsOf; it returns the run
+// record's faults and what the run printed.
+func RunGroupBare(ctx context.Context, steps []Step, partsOf func(Step) []HeldPart) ([]record.Fault, string, error) {
+	var out strings.Builder
+	r := &run{report: &record.Run{}, out: &progress{w: &out}, loadStart: time.Now()}
+	err := r.runGroup(ctx, steps, partsOf)
+	return r.report.Faults, out.String(), err
+}
+
+// OverlapRefusal is overlapRefusal (why later may not start while
+// earlier is in force; "" when it may).
+var OverlapRefusal = overlapRefusal

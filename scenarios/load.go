@@ -41,16 +41,20 @@ func (r *run) loadWithFaults(ctx context.Context) error {
 	stepErr := r.hold(record.PhaseLoad)
 	stopKeeper := r.startSlotKeeper(ctx)
 	stopStandby := r.startStandby(ctx)
-	for _, step := range r.plan.Steps {
+	r.loadStart = load.Start
+	for _, group := range stepGroups(r.plan.Steps) {
 		if stepErr != nil {
 			break
 		}
-		if err := sleepUntil(ctx, load.Start.Add(step.At)); err != nil {
+		if err := sleepUntil(ctx, load.Start.Add(group[0].At)); err != nil {
 			stepErr = err
 			break
 		}
-		if err := r.doStep(ctx, step); err != nil {
-			stepErr = fmt.Errorf("step %q: %w", step, err)
+		if err := r.doGroup(ctx, group); err != nil {
+			stepErr = fmt.Errorf("step %q: %w", group[0], err)
+			if len(group) > 1 {
+				stepErr = fmt.Errorf("steps overlapping from %q: %w", group[0], err)
+			}
 			break
 		}
 	}

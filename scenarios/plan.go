@@ -3,6 +3,7 @@ package scenarios
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strings"
 	"time"
 
@@ -30,10 +31,45 @@ type Step struct {
 	// Amount is the size of the fault where it has one: a clock offset,
 	// a link's latency.
 	Amount time.Duration `json:"amount,omitempty"`
+	// Nodes, when set, are every node a multi-node step acts on (pause
+	// and crash-restart: each of them, together; partition: every pair
+	// among them cut); Node is then Nodes[0], so that what reads Node
+	// alone still names one (overlap.go).
+	Nodes []string `json:"nodes,omitempty"`
+	// Overlap: the step starts at At while the steps before it in its
+	// group are still in force, instead of after they healed. A group is
+	// a step without Overlap and the Overlap steps right after it; it is
+	// healed together once the last of its holds has passed (group.go).
+	// CheckPlan refuses the pairs whose checks would interfere.
+	Overlap bool `json:"overlap,omitempty"`
 }
 
+// Equal reports whether s and o are the same step (Step holds a slice,
+// so == does not compile).
+func (s Step) Equal(o Step) bool {
+	return s.At == o.At && s.Kind == o.Kind && s.Node == o.Node && s.Peer == o.Peer && s.Hold == o.Hold &&
+		s.Amount == o.Amount && slices.Equal(s.Nodes, o.Nodes) && s.Overlap == o.Overlap
+}
+
+// SameSteps reports whether two plans have the same steps (nil and empty
+// are the same: no faults).
+func SameSteps(a, b []Step) bool {
+	return len(a) == len(b) && (len(a) == 0 || slices.EqualFunc(a, b, Step.Equal))
+}
+
+// overlapMark starts the printed form of a step that overlaps the one
+// before it.
+const overlapMark = "& "
+
 func (s Step) String() string {
-	out := fmt.Sprintf("t+%s %s %s", s.At.Round(time.Millisecond), s.Kind, s.Node)
+	who := s.Node
+	if len(s.Nodes) > 0 {
+		who = strings.Join(s.Nodes, ",")
+	}
+	out := fmt.Sprintf("t+%s %s %s", s.At.Round(time.Millisecond), s.Kind, who)
+	if s.Overlap {
+		out = overlapMark + out
+	}
 	if s.Peer != "" {
 		out += " from " + s.Peer
 	}
@@ -67,6 +103,9 @@ func (p Plan) String() string {
 	}
 	if len(p.Steps) > 0 {
 		b.WriteString("  steps (t+ counts from the start of the load):\n")
+	}
+	if slices.ContainsFunc(p.Steps, func(s Step) bool { return s.Overlap }) {
+		b.WriteString("  (" + overlapMark + "starts while the steps above it in its group are in force; a group heals together after its last hold)\n")
 	}
 	for _, s := range p.Steps {
 		fmt.Fprintf(&b, "  %s\n", s)

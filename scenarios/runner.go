@@ -127,6 +127,9 @@ func resolve(spec *Spec, opts Options) (Options, error) {
 	if opts.Duration < time.Second {
 		return opts, fmt.Errorf("--duration must be at least 1s, got %s", opts.Duration)
 	}
+	if err := CheckPlan(NewPlan(spec, opts.Seed, opts.Nodes, opts.Duration)); err != nil {
+		return opts, fmt.Errorf("scenario %s seed %d: %w", spec.Name, opts.Seed, err)
+	}
 	if opts.Timeout == 0 {
 		opts.Timeout = spec.Timeout
 	}
@@ -236,10 +239,12 @@ type run struct {
 	mu      sync.Mutex
 	stopped *record.Interruption
 
-	alive    []string // nodes up at the end
-	failed   []string // nodes lost for good, in the order they failed
-	lags     []*lagFault
-	captured bool // node state before the first fault taken
+	alive  []string // nodes up at the end
+	failed []string // nodes lost for good, in the order they failed
+	lags   []*lagFault
+	// loadStart is when the load began: a step's At counts from it.
+	loadStart time.Time
+	captured  bool // node state before the first fault taken
 	// aliveMu guards writes of alive and the slot keeper's reads of it
 	// (see slots.go); the runner's own reads need no lock.
 	aliveMu sync.Mutex

@@ -124,7 +124,10 @@ func (s *Spec) validate() error {
 			return fmt.Errorf("unknown checker %q", c)
 		}
 	}
-	return s.validateSettings()
+	if err := s.validateSettings(); err != nil {
+		return err
+	}
+	return s.checkPlans()
 }
 
 // validateSettings checks each setting's name and value as --set does,

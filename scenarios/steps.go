@@ -3,8 +3,11 @@ package scenarios
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/spockchaos/spockchaos/harness"
 	"github.com/spockchaos/spockchaos/harness/fault"
 	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/workload"
@@ -37,6 +40,11 @@ type stepKind struct {
 	// do runs the step (inside the load phase; a kill also runs the
 	// fault, detect and recover phases).
 	do func(r *run, ctx context.Context, s Step) error
+	// parts, for a held kind (do is then nil), are the faults a step of
+	// it injects: the runner injects and confirms each, holds them and
+	// heals them, with its group's when the step overlaps (group.go). A
+	// held kind may overlap another when overlapFamilies has it.
+	parts heldParts
 	// links: the step acts on the cluster's links, which must then be
 	// routed through link proxies (Plan.NeedsLinkProxies).
 	links bool
@@ -49,9 +57,9 @@ type stepKind struct {
 // kind is one entry here and one function.
 var stepKinds = map[string]stepKind{
 	StepLag:            {do: (*run).lag},
-	StepPause:          {do: (*run).pause},
-	StepPartition:      {do: (*run).partition},
-	StepRestart:        {do: (*run).crashRestart},
+	StepPause:          {parts: eachNode(fault.Pause, false)},
+	StepPartition:      {parts: partitionParts},
+	StepRestart:        {parts: eachNode(fault.Kill, true)},
 	StepKill:           {do: (*run).kill},
 	StepKillLargeTxn:   {do: (*run).killLargeTxn},
 	StepKillRecovery:   {do: (*run).killDuringNextRecovery},
@@ -59,14 +67,14 @@ var stepKinds = map[string]stepKind{
 	StepRewindProgress: {do: (*run).rewindProgress},
 
 	StepSlowLink:      {do: (*run).slowLink, links: true},
-	StepLinkLatency:   {do: holdFaultStep(linkLatency), links: true},
-	StepLinkBandwidth: {do: holdFaultStep(linkBandwidth), links: true},
-	StepLinkReset:     {do: holdFaultStep(linkReset), links: true},
-	StepLinkLoss:      {do: holdFaultStep(linkLoss)},
-	StepClockSkew:     {do: holdFaultStep(clockSkew), clock: true},
-	StepKillWalsender: {do: holdFaultStep(killWalsender)},
-	StepKillApply:     {do: holdFaultStep(killApply)},
-	StepStopApply:     {do: holdFaultStep(stopApply)},
+	StepLinkLatency:   {parts: onePart(linkLatency), links: true},
+	StepLinkBandwidth: {parts: onePart(linkBandwidth), links: true},
+	StepLinkReset:     {parts: onePart(linkReset), links: true},
+	StepLinkLoss:      {parts: onePart(linkLoss)},
+	StepClockSkew:     {parts: onePart(clockSkew), clock: true},
+	StepKillWalsender: {parts: onePart(killWalsender)},
+	StepKillApply:     {parts: onePart(killApply)},
+	StepStopApply:     {parts: onePart(stopApply)},
 
 	StepRestartProvider: {do: (*run).restartProvider},
 	StepStallProvider:   {do: (*run).stallProvider},
@@ -74,13 +82,62 @@ var stepKinds = map[string]stepKind{
 	StepSubOptionCycle:  {do: holdFaultStep(subOptionCycle)},
 }
 
-// doStep runs s by its kind's entry in stepKinds.
+// doStep runs s by its kind's entry in stepKinds: a held kind as a group
+// of one.
 func (r *run) doStep(ctx context.Context, s Step) error {
-	kind, ok := stepKinds[s.Kind]
+	return r.doGroup(ctx, []Step{s})
+}
+
+// doGroup runs steps, a group (one step, or a step and the steps that
+// overlap it: CheckPlan has allowed them), by their kinds' entries.
+func (r *run) doGroup(ctx context.Context, steps []Step) error {
+	kind, ok := stepKinds[steps[0].Kind]
 	if !ok {
-		return fmt.Errorf("unknown step kind %q", s.Kind)
+		return fmt.Errorf("unknown step kind %q", steps[0].Kind)
 	}
-	return kind.do(r, ctx, s)
+	if kind.parts == nil {
+		return kind.do(r, ctx, steps[0])
+	}
+	return r.runGroup(ctx, steps, func(s Step) []heldPart { return stepKinds[s.Kind].parts(r.cluster, s) })
+}
+
+// eachNode is the parts of a step that does mode to each of its nodes
+// (Node, or every one of Nodes, together).
+func eachNode(mode func(c *harness.Cluster, node string) fault.Mode, restart bool) heldParts {
+	return func(c *harness.Cluster, s Step) []heldPart {
+		nodes := stepNodes(s)
+		var out []heldPart
+		for _, n := range nodes {
+			p := heldPart{node: n, mode: mode(c, n), restart: restart}
+			if len(nodes) > 1 {
+				p.detail = "together with " + strings.Join(slices.DeleteFunc(slices.Clone(nodes), func(o string) bool { return o == n }), ",")
+			}
+			out = append(out, p)
+		}
+		return out
+	}
+}
+
+// partitionParts cuts Node off from every other node, or, with Nodes,
+// every pair among Nodes.
+func partitionParts(c *harness.Cluster, s Step) []heldPart {
+	if len(s.Nodes) == 0 {
+		return []heldPart{{node: s.Node, mode: fault.Partition(c, s.Node)}}
+	}
+	var out []heldPart
+	for _, pair := range nodePairs(s.Nodes) {
+		out = append(out, heldPart{node: pair[0], mode: fault.PartitionPair(c, pair[0], pair[1]),
+			detail: fmt.Sprintf("cut from %s (every pair among %s)", pair[1], strings.Join(s.Nodes, ","))})
+	}
+	return out
+}
+
+// onePart is the parts of a kind that injects one fault.
+func onePart(held heldFault) heldParts {
+	return func(c *harness.Cluster, s Step) []heldPart {
+		mode, detail := held(c, s)
+		return []heldPart{{node: s.Node, mode: mode, detail: detail}}
+	}
 }
 
 // lag (StepLag) stops s.Node receiving s.Peer's changes until quiesce (or
@@ -93,54 +150,6 @@ func (r *run) lag(ctx context.Context, s Step) error {
 	r.lags = append(r.lags, &lagFault{f: f, receiver: s.Node, origin: s.Peer})
 	r.addFault(s, 0, "")
 	return nil
-}
-
-// pause (StepPause) freezes s.Node for s.Hold, then thaws it.
-func (r *run) pause(ctx context.Context, s Step) error {
-	return r.injectHoldHeal(ctx, s, fault.Pause(r.cluster, s.Node))
-}
-
-// partition (StepPartition) cuts s.Node off from all others for s.Hold,
-// then heals.
-func (r *run) partition(ctx context.Context, s Step) error {
-	return r.injectHoldHeal(ctx, s, fault.Partition(r.cluster, s.Node))
-}
-
-// injectHoldHeal injects mode and confirms it, records the fault, keeps it
-// for s.Hold, then heals it and confirms that.
-func (r *run) injectHoldHeal(ctx context.Context, s Step, mode fault.Mode) error {
-	f := fault.New(mode, r.rec)
-	if err := f.InjectAndConfirm(ctx); err != nil {
-		return err
-	}
-	i := r.addFault(s, 0, "")
-	if err := sleepUntil(ctx, time.Now().Add(s.Hold)); err != nil {
-		return err
-	}
-	err := f.HealAndConfirm(ctx)
-	r.report.EndFault(i)
-	return err
-}
-
-// crashRestart (StepRestart) SIGKILLs s.Node and starts it again after
-// s.Hold.
-func (r *run) crashRestart(ctx context.Context, s Step) error {
-	r.captureBefore(ctx)
-	f := fault.New(fault.Kill(r.cluster, s.Node), r.rec)
-	if err := f.InjectAndConfirm(ctx); err != nil {
-		return err
-	}
-	i := r.addFault(s, 0, "")
-	if err := sleepUntil(ctx, time.Now().Add(s.Hold)); err != nil {
-		return err
-	}
-	// Under aliveMu: the restart rewrites the node's DSN, which the
-	// slot keeper reads (its rounds wait meanwhile).
-	r.aliveMu.Lock()
-	err := fault.Restart(ctx, r.cluster, s.Node, restartTimeout)
-	r.aliveMu.Unlock()
-	r.report.EndFault(i)
-	return err
 }
 
 // kill (StepKill) SIGKILLs s.Node with transactions in flight (the fault

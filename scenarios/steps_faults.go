@@ -130,20 +130,16 @@ func (r *run) bypassLinkProxies(ctx context.Context) {
 }
 
 // holdFaultStep is the step that injects held's fault and confirms it,
-// keeps it for s.Hold, then heals it and confirms that.
+// keeps it for s.Hold, then heals it and confirms that (a group of one:
+// healed on every path). A kind whose entry is {parts: onePart(held)}
+// instead may also overlap others (overlap.go).
 func holdFaultStep(held heldFault) func(r *run, ctx context.Context, s Step) error {
 	return func(r *run, ctx context.Context, s Step) error {
-		mode, detail := held(r.cluster, s)
-		f := fault.New(mode, r.rec)
-		if err := f.InjectAndConfirm(ctx); err != nil {
-			return err
-		}
-		i := r.addFault(s, 0, detail)
-		if err := sleepUntil(ctx, time.Now().Add(s.Hold)); err != nil {
-			return err
-		}
-		err := f.HealAndConfirm(ctx)
-		r.report.EndFault(i)
-		return err
+		return r.runGroup(ctx, []Step{s}, onePart(held).bind(r.cluster))
 	}
+}
+
+// bind is the parts of each step on c.
+func (h heldParts) bind(c *harness.Cluster) func(Step) []heldPart {
+	return func(s Step) []heldPart { return h(c, s) }
 }

@@ -378,7 +378,7 @@ func failsSameWay(o Outcome, err error, failing []string) bool {
 // with is the smallest so far with other steps.
 func (s *search) with(steps []scenarios.Step) Candidate {
 	c := s.res.Smallest
-	c.Steps = steps
+	c.Steps = scenarios.Regroup(steps)
 	return c
 }
 
@@ -461,7 +461,7 @@ func minus(all, keep []scenarios.Step) []scenarios.Step {
 	var out []scenarios.Step
 	j := 0
 	for _, s := range all {
-		if j < len(keep) && keep[j] == s {
+		if j < len(keep) && keep[j].Equal(s) {
 			j++
 			continue
 		}
@@ -558,7 +558,7 @@ func (s *search) nodes(ctx context.Context) error {
 func removeNode(steps []scenarios.Step, n int) (gone string, out []scenarios.Step, ok bool) {
 	named := map[int]bool{}
 	for _, st := range steps {
-		for _, name := range []string{st.Node, st.Peer} {
+		for _, name := range append([]string{st.Node, st.Peer}, st.Nodes...) {
 			if i, isNode := nodeIndex(name); isNode {
 				named[i] = true
 			}
@@ -583,6 +583,12 @@ func removeNode(steps []scenarios.Step, n int) (gone string, out []scenarios.Ste
 	out = make([]scenarios.Step, len(steps))
 	for i, st := range steps {
 		st.Node, st.Peer = rename(st.Node), rename(st.Peer)
+		if st.Nodes != nil {
+			st.Nodes = slices.Clone(st.Nodes)
+			for j := range st.Nodes {
+				st.Nodes[j] = rename(st.Nodes[j])
+			}
+		}
 		out[i] = st
 	}
 	return fmt.Sprintf("n%d", victim), out, true
@@ -598,6 +604,4 @@ func nodeIndex(name string) (int, bool) {
 
 // sameSteps reports whether two plans have the same steps (nil and empty
 // are the same).
-func sameSteps(a, b []scenarios.Step) bool {
-	return len(a) == len(b) && (len(a) == 0 || slices.Equal(a, b))
-}
+func sameSteps(a, b []scenarios.Step) bool { return scenarios.SameSteps(a, b) }
