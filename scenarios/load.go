@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/spockchaos/spockchaos/record"
@@ -26,7 +27,7 @@ func (r *run) loadWithFaults(ctx context.Context) error {
 	// passed AND the plan is done (plus a tail), so that a step delayed by
 	// a slow machine still happens under load.
 	cfg := workload.RunConfig{Nodes: r.targets(r.alive), Recorder: r.rec, Seed: r.opts.Seed,
-		ClientsPerNode: r.spec.ClientsPerNode, Progress: r.showProgress}
+		ClientsPerNode: r.spec.ClientsPerNode, Progress: r.showProgress, Reconnect: r.plan.reconnect()}
 	r.out.linef("phase %s (%s, %s)\n", record.PhaseLoad, r.wl.Name(), r.opts.Duration)
 	go func() {
 		stats, err := r.wl.Run(loadCtx, cfg)
@@ -105,6 +106,20 @@ func (r *run) showProgress(s workload.Stats) {
 		}
 	}
 	r.out.statusf("%s", line)
+}
+
+// restartReconnect is how long a client keeps reconnecting to its node
+// when the plan restarts nodes: longer than a crash-restart's hold and
+// start, so that the restarted node gets its clients back (the workload's
+// own default, 2 s, is shorter than any restart).
+const restartReconnect = 45 * time.Second
+
+// reconnect is the workload's Reconnect for the plan (0: its default).
+func (p Plan) reconnect() time.Duration {
+	if slices.ContainsFunc(p.Steps, func(s Step) bool { return s.Kind == StepRestart }) {
+		return restartReconnect
+	}
+	return 0
 }
 
 // loadTail is how long the load goes on after the plan's last step.

@@ -128,3 +128,52 @@ var _ = Describe("the plan check", func() {
 		Expect([]bool{steps[0].Overlap, steps[2].Overlap, steps[3].Overlap}).To(Equal([]bool{false, false, true}))
 	})
 })
+
+var _ = Describe("the chaos-overlap plan", func() {
+	spec, err := scenarios.Lookup("chaos-overlap")
+	It("is registered", func() { Expect(err).NotTo(HaveOccurred()) })
+
+	It("draws groups of two or three faults in force together, one majority or every-node fault, then a lagged kill; the same for the same seed", func() {
+		majorities, sizes, grouped := map[string]int{}, map[int]int{}, map[string]int{}
+		for seed := int64(1); seed <= 40; seed++ {
+			p := scenarios.NewPlan(spec, seed, 3, spec.Load)
+			Expect(scenarios.NewPlan(spec, seed, 3, spec.Load).Steps).To(Equal(p.Steps), "seed %d", seed)
+			Expect(scenarios.CheckPlan(p)).To(Succeed(), "seed %d", seed)
+			n := len(p.Steps)
+			Expect(p.Steps[n-2].Kind).To(BeElementOf(scenarios.StepLag, scenarios.StepSlowLink))
+			Expect(p.Steps[n-1].Kind).To(Equal(scenarios.StepKill))
+			Expect(p.Steps[n-2].Peer).To(Equal(p.Steps[n-1].Node))
+			groups, majority := 0, 0
+			for i, s := range p.Steps[:n-2] {
+				// Group members act on one node, or cut one pair.
+				if len(s.Nodes) > 0 && (s.Kind != scenarios.StepPartition || len(s.Nodes) == 3) {
+					Expect(s.Overlap).To(BeFalse())
+					majority++
+					majorities[s.Kind]++
+					continue
+				}
+				if !s.Overlap {
+					groups++
+				}
+				size := 1
+				for j := i + 1; j < n-2 && p.Steps[j].Overlap; j++ {
+					size++
+				}
+				if !s.Overlap {
+					sizes[size]++
+				}
+				if s.Overlap || size > 1 {
+					grouped[s.Kind]++
+				}
+			}
+			Expect(majority).To(Equal(1), "seed %d:\n%s", seed, p)
+			Expect(groups).To(BeNumerically(">=", 2), "seed %d", seed)
+		}
+		Expect(majorities).To(HaveLen(3), "pause of a majority, restart of all, every pair cut")
+		Expect(sizes[2]).To(BeNumerically(">", 0))
+		Expect(sizes[3]).To(BeNumerically(">", 0))
+		for _, k := range []string{scenarios.StepPartition, scenarios.StepPause, scenarios.StepRestart, scenarios.StepStopApply, scenarios.StepKillApply, scenarios.StepClockSkew} {
+			Expect(grouped[k]).To(BeNumerically(">", 0), "no seed overlaps %s with another fault", k)
+		}
+	})
+})

@@ -388,10 +388,19 @@ func (r *run) targets(names []string) []workload.Target {
 	out := make([]workload.Target, 0, len(names))
 	for _, name := range names {
 		if n := r.cluster.Node(name); n != nil {
-			out = append(out, workload.Target{Name: n.Name, DSN: n.DSN})
+			out = append(out, workload.Target{Name: n.Name, DSN: n.DSN, DSNNow: r.dsnNow(n)})
 		}
 	}
 	return out
+}
+
+// dsnNow reads n's DSN under aliveMu, under which a restart rewrites it.
+func (r *run) dsnNow(n *harness.Node) func() string {
+	return func() string {
+		r.aliveMu.Lock()
+		defer r.aliveMu.Unlock()
+		return n.DSN
+	}
 }
 
 func (r *run) nodes(names []string) []*harness.Node {

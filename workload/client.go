@@ -113,7 +113,7 @@ func (c *client) connectFor(ctx context.Context, d time.Duration) bool {
 	backoff := 50 * time.Millisecond
 	for {
 		cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		conn, err := pgx.Connect(cctx, c.node().DSN)
+		conn, err := pgx.Connect(cctx, c.node().dsn())
 		cancel()
 		if err == nil {
 			c.conn = conn

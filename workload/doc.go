@@ -45,6 +45,9 @@
 //   - A client whose connection broke reconnects for RunConfig.Reconnect
 //     (2 s); then, with Failover, it moves to the next node, otherwise it
 //     stops (Stats.ClientsGaveUp). No op is recorded for a failed connect.
+//     Each connect takes the target's DSN of that moment (Target.DSNNow,
+//     when set): a node restarted on another published port gets its
+//     clients back when Reconnect outlasts the restart.
 //   - Transaction ids are "<TxnPrefix><process>-<n>"; TxnPrefix defaults to
 //     "s<seed>-", so rerunning a seed on the same cluster needs a fresh
 //     prefix (the CLI adds the time).

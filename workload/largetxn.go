@@ -73,7 +73,7 @@ func LargeTxnWith(ctx context.Context, cfg LargeTxnConfig, rec *history.Recorder
 	opCtx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	// Connect before the invoke: a node that refuses connections gets no op.
-	conn, err := pgx.Connect(opCtx, cfg.Target.DSN)
+	conn, err := pgx.Connect(opCtx, cfg.Target.dsn())
 	inv := rec.Invoke(cfg.Process, cfg.Target.Name, FLargeTxn, LedgerValue{Rows: cfg.Rows}, cfg.TxnID)
 	phase := BeforeCommit
 	if err == nil {

@@ -60,6 +60,29 @@ var _ = Describe("the client runner", func() {
 		Expect(stats.PerNode["n1"].Ok).To(BeNumerically(">", 10))
 	}, SpecTimeout(30*time.Second))
 
+	It("reconnects to the address a restarted node has now (Target.DSNNow), and gives up without it", func(ctx SpecContext) {
+		dead, start := deadDSN(), time.Now()
+		restarted := func() string {
+			if time.Since(start) < 300*time.Millisecond {
+				return dead // down, then back on another port
+			}
+			return live.dsn()
+		}
+		run := func(t workload.Target) workload.Stats {
+			stats, err := workload.RunStepsForTest(ctx, workload.RunConfig{
+				Nodes: []workload.Target{t}, Recorder: history.NewRecorder(&bytes.Buffer{}), ClientsPerNode: 1,
+				Duration: time.Second, Reconnect: 700 * time.Millisecond,
+			}, func(string, string) { time.Sleep(time.Millisecond) })
+			Expect(err).NotTo(HaveOccurred())
+			return stats
+		}
+		stats := run(workload.Target{Name: "n1", DSN: dead, DSNNow: restarted})
+		Expect(stats.ClientsGaveUp).To(BeZero())
+		Expect(stats.PerNode["n1"].Ok).To(BeNumerically(">", 10))
+		stats = run(workload.Target{Name: "n1", DSN: dead})
+		Expect(stats.ClientsGaveUp).To(Equal(1))
+	}, SpecTimeout(30*time.Second))
+
 	It("moves the clients of a dead node to a live one with Failover", func(ctx SpecContext) {
 		var mu sync.Mutex
 		nodesOf := map[string]map[string]bool{}

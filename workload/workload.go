@@ -16,6 +16,17 @@ import (
 type Target struct {
 	Name string
 	DSN  string
+	// DSNNow, when set, is the node's DSN at the moment a client
+	// connects (a restarted node may be published on another port).
+	DSNNow func() string
+}
+
+// dsn is the DSN to connect to now.
+func (t Target) dsn() string {
+	if t.DSNNow != nil {
+		return t.DSNNow()
+	}
+	return t.DSN
 }
 
 // Workload is a generator of client operations with its schema.
