@@ -117,9 +117,9 @@
 // (ExceptionCapture: every spock.exception_log row, and spock.resolutions
 // counted by table, type, resolution and origin where
 // spock.save_resolutions is on) and the tables the run's workload writes
-// from several nodes (ContendedTables: conflict_kv, hotkey, usertable when
-// at least two nodes wrote them; "rows come and go" with inserts or
-// deletes), that every row is a conflict the workload provoked on purpose.
+// from several nodes (ContendedTables: conflict_kv, hotkey, usertable,
+// toast_wide when at least two nodes wrote them; "rows come and go" with
+// inserts or deletes), that every row is a conflict the workload provoked on purpose.
 // The rule, from Spock's source (5.0.7 to 6.0): saved resolutions are
 // explained on a contended table; an exception_log row's error is
 // explained only when it is update_missing ("did not find row to be

@@ -7,13 +7,14 @@ import (
 )
 
 // The workload tables written from several nodes on the same keys, by op
-// (workload package: conflict, hotkey, ycsb). A ledger, bank or large-txn
+// (workload package: conflict, hotkey, ycsb, toast). A ledger, bank or large-txn
 // op writes keys of its own node only: a conflict on those tables is
 // never the workload's doing.
 const (
 	conflictTable = "conflict_kv"
 	hotkeyTable   = "hotkey"
 	ycsbTable     = "usertable"
+	toastTable    = "toast_wide"
 )
 
 // ContendedTables is, from a history, every table the workload wrote from
@@ -56,6 +57,8 @@ func contendedWrite(f string) (table string, comeAndGo bool) {
 		return conflictTable, false
 	case f == "hot-update":
 		return hotkeyTable, false
+	case f == "toast-touch" || f == "toast-rewrite":
+		return toastTable, false
 	case f == "ycsb-insert" || f == "ycsb-delete":
 		return ycsbTable, true
 	case strings.HasPrefix(f, "ycsb-") && f != "ycsb-read" && f != "ycsb-scan":
