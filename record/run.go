@@ -40,6 +40,10 @@ type Run struct {
 	// did during the load (recovery.Keeper).
 	SlotKeeper *KeeperReport `json:"slot_keeper,omitempty"`
 	Checkers   []CheckResult `json:"checkers"`
+	// Evidence is, for each divergence class of a failed convergence
+	// check and each node that lacks (or differs in) its rows, what that
+	// node's server logged about them; absent for a run without classes.
+	Evidence []ClassEvidence `json:"evidence,omitempty"`
 	// Verdict of the run; empty means Combine(Checkers).
 	Verdict Verdict `json:"verdict,omitempty"`
 	// Error is a harness error that stopped the run (the verdict is then
@@ -179,4 +183,19 @@ func ReplayCommand(run *Run) string {
 		cmd += " --flavor " + run.Flavor
 	}
 	return cmd
+}
+
+// ClassEvidence is what one node's server said about one divergence class
+// of the run (verify.FindEvidence): its log entries and exception_log rows
+// about the class's transactions. No Lines means none was found.
+type ClassEvidence struct {
+	// Class is the divergence class's line (verify.DivergenceClass.Line).
+	Class string `json:"class"`
+	// Node is the node whose server was searched.
+	Node  string   `json:"node"`
+	Lines []string `json:"lines,omitempty"`
+	// More counts the lines found beyond those kept.
+	More int `json:"more,omitempty"`
+	// Note says why the search was partial (e.g. no server log captured).
+	Note string `json:"note,omitempty"`
 }

@@ -50,6 +50,11 @@
 //     summary.md and report.html are outputs: `report DIR` rewrites them
 //     whatever they hold and no command reads them back. Fuzz targets
 //     (fuzz_test.go) feed any bytes to record.Decode and to RecheckDir.
+//   - Each divergence class is followed, in summary.md and report.html, by
+//     its server evidence (run.json's "evidence", copied into
+//     results.json): "evidence from n2's log: <entry>" per line found, or
+//     "n2: no server evidence found"; a run that stored no evidence (older
+//     runs, runs without classes) shows none.
 //   - Write is record.Write (the record's files) then Render, then the
 //     latest link; the runner fills node artifacts with
 //     harness.CaptureNodeState and record.Node.

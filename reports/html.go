@@ -36,9 +36,23 @@ type htmlPage struct {
 	PhaseChart  template.HTML
 	Phases      []phaseRow
 	NodeCharts  []nodeCharts
-	Divergence  []verify.DivergenceClass
+	Divergence  []classView
 	DiffRows    []diffRowView
 	Config      string
+}
+
+// classView is a divergence class and its server evidence, in lines.
+type classView struct {
+	verify.DivergenceClass
+	Evidence []string
+}
+
+func classViews(classes []verify.DivergenceClass, evidence []record.ClassEvidence) []classView {
+	out := make([]classView, 0, len(classes))
+	for _, c := range classes {
+		out = append(out, classView{DivergenceClass: c, Evidence: EvidenceLines(EvidenceFor(c, evidence))})
+	}
+	return out
 }
 
 type phaseRow struct{ Label, Start, End, Duration, Error string }
@@ -65,7 +79,7 @@ func RenderHTML(run *record.Run, ops []history.Op) ([]byte, error) {
 		GeneratedAt: time.Now().UTC().Format(time.RFC3339),
 		HistoryOps:  len(ops),
 		Config:      configJSON(run),
-		Divergence:  DivergenceOf(run.Checkers),
+		Divergence:  classViews(DivergenceOf(run.Checkers), run.Evidence),
 	}
 	var err error
 	if page.PhaseChart, err = phaseChart(run); err != nil {

@@ -21,10 +21,13 @@ type Results struct {
 	// Divergence is the convergence check's classes of differing rows,
 	// largest first: the summary of the rows listed in its details.
 	Divergence []verify.DivergenceClass `json:"divergence,omitempty"`
-	Checkers   []record.CheckResult     `json:"checkers"`
-	Recovery   *record.Recovery         `json:"recovery"`
-	Faults     []record.Fault           `json:"faults"`
-	Phases     []record.Phase           `json:"phases"`
+	// Evidence is, per class and node searched, what the server said
+	// about the class's rows (run.json's evidence).
+	Evidence []record.ClassEvidence `json:"evidence,omitempty"`
+	Checkers []record.CheckResult   `json:"checkers"`
+	Recovery *record.Recovery       `json:"recovery"`
+	Faults   []record.Fault         `json:"faults"`
+	Phases   []record.Phase         `json:"phases"`
 	// RecoveryTimes are, per failed node, the times from its kill to every
 	// survivor being level for it.
 	RecoveryTimes []record.RecoveryTime `json:"recovery_times,omitempty"`
@@ -42,6 +45,7 @@ func ResultsOf(run *record.Run) Results {
 		Survivors:  run.Survivors,
 		Failed:     run.Failed,
 		Divergence: DivergenceOf(run.Checkers),
+		Evidence:   run.Evidence,
 		Checkers:   nonNil(run.Checkers),
 		Recovery:   run.Recovery,
 		Faults:     nonNil(run.Faults),

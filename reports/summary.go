@@ -41,7 +41,7 @@ func SummaryOf(run *record.Run) string {
 	if len(run.Checkers) == 0 {
 		b.WriteString("| (none) | unknown | no checker ran |\n")
 	}
-	b.WriteString(divergenceMarkdown(DivergenceOf(run.Checkers)))
+	b.WriteString(divergenceMarkdown(DivergenceOf(run.Checkers), run.Evidence))
 	for _, line := range FailingKeys(run, summaryKeys) {
 		fmt.Fprintf(&b, "\n- %s", mdCell(line))
 	}

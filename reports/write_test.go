@@ -296,6 +296,48 @@ var _ = Describe("divergence", func() {
 		Expect(parsed.Divergence[0].Examples).To(Equal([]string{"(n1-4900,1)"}))
 	})
 
+	It("puts each class's server evidence right under it, or says none was found; a run that searched nothing says nothing", func() {
+		line := "public.ledger: 1 row of origin n1, committed 12:00:04.90, on n2 but not on n3"
+		discard := "2026-11-25 12:00:05.100 UTC [81] LOG:  SPOCK sub_n3_n1: Transaction discarded in TRANSDISCARD mode at LSN 0/2B97D60"
+		run := syntheticRun()
+		run.Evidence = []record.ClassEvidence{{Class: line, Node: "n3", Lines: []string{discard, "spock.exception_log: n3: sub_n3_n1 (origin n1) remote xid 7"}, More: 2},
+			{Class: line, Node: "n4"}, {Class: "another class", Node: "n2", Lines: []string{"not this class's"}}}
+		dir, err := record.NewRunDir(GinkgoT().TempDir(), run.Scenario, run.Seed, t0)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(reports.Write(dir, run, "")).To(Succeed())
+		read := func(name string) string {
+			b, err := os.ReadFile(filepath.Join(dir, name))
+			Expect(err).NotTo(HaveOccurred())
+			return string(b)
+		}
+		md := read("summary.md")
+		Expect(md).To(ContainSubstring("- " + line + " (e.g. (n1-4900,1))\n" +
+			"  - evidence from n3's log: " + strings.Join(strings.Fields(discard), " ") + "\n" +
+			"  - evidence from n3's spock.exception_log: n3: sub_n3_n1 (origin n1) remote xid 7\n" +
+			"  - … and 2 more from n3 (nodes/n3/server.log)\n" +
+			"  - n4: no server evidence found\n"))
+		Expect(md).NotTo(ContainSubstring("not this class's"))
+		page := read("report.html")
+		Expect(page).To(ContainSubstring(`<li>` + line + `<ul class="evidence"><li><code>evidence from n3&#39;s log: ` + discard + `</code></li>`))
+		Expect(page).To(ContainSubstring("n4: no server evidence found"))
+		var parsed struct {
+			Evidence []record.ClassEvidence `json:"evidence"`
+		}
+		Expect(json.Unmarshal([]byte(read("results.json")), &parsed)).To(Succeed())
+		Expect(parsed.Evidence).To(Equal(run.Evidence))
+		back, err := record.Load(dir)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(back.Evidence).To(Equal(run.Evidence), "run.json keeps it for report DIR")
+
+		plain, _ := writeSyntheticRun(GinkgoT().TempDir())
+		b, err := os.ReadFile(filepath.Join(plain, "summary.md"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(b)).NotTo(ContainSubstring("evidence"))
+		b, err = os.ReadFile(filepath.Join(plain, "results.json"))
+		Expect(err).NotTo(HaveOccurred())
+		Expect(string(b)).NotTo(ContainSubstring(`"evidence"`))
+	})
+
 	It("does not list the classes among the differing rows", func() {
 		rows := reports.DiffRowsOf(syntheticRun().Checkers)
 		Expect(rows).To(HaveLen(1))

@@ -63,6 +63,10 @@
 // from several nodes (verify.ContendedTables); its capture goes into the
 // observation (observation.json), so `spockchaos check DIR` re-judges it.
 // On pglogical it is skipped ("not applicable"), never a pass.
+// At the report phase, once the server logs are collected, every
+// divergence class gets its server evidence (evidence.go,
+// verify.FindEvidence) in run.json's "evidence", from the logs and the
+// exception_log rows exception-audit read.
 //
 // Link, clock and replication-process fault steps (steps_faults.go)
 // start the cluster with what they need, decided from the plan: link

@@ -349,6 +349,7 @@ func (r *run) finish(ctx context.Context, runErr error, histPath string) *Outcom
 	out := &Outcome{Dir: r.dir, Plan: r.plan, Run: r.report}
 	_ = r.phase(record.PhaseReport, func() error {
 		r.collectNodeArtifacts(ctx)
+		r.report.Evidence = r.divergenceEvidence()
 		r.report.Recovery, r.report.SlotKeeper = recoveryRecord(r.recovered), keeperRecord(r.keeperReport)
 		r.report.Conclude(r.alive, r.failed, runErr)
 		return nil
