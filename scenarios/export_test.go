@@ -2,9 +2,11 @@ package scenarios
 
 import (
 	"context"
+	"io"
 	"strings"
 	"time"
 
+	"github.com/spockchaos/spockchaos/harness"
 	"github.com/spockchaos/spockchaos/harness/fault"
 	"github.com/spockchaos/spockchaos/record"
 )
@@ -48,3 +50,11 @@ func RunGroupBare(ctx context.Context, steps []Step, partsOf func(Step) []HeldPa
 // OverlapRefusal is overlapRefusal (why later may not start while
 // earlier is in force; "" when it may).
 var OverlapRefusal = overlapRefusal
+
+// RunGroupOn runs steps as one group on cluster c by the runner's step
+// table, without CheckPlan (so that a spec can plant a pair it refuses).
+func RunGroupOn(ctx context.Context, c *harness.Cluster, steps []Step) ([]record.Fault, error) {
+	r := &run{cluster: c, report: &record.Run{}, out: &progress{w: io.Discard}, loadStart: time.Now()}
+	err := r.doGroup(ctx, steps)
+	return r.report.Faults, err
+}
