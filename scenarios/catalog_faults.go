@@ -62,6 +62,17 @@ func init() {
 		},
 	})
 	Register(&Spec{
+		Name: "apply-worker-faults", Description: "under ledger load, cancel a walsender idle and inside a large transaction, cancel an apply worker held inside a transaction, terminate an apply worker inside a large transaction, make an apply worker a deadlock's victim of a local session; each link recovers, every large transaction arrives whole and everything converges",
+		Labels: []string{LabelNightly}, Nodes: 3, Timeout: 8 * time.Minute,
+		Workload: "ledger", ClientsPerNode: 2, Load: 30 * time.Second, Recovery: "auto",
+		Checkers: allCheckers, Expect: verify.Pass,
+		// Its kill-apply in-txn step ends an apply worker with SIGTERM
+		// inside a transaction on purpose: on Spock 6.0 the next worker
+		// discards that transaction (SpockDiscardAfterTerm).
+		KnownFindings: []Finding{SpockDiscardAfterTerm},
+		Faults:        applyWorkerFaults,
+	})
+	Register(&Spec{
 		Name: "slow-link-recovery", Description: "the lagged kill with the lag made by a slow link instead of a disabled subscription; recovery moves the victim's transactions to the lagging survivor and the survivors converge",
 		Labels: []string{LabelNightly, LabelRelease}, Nodes: 3, Timeout: 6 * time.Minute,
 		Workload: "ledger", ClientsPerNode: 2, Load: 12 * time.Second, Recovery: "auto",
@@ -162,5 +173,29 @@ func init() {
 func slowLinkKill(r Rand, nodes []string, load time.Duration) []Step {
 	steps := laggedKill(r, nodes, load)
 	steps[0].Kind = StepSlowLink
+	return steps
+}
+
+// applyWorkerFaults is each apply-worker fault once, on seeded links. An
+// idle cancel of the apply worker is left out: pglogical refuses it (its
+// idle worker never acts on a cancel).
+func applyWorkerFaults(r Rand, nodes []string, load time.Duration) []Step {
+	link := func() (string, string) {
+		n := pick(r, nodes)
+		return n, pick(r, nodes, n)
+	}
+	at := func(tenths int64) time.Duration { return jitter(r, load*time.Duration(tenths)/10, load/20) }
+	var steps []Step
+	for i, s := range []Step{
+		{Kind: StepCancelWalsender, When: "idle"},
+		{Kind: StepCancelWalsender, When: "in-txn"},
+		{Kind: StepCancelApply, When: "in-txn", Hold: 2 * time.Second},
+		{Kind: StepKillApply, When: "in-txn"},
+		{Kind: StepLockApply, Hold: 2 * time.Second},
+	} {
+		s.Node, s.Peer = link()
+		s.At = at(int64(1 + 2*i))
+		steps = append(steps, s)
+	}
 	return steps
 }

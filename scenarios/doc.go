@@ -112,6 +112,15 @@
 // where set, and its faults stay one entry per node (start, end), so
 // their windows show the overlap to every reader.
 //
+// Apply-worker fault steps (steps_worker.go): cancel-apply,
+// cancel-walsender and kill-apply take Step.When ("idle", "in-txn"; ""
+// is wherever it lands, and is what old plans hold; CheckPlan refuses a
+// moment a kind has not); lock-apply makes Node's apply worker for Peer
+// a deadlock's victim and holds the rows for Hold. In a transaction
+// under the ledger workload, the transaction is a recorded 30,000-row
+// large-txn op of Peer's (partsOf, fault.WithLargeTxn), which the
+// checkers judge. Not in the chaos draw, nor in an overlap family.
+//
 // A rejoin step (rejoin.go) brings a node killed and recovered earlier
 // back: restart, the survivors' subscriptions from it enabled again, the
 // whole mesh replicating and a barrier; it then counts as alive, so every

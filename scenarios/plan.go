@@ -42,13 +42,16 @@ type Step struct {
 	// healed together once the last of its holds has passed (group.go).
 	// CheckPlan refuses the pairs whose checks would interfere.
 	Overlap bool `json:"overlap,omitempty"`
+	// When is the moment of the stream a worker fault strikes at
+	// (fault.Moment: "idle", "in-txn"; "" wherever it lands).
+	When string `json:"when,omitempty"`
 }
 
 // Equal reports whether s and o are the same step (Step holds a slice,
 // so == does not compile).
 func (s Step) Equal(o Step) bool {
 	return s.At == o.At && s.Kind == o.Kind && s.Node == o.Node && s.Peer == o.Peer && s.Hold == o.Hold &&
-		s.Amount == o.Amount && slices.Equal(s.Nodes, o.Nodes) && s.Overlap == o.Overlap
+		s.Amount == o.Amount && slices.Equal(s.Nodes, o.Nodes) && s.Overlap == o.Overlap && s.When == o.When
 }
 
 // SameSteps reports whether two plans have the same steps (nil and empty
@@ -75,6 +78,9 @@ func (s Step) String() string {
 	}
 	if s.Amount != 0 {
 		out += fmt.Sprintf(" by %s", s.Amount.Round(time.Millisecond))
+	}
+	if s.When != "" {
+		out += " " + s.When
 	}
 	if s.Hold > 0 {
 		out += fmt.Sprintf(" for %s", s.Hold.Round(time.Millisecond))

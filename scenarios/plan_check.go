@@ -11,12 +11,16 @@ const planCheckSeeds = 20
 
 // CheckPlan refuses, before anything starts, a plan the runner could
 // only fail on mid-run: a multi-node step of a kind that has none, or
-// naming a node twice or outside the plan; an overlapping step with no
+// naming a node twice or outside the plan; a moment (Step.When) its kind
+// has not; an overlapping step with no
 // group to join, or that may not be in force with a step of its group
 // (overlapRefusal).
 func CheckPlan(p Plan) error {
 	for i, s := range p.Steps {
 		if err := checkStepNodes(s, p.Nodes); err != nil {
+			return fmt.Errorf("step %q: %w", s, err)
+		}
+		if err := checkStepMoment(s); err != nil {
 			return fmt.Errorf("step %q: %w", s, err)
 		}
 		if !s.Overlap {

@@ -80,6 +80,10 @@ var stepKinds = map[string]stepKind{
 	StepStallProvider:   {do: (*run).stallProvider},
 	StepSubRestartCycle: {do: holdFaultStep(subRestartCycle)},
 	StepSubOptionCycle:  {do: holdFaultStep(subOptionCycle)},
+
+	StepCancelApply:     {parts: onePart(cancelApply)},
+	StepCancelWalsender: {parts: onePart(cancelWalsender)},
+	StepLockApply:       {parts: onePart(lockApply)},
 }
 
 // doStep runs s by its kind's entry in stepKinds: a held kind as a group
@@ -98,7 +102,7 @@ func (r *run) doGroup(ctx context.Context, steps []Step) error {
 	if kind.parts == nil {
 		return kind.do(r, ctx, steps[0])
 	}
-	return r.runGroup(ctx, steps, func(s Step) []heldPart { return stepKinds[s.Kind].parts(r.cluster, s) })
+	return r.runGroup(ctx, steps, r.partsOf)
 }
 
 // eachNode is the parts of a step that does mode to each of its nodes

@@ -99,10 +99,6 @@ func killWalsender(c *harness.Cluster, s Step) (fault.Mode, string) {
 	return fault.KillWalsender(c, s.Peer, s.Node), "walsender of " + s.Peer + " streaming to " + s.Node
 }
 
-func killApply(c *harness.Cluster, s Step) (fault.Mode, string) {
-	return fault.KillApply(c, s.Node, s.Peer), "apply worker for " + s.Peer
-}
-
 func stopApply(c *harness.Cluster, s Step) (fault.Mode, string) {
 	return fault.StopApply(c, s.Node, s.Peer), "apply worker for " + s.Peer
 }
