@@ -20,6 +20,15 @@ func init() {
 		// same commit timestamp for the row.
 		Checkers: allCheckers, Expect: verify.Fail,
 		Faults: func(r Rand, nodes []string, load time.Duration) []Step {
+			return []Step{{At: jitter(r, load*7/10, load/10), Kind: StepRestart, Node: pick(r, nodes), Hold: 2 * time.Second}}
+		},
+	})
+	Register(&Spec{
+		Name: "unique-conflict-crash-restart", Description: "every node inserts fresh primary keys whose unique values come from the same 6 per 100 ms window, so nodes insert different keys with the same unique value at once, while one node crashes and restarts; every node ends holding the same key for each unique value (last-update-wins on the unique index) and the unique-conflict checker names any value they disagree on",
+		Labels: []string{LabelNightly}, Nodes: 3, Timeout: 6 * time.Minute,
+		Workload: "unique-conflict-no-delete", ClientsPerNode: 2, Load: 12 * time.Second, Recovery: "auto",
+		Checkers: allCheckers, Expect: verify.Pass,
+		Faults: func(r Rand, nodes []string, load time.Duration) []Step {
 			return []Step{{At: jitter(r, load/4, load/10), Kind: StepRestart, Node: pick(r, nodes), Hold: 2 * time.Second}}
 		},
 	})

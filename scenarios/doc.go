@@ -165,6 +165,13 @@
 // large columns unchanged ships them as unchanged TOAST, and a subscriber
 // applying it keeps its own large values whatever won, so rows diverge in
 // doc and blob (the convergence checker names them).
+// unique-conflict-crash-restart (inserts of fresh keys with the same
+// unique values from every node) expects every node to hold the same key
+// per value (verify's unique-conflict checker). Faults there: a kill's
+// reference recovery cannot replay such a table (its plain INSERT meets
+// the survivor's row for the value: duplicate key, measured), and a
+// partition's or slow link's heal check times out under the load's
+// apply errors and backlog, so the scenario crashes and restarts a node.
 //
 // Server settings: a Spec may declare Settings its nodes need (checked at
 // registration on every flavor it runs on); Options.Settings (--set) are

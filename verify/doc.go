@@ -68,8 +68,8 @@
 // one snapshot, as a JSON-serialisable Observation. CheckHistory(ops, obs,
 // opts) is pure over the history and that observation, so `spockchaos
 // check DIR` can re-run it without a cluster. It returns durability,
-// atomicity, indeterminate, bank-invariant, hotkey-convergence and
-// last-update-wins, in that order. Decisions: durability covers ledger-txn
+// atomicity, indeterminate, bank-invariant, hotkey-convergence,
+// last-update-wins and unique-conflict, in that order. Decisions: durability covers ledger-txn
 // and large-txn writes
 // (the ops whose rows name their transaction); a write acknowledged by a
 // node that is not a survivor is tallied present on all / absent on all /
@@ -99,6 +99,17 @@
 // still lost to it, as skewed clocks make happen) are counted and listed
 // as a finding, never a failure. A key with an acknowledged write whose
 // commit timestamp is unknown is not judged (listed).
+//
+// # Unique conflict
+//
+// For the unique-conflict workload (uniq_kv, observed per node), every
+// survivor must hold the same primary key for each unique value, or none
+// (both flavors resolve a remote insert that meets another key's unique
+// value by last-update-wins; Spock only with spock.check_all_uc_indexes
+// on), and every row held must come from an insert that did not fail
+// (ok or info). A violation names the value and each node's key and
+// writer ("u=3: n1 holds k=11 (by n1-c0), n2 holds none, ..."); the
+// summary counts the values acknowledged on two or more nodes (the races).
 //
 // # Replication health
 //

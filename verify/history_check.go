@@ -51,6 +51,7 @@ func CheckHistory(ops []history.Op, obs *Observation, opts HistoryOptions) []Che
 		{BankCheckName, checkBank},
 		{HotkeyCheckName, checkHotkey},
 		{LWWCheckName, checkLWW},
+		{UniqueCheckName, checkUnique},
 	}
 	in, inErr := newHistoryInput(ops, obs, opts)
 	out := make([]CheckResult, 0, len(checkers))

@@ -34,6 +34,9 @@ type NodeObservation struct {
 	// Conflict holds every conflict_kv row with its commit timestamp,
 	// ordered by key.
 	Conflict []ConflictRow `json:"conflict,omitempty"`
+	// Uniq holds every uniq_kv row (unique-conflict workload), ordered
+	// by its unique value.
+	Uniq []UniqRow `json:"uniq,omitempty"`
 	// Tiebreakers are the Spock nodes' last-update-wins tiebreakers by
 	// node name (spock.node: info's "tiebreaker", else node_id; lower
 	// wins a commit-timestamp tie); nil without Spock.
@@ -47,6 +50,13 @@ type ConflictRow struct {
 	V        int64      `json:"v"`
 	Writer   string     `json:"writer"`
 	CommitTS *time.Time `json:"commit_ts,omitempty"`
+}
+
+// UniqRow is one row of uniq_kv: primary key k, unique value u.
+type UniqRow struct {
+	K      int64  `json:"k"`
+	U      int    `json:"u"`
+	Writer string `json:"writer"`
 }
 
 // BankObservation is bank_accounts summed per owner.
@@ -178,6 +188,13 @@ func observeNode(ctx context.Context, s *snapshot) (*NodeObservation, error) {
 			return nil, fmt.Errorf("read conflict_kv on %s: %w", s.target.Name, err)
 		}
 	}
+	if ok, err := exists("uniq_kv"); err != nil {
+		return nil, err
+	} else if ok {
+		if no.Uniq, err = observeUniq(ctx, s); err != nil {
+			return nil, err
+		}
+	}
 	if ok, err := exists("spock.node"); err != nil {
 		return nil, err
 	} else if ok {
@@ -194,4 +211,20 @@ func observeNode(ctx context.Context, s *snapshot) (*NodeObservation, error) {
 		}
 	}
 	return no, nil
+}
+
+func observeUniq(ctx context.Context, s *snapshot) ([]UniqRow, error) {
+	rows, err := s.tx.Query(ctx, "SELECT k, u, writer FROM uniq_kv ORDER BY u")
+	if err != nil {
+		return nil, fmt.Errorf("read uniq_kv on %s: %w", s.target.Name, err)
+	}
+	out := []UniqRow{}
+	var r UniqRow
+	if _, err := pgx.ForEachRow(rows, []any{&r.K, &r.U, &r.Writer}, func() error {
+		out = append(out, r)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("read uniq_kv on %s: %w", s.target.Name, err)
+	}
+	return out, nil
 }

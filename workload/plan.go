@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
 	"github.com/spockchaos/spockchaos/workload/history"
 )
@@ -18,6 +19,9 @@ func Plan(name string, seed int64, nodes []string, clientsPerNode, n int) ([]str
 	w, err := Lookup(name)
 	if err != nil {
 		return nil, err
+	}
+	if u, ok := w.(*UniqueConflict); ok {
+		u.clock = func() time.Time { return time.Unix(0, 0) } // windows follow the wall clock: fixed here
 	}
 	targets := make([]Target, len(nodes))
 	for i, node := range nodes {

@@ -36,7 +36,7 @@ func plantOn(ctx context.Context, n *harness.Node, sql string, args ...any) {
 
 func rowRaceSchemas() string {
 	var parts []string
-	for _, name := range []string{"toast"} {
+	for _, name := range []string{"toast", "unique-conflict"} {
 		w, err := workload.Lookup(name)
 		Expect(err).NotTo(HaveOccurred())
 		parts = append(parts, w.Schema())
@@ -82,6 +82,20 @@ var _ = Describe("row-race workloads on a 3-node cluster", Ordered, Label("e2e",
 		ops, err := history.Read(strings.NewReader(buf.String()))
 		Expect(err).NotTo(HaveOccurred())
 		return ops
+	}
+
+	// historyCheck runs the history checker name on ops and the nodes'
+	// final state.
+	historyCheck := func(ctx context.Context, ops []history.Op, name string) verify.CheckResult {
+		obs, err := verify.Observe(ctx, vt)
+		Expect(err).NotTo(HaveOccurred())
+		for _, r := range verify.CheckHistory(ops, obs, verify.HistoryOptions{}) {
+			if r.Name == name {
+				return r
+			}
+		}
+		Fail("no history checker " + name)
+		return verify.CheckResult{}
 	}
 
 	// divergedRows is the convergence check of table: its verdict and
@@ -142,5 +156,43 @@ var _ = Describe("row-race workloads on a 3-node cluster", Ordered, Label("e2e",
 		planted := fmt.Sprintf("(%d)", free)
 		Expect(rows).To(HaveKey(planted))
 		Expect(rows[planted].DifferingColumns).To(Equal([]string{"doc"}))
+	}, SpecTimeout(3*time.Minute))
+
+	It("unique-conflict: the checker judges every unique value; one node holding another key for a value is named by value and keys", func(ctx SpecContext) {
+		ops := run(ctx, &workload.UniqueConflict{}, 12, 5*time.Second)
+		before := historyCheck(ctx, ops, verify.UniqueCheckName)
+		GinkgoWriter.Printf("unique-conflict after the race: %s: %s\n", before.Verdict, before.Summary)
+		Expect(before.Verdict).To(BeElementOf(verify.Pass, verify.Fail), before.Summary)
+		differing := func(r verify.CheckResult) map[int]verify.UniqDisagreement {
+			out := map[int]verify.UniqDisagreement{}
+			if d, ok := r.Details.(map[string]any); ok {
+				for _, x := range d["differing"].([]verify.UniqDisagreement) {
+					out[x.U] = x
+				}
+			}
+			return out
+		}
+		raced := differing(before)
+		obs, err := verify.Observe(ctx, vt)
+		Expect(err).NotTo(HaveOccurred())
+		u, k := -1, int64(0)
+		for _, row := range obs.PerNode["n1"].Uniq {
+			if _, bad := raced[row.U]; !bad {
+				u, k = row.U, row.K
+				break
+			}
+		}
+		Expect(u).To(BeNumerically(">=", 0), "a value the nodes agree on (%s)", before.Summary)
+
+		By(fmt.Sprintf("planting key %d+1 for u=%d on n2", k, u))
+		plantOn(ctx, cluster.Node("n2"), "UPDATE uniq_kv SET k = k + 1 WHERE u = $1", u)
+		after := historyCheck(ctx, ops, verify.UniqueCheckName)
+		Expect(after.Verdict).To(Equal(verify.Fail))
+		planted := differing(after)
+		Expect(planted).To(HaveLen(len(raced) + 1))
+		Expect(planted).To(HaveKey(u))
+		Expect(planted[u].Line).To(Equal(fmt.Sprintf("u=%d: n1 holds k=%d (by %s), n2 holds k=%d (by %s), n3 holds k=%d (by %s)",
+			u, k, planted[u].Holders["n1"].Writer, k+1, planted[u].Holders["n1"].Writer, k, planted[u].Holders["n1"].Writer)))
+		Expect(after.Details.(map[string]any)["unacknowledged"]).To(ContainElement(fmt.Sprintf("u=%d k=%d on n2: no insert of this key in the history", u, k+1)))
 	}, SpecTimeout(3*time.Minute))
 })

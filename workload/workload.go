@@ -108,13 +108,15 @@ func (cfg *RunConfig) setDefaults() error {
 }
 
 var registry = map[string]func() Workload{
-	"ledger":             func() Workload { return &Ledger{} },
-	"bank":               func() Workload { return &Bank{} },
-	"hotkey":             func() Workload { return &Hotkey{} },
-	"conflict":           func() Workload { return &Conflict{} },
-	"conflict-no-delete": func() Workload { return &Conflict{NoDeletes: true} },
-	"ycsb":               func() Workload { return &YCSB{} },
-	"toast":              func() Workload { return &Toast{} },
+	"ledger":                    func() Workload { return &Ledger{} },
+	"bank":                      func() Workload { return &Bank{} },
+	"hotkey":                    func() Workload { return &Hotkey{} },
+	"conflict":                  func() Workload { return &Conflict{} },
+	"conflict-no-delete":        func() Workload { return &Conflict{NoDeletes: true} },
+	"ycsb":                      func() Workload { return &YCSB{} },
+	"toast":                     func() Workload { return &Toast{} },
+	"unique-conflict":           func() Workload { return &UniqueConflict{} },
+	"unique-conflict-no-delete": func() Workload { return &UniqueConflict{NoDeletes: true} },
 }
 
 func init() {
