@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/spockchaos/spockchaos/harness"
 	"github.com/spockchaos/spockchaos/harness/fault"
 )
@@ -129,6 +131,11 @@ func (r *run) healGroup(ctx context.Context, done []*injected) error {
 			errs = append(errs, fmt.Errorf("step %q: %w", in.step, err))
 		}
 	}
+	if !stopped {
+		if err := r.waitRestarted(ctx, done); err != nil {
+			errs = append(errs, err)
+		}
+	}
 	for _, in := range done {
 		if !stopped && in.f.State() == fault.Healing {
 			if err := in.f.WaitHealed(ctx); err != nil {
@@ -150,6 +157,33 @@ func (r *run) healAction(ctx context.Context, in *injected) error {
 		defer r.aliveMu.Unlock()
 	}
 	return in.f.Heal(ctx)
+}
+
+// waitRestarted waits until every node the group restarted accepts
+// connections again: another fault's heal check connects to every
+// running node, and a node still starting resets its connections.
+func (r *run) waitRestarted(ctx context.Context, done []*injected) error {
+	for _, in := range done {
+		if !in.part.restart || in.f.State() != fault.Healing {
+			continue
+		}
+		n := r.cluster.Node(in.part.node)
+		what := fmt.Sprintf("%s to accept connections after its restart (step %q)", in.part.node, in.step)
+		err := harness.WaitFor(ctx, what, restartTimeout, 200*time.Millisecond, func(ctx context.Context) (bool, string, error) {
+			cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			defer cancel()
+			conn, err := pgx.Connect(cctx, r.dsnNow(n)())
+			if err != nil {
+				return false, err.Error(), nil
+			}
+			conn.Close(ctx)
+			return true, "", nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func partNames(done []*injected) string {

@@ -140,7 +140,8 @@ var _ = Describe("the chaos-overlap plan", func() {
 			Expect(scenarios.NewPlan(spec, seed, 3, spec.Load).Steps).To(Equal(p.Steps), "seed %d", seed)
 			Expect(scenarios.CheckPlan(p)).To(Succeed(), "seed %d", seed)
 			n := len(p.Steps)
-			Expect(p.Steps[n-2].Kind).To(BeElementOf(scenarios.StepLag, scenarios.StepSlowLink))
+			Expect(p.Steps[n-2].Kind).To(Equal(scenarios.StepLag))
+			Expect(p.NeedsLinkProxies()).To(BeFalse(), "seed %d", seed)
 			Expect(p.Steps[n-1].Kind).To(Equal(scenarios.StepKill))
 			Expect(p.Steps[n-2].Peer).To(Equal(p.Steps[n-1].Node))
 			groups, majority := 0, 0
