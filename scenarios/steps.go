@@ -78,8 +78,8 @@ var stepKinds = map[string]stepKind{
 
 	StepRestartProvider: {do: (*run).restartProvider},
 	StepStallProvider:   {do: (*run).stallProvider},
-	StepSubRestartCycle: {do: holdFaultStep(subRestartCycle)},
-	StepSubOptionCycle:  {do: holdFaultStep(subOptionCycle)},
+	StepSubRestartCycle: {do: injectIsFaultStep(subRestartCycle)},
+	StepSubOptionCycle:  {do: injectIsFaultStep(subOptionCycle)},
 
 	StepCancelApply:     {parts: onePart(cancelApply)},
 	StepCancelWalsender: {parts: onePart(cancelWalsender)},

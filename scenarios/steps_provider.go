@@ -76,6 +76,24 @@ func (r *run) stallProvider(ctx context.Context, s Step) error {
 	})(r, ctx, s)
 }
 
+// injectIsFaultStep is the step of a fault whose Inject does the whole
+// fault (the restart cycles): it is recorded before Inject, so that its
+// window in the report covers the restarts, then confirmed, healed and
+// confirmed healed.
+func injectIsFaultStep(held heldFault) func(r *run, ctx context.Context, s Step) error {
+	return func(r *run, ctx context.Context, s Step) error {
+		mode, detail := held(r.cluster, s)
+		f := fault.New(mode, r.rec)
+		i := r.addFault(s, 0, detail)
+		if err := f.InjectAndConfirm(ctx); err != nil {
+			return err
+		}
+		err := f.HealAndConfirm(ctx)
+		r.report.EndFault(i)
+		return err
+	}
+}
+
 func subRestartCycle(c *harness.Cluster, s Step) (fault.Mode, string) {
 	return fault.SubRestartCycle(c, s.Node, s.Peer, subCycles), fmt.Sprintf("subscription to %s disabled and enabled %d times", s.Peer, subCycles)
 }
