@@ -41,6 +41,9 @@ type heldPart struct {
 	// restart: a kill healed by starting the node again; the node state
 	// is captured before it and its DSN is rewritten under aliveMu.
 	restart bool
+	// effectTimeout, when set, bounds its effect check instead of the
+	// fault's default (a check that waits behind a large transaction).
+	effectTimeout time.Duration
 }
 
 // heldParts builds the faults of a held step on c.
@@ -96,6 +99,9 @@ func (r *run) injectPart(ctx context.Context, s Step, p heldPart) (*injected, er
 	f := fault.New(p.mode, r.rec)
 	if p.restart {
 		f.HealTimeout = restartTimeout
+	}
+	if p.effectTimeout > 0 {
+		f.EffectTimeout = p.effectTimeout
 	}
 	one := s
 	one.Node = p.node

@@ -84,6 +84,7 @@ func describeProviderFaults(get func() (*harness.Cluster, *history.Recorder, str
 		c, rec, path := get()
 		txn := largeMidStream(ctx, c, rec, "n2", "n3")
 		f := fault.New(fault.StallProvider(c, "n2", "n3"), rec)
+		f.EffectTimeout = time.Minute // n1's marker arrives once n1 applied the large transaction
 		Expect(f.InjectAndConfirm(ctx)).To(Succeed())
 		d := lastDetail(rec, path, "stall-provider", history.FaultEffective)
 		GinkgoWriter.Printf("stall-provider effective: %v\n", d)
