@@ -129,18 +129,23 @@ func (w *workerFault) withMoment(d Detail) Detail {
 // reached the subscriber whole (its barrier rows, or the held row's
 // update), when the fault wrote it itself.
 func (w *workerFault) checkTxnArrived(ctx context.Context, sub, prov *harness.Node, timeout time.Duration, d Detail) error {
-	if w.hold != nil {
-		return w.hold.checkArrived(ctx, sub, timeout, d)
+	var err error
+	switch {
+	case w.hold != nil:
+		err = w.hold.checkArrived(ctx, sub, timeout, d)
+	case w.bigTxn != "":
+		q := fmt.Sprintf("SELECT count(*) FROM spockchaos.barrier WHERE token LIKE '%s-%%' AND node = '%s'", w.bigTxn, prov.Name)
+		if err = harness.WaitCount(ctx, sub, q, LargeTxnRows, timeout); err != nil {
+			err = fmt.Errorf("the large transaction %s of %s did not reach %s whole: %w", w.bigTxn, prov.Name, sub.Name, err)
+		}
+		d["large_txn"] = w.bigTxn
 	}
-	if w.bigTxn == "" {
-		return nil
+	if err != nil {
+		if line := discardLine(ctx, w.c, sub, w.subLogFrom); line != "" {
+			err = fmt.Errorf("%w (server log of %s: %s)", err, sub.Name, line)
+		}
 	}
-	q := fmt.Sprintf("SELECT count(*) FROM spockchaos.barrier WHERE token LIKE '%s-%%' AND node = '%s'", w.bigTxn, prov.Name)
-	if err := harness.WaitCount(ctx, sub, q, LargeTxnRows, timeout); err != nil {
-		return fmt.Errorf("the large transaction %s of %s did not reach %s whole: %w", w.bigTxn, prov.Name, sub.Name, err)
-	}
-	d["large_txn"] = w.bigTxn
-	return nil
+	return err
 }
 
 // holdInside makes the apply worker wait inside a transaction of the

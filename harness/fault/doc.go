@@ -135,6 +135,8 @@
 //     cancel is proven by the server log line of the cancel from that pid
 //     (read after the fault started), the deadlock likewise, plus
 //     pg_locks (granted = false, pg_blocking_pids names the session).
+//     Healed also needs the caught transaction whole on the subscriber;
+//     if not, the error quotes the subscriber's discard log line.
 //   - Markers are rows "fault-<kind>-<hex>" of the harness's replicated
 //     spockchaos.barrier: no user table is touched.
 //   - A SIGKILL goes straight to the container's init process (kill(2)

@@ -138,6 +138,9 @@ func (l *lockApply) CheckHealed(ctx context.Context, timeout time.Duration) (Det
 	d := Detail{"marker": token}
 	if l.held != nil {
 		if err := l.held.checkArrived(ctx, sub, timeout-time.Since(start), d); err != nil {
+			if line := discardLine(ctx, l.c, sub, l.logFrom); line != "" {
+				err = fmt.Errorf("%w (server log of %s: %s)", err, sub.Name, line)
+			}
 			return nil, err
 		}
 	}

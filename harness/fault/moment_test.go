@@ -76,3 +76,13 @@ var _ = Describe("a backend's line in the server log", func() {
 		Expect(line).To(BeEmpty())
 	})
 })
+
+var _ = DescribeTable("the evidence of a discarded transaction in a server log",
+	func(log, want string) { Expect(lastDiscardLine(log)).To(Equal(want)) },
+	Entry("none", "LOG:  starting apply\nERROR:  deadlock detected", ""),
+	Entry("Spock's discard, the last one",
+		"[89] LOG:  SPOCK sub_n2_n1: Transaction discarded in TRANSDISCARD mode at LSN 0/1. Initial error: x\n"+
+			"[89] LOG:  SPOCK sub_n2_n1: Transaction discarded in TRANSDISCARD mode at LSN 0/3972260. Initial error: [SQLSTATE 57014] canceling statement due to user request\n"+
+			"[89] CONTEXT:  apply COMMIT in commit before 0/3972260\n",
+		"[89] LOG:  SPOCK sub_n2_n1: Transaction discarded in TRANSDISCARD mode at LSN 0/3972260. Initial error: [SQLSTATE 57014] canceling statement due to user request"),
+)

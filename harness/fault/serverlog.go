@@ -81,3 +81,26 @@ func waitLogLine(ctx context.Context, c *harness.Cluster, n *harness.Node, from 
 	})
 	return pid, line, err
 }
+
+// lastDiscardLine is the last line of a server log that says a
+// transaction was discarded (Spock: "Transaction discarded in
+// TRANSDISCARD mode at LSN ... Initial error: ..."), or "".
+func lastDiscardLine(log string) string {
+	lines := strings.Split(log, "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		if strings.Contains(strings.ToLower(lines[i]), "transaction discarded") {
+			return strings.TrimSpace(lines[i])
+		}
+	}
+	return ""
+}
+
+// discardLine is lastDiscardLine of n's server log from byte from on:
+// the evidence a lost transaction's error names first.
+func discardLine(ctx context.Context, c *harness.Cluster, n *harness.Node, from int) string {
+	log, err := c.ServerLog(ctx, n)
+	if err != nil || from > len(log) {
+		return ""
+	}
+	return lastDiscardLine(string(log[from:]))
+}

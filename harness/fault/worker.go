@@ -53,6 +53,8 @@ type workerFault struct {
 	moment   *linkSample // the sample that chose the moment of the signal
 	hold     *heldRow    // cancel in-txn: the local lock that keeps the apply inside
 	logFrom  int         // cancel: the host's server log before the fault
+	// in-txn: the subscriber's server log before the fault
+	subLogFrom int
 }
 
 // KillWalsender terminates the walsender on provider that streams to
@@ -115,6 +117,9 @@ func (w *workerFault) StartDetail() Detail {
 	d := Detail{"subscription": w.subscription(), "on": w.host()}
 	if w.act == cancelBackend {
 		w.logFrom = logSize(ctx, w.c, w.c.Node(w.host()))
+	}
+	if w.when == InTxn {
+		w.subLogFrom = logSize(ctx, w.c, w.c.Node(w.subscriber))
 	}
 	if pid, err := w.findPID(ctx); err == nil {
 		w.pid = pid
