@@ -12,7 +12,8 @@ import (
 // random) so that recovery has work at the end. The kinds are drawn as
 // a seeded permutation, so a 90 s load meets nine of the eleven. Steps run one after the
 // other, not overlapping: a step that takes longer than its slot delays
-// the next (the load goes on until the plan is done).
+// the next (the load goes on until the plan is done). chaos-overlap
+// (catalog_overlap.go) draws faults in force together.
 
 // chaosSlot is the load time given to each drawn fault.
 const chaosSlot = 7 * time.Second

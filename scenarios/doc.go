@@ -93,7 +93,8 @@
 // step before it: it is injected and confirmed at its own At while the
 // others are in force, and the group heals together once its last hold
 // has passed: every heal action first (latest fault first), then every
-// heal confirmed, so that no heal check waits on a fault still in force.
+// heal confirmed (once every node it restarted accepts connections), so
+// that no heal check waits on a fault still in force or a node starting.
 // Every held step, overlapping or not, is a group, and a group heals
 // every fault it injected on every path: its holds passing, a failed
 // inject or effect check of any of them, the run's timeout or a signal
