@@ -50,11 +50,13 @@ func init() {
 		Labels: []string{LabelNightly}, Nodes: 3, Timeout: 8 * time.Minute,
 		Workload: "ledger", ClientsPerNode: 2, Load: 30 * time.Second, Recovery: "auto",
 		Checkers: allCheckers, Expect: verify.Pass,
-		// On Spock 6.0 sub-restart-cycle's sub_disable (immediate) ends
-		// the apply worker with SIGTERM; inside a transaction, the next
-		// worker discards it (seeds 1 and 2: n3 logged "Transaction
-		// discarded in TRANSDISCARD mode at LSN 0/6FB5BF0" for n2's xid
-		// 29301, committed 05:39:09.097, whose 5 rows n3 lacked; seed 7
+		// On Spock 6.0 both cycles end the apply worker with SIGTERM
+		// (sub_disable immediate; sub_alter_interface kills it at
+		// commit); inside a transaction, the next worker discards it
+		// (seeds 1 and 2: n3 logged "Transaction discarded in
+		// TRANSDISCARD mode at LSN 0/6FB5BF0" for n2's xid 29301,
+		// committed 05:39:09.097, whose 5 rows n3 lacked; a later seed
+		// 1 also lost one on n2 after sub-option-cycle; seeds 3 and 7
 		// passed). See SpockDiscardAfterTerm.
 		KnownFindings: []Finding{SpockDiscardAfterTerm},
 		Faults: func(r Rand, nodes []string, load time.Duration) []Step {

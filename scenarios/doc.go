@@ -150,8 +150,8 @@
 // proven there, that it can hit. replication-process-faults (its
 // kill-apply), rejoin-after-recovery (the fence's sub_disable, then
 // the rejoin's enable), chaos and chaos-bank (their apply-worker faults
-// and the restarts around a partition's heal) and provider-faults (its
-// sub-restart-cycle's sub_disable) carry SpockDiscardAfterTerm: on Spock 6.0 an apply
+// and the restarts around a partition's heal) and provider-faults (the
+// worker kills of its sub_disable and interface switch) carry SpockDiscardAfterTerm: on Spock 6.0 an apply
 // worker ended by SIGTERM inside a transaction leaves that transaction's
 // commit_lsn in its shared exception-log entry, and the next worker
 // discards the resent transaction under exception_behaviour transdiscard
