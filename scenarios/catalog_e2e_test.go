@@ -1,8 +1,10 @@
 package scenarios_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -25,6 +27,9 @@ var _ = Describe("the scenario catalog", func() {
 	for _, spec := range scenarios.All() {
 		labels := append([]string{"e2e", "scenario"}, spec.Labels...)
 		It(spec.Name+" ends with verdict "+string(spec.Expect), Label(labels...), func(ctx SpecContext) {
+			if len(spec.Flavors) > 0 && !slices.Contains(spec.Flavors, "pglogical") {
+				Skip(fmt.Sprintf("%s runs on flavor %v only", spec.Name, spec.Flavors))
+			}
 			seed := int64(gateSeed)
 			if s := os.Getenv("SPOCKCHAOS_SEED"); s != "" {
 				Expect(func() error { _, err := fmtSscan(s, &seed); return err }()).To(Succeed())

@@ -69,7 +69,7 @@
 // opts) is pure over the history and that observation, so `spockchaos
 // check DIR` can re-run it without a cluster. It returns durability,
 // atomicity, indeterminate, bank-invariant, hotkey-convergence,
-// last-update-wins and unique-conflict, in that order. Decisions: durability covers ledger-txn
+// last-update-wins, unique-conflict and delta-counter, in that order. Decisions: durability covers ledger-txn
 // and large-txn writes
 // (the ops whose rows name their transaction); a write acknowledged by a
 // node that is not a survivor is tallied present on all / absent on all /
@@ -110,6 +110,19 @@
 // (ok or info). A violation names the value and each node's key and
 // writer ("u=3: n1 holds k=11 (by n1-c0), n2 holds none, ..."); the
 // summary counts the values acknowledged on two or more nodes (the races).
+//
+// # Delta counter
+//
+// For the delta-counter workload: with delta apply on (the delta-init op
+// says so), every survivor's counter must lie between the sum of the
+// increments acknowledged by survivors and that plus every increment
+// whose outcome is unknown or whose node failed; below is a lost
+// increment (last-update-wins kept one write over another), above one
+// applied twice. A violation names key, node, value and sum, and the
+// acknowledged increments of exactly the missing amount. Without delta
+// apply the checker is skipped with the init op's reason (e.g. "not
+// applicable: pglogical has no delta apply"); without an init op it is
+// unknown.
 //
 // # Replication health
 //

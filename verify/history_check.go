@@ -52,6 +52,7 @@ func CheckHistory(ops []history.Op, obs *Observation, opts HistoryOptions) []Che
 		{HotkeyCheckName, checkHotkey},
 		{LWWCheckName, checkLWW},
 		{UniqueCheckName, checkUnique},
+		{DeltaCheckName, checkDelta},
 	}
 	in, inErr := newHistoryInput(ops, obs, opts)
 	out := make([]CheckResult, 0, len(checkers))

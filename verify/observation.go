@@ -37,6 +37,9 @@ type NodeObservation struct {
 	// Uniq holds every uniq_kv row (unique-conflict workload), ordered
 	// by its unique value.
 	Uniq []UniqRow `json:"uniq,omitempty"`
+	// Delta holds every delta_counter row (delta-counter workload),
+	// ordered by key.
+	Delta []DeltaRow `json:"delta,omitempty"`
 	// Tiebreakers are the Spock nodes' last-update-wins tiebreakers by
 	// node name (spock.node: info's "tiebreaker", else node_id; lower
 	// wins a commit-timestamp tie); nil without Spock.
@@ -57,6 +60,12 @@ type UniqRow struct {
 	K      int64  `json:"k"`
 	U      int    `json:"u"`
 	Writer string `json:"writer"`
+}
+
+// DeltaRow is one counter of delta_counter.
+type DeltaRow struct {
+	K int   `json:"k"`
+	N int64 `json:"n"`
 }
 
 // BankObservation is bank_accounts summed per owner.
@@ -195,6 +204,13 @@ func observeNode(ctx context.Context, s *snapshot) (*NodeObservation, error) {
 			return nil, err
 		}
 	}
+	if ok, err := exists("delta_counter"); err != nil {
+		return nil, err
+	} else if ok {
+		if no.Delta, err = observeDelta(ctx, s); err != nil {
+			return nil, err
+		}
+	}
 	if ok, err := exists("spock.node"); err != nil {
 		return nil, err
 	} else if ok {
@@ -225,6 +241,22 @@ func observeUniq(ctx context.Context, s *snapshot) ([]UniqRow, error) {
 		return nil
 	}); err != nil {
 		return nil, fmt.Errorf("read uniq_kv on %s: %w", s.target.Name, err)
+	}
+	return out, nil
+}
+
+func observeDelta(ctx context.Context, s *snapshot) ([]DeltaRow, error) {
+	rows, err := s.tx.Query(ctx, "SELECT k, n FROM delta_counter ORDER BY k")
+	if err != nil {
+		return nil, fmt.Errorf("read delta_counter on %s: %w", s.target.Name, err)
+	}
+	out := []DeltaRow{}
+	var r DeltaRow
+	if _, err := pgx.ForEachRow(rows, []any{&r.K, &r.N}, func() error {
+		out = append(out, r)
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("read delta_counter on %s: %w", s.target.Name, err)
 	}
 	return out, nil
 }

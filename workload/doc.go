@@ -3,7 +3,7 @@
 // exactly one of ok (it happened), fail (it certainly did not) or info
 // (unknown). Workloads: ledger, bank, hotkey, conflict, ycsb (go-ycsb core workloads
 // a..f as ycsb-a..ycsb-f; "ycsb" is A), the row-race workloads (toast,
-// unique-conflict, see below), plus the large-transaction op.
+// unique-conflict, pk-race, delta-counter, see below), plus the large-transaction op.
 // Their tables and op values are the shared data contracts (see the
 // <Name>Schema constants and the *Value types).
 //
@@ -107,6 +107,24 @@
 //     restarts and the retry resolves it. Spock resolves secondary unique
 //     conflicts only with spock.check_all_uc_indexes on (experimental,
 //     default off: the apply errs, docs/limitations.md).
+//   - PK-race: pk_kv (k int PRIMARY KEY, v, writer), keys 0..Keys-1
+//     (12), Setup fills the first half (not recorded). 30% pk-move (an
+//     UPDATE that changes k to another key: unique_violation if taken),
+//     30% pk-update, 20% pk-delete, 20% pk-insert (ON CONFLICT DO
+//     NOTHING); an op on a missing key is no_effect. Judged by
+//     convergence, which names the keys. Measured on pglogical 2: a
+//     remote move or insert onto a key another node wrote fails its apply
+//     with a duplicate key on pk_kv_pkey every retry, so the subscription
+//     stays down (the workload spec runs it from one node only).
+//   - Delta-counter: delta_counter (k int PRIMARY KEY, n bigint). Setup
+//     makes n a Spock delta-apply column on every node (ALTER TABLE ...
+//     ALTER COLUMN n SET (log_old_value=true,
+//     delta_apply_function=spock.delta_apply), Spock's docs/conflicts.md)
+//     when each node has spock.delta_apply(int8,int8,int8) and accepts
+//     the option, inserts counters 0..Keys-1 (4) at 0 and records
+//     delta-init {keys, delta_apply, reason} ("pglogical has no delta
+//     apply" there). delta-add adds 1..100 to a counter in one UPDATE.
+//     The checker is verify's delta-counter.
 //   - Workloads whose clients draw ops from a per-client generator
 //     (ledger, toast, ...) implement generator(prefix, process); Run and
 //     Plan share it (runGenerated).

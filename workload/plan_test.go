@@ -40,6 +40,8 @@ var _ = Describe("workload registry and plans", func() {
 		Entry("hotkey", "hotkey"),
 		Entry("conflict", "conflict"),
 		Entry("toast", "toast"),
+		Entry("pk-race", "pk-race"),
+		Entry("delta-counter", "delta-counter"),
 		Entry("unique-conflict", "unique-conflict"),
 		Entry("unique-conflict-no-delete", "unique-conflict-no-delete"),
 		Entry("ycsb a", "ycsb"),

@@ -3,9 +3,12 @@ package workload_test
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
@@ -36,7 +39,7 @@ func plantOn(ctx context.Context, n *harness.Node, sql string, args ...any) {
 
 func rowRaceSchemas() string {
 	var parts []string
-	for _, name := range []string{"toast", "unique-conflict"} {
+	for _, name := range []string{"toast", "unique-conflict", "pk-race", "delta-counter"} {
 		w, err := workload.Lookup(name)
 		Expect(err).NotTo(HaveOccurred())
 		parts = append(parts, w.Schema())
@@ -66,14 +69,14 @@ var _ = Describe("row-race workloads on a 3-node cluster", Ordered, Label("e2e",
 		}
 	}, NodeTimeout(4*time.Minute))
 
-	// run sets w up, runs it for d after a barrier, waits for the backlog
-	// and returns the history.
-	run := func(ctx context.Context, w workload.Workload, seed int64, d time.Duration) []history.Op {
+	// runOn sets w up, runs it for d with clients on nodes after a
+	// barrier, waits for the backlog and returns the history.
+	runOn := func(ctx context.Context, w workload.Workload, seed int64, d time.Duration, nodes []workload.Target) []history.Op {
 		var buf syncBuffer
 		rec := history.NewRecorder(&buf)
 		Expect(w.Setup(ctx, targets, rec)).To(Succeed())
 		Expect(cluster.Barrier(ctx, cluster.Nodes, 2*time.Minute)).To(Succeed())
-		stats, err := w.Run(ctx, workload.RunConfig{Nodes: targets, Recorder: rec, Seed: seed, ClientsPerNode: 2, Duration: d})
+		stats, err := w.Run(ctx, workload.RunConfig{Nodes: nodes, Recorder: rec, Seed: seed, ClientsPerNode: 2, Duration: d})
 		Expect(err).NotTo(HaveOccurred())
 		Expect(rec.Close()).To(Succeed())
 		GinkgoWriter.Printf("%s: %d ok, %d fail, %d info (%.0f ops/s) reasons %v\n", w.Name(), stats.Ok, stats.Fail, stats.Info, stats.Rate(), stats.Reasons)
@@ -82,6 +85,9 @@ var _ = Describe("row-race workloads on a 3-node cluster", Ordered, Label("e2e",
 		ops, err := history.Read(strings.NewReader(buf.String()))
 		Expect(err).NotTo(HaveOccurred())
 		return ops
+	}
+	run := func(ctx context.Context, w workload.Workload, seed int64, d time.Duration) []history.Op {
+		return runOn(ctx, w, seed, d, targets)
 	}
 
 	// historyCheck runs the history checker name on ops and the nodes'
@@ -195,4 +201,70 @@ var _ = Describe("row-race workloads on a 3-node cluster", Ordered, Label("e2e",
 			u, k, planted[u].Holders["n1"].Writer, k+1, planted[u].Holders["n1"].Writer, k, planted[u].Holders["n1"].Writer)))
 		Expect(after.Details.(map[string]any)["unacknowledged"]).To(ContainElement(fmt.Sprintf("u=%d k=%d on n2: no insert of this key in the history", u, k+1)))
 	}, SpecTimeout(3*time.Minute))
+
+	// From one node only: on pglogical 2 the race from every node stops
+	// apply workers for good (a remote move or insert onto a key another
+	// node wrote: duplicate key on pk_kv_pkey, measured), and the barrier
+	// after the run would never pass. The scenario pk-race-crash-restart
+	// runs the race.
+	It("pk-race: moves, updates, deletes and inserts replicate; a row moved on one node alone is named by both keys", func(ctx SpecContext) {
+		ops := runOn(ctx, &workload.PKRace{}, 13, 3*time.Second, targets[:1])
+		kinds := map[string]int{}
+		for _, p := range history.Pairs(ops) {
+			if p.Type == history.Ok {
+				kinds[p.Invoke.F]++
+			}
+		}
+		for _, f := range []string{workload.FPKMove, workload.FPKUpdate, workload.FPKDelete, workload.FPKInsert} {
+			Expect(kinds[f]).To(BeNumerically(">", 0), f)
+		}
+		_, raced := divergedRows(ctx, "public.pk_kv")
+		GinkgoWriter.Printf("pk race: %d keys differ: %v\n", len(raced), slices.Sorted(maps.Keys(raced)))
+		// A key every node holds alike and a key no node holds.
+		conn, err := cluster.Node("n2").Connect(ctx)
+		Expect(err).NotTo(HaveOccurred())
+		held := map[int]bool{}
+		rows, err := conn.Query(ctx, "SELECT k FROM pk_kv")
+		Expect(err).NotTo(HaveOccurred())
+		var k int
+		_, err = pgx.ForEachRow(rows, []any{&k}, func() error { held[k] = true; return nil })
+		Expect(err).NotTo(HaveOccurred())
+		conn.Close(ctx)
+		from, to := -1, -1
+		for key := range 12 {
+			_, bad := raced[fmt.Sprintf("(%d)", key)]
+			switch {
+			case bad:
+			case held[key] && from < 0:
+				from = key
+			case !held[key] && to < 0:
+				to = key
+			}
+		}
+		Expect(from).To(BeNumerically(">=", 0), "a key held alike")
+		Expect(to).To(BeNumerically(">=", 0), "a key held nowhere")
+
+		By(fmt.Sprintf("moving key %d to %d on n2 alone", from, to))
+		plantOn(ctx, cluster.Node("n2"), "UPDATE pk_kv SET k = $2 WHERE k = $1", from, to)
+		verdict, rows2 := divergedRows(ctx, "public.pk_kv")
+		Expect(verdict).To(Equal(verify.Fail))
+		Expect(rows2).To(HaveLen(len(raced) + 2))
+		Expect(rows2[fmt.Sprintf("(%d)", from)].AbsentOn).To(Equal([]string{"n2"}))
+		Expect(rows2[fmt.Sprintf("(%d)", to)].AbsentOn).To(Equal([]string{"n1", "n3"}))
+	}, SpecTimeout(3*time.Minute))
+
+	// The checker's failing side is in its table spec (verify); here the
+	// flavor decides: pglogical has no delta apply, so the workload runs,
+	// records why in delta-init, and the checker is skipped, never passed.
+	It("delta-counter: on a server without Spock's delta apply the init op says why and the checker is skipped with that reason", func(ctx SpecContext) {
+		if cluster.Flavor.Name() != "pglogical" {
+			Skip("the delta-apply side runs in the scenario delta-counter-crash-restart on a Spock image")
+		}
+		ops := run(ctx, &workload.DeltaCounter{}, 14, 3*time.Second)
+		Expect(ops[0].F).To(Equal(workload.FDeltaInit))
+		Expect(string(ops[1].Value)).To(ContainSubstring(`"delta_apply":false,"reason":"pglogical has no delta apply"`))
+		r := historyCheck(ctx, ops, verify.DeltaCheckName)
+		Expect(r.Verdict).To(Equal(verify.Skipped))
+		Expect(r.Summary).To(Equal("not applicable: pglogical has no delta apply"))
+	}, SpecTimeout(2*time.Minute))
 })

@@ -115,6 +115,8 @@ var registry = map[string]func() Workload{
 	"conflict-no-delete":        func() Workload { return &Conflict{NoDeletes: true} },
 	"ycsb":                      func() Workload { return &YCSB{} },
 	"toast":                     func() Workload { return &Toast{} },
+	"pk-race":                   func() Workload { return &PKRace{} },
+	"delta-counter":             func() Workload { return &DeltaCounter{} },
 	"unique-conflict":           func() Workload { return &UniqueConflict{} },
 	"unique-conflict-no-delete": func() Workload { return &UniqueConflict{NoDeletes: true} },
 }
