@@ -31,6 +31,9 @@ type Finding struct {
 	// transaction writes when it discards it; the log's next line (its
 	// CONTEXT) names the transaction's commit time.
 	DiscardLog string
+	// NotWith, if set, marks a discard line that is not this finding's
+	// (another cause logged with it).
+	NotWith string
 }
 
 // SpockDiscardAfterTerm: Spock 6.0 (main fd2c484) silently discards a
@@ -54,6 +57,9 @@ var SpockDiscardAfterTerm = Finding{
 	Flavor: "spock", Name: "spock-discards-txn-after-sigterm",
 	Summary:    "a transaction whose apply worker got SIGTERM (pg_terminate_backend, or sub_disable immediate) between BEGIN and COMMIT is discarded by the next worker under exception_behaviour transdiscard",
 	DiscardLog: "Transaction discarded in TRANSDISCARD mode",
+	// A discard with an "Initial error" had one (e.g. SQLSTATE 57014 of
+	// a cancel of the worker): SIGTERM leaves none (handle_commit's LOG).
+	NotWith: ". Initial error: ",
 }
 
 // FindingFor is the finding of spec on flavor, or nil.
@@ -94,7 +100,7 @@ func (f Finding) Explains(dir string, checkers []verify.CheckResult) (bool, stri
 			return false, "no commit time to match: " + c.Line
 		}
 		for _, node := range c.AbsentOn {
-			discarded, err := discardedCommits(filepath.Join(record.NodeDir(dir, node), "server.log"), f.DiscardLog)
+			discarded, err := discardedCommits(filepath.Join(record.NodeDir(dir, node), "server.log"), f.DiscardLog, f.NotWith)
 			if err != nil {
 				return false, fmt.Sprintf("%s: %v", node, err)
 			}
@@ -110,9 +116,10 @@ func (f Finding) Explains(dir string, checkers []verify.CheckResult) (bool, stri
 	return true, f.Name + ": " + strings.Join(matched, "; ")
 }
 
-// discardedCommits reads a server log for discard lines and returns the
-// commit times their CONTEXT lines name ("... committed at <ts> ...").
-func discardedCommits(path, discardLog string) (map[string]bool, error) {
+// discardedCommits reads a server log for discard lines (holding
+// discardLog, not notWith when set) and returns the commit times their
+// CONTEXT lines name ("... committed at <ts> ...").
+func discardedCommits(path, discardLog, notWith string) (map[string]bool, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read the server log: %w", err)
@@ -123,7 +130,7 @@ func discardedCommits(path, discardLog string) (map[string]bool, error) {
 	pending := false
 	for sc.Scan() {
 		line := sc.Text()
-		if strings.Contains(line, discardLog) {
+		if strings.Contains(line, discardLog) && (notWith == "" || !strings.Contains(line, notWith)) {
 			pending = true
 			continue
 		}

@@ -3,6 +3,7 @@ package scenarios_test
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -58,6 +59,17 @@ var _ = Describe("a known finding of the system under test", func() {
 		ok, why := f.Explains(dir, checks)
 		Expect(ok).To(BeFalse())
 		Expect(why).To(ContainSubstring("00:17:44.35754+00"))
+	})
+
+	It("does not explain a discard that logged its initial error (a cancel of the worker, not a SIGTERM)", func() {
+		// n2 of an apply-worker-faults run on Spock 6.0 (seed 7, 2026-12-06).
+		cancelled := strings.Replace(spockDiscardLog, "at LSN 0/2B97D60\n",
+			"at LSN 0/2B97D60. Initial error: [SQLSTATE 57014] canceling statement due to user request\n", 1)
+		Expect(cancelled).NotTo(Equal(spockDiscardLog))
+		dir, checks := run(map[string]string{"n2": cancelled}, missing("n2", commit))
+		ok, why := f.Explains(dir, checks)
+		Expect(ok).To(BeFalse())
+		Expect(why).To(ContainSubstring("n2 never logged"))
 	})
 
 	It("does not explain rows whose values differ", func() {

@@ -4,6 +4,9 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/spockchaos/spockchaos/harness"
 	"github.com/spockchaos/spockchaos/harness/fault"
@@ -69,27 +72,50 @@ func lockApply(c *harness.Cluster, s Step) (fault.Mode, string) {
 // partsOf is the faults of held step s on the run's cluster. A worker
 // fault in a transaction, under the ledger workload, writes that
 // transaction as a recorded large-txn op of Peer's, which the run's
-// checkers judge.
+// checkers judge (cancel-apply: one held by a local session).
 func (r *run) partsOf(s Step) []heldPart {
 	parts := stepKinds[s.Kind].parts(r.cluster, s)
-	if s.When == string(fault.InTxn) {
-		for i := range parts {
-			parts[i].mode = fault.WithLargeTxn(parts[i].mode, r.largeTxnWriter(s.Peer, s.Kind))
+	if s.When != string(fault.InTxn) {
+		return parts
+	}
+	for i := range parts {
+		parts[i].mode = fault.WithLargeTxn(parts[i].mode, r.largeTxnWriter(s.Peer, s.Kind, ""))
+		if held, ok := r.heldLedgerTxn(s); ok {
+			parts[i].mode = fault.WithHeldTxn(parts[i].mode, held) // cancel-apply only
 		}
 	}
 	return parts
 }
 
+// heldLedgerTxn is a recorded large-txn op of s.Peer's that s.Node's apply
+// worker waits inside: a local session on s.Node first inserts, without
+// committing, the op's middle row, so the worker's insert of it waits for
+// the session (until the fault heals). Not ok without the ledger workload.
+func (r *run) heldLedgerTxn(s Step) (fault.HeldTxn, bool) {
+	txnID := fmt.Sprintf("large-%s-held-%d", s.Peer, time.Now().UnixNano())
+	write := r.largeTxnWriter(s.Peer, s.Kind, txnID)
+	if write == nil {
+		return fault.HeldTxn{}, false
+	}
+	block := func(ctx context.Context, session *pgx.Conn) error {
+		_, err := session.Exec(ctx, "INSERT INTO ledger (txn_id, seq, origin, payload) VALUES ($1, $2, $3, 'held by a local session')",
+			txnID, fault.LargeTxnRows/2, s.Peer)
+		return err
+	}
+	return fault.HeldTxn{Block: block, Write: write}, true
+}
+
 // largeTxnWriter writes fault.LargeTxnRows ledger rows on provider as one
-// recorded large-txn op; nil (the fault writes its own into the barrier
-// table) when the workload is not the ledger.
-func (r *run) largeTxnWriter(provider, kind string) fault.TxnWriter {
+// recorded large-txn op (txn id txnID, "" for the workload's default);
+// nil (the fault writes its own into the barrier table) when the workload
+// is not the ledger.
+func (r *run) largeTxnWriter(provider, kind, txnID string) fault.TxnWriter {
 	if _, ok := r.wl.(*workload.Ledger); !ok {
 		return nil
 	}
 	target := r.targets([]string{provider})[0]
 	return func(ctx context.Context) error {
-		out, err := workload.LargeTxnWith(ctx, workload.LargeTxnConfig{Target: target, Rows: fault.LargeTxnRows, Process: provider + "-large-" + kind}, r.rec)
+		out, err := workload.LargeTxnWith(ctx, workload.LargeTxnConfig{Target: target, Rows: fault.LargeTxnRows, Process: provider + "-large-" + kind, TxnID: txnID}, r.rec)
 		if err == nil && out.Type != history.Ok {
 			err = fmt.Errorf("large transaction on %s: %s", provider, out.Error)
 		}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/spockchaos/spockchaos/harness"
 )
 
@@ -154,6 +156,9 @@ func (w *workerFault) checkTxnArrived(ctx context.Context, sub, prov *harness.No
 // Heal.
 func (w *workerFault) holdInside(ctx context.Context, applyPID int) (linkSample, error) {
 	sub, prov := w.c.Node(w.subscriber), w.c.Node(w.provider)
+	if w.heldTxn != nil {
+		return w.holdInsideHeldTxn(ctx, sub, applyPID)
+	}
 	h, err := newHeldRows(ctx, sub, prov, w.kind, 1)
 	if err != nil {
 		return linkSample{}, err
@@ -166,4 +171,46 @@ func (w *workerFault) holdInside(ctx context.Context, applyPID int) (linkSample,
 		return linkSample{}, err
 	}
 	return w.waitMoment(ctx, applyPID)
+}
+
+// HeldTxn is how CancelApply InTxn holds the apply worker inside a
+// transaction the caller writes (WithHeldTxn): Block runs in a local
+// session on the subscriber, in a transaction kept open until Heal, and
+// takes what Write's transaction on the provider needs after its first
+// rows (e.g. an uncommitted insert of one of its keys: the worker waits
+// for the session to end).
+type HeldTxn struct {
+	Block func(ctx context.Context, session *pgx.Conn) error
+	Write TxnWriter
+}
+
+// WithHeldTxn makes a CancelApply InTxn hold the worker inside held's
+// transaction instead of one on the barrier table; its heal check then
+// leaves the transaction's rows to the caller's checkers. Other modes are
+// returned as they are.
+func WithHeldTxn(m Mode, held HeldTxn) Mode {
+	if w, ok := m.(*workerFault); ok && w.act == cancelBackend && w.role == applyWorker {
+		w.heldTxn = &held
+	}
+	return m
+}
+
+func (w *workerFault) holdInsideHeldTxn(ctx context.Context, sub *harness.Node, applyPID int) (linkSample, error) {
+	h := &heldRow{sub: sub, provider: w.provider}
+	if err := h.open(ctx); err != nil {
+		return linkSample{}, err
+	}
+	w.hold = h
+	if err := w.heldTxn.Block(ctx, h.conn); err != nil {
+		return linkSample{}, fmt.Errorf("hold the transaction of %s on %s: %w", w.provider, sub.Name, err)
+	}
+	written := make(chan error, 1)
+	go func() { written <- w.heldTxn.Write(ctx) }()
+	s, err := w.waitMoment(ctx, applyPID)
+	if err != nil {
+		if werr := <-written; werr != nil {
+			return s, werr
+		}
+	}
+	return s, err
 }

@@ -52,6 +52,7 @@ type workerFault struct {
 	bigTxn   string      // in-txn: the token of the barrier transaction written, "" if none
 	moment   *linkSample // the sample that chose the moment of the signal
 	hold     *heldRow    // cancel in-txn: the local lock that keeps the apply inside
+	heldTxn  *HeldTxn    // cancel in-txn: the caller's transaction and lock (WithHeldTxn)
 	logFrom  int         // cancel: the host's server log before the fault
 	// in-txn: the subscriber's server log before the fault
 	subLogFrom int
