@@ -124,19 +124,14 @@
 //     interface: a second one with the same DSN, switched to and back
 //     (both flavors kill the worker at commit). WaitApplyInTxn lets a
 //     caller land a fault while a subscriber applies a large transaction.
-//   - A worker fault's Moment (idle, in-txn) is chosen by sampling
-//     pg_stat_activity (linkSample: the apply worker's xact_start,
-//     backend_xid, wait; the walsender's wait) right before the signal,
-//     recorded as at_signal. In-txn writes its own transaction on the
-//     provider (LargeTxnRows barrier rows, or WithLargeTxn's), except a
-//     cancel of the apply worker: pglogical's apply loop checks for
-//     interrupts only inside a wait, so a local session holds a row the
-//     provider's transaction updates after its first row (heldRow). A
-//     cancel is proven by the server log line of the cancel from that pid
-//     (read after the fault started), the deadlock likewise, plus
-//     pg_locks (granted = false, pg_blocking_pids names the session).
-//     Healed also needs the caught transaction whole on the subscriber;
-//     if not, the error quotes the subscriber's discard log line.
+//   - A worker fault's Moment (idle, in-txn) is chosen from
+//     pg_stat_activity samples (linkSample) and recorded as at_signal.
+//     In-txn writes a large transaction on the provider (or the caller's,
+//     WithLargeTxn); a cancel of the apply worker is held inside one by a
+//     local session's row lock instead (heldRow, WithHeldTxn): pglogical
+//     acts on a cancel only in a wait. Cancels and the deadlock are proven
+//     by their server log line from the pid, lock-apply also by pg_locks;
+//     a lost transaction's heal error quotes the subscriber's discard line.
 //   - Markers are rows "fault-<kind>-<hex>" of the harness's replicated
 //     spockchaos.barrier: no user table is touched.
 //   - A SIGKILL goes straight to the container's init process (kill(2)
