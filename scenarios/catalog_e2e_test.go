@@ -68,6 +68,15 @@ func runAndCheck(ctx SpecContext, spec *scenarios.Spec, opts scenarios.Options) 
 			rows += c.Rows
 			Expect(c.Examples).NotTo(BeEmpty(), c.Line)
 			GinkgoWriter.Printf("divergence class: %s (e.g. %v)\n", c.Line, c.Examples)
+			// ... each followed by its server evidence, searched on every
+			// node lacking its rows (found or said as not found).
+			ev := reports.EvidenceFor(c, out.Run.Evidence)
+			for _, n := range c.AbsentOn {
+				Expect(ev).To(ContainElement(HaveField("Node", n)), "no evidence searched on %s for %s", n, c.Line)
+			}
+			for _, l := range reports.EvidenceLines(ev) {
+				GinkgoWriter.Printf("  %s\n", l)
+			}
 		}
 		Expect(rows).To(BeNumerically("==", conv.Details.(*verify.ConvergenceReport).DifferingRows))
 	}
