@@ -77,18 +77,19 @@ func init() {
 		Labels: []string{LabelNightly}, Nodes: 3, Timeout: 8 * time.Minute,
 		Workload: "ledger", ClientsPerNode: 2, Load: 30 * time.Second, Recovery: "auto",
 		Checkers: allCheckers, Expect: verify.Pass,
-		// Its kill-apply in-txn step ends an apply worker with SIGTERM
-		// inside a transaction on purpose: on Spock 6.0 the next worker
-		// discards that transaction (SpockDiscardAfterTerm). On Spock 6.0
-		// (seed 7, 2026-12-06) the run FAILs beyond that: the worker
-		// catches the cancel of its cancel-apply in-txn step (SQLSTATE
-		// 57014) and discards the held 30,000-row large-txn op under
-		// transdiscard ("Transaction discarded in TRANSDISCARD mode ...
-		// Initial error: [SQLSTATE 57014] canceling statement due to user
-		// request"; every row in spock.exception_log): only deadlocks and
-		// lock timeouts are retried as transient. The SIGTERM finding does
-		// not explain it (NotWith); reported, not yet a Finding.
-		KnownFindings: []Finding{SpockDiscardAfterTerm},
+		// On Spock its in-txn steps hit every Spock finding on purpose
+		// (measured, seed 7, 2026-12-06): the next worker after the
+		// kill-apply's SIGTERM discards the transaction
+		// (SpockDiscardAfterTerm, 6.0); the worker discards the held
+		// 30,000-row large-txn op whose apply cancel-apply cancelled
+		// ("... Initial error: [SQLSTATE 57014] canceling statement due
+		// to user request", SpockDiscardAfterCancel, 5.0.11 and 6.0); on
+		// 5.0.11 it discards lock-apply's deadlock victim ("transaction
+		// discarded (TRANSDISCARD) ... [SQLSTATE 40P01] deadlock
+		// detected", SpockDiscardDeadlockVictim; 6.0 retries it), a
+		// barrier row of the fault, so lock-apply's heal fails (verdict
+		// unknown, the discard line in the error), not the checkers.
+		KnownFindings: SpockFindings,
 		Faults:        applyWorkerFaults,
 	})
 	Register(&Spec{

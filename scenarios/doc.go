@@ -155,10 +155,16 @@
 // worker ended by SIGTERM inside a transaction leaves that transaction's
 // commit_lsn in its shared exception-log entry, and the next worker
 // discards the resent transaction under exception_behaviour transdiscard
-// (README, Testing a Spock build, has the LSNs). On that flavor the Spock
-// suite accepts the expected verdict or a FAIL the finding explains row
-// by row (Finding.Explains: each missing row's node logged the discard of
-// its transaction); the CLI says which.
+// (README, Testing a Spock build, has the LSNs). apply-worker-faults
+// carries every Spock finding (SpockFindings): also SpockDiscardAfterCancel
+// (a cancelled apply, SQLSTATE 57014, discarded; 5.0.x and 6.0) and
+// SpockDiscardDeadlockVictim (a deadlock's victim discarded; 5.0.x). On
+// that flavor the Spock suite accepts the expected verdict or a FAIL the
+// scenario's findings explain together, row for row (Explain: each node
+// lacking a class's rows logged, in a discard line one of the findings
+// owns, in any release's wording, the discard of its first and last
+// transactions, and its discards in between changed at least as many
+// rows); the CLI says which findings.
 //
 // Row-race scenarios (catalog_rowrace.go, issue 27) combine the row-race
 // workloads with a fault: toast-crash-restart (wide rows with out-of-line

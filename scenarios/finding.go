@@ -1,22 +1,14 @@
 package scenarios
 
 import (
-	"bufio"
-	"bytes"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
-	"time"
 
-	"github.com/spockchaos/spockchaos/record"
-	"github.com/spockchaos/spockchaos/reports"
 	"github.com/spockchaos/spockchaos/verify"
 )
 
 // Finding is a defect of the system under test, proven on one flavor,
 // that a scenario can hit there: on that flavor the scenario's verdict is
-// its Expect, or a FAIL that Explains attributes to the finding, every
+// its Expect, or a FAIL that Explain attributes to its findings, every
 // differing row of it. Anything else is still a failure of the spec.
 // Record the facts in README ("Testing a Spock build") and the scenario's
 // doc, and drop the finding when the flavor fixes it.
@@ -27,14 +19,25 @@ type Finding struct {
 	Name string
 	// Summary is the finding in one sentence.
 	Summary string
-	// DiscardLog is the server log line the subscriber that lost the
-	// transaction writes when it discards it; the log's next line (its
-	// CONTEXT) names the transaction's commit time.
-	DiscardLog string
-	// NotWith, if set, marks a discard line that is not this finding's
-	// (another cause logged with it).
-	NotWith string
+	// DiscardLogs are the server log lines (one text per wording of the
+	// flavor's releases) the subscriber that lost the transaction writes
+	// when it discards it; the log's next line (its CONTEXT) names the
+	// transaction's commit time and its COMMIT's action number.
+	DiscardLogs []string
+	// InitialErrors: a discard line is the finding's when the initial
+	// error it carries (after ". Initial error: ") holds one of these;
+	// none: when it carries no initial error.
+	InitialErrors []string
 }
+
+// spockDiscardLogs are the lines Spock's handle_commit (src/spock_apply.c)
+// logs when it discards a transaction under exception_behaviour
+// transdiscard: 6.0 (main) and 5.0.7 to 5.0.11.
+var spockDiscardLogs = []string{"Transaction discarded in TRANSDISCARD mode", "transaction discarded (TRANSDISCARD)"}
+
+// initialErrorMark precedes the initial error on a discard line (every
+// release, when the worker caught one).
+const initialErrorMark = ". Initial error: "
 
 // SpockDiscardAfterTerm: Spock 6.0 (main fd2c484) silently discards a
 // transaction whose apply worker was ended by SIGTERM between its BEGIN
@@ -52,101 +55,93 @@ type Finding struct {
 // row to spock.exception_log as "transdiscard: tuple discarded due to
 // exception (root cause not captured)", commits nothing of it and
 // advances the origin past it ("Transaction discarded in TRANSDISCARD mode
-// at LSN ..."). No error ever occurred.
+// at LSN ..."). No error ever occurred, so the line carries no initial
+// error.
 var SpockDiscardAfterTerm = Finding{
 	Flavor: "spock", Name: "spock-discards-txn-after-sigterm",
-	Summary:    "a transaction whose apply worker got SIGTERM (pg_terminate_backend, or sub_disable immediate) between BEGIN and COMMIT is discarded by the next worker under exception_behaviour transdiscard",
-	DiscardLog: "Transaction discarded in TRANSDISCARD mode",
-	// A discard with an "Initial error" had one (e.g. SQLSTATE 57014 of
-	// a cancel of the worker): SIGTERM leaves none (handle_commit's LOG).
-	NotWith: ". Initial error: ",
+	Summary:     "a transaction whose apply worker got SIGTERM (pg_terminate_backend, or sub_disable immediate) between BEGIN and COMMIT is discarded by the next worker under exception_behaviour transdiscard",
+	DiscardLogs: spockDiscardLogs,
 }
 
-// FindingFor is the finding of spec on flavor, or nil.
-func (s *Spec) FindingFor(flavor string) *Finding {
-	for i := range s.KnownFindings {
-		if s.KnownFindings[i].Flavor == flavor {
-			return &s.KnownFindings[i]
+// SpockDiscardAfterCancel: Spock 5.0.x and 6.0 (main fd2c484) discard a
+// transaction whose apply was cancelled (SQLSTATE 57014: pg_cancel_backend
+// of the apply worker, or its statement_timeout). apply_work's PG_CATCH
+// (src/spock_apply.c) re-throws, for a restart and a retry, only
+// connection errors (5.0.x and 6.0) and, on 6.0 (f3d4935e), deadlocks,
+// lock timeouts and resource errors (class 53); any other error, a query
+// cancel included, is taken for a failed apply: "caught initial
+// exception", the transaction is aborted and replayed from the queue with
+// use_try_block. Under the default spock.exception_behaviour =
+// transdiscard the replay rolls back each row in its subtransaction and
+// logs it to spock.exception_log, and handle_commit advances the origin
+// past the transaction ("Transaction discarded in TRANSDISCARD mode at LSN
+// ... Initial error: [SQLSTATE 57014] canceling statement due to user
+// request"; 5.0.7 to 5.0.11 "transaction discarded (TRANSDISCARD) ...",
+// 5.0.7 to 5.0.9 without the SQLSTATE). The rows were valid: a cancel
+// loses a whole transaction on that subscriber.
+var SpockDiscardAfterCancel = Finding{
+	Flavor: "spock", Name: "spock-discards-txn-after-cancel",
+	Summary:       "a transaction whose apply was cancelled (SQLSTATE 57014: pg_cancel_backend of the apply worker) is discarded under exception_behaviour transdiscard instead of retried",
+	DiscardLogs:   spockDiscardLogs,
+	InitialErrors: []string{"SQLSTATE 57014", "canceling statement due to user request", "canceling statement due to statement timeout"},
+}
+
+// SpockDiscardDeadlockVictim: Spock 5.0.7 to 5.0.11 discard a transaction
+// whose apply was chosen as a deadlock's victim (SQLSTATE 40P01, e.g.
+// against a local session's locks). Their apply_work's PG_CATCH
+// (src/spock_apply.c) re-throws only connection errors; a deadlock takes
+// the failed-apply path of SpockDiscardAfterCancel and, under the default
+// exception_behaviour transdiscard, the transaction is discarded
+// ("transaction discarded (TRANSDISCARD) at LSN ... Initial error:
+// [SQLSTATE 40P01] deadlock detected"). Spock main fixes it in f3d4935e
+// ("Retry the apply worker's transaction on transient errors", in no 5.0
+// tag): a deadlock or lock timeout restarts the worker, which applies the
+// transaction again.
+var SpockDiscardDeadlockVictim = Finding{
+	Flavor: "spock", Name: "spock-discards-deadlock-victim",
+	Summary:       "a transaction whose apply was a deadlock's victim (SQLSTATE 40P01) is discarded under exception_behaviour transdiscard instead of retried (5.0.x; main retries it)",
+	DiscardLogs:   spockDiscardLogs,
+	InitialErrors: []string{"SQLSTATE 40P01", "deadlock detected"},
+}
+
+// SpockFindings are the Spock findings, for the scenarios whose faults
+// reach them all.
+var SpockFindings = []Finding{SpockDiscardAfterTerm, SpockDiscardAfterCancel, SpockDiscardDeadlockVictim}
+
+// Owns says whether a server log line is a discard of this finding.
+func (f Finding) Owns(line string) bool {
+	if !containsAny(line, f.DiscardLogs) {
+		return false
+	}
+	_, initial, has := strings.Cut(line, initialErrorMark)
+	if len(f.InitialErrors) == 0 {
+		return !has
+	}
+	return has && containsAny(initial, f.InitialErrors)
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
 		}
 	}
-	return nil
+	return false
 }
 
-// Explains says whether the finding accounts for every differing row of
-// a failed run: each divergence class of the convergence checker is rows
-// absent on some nodes (no differing columns), and each node lacking them
-// logged the discard of a transaction committed at the class's first and
-// last commit time. It returns why not, or what it matched.
+// FindingsFor are the findings of spec on flavor (nil: none).
+func (s *Spec) FindingsFor(flavor string) []Finding {
+	var out []Finding
+	for _, f := range s.KnownFindings {
+		if f.Flavor == flavor {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// Explains says whether this finding alone accounts for every differing
+// row of a failed run (Explain).
 func (f Finding) Explains(dir string, checkers []verify.CheckResult) (bool, string) {
-	var conv *verify.CheckResult
-	for i := range checkers {
-		if checkers[i].Name == CheckConvergence {
-			conv = &checkers[i]
-		}
-	}
-	if conv == nil || conv.Verdict != verify.Fail {
-		return false, "the convergence check did not fail: nothing for " + f.Name + " to explain"
-	}
-	classes := reports.DivergenceOf([]verify.CheckResult{*conv})
-	if len(classes) == 0 {
-		return false, "the failed convergence check has no divergence class"
-	}
-	var matched []string
-	for _, c := range classes {
-		if len(c.AbsentOn) == 0 || len(c.DifferingColumns) > 0 {
-			return false, "not rows missing on some node: " + c.Line
-		}
-		if c.FirstCommit == nil || c.LastCommit == nil {
-			return false, "no commit time to match: " + c.Line
-		}
-		for _, node := range c.AbsentOn {
-			discarded, err := discardedCommits(filepath.Join(record.NodeDir(dir, node), "server.log"), f.DiscardLog, f.NotWith)
-			if err != nil {
-				return false, fmt.Sprintf("%s: %v", node, err)
-			}
-			for _, t := range []time.Time{*c.FirstCommit, *c.LastCommit} {
-				ts := pgTimestamp(t)
-				if !discarded[ts] {
-					return false, fmt.Sprintf("%s never logged %q for the transaction committed at %s (%s)", node, f.DiscardLog, ts, c.Line)
-				}
-			}
-			matched = append(matched, fmt.Sprintf("%s discarded the transaction committed at %s", node, pgTimestamp(*c.FirstCommit)))
-		}
-	}
-	return true, f.Name + ": " + strings.Join(matched, "; ")
-}
-
-// discardedCommits reads a server log for discard lines (holding
-// discardLog, not notWith when set) and returns the commit times their
-// CONTEXT lines name ("... committed at <ts> ...").
-func discardedCommits(path, discardLog, notWith string) (map[string]bool, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read the server log: %w", err)
-	}
-	out := map[string]bool{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	pending := false
-	for sc.Scan() {
-		line := sc.Text()
-		if strings.Contains(line, discardLog) && (notWith == "" || !strings.Contains(line, notWith)) {
-			pending = true
-			continue
-		}
-		if pending {
-			pending = false
-			if _, rest, ok := strings.Cut(line, " committed at "); ok && strings.Contains(line, "CONTEXT:") {
-				ts, _, _ := strings.Cut(rest, "+00")
-				out[ts+"+00"] = true
-			}
-		}
-	}
-	return out, sc.Err()
-}
-
-// pgTimestamp formats t as PostgreSQL prints a timestamptz in a UTC log
-// (microseconds, trailing zeros trimmed).
-func pgTimestamp(t time.Time) string {
-	return t.UTC().Format("2006-01-02 15:04:05.999999") + "+00"
+	return Explain([]Finding{f}, dir, checkers)
 }
