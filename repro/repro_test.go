@@ -135,4 +135,21 @@ var _ = Describe("repro", func() {
 		Expect(res.Reproduced).To(BeTrue())
 		Expect(res.Warnings).To(ContainElements(ContainSubstring("spockchaos v0-old"), ContainSubstring("replaying the stored plan")))
 	})
+
+	It("replays a stored plan with overlapping and multi-node steps as stored", func() {
+		steps := []scenarios.Step{
+			{At: time.Second, Kind: scenarios.StepPartition, Node: "n1", Nodes: []string{"n1", "n2"}, Hold: time.Second},
+			{At: 2 * time.Second, Kind: scenarios.StepPause, Node: "n3", Hold: time.Second, Overlap: true},
+		}
+		dir := storedRun(GinkgoT().TempDir(), steps, record.SpockchaosVersion())
+		rec, err := repro.Load(dir)
+		Expect(err).NotTo(HaveOccurred())
+		Expect(rec.Steps).To(Equal(steps))
+		f := &fakeRun{v: verify.Fail, failed: []string{"convergence"}}
+		res, err := repro.Run(context.Background(), dir, repro.Options{Run: f.run})
+		Expect(err).NotTo(HaveOccurred())
+		Expect(res.StoredPlan).To(BeTrue())
+		Expect(f.plan.Steps).To(Equal(steps))
+		Expect(scenarios.CheckPlan(f.plan)).To(Succeed())
+	})
 })
