@@ -56,7 +56,12 @@ const initialErrorMark = ". Initial error: "
 // exception (root cause not captured)", commits nothing of it and
 // advances the origin past it ("Transaction discarded in TRANSDISCARD mode
 // at LSN ..."). No error ever occurred, so the line carries no initial
-// error.
+// error. Spock 5.0.7 to 5.0.11 store the commit_lsn the same way and
+// discard so too ("transaction discarded (TRANSDISCARD) at LSN ...";
+// measured on 5.0.7 to 5.0.9, apply-worker-faults seed 7); 5.0.8 to
+// 5.0.10 also after a connection error inside a transaction (a cancelled
+// walsender: "connection error during apply, exiting via rethrow: ...
+// data stream ended"), which 5.0.11 and 6.0 clear first.
 var SpockDiscardAfterTerm = Finding{
 	Flavor: "spock", Name: "spock-discards-txn-after-sigterm",
 	Summary:     "a transaction whose apply worker got SIGTERM (pg_terminate_backend, or sub_disable immediate) between BEGIN and COMMIT is discarded by the next worker under exception_behaviour transdiscard",
