@@ -99,18 +99,9 @@ func checkHotkey(in historyInput) CheckResult {
 		K        int                   `json:"k"`
 		Versions map[string]*HotkeyRow `json:"versions"`
 	}
-	byKey := map[int]map[string]*HotkeyRow{}
-	for _, n := range in.survivors {
-		rows := in.obs.PerNode[n].Hotkey
-		if rows == nil {
-			return CheckResult{Verdict: Fail, Summary: fmt.Sprintf("survivor %s has no hotkey table", n)}
-		}
-		for i := range rows {
-			if byKey[rows[i].K] == nil {
-				byKey[rows[i].K] = map[string]*HotkeyRow{}
-			}
-			byKey[rows[i].K][n] = &rows[i]
-		}
+	byKey, missing := rowsByKey(in.survivors, func(n string) []HotkeyRow { return in.obs.PerNode[n].Hotkey }, func(r *HotkeyRow) int { return r.K })
+	if missing != "" {
+		return CheckResult{Verdict: Fail, Summary: fmt.Sprintf("survivor %s has no hotkey table", missing)}
 	}
 	var diffs []keyDiff
 	for _, k := range slices.Sorted(maps.Keys(byKey)) {
@@ -137,4 +128,24 @@ func checkHotkey(in historyInput) CheckResult {
 	}
 	return CheckResult{Verdict: Pass,
 		Summary: fmt.Sprintf("%d hot keys identical on %s after %d updates", len(byKey), strings.Join(in.survivors, ", "), updates)}
+}
+
+// rowsByKey indexes every survivor's rows by key, then node; missing is
+// the first survivor whose table was not read (nil rows), else "".
+func rowsByKey[R any](survivors []string, rows func(node string) []R, key func(*R) int) (_ map[int]map[string]*R, missing string) {
+	byKey := map[int]map[string]*R{}
+	for _, n := range survivors {
+		rs := rows(n)
+		if rs == nil {
+			return nil, n
+		}
+		for i := range rs {
+			k := key(&rs[i])
+			if byKey[k] == nil {
+				byKey[k] = map[string]*R{}
+			}
+			byKey[k][n] = &rs[i]
+		}
+	}
+	return byKey, ""
 }

@@ -48,18 +48,9 @@ func checkUnique(in historyInput) CheckResult {
 	if n == 0 {
 		return notApplicable("uniq-insert or uniq-delete")
 	}
-	holders := map[int]map[string]*UniqRow{}
-	for _, node := range in.survivors {
-		rows := in.obs.PerNode[node].Uniq
-		if rows == nil {
-			return CheckResult{Verdict: Fail, Summary: fmt.Sprintf("survivor %s has no uniq_kv table", node)}
-		}
-		for i := range rows {
-			if holders[rows[i].U] == nil {
-				holders[rows[i].U] = map[string]*UniqRow{}
-			}
-			holders[rows[i].U][node] = &rows[i]
-		}
+	holders, missing := rowsByKey(in.survivors, func(n string) []UniqRow { return in.obs.PerNode[n].Uniq }, func(r *UniqRow) int { return r.U })
+	if missing != "" {
+		return CheckResult{Verdict: Fail, Summary: fmt.Sprintf("survivor %s has no uniq_kv table", missing)}
 	}
 	var diffs []UniqDisagreement
 	var phantoms []string
