@@ -6,6 +6,33 @@ import (
 	"github.com/spockchaos/spockchaos/verify"
 )
 
+// Row-race scenarios (catalog_rowrace.go, issue 27) combine the row-race
+// workloads with a fault: toast-crash-restart (wide rows with out-of-line
+// values updated from every node while a node crashes and restarts) is a
+// control that expects FAIL on pglogical 2: an update that leaves the
+// large columns unchanged ships them as unchanged TOAST, and a subscriber
+// applying it keeps its own large values whatever won, so rows diverge in
+// doc and blob (the convergence checker names them).
+// unique-conflict-crash-restart (inserts of fresh keys with the same
+// unique values from every node) expects every node to hold the same key
+// per value (verify's unique-conflict checker). Faults there: a kill's
+// reference recovery cannot replay such a table (its plain INSERT meets
+// the survivor's row for the value: duplicate key, measured), and a
+// partition's or slow link's heal check times out under the load's
+// apply errors and backlog, so the scenario crashes and restarts a node;
+// it is in the gate (about 25 s).
+// pk-race-crash-restart (primary-key moves, updates, deletes, inserts of
+// 12 keys from every node) runs on Spock only and expects FAIL there
+// (Spock 6.0 discards the update that lost its row and skips a delete
+// older than the local tuple: measured divergence); on pglogical 2 its
+// apply stops for good on a duplicate primary key, so no verdict can be
+// reached (the catalog spec skips a scenario whose Flavors exclude
+// pglogical). delta-counter-crash-restart adds to 4 counters from every
+// node; on Spock with delta apply every node must hold the sum of the
+// acknowledged increments (verify's delta-counter), on pglogical that
+// checker is skipped ("not applicable: pglogical has no delta apply")
+// and convergence judges.
+
 // Row-race scenarios (issue 27): the row-race workloads (toast,
 // unique-conflict, pk-race, delta-counter) each combined with a fault.
 // Each workload's races are what the scenario judges; the fault makes the

@@ -15,6 +15,24 @@ import (
 	"github.com/spockchaos/spockchaos/workload/history"
 )
 
+// replication-health (replication_health.go; the decision is
+// verify.JudgeReplicationHealth) is live only: it samples the survivors'
+// subscription statuses (waiting at most replHealthWait for reconnecting
+// ones), takes the fault windows that disabled subscriptions on purpose
+// from the history, and reads the subscribers' server logs (and Spock's
+// exception_log) for the reason of a failure.
+// exception-audit (exception_audit.go; the decision and its rule are
+// verify.JudgeExceptionAudit) reads spock.exception_log, and
+// spock.resolutions where spock.save_resolutions is on, on the survivors
+// and judges every row against the tables the history's workload writes
+// from several nodes (verify.ContendedTables); its capture goes into the
+// observation (observation.json), so `spockchaos check DIR` re-judges it.
+// On pglogical it is skipped ("not applicable"), never a pass.
+// At the report phase, once the server logs are collected, every
+// divergence class gets its server evidence (evidence.go,
+// verify.FindEvidence) in run.json's "evidence", from the logs and the
+// exception_log rows exception-audit read.
+
 // checker is one entry of the checker registry: how a checker a spec
 // names (Spec.Checkers) runs, and on what it can run.
 type checker struct {

@@ -6,6 +6,26 @@ import (
 	"github.com/spockchaos/spockchaos/verify"
 )
 
+// A scenario can carry KnownFindings (finding.go): defects of one flavor,
+// proven there, that it can hit. replication-process-faults (its
+// kill-apply), rejoin-after-recovery (the fence's sub_disable, then
+// the rejoin's enable), chaos and chaos-bank (their apply-worker faults
+// and the restarts around a partition's heal) and provider-faults (the
+// worker kills of its sub_disable and interface switch) carry SpockDiscardAfterTerm: on Spock 6.0 an apply
+// worker ended by SIGTERM inside a transaction leaves that transaction's
+// commit_lsn in its shared exception-log entry, and the next worker
+// discards the resent transaction under exception_behaviour transdiscard
+// (README, Testing a Spock build, has the LSNs). apply-worker-faults
+// carries every Spock finding (SpockFindings): also SpockDiscardAfterCancel
+// (a cancelled apply, SQLSTATE 57014, discarded; 5.0.x and 6.0) and
+// SpockDiscardDeadlockVictim (a deadlock's victim discarded; 5.0.x). On
+// that flavor the Spock suite accepts the expected verdict or a FAIL the
+// scenario's findings explain together, row for row (Explain: each node
+// lacking a class's rows logged, in a discard line one of the findings
+// owns, in any release's wording, the discard of its first and last
+// transactions, and its discards in between changed at least as many
+// rows); the CLI says which findings.
+
 // Finding is a defect of the system under test, proven on one flavor,
 // that a scenario can hit there: on that flavor the scenario's verdict is
 // its Expect, or a FAIL that Explain attributes to its findings, every

@@ -14,6 +14,32 @@ import (
 	"github.com/spockchaos/spockchaos/harness/fault"
 )
 
+// Overlapping faults (group.go, overlap.go): a held step (pause,
+// partition, crash-restart, the link, clock and worker faults: a kind
+// whose stepKinds entry has parts) marked Overlap joins the group of the
+// step before it: it is injected and confirmed at its own At while the
+// others are in force, and the group heals together once its last hold
+// has passed: every heal action first (latest fault first), then every
+// heal confirmed (once every node it restarted accepts connections), so
+// that no heal check waits on a fault still in force or a node starting.
+// Every held step, overlapping or not, is a group, and a group heals
+// every fault it injected on every path: its holds passing, a failed
+// inject or effect check of any of them, the run's timeout or a signal
+// (then the heal actions only, bounded by stopHealTimeout; the cluster
+// goes next). A later fault's effect is checked with the earlier ones in
+// force, so which pairs may overlap is decided by overlapRefusal, by
+// family of kind (halt, partition, worker, clock; link faults and kinds
+// without a family never overlap) and by the nodes and links each
+// touches; CheckPlan refuses the rest before anything starts (Resolve,
+// with exit 2) and Register checks each catalog plan for 20 seeds. A
+// multi-node step (Step.Nodes: pause or crash-restart every node named,
+// together; partition every pair among them) is one fault per node or
+// pair, each with its own effect and heal checks, healed as a group.
+// The printed plan marks an overlapping step "& " and names every node
+// of a multi-node step; run.json's plan gains overlap and nodes only
+// where set, and its faults stay one entry per node (start, end), so
+// their windows show the overlap to every reader.
+
 // Held steps and their groups: a held step injects one fault or several
 // (one per node of a multi-node step), confirms each, keeps them for its
 // Hold and heals them. Steps marked Overlap join the group of the step

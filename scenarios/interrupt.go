@@ -11,6 +11,21 @@ import (
 	"github.com/spockchaos/spockchaos/record"
 )
 
+// Interruptions: SIGINT or SIGTERM (a harness.Interrupt cause on ctx) and
+// the run's timeout (the scenario's, or Options.Timeout) stop the run in
+// whatever phase it is; the innermost phase (fault, detect and recover run
+// inside load) is noted the moment it happens and stored in run.json as
+// interrupted {phase, by, at}, the error says "interrupted by SIGTERM in
+// phase recover" or "run timeout 45s exceeded in phase load", and the
+// verdict is unknown, also when the signal comes during the report phase
+// (which still writes everything, on a context of its own, bounded). The
+// cluster is removed; --keep keeps it after a timeout (a hang to inspect)
+// but not after a signal. The run id is made before the cluster starts, so
+// run.json names it even when the run stopped inside harness.Start.
+// Options.HoldPhase ($SPOCKCHAOS_HOLD_PHASE) is a test hook that holds the
+// run in one phase (up: once its containers run) until it is stopped, so
+// that the per-phase signal specs hit the phase they name every time.
+
 // HoldPhaseEnv names the phase Options.HoldPhase holds in when the option
 // is empty (a test hook for the per-phase signal specs; see Options).
 const HoldPhaseEnv = "SPOCKCHAOS_HOLD_PHASE"

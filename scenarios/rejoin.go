@@ -14,6 +14,15 @@ import (
 	"github.com/spockchaos/spockchaos/workload"
 )
 
+// A rejoin step (rejoin.go) brings a node killed and recovered earlier
+// back: restart, the survivors' subscriptions from it enabled again, the
+// whole mesh replicating and a barrier; it then counts as alive, so every
+// checker judges it too. Before and after, the survivors' ledger rows of
+// that node (their xmin) and the conflicts their servers logged on them
+// are read: the rejoined checker fails on any row applied again, naming
+// it. StepRewindProgress breaks recovery's bookkeeping on purpose, for the
+// spec that proves the check can fail.
+
 // Rejoin steps. The mechanics are those the recovery specs use too:
 // restart and resubscribe are harness/fault's (StartNode, Enable), the
 // row versions the workload's (LedgerXmins, Reapplied), the conflicts a

@@ -24,6 +24,28 @@ import (
 	"github.com/spockchaos/spockchaos/workload/history"
 )
 
+// Decisions: the load runs for its duration AND until the plan's last
+// step is done plus 2 s, so a step delayed by a slow machine still happens
+// under load. A kill is followed at once by detect (the kill's effect
+// check) and recover (the strategy, on the nodes still alive), while the
+// load goes on; quiesce heals the lags whose both ends survived, then
+// waits for every subscription among the survivors and a barrier. A harness
+// error gives verdict unknown, never pass; Ctrl-C still writes the run
+// directory. The large transaction of kill-mid-large-txn asks for a
+// 100 ms commit_delay and the kill goes out the moment COMMIT does: it
+// lands before the commit is durable or while the peers receive it (see
+// steps.go). Through the load a slots.Keeper advances the recovery
+// slots every 0.1 s, without barriers and also while a lag, a pause or a
+// partition is in force, to the oldest point a member may still need
+// (slots.go, recorded in run.json as slot_keeper): a recovery then decodes
+// a fraction of a second of WAL, not the whole run (its samples also
+// place each recovery's stream), and steps never wait for it. Beside it a
+// slots.Standby keeps a session and a replication connection open to
+// every node (standby.go), which the next recovery takes instead of
+// logging in. Each
+// kill's recovery time (kill to every survivor level: detect + recover)
+// is recorded in results.json as recovery_times (recover.go).
+
 // Options are the knobs of one run; zero values take the spec's defaults.
 type Options struct {
 	// Seed drives every random choice; 0 picks one (printed).

@@ -11,6 +11,14 @@ import (
 	"github.com/spockchaos/spockchaos/harness/fault"
 )
 
+// Link, clock and replication-process fault steps (steps_faults.go)
+// start the cluster with what they need, decided from the plan: link
+// proxies (harness.Config.LinkProxies) when a step acts on a link,
+// libfaketime (harness.Config.ClockSkew) when one skews a clock. Each
+// such step is injected, confirmed, held, healed and confirmed healed
+// before the next; the slow link, like the lag, stays until quiesce or
+// its origin's death. The chaos plan (chaos.go) draws them all.
+
 // Step kinds of the link, clock and replication-process faults (issue 14).
 const (
 	// StepSlowLink: Node receives Peer's changes through a slow link

@@ -12,6 +12,17 @@ import (
 	"github.com/spockchaos/spockchaos/workload/history"
 )
 
+// Provider and subscription fault steps (steps_provider.go):
+// restart-provider restarts Node gracefully and stall-provider freezes
+// Peer's walsender to Node for Hold, each right after a 100,000-row
+// transaction committed on the provider and once a subscriber's apply
+// worker is inside it (a miss is noted in the fault's detail, not an
+// error); sub-restart-cycle and sub-option-cycle restart Node's apply
+// worker for Peer three times (disable/enable; an interface switch of
+// the same DSN). Each is confirmed, healed and confirmed healed before
+// the next. They are not in the chaos draw: a new kind there changes
+// every seed's chaos plan, and the recorded chaos findings cite seeds.
+
 // Step kinds of the provider and subscription faults (issue 26).
 const (
 	// StepRestartProvider: Node restarted gracefully (fast shutdown, then

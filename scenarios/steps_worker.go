@@ -14,6 +14,15 @@ import (
 	"github.com/spockchaos/spockchaos/workload/history"
 )
 
+// Apply-worker fault steps (steps_worker.go): cancel-apply,
+// cancel-walsender and kill-apply take Step.When ("idle", "in-txn"; ""
+// is wherever it lands, and is what old plans hold; CheckPlan refuses a
+// moment a kind has not); lock-apply makes Node's apply worker for Peer
+// a deadlock's victim and holds the rows for Hold. In a transaction
+// under the ledger workload, the transaction is a recorded 30,000-row
+// large-txn op of Peer's (partsOf, fault.WithLargeTxn), which the
+// checkers judge. Not in the chaos draw, nor in an overlap family.
+
 // Step kinds of the apply-worker faults (issue 26). Step.When picks the
 // moment of cancel-apply, cancel-walsender and kill-apply: "idle",
 // "in-txn", or "" (wherever it lands; kill-apply only).

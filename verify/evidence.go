@@ -10,6 +10,22 @@ import (
 	"github.com/spockchaos/spockchaos/record"
 )
 
+// FindEvidence attaches to each divergence class what the servers of the
+// nodes that lack its rows (or hold them alone, or hold a differing
+// version) said about them: the server-log entries (a message with its
+// DETAIL/CONTEXT lines) naming a transaction committed within the class's
+// commit times ("xid N committed at <ts>", as Spock and pglogical name
+// the transaction they apply, discard or fail; an entry naming another
+// time is about another transaction) and no other table; entries naming
+// no commit time that say a transaction was discarded, a subscription
+// disabled or an apply failed, naming the class's subscription or table,
+// logged from 10 s before its first commit to 60 s after its last; and
+// the node's exception_log rows of the class's table and commit times.
+// The run record keeps no commit LSN or xid per row, so the commit time
+// (to the microsecond) and origin are the keys. At most 6 lines per class
+// and node are kept, the rest counted; none found is said as such. It is
+// generic: Finding.Explains (scenarios) still names one known bug.
+
 // ClassEvidence is what one node's server said about one divergence class
 // (record.ClassEvidence, stored in run.json and results.json).
 type ClassEvidence = record.ClassEvidence

@@ -6,6 +6,26 @@ import (
 	"time"
 )
 
+// JudgeExceptionAudit decides, from what Spock recorded on the survivors
+// (ExceptionCapture: every spock.exception_log row, and spock.resolutions
+// counted by table, type, resolution and origin where
+// spock.save_resolutions is on) and the tables the run's workload writes
+// from several nodes (ContendedTables: conflict_kv, hotkey, usertable,
+// toast_wide when at least two nodes wrote them; "rows come and go" with
+// inserts or deletes), that every row is a conflict the workload provoked on purpose.
+// The rule, from Spock's source (5.0.7 to 6.0): saved resolutions are
+// explained on a contended table; an exception_log row's error is
+// explained only when it is update_missing ("did not find row to be
+// updated", the one conflict Spock raises as an error) on a contended
+// table whose rows come and go; the other rows of a transaction (same
+// subscriber, origin, remote xid and commit time) are collateral and
+// share its fate; "(root cause not captured)" never explains. A failure
+// names the subscriber, subscription, origin, remote xid, commit time,
+// table and message. exception_log has no LSN column: the LSN is in the
+// server log's discard/disable lines (see the divergence evidence). More
+// than ExceptionRowsRead rows on a node make it unknown; pglogical
+// (NotApplicable) makes it skipped, never a pass.
+
 // ExceptionAuditCheckName is the exception-audit checker's name.
 const ExceptionAuditCheckName = "exception-audit"
 

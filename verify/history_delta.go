@@ -9,6 +9,17 @@ import (
 	"github.com/spockchaos/spockchaos/workload/history"
 )
 
+// For the delta-counter workload: with delta apply on (the delta-init op
+// says so), every survivor's counter must lie between the sum of the
+// increments acknowledged by survivors and that plus every increment
+// whose outcome is unknown or whose node failed; below is a lost
+// increment (last-update-wins kept one write over another), above one
+// applied twice. A violation names key, node, value and sum, and the
+// acknowledged increments of exactly the missing amount. Without delta
+// apply the checker is skipped with the init op's reason (e.g. "not
+// applicable: pglogical has no delta apply"); without an init op it is
+// unknown.
+
 // DeltaCheckName is the delta-counter checker's name.
 const DeltaCheckName = "delta-counter"
 

@@ -11,6 +11,24 @@ import (
 	"github.com/spockchaos/spockchaos/workload/history"
 )
 
+// For every key of the conflict workload (conflict_kv), each survivor
+// must hold the value of the acknowledged write that last-update-wins
+// picks: the latest commit timestamp (recorded by the client right after
+// its commit), ties broken as the flavor breaks them (TieRule: Spock, the
+// lower origin tiebreaker, by default node_id; pglogical, no rule, so
+// either tied write is accepted and the tie counted), or no row when that
+// write is a delete. A remote DELETE applies whatever its timestamp and
+// leaves no tombstone (both flavors), so an absent row is right when no
+// acknowledged insert follows the last delete; updates lost that way are
+// counted. Acknowledged writes of a failed node that no survivor holds are
+// counted as lost with it, not failed (durability judges them). Each
+// violation names the key, the node, the version it holds and the writes
+// that should have won, with their nodes and commit timestamps. Real-time
+// inversions (an acknowledged write that started after another ended and
+// still lost to it, as skewed clocks make happen) are counted and listed
+// as a finding, never a failure. A key with an acknowledged write whose
+// commit timestamp is unknown is not judged (listed).
+
 // LWWCheckName is the last-update-wins checker's name.
 const LWWCheckName = "last-update-wins"
 

@@ -10,6 +10,15 @@ import (
 	"github.com/spockchaos/spockchaos/workload/history"
 )
 
+// For the unique-conflict workload (uniq_kv, observed per node), every
+// survivor must hold the same primary key for each unique value, or none
+// (both flavors resolve a remote insert that meets another key's unique
+// value by last-update-wins; Spock only with spock.check_all_uc_indexes
+// on), and every row held must come from an insert that did not fail
+// (ok or info). A violation names the value and each node's key and
+// writer ("u=3: n1 holds k=11 (by n1-c0), n2 holds none, ..."); the
+// summary counts the values acknowledged on two or more nodes (the races).
+
 // UniqueCheckName is the unique-conflict checker's name.
 const UniqueCheckName = "unique-conflict"
 

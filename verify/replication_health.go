@@ -9,6 +9,15 @@ import (
 	"github.com/spockchaos/spockchaos/workload/history"
 )
 
+// JudgeReplicationHealth decides, from the survivors' subscription
+// statuses at the end, the fault windows that disabled a subscription on
+// purpose (SubscriptionFaults: a fault whose start names the subscription)
+// and the subscribers' log lines about them (ParseSubscriptionLog), that
+// every subscription is replicating and was never disabled by the server
+// itself outside a fault; a fault still in force excuses its subscription
+// with a note. A failure names node, subscription, status, time and the
+// server's reason. Pure: the sampling is the scenarios package's.
+
 // ReplicationHealthCheckName is the replication-health checker's name.
 const ReplicationHealthCheckName = "replication-health"
 

@@ -10,6 +10,10 @@ import (
 	"github.com/spockchaos/spockchaos/workload/history"
 )
 
+// Bank: owner i (node order) owns accounts i*A..i*A+A-1; a client
+// transfers between accounts of the node it talks to. "bank-init" is
+// recorded as an invoke and an ok by process "setup".
+
 // BankSchema is the bank table (the shared data contract).
 const BankSchema = `CREATE TABLE IF NOT EXISTS bank_accounts (
   id      int    PRIMARY KEY,

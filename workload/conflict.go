@@ -13,6 +13,14 @@ import (
 	"github.com/spockchaos/spockchaos/workload/history"
 )
 
+// Conflict: Setup inserts keys 0..N-1 (v 0, writer "setup") and
+// records conflict-init; clients insert (if absent), update and
+// delete (if present) those keys from every node at once. Each write
+// is one statement returning its xid; right after its commit the
+// client reads pg_xact_commit_timestamp of that xid and the ok
+// completion carries it (commit_ts), which last-update-wins compares.
+// A write that touched no row is fail with reason no_effect.
+
 // ConflictSchema is the conflict workload's table (the shared data contract).
 const ConflictSchema = `CREATE TABLE IF NOT EXISTS conflict_kv (
   k      int    PRIMARY KEY,

@@ -10,6 +10,16 @@ import (
 	"github.com/spockchaos/spockchaos/workload/history"
 )
 
+// Delta-counter: delta_counter (k int PRIMARY KEY, n bigint). Setup
+// makes n a Spock delta-apply column on every node (ALTER TABLE ...
+// ALTER COLUMN n SET (log_old_value=true,
+// delta_apply_function=spock.delta_apply), Spock's docs/conflicts.md)
+// when each node has spock.delta_apply(int8,int8,int8) and accepts
+// the option, inserts counters 0..Keys-1 (4) at 0 and records
+// delta-init {keys, delta_apply, reason} ("pglogical has no delta
+// apply" there). delta-add adds 1..100 to a counter in one UPDATE.
+// The checker is verify's delta-counter.
+
 // DeltaSchema is the delta-counter workload's table (the shared data
 // contract). Setup makes n a Spock delta-apply column where it can.
 const DeltaSchema = `CREATE TABLE IF NOT EXISTS delta_counter (

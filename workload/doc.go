@@ -51,81 +51,10 @@
 //   - Transaction ids are "<TxnPrefix><process>-<n>"; TxnPrefix defaults to
 //     "s<seed>-", so rerunning a seed on the same cluster needs a fresh
 //     prefix (the CLI adds the time).
-//   - Bank: owner i (node order) owns accounts i*A..i*A+A-1; a client
-//     transfers between accounts of the node it talks to. "bank-init" is
-//     recorded as an invoke and an ok by process "setup".
-//   - Hotkey: Setup inserts keys 0..N-1 (not recorded); an update of a
-//     missing key is fail with reason no_effect.
-//   - Conflict: Setup inserts keys 0..N-1 (v 0, writer "setup") and
-//     records conflict-init; clients insert (if absent), update and
-//     delete (if present) those keys from every node at once. Each write
-//     is one statement returning its xid; right after its commit the
-//     client reads pg_xact_commit_timestamp of that xid and the ok
-//     completion carries it (commit_ts), which last-update-wins compares.
-//     A write that touched no row is fail with reason no_effect.
-//   - YCSB: go-ycsb's core workload chooses operations and keys; our
-//     binding (ycsbDB) executes and records them. go-ycsb seeds each
-//     thread from the clock: we reseed that source from the client's seed
-//     (by reflection on go-ycsb's unexported thread state; the Plan spec
-//     fails if that stops working). go-ycsb's read-modify-write is a Read
-//     then an Update: the binding records it as one "ycsb-read-modify-write"
-//     op; plain reads are recorded right after they ran (reads change
-//     nothing). Setup loads RecordCount rows through go-ycsb's DoInsert,
-//     recorded as ycsb-insert by process "setup". go-ycsb's key sequences
-//     are shared by all clients, so ycsb keys are exactly replayable only
-//     with one client.
-//   - Toast: a wide table (toast_wide: k, n, note, writer, doc text, blob
-//     bytea) whose doc and blob are STORAGE EXTERNAL and 4-20 kB of random
-//     bytes, so they always live uncompressed in the TOAST table. Setup
-//     inserts keys 0..Keys-1 (not recorded). 60% of ops (toast-touch)
-//     update n, note and writer only: logical decoding then ships doc and
-//     blob as "unchanged toast"; the rest (toast-rewrite) also write a new
-//     doc, blob or both. Values are recorded by length and md5, never in
-//     full. Judged by convergence (which hashes every column; the workload
-//     spec plants one changed doc and sees its key named). Measured on
-//     pglogical 2: a subscriber applying an update that won by commit
-//     timestamp keeps its own doc/blob where the update said "unchanged",
-//     so rows diverge in their large columns only (10 of 16 rows in 5 s).
-//   - Unique-conflict: uniq_kv (k bigint PRIMARY KEY, u int UNIQUE,
-//     writer). uniq-insert writes a fresh key (UniqKey of its TxnID, 53
-//     bits) with a unique value from a pool of Values (6) every node draws
-//     from; uniq-delete deletes the row holding a value (no_effect when
-//     none). "unique-conflict-no-delete" only inserts, drawing from the
-//     pool of the current 100 ms wall-clock window (Plan fixes the clock),
-//     so values are never reused. A local unique violation is fail. The
-//     checker is verify's unique-conflict. Measured on pglogical 2: it
-//     resolves a remote insert that meets another key's unique value by
-//     last-update-wins, overwriting the local row (its key too); inserts
-//     alone converge (650 raced values, crash-restart, seed 8), but with
-//     deletes a key overwritten on one node and deleted or kept elsewhere
-//     leaves nodes holding different keys for a value (3 of 5 values in
-//     the workload spec's 5 s; unique-conflict-crash-restart-like runs
-//     failed on 2 seeds of 4), as pglogical's source warns
-//     (pglogical_tuple_find_conflict: "not wholly safe"). Its apply also
-//     errs now and then with a duplicate key on the unique index (two
-//     inserts of one value checked before either was written); the worker
-//     restarts and the retry resolves it. Spock resolves secondary unique
-//     conflicts only with spock.check_all_uc_indexes on (experimental,
-//     default off: the apply errs, docs/limitations.md).
-//   - PK-race: pk_kv (k int PRIMARY KEY, v, writer), keys 0..Keys-1
-//     (12), Setup fills the first half (not recorded). 30% pk-move (an
-//     UPDATE that changes k to another key: unique_violation if taken),
-//     30% pk-update, 20% pk-delete, 20% pk-insert (ON CONFLICT DO
-//     NOTHING); an op on a missing key is no_effect. Judged by
-//     convergence, which names the keys. Measured on pglogical 2: a
-//     remote move or insert onto a key another node wrote fails its apply
-//     with a duplicate key on pk_kv_pkey every retry, so the subscription
-//     stays down (the workload spec runs it from one node only).
-//   - Delta-counter: delta_counter (k int PRIMARY KEY, n bigint). Setup
-//     makes n a Spock delta-apply column on every node (ALTER TABLE ...
-//     ALTER COLUMN n SET (log_old_value=true,
-//     delta_apply_function=spock.delta_apply), Spock's docs/conflicts.md)
-//     when each node has spock.delta_apply(int8,int8,int8) and accepts
-//     the option, inserts counters 0..Keys-1 (4) at 0 and records
-//     delta-init {keys, delta_apply, reason} ("pglogical has no delta
-//     apply" there). delta-add adds 1..100 to a counter in one UPDATE.
-//     The checker is verify's delta-counter.
 //   - Workloads whose clients draw ops from a per-client generator
 //     (ledger, toast, ...) implement generator(prefix, process); Run and
 //     Plan share it (runGenerated).
+//
+// Each workload's table, ops and decisions are at the top of its file
+// (bank.go, hotkey.go, conflict.go, ycsb.go, toast.go, uniq.go, pkrace.go, delta.go).
 package workload

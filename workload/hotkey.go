@@ -10,6 +10,9 @@ import (
 	"github.com/spockchaos/spockchaos/workload/history"
 )
 
+// Hotkey: Setup inserts keys 0..N-1 (not recorded); an update of a
+// missing key is fail with reason no_effect.
+
 // HotkeySchema is the hotkey table (the shared data contract).
 const HotkeySchema = `CREATE TABLE IF NOT EXISTS hotkey (
   k      int    PRIMARY KEY,

@@ -10,6 +10,16 @@ import (
 	"github.com/spockchaos/spockchaos/workload/history"
 )
 
+// PK-race: pk_kv (k int PRIMARY KEY, v, writer), keys 0..Keys-1
+// (12), Setup fills the first half (not recorded). 30% pk-move (an
+// UPDATE that changes k to another key: unique_violation if taken),
+// 30% pk-update, 20% pk-delete, 20% pk-insert (ON CONFLICT DO
+// NOTHING); an op on a missing key is no_effect. Judged by
+// convergence, which names the keys. Measured on pglogical 2: a
+// remote move or insert onto a key another node wrote fails its apply
+// with a duplicate key on pk_kv_pkey every retry, so the subscription
+// stays down (the workload spec runs it from one node only).
+
 // PKRaceSchema is the pk-race workload's table (the shared data contract).
 const PKRaceSchema = `CREATE TABLE IF NOT EXISTS pk_kv (
   k      int    PRIMARY KEY,

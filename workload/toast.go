@@ -12,6 +12,19 @@ import (
 	"github.com/spockchaos/spockchaos/workload/history"
 )
 
+// Toast: a wide table (toast_wide: k, n, note, writer, doc text, blob
+// bytea) whose doc and blob are STORAGE EXTERNAL and 4-20 kB of random
+// bytes, so they always live uncompressed in the TOAST table. Setup
+// inserts keys 0..Keys-1 (not recorded). 60% of ops (toast-touch)
+// update n, note and writer only: logical decoding then ships doc and
+// blob as "unchanged toast"; the rest (toast-rewrite) also write a new
+// doc, blob or both. Values are recorded by length and md5, never in
+// full. Judged by convergence (which hashes every column; the workload
+// spec plants one changed doc and sees its key named). Measured on
+// pglogical 2: a subscriber applying an update that won by commit
+// timestamp keeps its own doc/blob where the update said "unchanged",
+// so rows diverge in their large columns only (10 of 16 rows in 5 s).
+
 // ToastSchema is the toast workload's wide table (the shared data
 // contract). doc and blob are stored EXTERNAL: out of line whenever the
 // row exceeds the TOAST threshold (~2 kB), never compressed, so every

@@ -10,6 +10,28 @@ import (
 	"github.com/spockchaos/spockchaos/workload/history"
 )
 
+// Unique-conflict: uniq_kv (k bigint PRIMARY KEY, u int UNIQUE,
+// writer). uniq-insert writes a fresh key (UniqKey of its TxnID, 53
+// bits) with a unique value from a pool of Values (6) every node draws
+// from; uniq-delete deletes the row holding a value (no_effect when
+// none). "unique-conflict-no-delete" only inserts, drawing from the
+// pool of the current 100 ms wall-clock window (Plan fixes the clock),
+// so values are never reused. A local unique violation is fail. The
+// checker is verify's unique-conflict. Measured on pglogical 2: it
+// resolves a remote insert that meets another key's unique value by
+// last-update-wins, overwriting the local row (its key too); inserts
+// alone converge (650 raced values, crash-restart, seed 8), but with
+// deletes a key overwritten on one node and deleted or kept elsewhere
+// leaves nodes holding different keys for a value (3 of 5 values in
+// the workload spec's 5 s; unique-conflict-crash-restart-like runs
+// failed on 2 seeds of 4), as pglogical's source warns
+// (pglogical_tuple_find_conflict: "not wholly safe"). Its apply also
+// errs now and then with a duplicate key on the unique index (two
+// inserts of one value checked before either was written); the worker
+// restarts and the retry resolves it. Spock resolves secondary unique
+// conflicts only with spock.check_all_uc_indexes on (experimental,
+// default off: the apply errs, docs/limitations.md).
+
 // UniqSchema is the unique-conflict workload's table (the shared data
 // contract): a primary key and a secondary UNIQUE column.
 const UniqSchema = `CREATE TABLE IF NOT EXISTS uniq_kv (

@@ -19,6 +19,18 @@ import (
 	"github.com/spockchaos/spockchaos/workload/history"
 )
 
+// YCSB: go-ycsb's core workload chooses operations and keys; our
+// binding (ycsbDB) executes and records them. go-ycsb seeds each
+// thread from the clock: we reseed that source from the client's seed
+// (by reflection on go-ycsb's unexported thread state; the Plan spec
+// fails if that stops working). go-ycsb's read-modify-write is a Read
+// then an Update: the binding records it as one "ycsb-read-modify-write"
+// op; plain reads are recorded right after they ran (reads change
+// nothing). Setup loads RecordCount rows through go-ycsb's DoInsert,
+// recorded as ycsb-insert by process "setup". go-ycsb's key sequences
+// are shared by all clients, so ycsb keys are exactly replayable only
+// with one client.
+
 // YCSBSchema is the usertable (the shared data contract).
 const YCSBSchema = `CREATE TABLE IF NOT EXISTS usertable (
   ycsb_key varchar(64) PRIMARY KEY,

@@ -8,6 +8,17 @@ import (
 	"github.com/spockchaos/spockchaos/harness"
 )
 
+// ClockSkew needs harness.Config.ClockSkew (libfaketime preloaded,
+// offset file rewritten at run time; harness.ClockSkewSupport). Its
+// effect: clock_timestamp() on the node is off by the offset while a
+// peer's is not, a marker committed on the node carries a commit
+// timestamp off by the offset as the peer has it, and, on pglogical, a
+// peer's commit applied on the skewed node keeps the peer's stamp
+// (Spock restamps it: recorded, not required; appliedKeepsOriginStamp).
+// Spock keeps commit stamps monotonic across the cluster, so there a
+// node's own commits may stay stamped up to the run's furthest skew
+// ahead (ownStampOK, Cluster.PeakClockOffset).
+
 // MinClockSkew is the least offset ClockSkew accepts: below it, the check
 // could not tell a skew from the noise of measuring one.
 const MinClockSkew = 2 * time.Second

@@ -14,6 +14,22 @@ import (
 	"github.com/spockchaos/spockchaos/harness"
 )
 
+// Kill and stop leave the container in place (logs and data directory
+// stay for artifacts); their Heal is the restart: the container is
+// started again, Node.DSN is rewritten for the new published port (the
+// engine allocates one on every start), and the node is healed when it
+// accepts connections and every subscription between it and the other
+// live nodes is replicating. pglogical's manager restarts an apply
+// worker that failed while its provider was down only on a later scan
+// (over 80 s was seen); harness.Cluster.WaitLinks re-enables a
+// subscription that stays down, which starts its worker at once.
+// Restart does the same without a Fault.
+//
+// Stop sends SIGTERM, which PostgreSQL treats as a smart shutdown: it
+// waits for client sessions to end. Its effect check requires exit code
+// 0, so a stop with clients still connected times out instead of
+// silently turning into a kill.
+
 // withDocker runs fn with a fresh engine client; faults are rare, so a
 // client per action keeps no connection open between them.
 func withDocker(ctx context.Context, fn func(*client.Client) error) error {

@@ -10,6 +10,12 @@ import (
 	"github.com/spockchaos/spockchaos/harness"
 )
 
+// KillNow, StartNode/StartAgain, Disable and Enable (direct.go) are
+// the same mechanics without a Fault's lifecycle or effect check, for
+// what sets a situation up rather than injects a fault (bench, the
+// rejoin step, recovery's specs through recoverytest): one place for
+// each kill, restart, lag and resubscription.
+
 // The same mechanics as the faults', without a Fault's lifecycle or
 // effect check, for benchmarks, specs and scenario steps that set a
 // situation up rather than inject a fault: one place for each.

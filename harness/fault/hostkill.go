@@ -10,6 +10,15 @@ import (
 	"github.com/spockchaos/spockchaos/harness"
 )
 
+// A SIGKILL goes straight to the container's init process (kill(2)
+// from this host; the kernel then ends every process of the
+// container, the engine records exit code 137) when the engine runs
+// on this host and the process's cgroup names the container, checked
+// again right before the signal. The engine's own kill took 95-120 ms
+// here, too slow to land inside a COMMIT. Otherwise (a remote engine,
+// no permission) the kill goes through the engine. The effect event
+// records which: signal_via "host" or "engine".
+
 // hostProcess is a node container's init process as this host sees it,
 // resolved ahead of a kill so that the kill itself is one syscall.
 //

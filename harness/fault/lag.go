@@ -8,6 +8,11 @@ import (
 	"github.com/spockchaos/spockchaos/harness"
 )
 
+// Lag disables the receiver's one subscription from the origin. Its
+// effect: a marker written on the origin reaches every other node but
+// not the receiver for DefaultLagWindow. The SQL is chosen by flavor
+// name (pglogical or spock), as harness.Flavor has no statement for it.
+
 // DefaultLagWindow is how long the lag effect check watches a marker not
 // reach the lagged receiver.
 const DefaultLagWindow = 2 * time.Second

@@ -9,6 +9,22 @@ import (
 	"github.com/spockchaos/spockchaos/harness"
 )
 
+// Link faults need a cluster started with harness.Config.LinkProxies:
+// every subscription then connects through its own Toxiproxy proxy
+// (harness.LinkProxies). A fault acts on one link (the changes of peer
+// to node, "downstream": one direction) or on every link of a node
+// (both directions). Latency and bandwidth prove themselves by marker
+// arrival times: a marker written on each provider of a faulted link
+// (64 KB of bulk for bandwidth) must cross every faulted link at least
+// half the configured extra time later than it crosses the slowest
+// unfaulted link at the same moment (when every link is faulted: than
+// before the fault, measured by Inject); both figures are recorded
+// (arrival_ms_before, arrival_ms_during). Resets and the slow link
+// prove themselves by a marker that crosses every unfaulted link but no
+// faulted one for a window; the slow link also requires the faulted
+// subscription to stay replicating (a lag without a disabled
+// subscription: recovery scenarios use it as their lag).
+
 // Defaults of the link faults.
 const (
 	// DefaultLinkWindow is how long a blocked link's marker must stay away.

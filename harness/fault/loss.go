@@ -14,6 +14,13 @@ import (
 	"github.com/spockchaos/spockchaos/harness"
 )
 
+// LinkLoss drops a random share of a link's packets in the
+// subscriber's network namespace (nftables numgen random, matched by the link's source
+// address and port; no proxy needed): Toxiproxy works on streams and
+// has no packet loss. Its effect: the rule's counter shows dropped
+// packets of each faulted link while a 64 KB marker crosses it, and
+// the marker still arrives (TCP retransmits).
+
 // linkLoss drops a random share of the packets that reach a subscriber on
 // its replication links: an nftables rule in the subscriber's network
 // namespace, set from a helper container (harness.RunTool), `numgen

@@ -9,6 +9,14 @@ import (
 	"github.com/spockchaos/spockchaos/workload/history"
 )
 
+// KillInFlight kills once the recorder shows an op in flight on the
+// node and records the number in flight, sampled right before the
+// signal is sent, as in_flight_at_kill in the kill's start event (an op
+// may still be acknowledged while the signal is on its way, so it is
+// an upper bound). KillOnSignal kills a delay after a signal, e.g. one
+// closed right before a client sends COMMIT. Both resolve the host
+// process before they wait, so the kill itself is one syscall.
+
 // KillInFlight kills node at a moment when its clients have transactions
 // in flight: it polls rec.InFlight(node) until it is above zero (for at
 // most wait), then injects a kill. The number in flight, sampled right

@@ -11,6 +11,15 @@ import (
 	"github.com/spockchaos/spockchaos/harness"
 )
 
+// A worker fault's Moment (idle, in-txn) is chosen from
+// pg_stat_activity samples (linkSample) and recorded as at_signal.
+// In-txn writes a large transaction on the provider (or the caller's,
+// WithLargeTxn); a cancel of the apply worker is held inside one by a
+// local session's row lock instead (heldRow, WithHeldTxn): pglogical
+// acts on a cancel only in a wait. Cancels and the deadlock are proven
+// by their server log line from the pid, lock-apply also by pg_locks;
+// a lost transaction's heal error quotes the subscriber's discard line.
+
 // Moment is the point of a link's stream at which a worker fault strikes.
 type Moment string
 

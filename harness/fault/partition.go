@@ -9,6 +9,17 @@ import (
 	"github.com/spockchaos/spockchaos/harness"
 )
 
+// Partition adds blackhole routes (ip route, from helpers) on both
+// sides of every cut link, to the peers' addresses on the run
+// network. The host reaches a node through the network gateway, so
+// clients keep writing on every side. Its effect is checked by
+// pg_isready from the node to each peer failing and a marker written on
+// the node reaching no peer for DefaultPartitionWindow.
+//
+// Partition on a cluster with link proxies also stops the proxies of
+// the cut links (they run on the host, which no route inside a node
+// cuts); Heal restarts them on the same ports.
+
 // DefaultPartitionWindow is how long the partition effect check watches a
 // marker written on the cut-off node not reach its peers.
 const DefaultPartitionWindow = 3 * time.Second

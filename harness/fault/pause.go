@@ -8,6 +8,9 @@ import (
 	"github.com/spockchaos/spockchaos/harness"
 )
 
+// Pause is docker pause; its effect: a SELECT 1 that times out (not
+// refused) while the container reports paused.
+
 // pauseProbeTimeout is how long a probe of a paused node waits: short,
 // since a frozen server never answers.
 const pauseProbeTimeout = time.Second

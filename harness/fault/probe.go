@@ -18,6 +18,9 @@ import (
 	"github.com/spockchaos/spockchaos/harness"
 )
 
+// Markers are rows "fault-<kind>-<hex>" of the harness's replicated
+// spockchaos.barrier: no user table is touched.
+
 // probeTimeout bounds one probe of a node (connect + one query).
 const probeTimeout = 2 * time.Second
 

@@ -8,6 +8,16 @@ import (
 	"github.com/spockchaos/spockchaos/harness"
 )
 
+// Replication-process faults end one backend with SIGTERM
+// (pg_terminate_backend): a SIGKILL of any backend makes the postmaster
+// restart them all, which is a node crash (Kill). The process is
+// sampled before Inject (StartDetail), so a no-op Inject leaves it in
+// pg_stat_replication / pg_stat_activity and fails the check. A frozen
+// apply worker (SIGSTOP) is proven by state T in /proc, a marker that
+// does not reach its node while the subscription still reports
+// replicating; Heal sends SIGCONT. Signals and /proc are the helper's,
+// which shares the node's pid namespace.
+
 // process is a fault that ends the node's server: kill (SIGKILL, a crash)
 // or stop (SIGTERM, a clean shutdown). Healing restarts the container: the
 // node comes back with its data directory and rejoins the mesh. The

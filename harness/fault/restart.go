@@ -9,6 +9,21 @@ import (
 	"github.com/spockchaos/spockchaos/harness"
 )
 
+// Provider and subscription faults (restart.go, subcycle.go;
+// StallProvider is the walsender's StopApply). RestartProvider's
+// Inject is the whole restart (SIGINT to the postmaster: a fast
+// shutdown, which took ~5 s with a large transaction streaming; then
+// start): its proof is a new pg_postmaster_start_time(), the server
+// log since the fault (fast shutdown request, "database system is shut
+// down", a start with no crash recovery) and, healed, a new walsender
+// per subscriber. The cycles do their N restarts in Inject, sampling
+// the apply worker's pid after each; the effect check judges those
+// samples and the pid now (judgeCycles). The option that restarts a
+// worker without changing what it replicates is the provider
+// interface: a second one with the same DSN, switched to and back
+// (both flavors kill the worker at commit). WaitApplyInTxn lets a
+// caller land a fault while a subscriber applies a large transaction.
+
 // shutdownWait bounds a fast shutdown: a logical walsender may first
 // send what it has decoded and wait for its subscriber's confirmation.
 const shutdownWait = 2 * time.Minute
