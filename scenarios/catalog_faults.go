@@ -86,9 +86,10 @@ func init() {
 		// to user request", SpockDiscardAfterCancel, 5.0.11 and 6.0); on
 		// 5.0.11 it discards lock-apply's deadlock victim ("transaction
 		// discarded (TRANSDISCARD) ... [SQLSTATE 40P01] deadlock
-		// detected", SpockDiscardDeadlockVictim; 6.0 retries it), a
-		// barrier row of the fault, so lock-apply's heal fails (verdict
-		// unknown, the discard line in the error), not the checkers.
+		// detected", SpockDiscardDeadlockVictim; 6.0 retries it). Each
+		// held transaction is a recorded large-txn op, so a discard is
+		// lost rows the checkers judge and Explain attributes, not a heal
+		// that waits for them.
 		KnownFindings: SpockFindings,
 		Faults:        applyWorkerFaults,
 	})

@@ -19,9 +19,9 @@ import (
 // is wherever it lands, and is what old plans hold; CheckPlan refuses a
 // moment a kind has not); lock-apply makes Node's apply worker for Peer
 // a deadlock's victim and holds the rows for Hold. In a transaction
-// under the ledger workload, the transaction is a recorded 30,000-row
-// large-txn op of Peer's (partsOf, fault.WithLargeTxn), which the
-// checkers judge. Not in the chaos draw, nor in an overlap family.
+// (and for lock-apply) under the ledger workload, the transaction is a
+// recorded 30,000-row large-txn op of Peer's (partsOf, WithLargeTxn,
+// WithHeldTxn), which the checkers judge. Not in the chaos draw, nor in an overlap family.
 
 // Step kinds of the apply-worker faults (issue 26). Step.When picks the
 // moment of cancel-apply, cancel-walsender and kill-apply: "idle",
@@ -81,37 +81,47 @@ func lockApply(c *harness.Cluster, s Step) (fault.Mode, string) {
 // partsOf is the faults of held step s on the run's cluster. A worker
 // fault in a transaction, under the ledger workload, writes that
 // transaction as a recorded large-txn op of Peer's, which the run's
-// checkers judge (cancel-apply: one held by a local session).
+// checkers judge (cancel-apply in-txn and lock-apply: one held by a local
+// session), so that a transaction the flavor loses is a lost op, not a
+// heal that never completes.
 func (r *run) partsOf(s Step) []heldPart {
 	parts := stepKinds[s.Kind].parts(r.cluster, s)
-	if s.When != string(fault.InTxn) {
+	inTxn := s.When == string(fault.InTxn)
+	if !inTxn && s.Kind != StepLockApply {
 		return parts
 	}
 	for i := range parts {
-		parts[i].mode = fault.WithLargeTxn(parts[i].mode, r.largeTxnWriter(s.Peer, s.Kind, ""))
-		if held, ok := r.heldLedgerTxn(s); ok {
-			parts[i].mode = fault.WithHeldTxn(parts[i].mode, held) // cancel-apply only
+		if inTxn {
+			parts[i].mode = fault.WithLargeTxn(parts[i].mode, r.largeTxnWriter(s.Peer, s.Kind, ""))
+		}
+		if next, ok := r.heldLedgerTxns(s); ok {
+			parts[i].mode = fault.WithHeldTxn(parts[i].mode, next) // cancel-apply and lock-apply only
 		}
 	}
 	return parts
 }
 
-// heldLedgerTxn is a recorded large-txn op of s.Peer's that s.Node's apply
-// worker waits inside: a local session on s.Node first inserts, without
-// committing, the op's middle row, so the worker's insert of it waits for
-// the session (until the fault heals). Not ok without the ledger workload.
-func (r *run) heldLedgerTxn(s Step) (fault.HeldTxn, bool) {
-	txnID := fmt.Sprintf("large-%s-held-%d", s.Peer, time.Now().UnixNano())
-	write := r.largeTxnWriter(s.Peer, s.Kind, txnID)
-	if write == nil {
-		return fault.HeldTxn{}, false
+// heldLedgerTxns makes recorded large-txn ops of s.Peer's that s.Node's
+// apply worker waits inside: a local session on s.Node first inserts,
+// without committing, the op's middle row, so the worker's insert of it
+// waits for the session (until the fault heals); Close (lock-apply) then
+// inserts the op's first row, which the worker already wrote: a deadlock
+// whose victim is the worker. Not ok without the ledger workload.
+func (r *run) heldLedgerTxns(s Step) (func() fault.HeldTxn, bool) {
+	if _, ok := r.wl.(*workload.Ledger); !ok {
+		return nil, false
 	}
-	block := func(ctx context.Context, session *pgx.Conn) error {
-		_, err := session.Exec(ctx, "INSERT INTO ledger (txn_id, seq, origin, payload) VALUES ($1, $2, $3, 'held by a local session')",
-			txnID, fault.LargeTxnRows/2, s.Peer)
-		return err
+	insert := func(txnID string, seq int) func(context.Context, *pgx.Conn) error {
+		return func(ctx context.Context, session *pgx.Conn) error {
+			_, err := session.Exec(ctx, "INSERT INTO ledger (txn_id, seq, origin, payload) VALUES ($1, $2, $3, 'held by a local session')",
+				txnID, seq, s.Peer)
+			return err
+		}
 	}
-	return fault.HeldTxn{Block: block, Write: write}, true
+	return func() fault.HeldTxn {
+		txnID := fmt.Sprintf("large-%s-held-%d", s.Peer, time.Now().UnixNano())
+		return fault.HeldTxn{Block: insert(txnID, fault.LargeTxnRows/2), Write: r.largeTxnWriter(s.Peer, s.Kind, txnID), Close: insert(txnID, 1)}
+	}, true
 }
 
 // largeTxnWriter writes fault.LargeTxnRows ledger rows on provider as one

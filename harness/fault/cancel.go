@@ -173,24 +173,40 @@ func (w *workerFault) holdInside(ctx context.Context, applyPID int) (linkSample,
 	return w.waitMoment(ctx, applyPID)
 }
 
-// HeldTxn is how CancelApply InTxn holds the apply worker inside a
-// transaction the caller writes (WithHeldTxn): Block runs in a local
-// session on the subscriber, in a transaction kept open until Heal, and
-// takes what Write's transaction on the provider needs after its first
-// rows (e.g. an uncommitted insert of one of its keys: the worker waits
-// for the session to end).
+// HeldTxn is how CancelApply InTxn and LockApply hold the apply worker
+// inside a transaction the caller writes (WithHeldTxn): Block runs in a
+// local session on the subscriber, in a transaction kept open until
+// Heal, and takes what Write's transaction on the provider needs after
+// its first rows (e.g. an uncommitted insert of one of its keys: the
+// worker waits for the session to end). Close (LockApply's only) then
+// runs in the session once the worker waits: it takes what the worker
+// already wrote in that transaction (e.g. an uncommitted insert of its
+// first key), which closes the deadlock cycle; it returns when the worker
+// was the victim.
 type HeldTxn struct {
 	Block func(ctx context.Context, session *pgx.Conn) error
 	Write TxnWriter
+	Close func(ctx context.Context, session *pgx.Conn) error
 }
 
-// WithHeldTxn makes a CancelApply InTxn hold the worker inside held's
-// transaction instead of one on the barrier table; its heal check then
-// leaves the transaction's rows to the caller's checkers. Other modes are
-// returned as they are.
-func WithHeldTxn(m Mode, held HeldTxn) Mode {
-	if w, ok := m.(*workerFault); ok && w.act == cancelBackend && w.role == applyWorker {
-		w.heldTxn = &held
+// WithHeldTxn makes a CancelApply InTxn, or a LockApply when next's
+// transactions have Close, hold the worker inside a transaction of
+// next's instead of one on the barrier table; its heal check then leaves
+// the transaction's rows to the caller's checkers. next is called once
+// per attempt (LockApply tries again with a new one when its session,
+// not the worker, was the deadlock's victim). Other modes are returned
+// as they are.
+func WithHeldTxn(m Mode, next func() HeldTxn) Mode {
+	switch f := m.(type) {
+	case *workerFault:
+		if f.act == cancelBackend && f.role == applyWorker {
+			held := next()
+			f.heldTxn = &held
+		}
+	case *lockApply:
+		if next().Close != nil {
+			f.heldTxns = next
+		}
 	}
 	return m
 }

@@ -21,6 +21,7 @@ type lockApply struct {
 	blocked  int // the apply worker Inject saw waiting for the session
 	logFrom  int // the subscriber's server log before the fault
 	attempts int
+	heldTxns func() HeldTxn // the caller's transactions (WithHeldTxn), nil: barrier rows
 }
 
 // lockAttempts bounds Inject's tries: the deadlock makes the apply worker
@@ -31,8 +32,10 @@ const lockAttempts = 3
 // LockApply: a local session on subscriber locks row A (SELECT ... FOR
 // UPDATE on rows of the harness's barrier table) while one transaction of
 // provider updates B, then A; once the apply worker waits for A, the
-// session asks for B. The worker's deadlock_timeout (1 s, the session's is
-// 5 s) fires first, so the worker is the victim ("deadlock detected"),
+// session asks for B. WithHeldTxn: the caller's transaction instead
+// (e.g. a recorded workload op), held by its Block and the cycle closed
+// by its Close. The worker's deadlock_timeout (1 s, the session's is 5 s)
+// fires first, so the worker is the victim ("deadlock detected"),
 // and the session then holds A and B, which the worker's next attempt
 // waits for. A deadlock, not lock_timeout: it needs no setting, which on
 // both flavors would reach every session of the server's role. Effect:
@@ -40,7 +43,9 @@ const lockAttempts = 3
 // worker, and an apply worker of the link waits for the session (pg_locks
 // granted = false, pg_blocking_pids names the session). Heal ends the
 // session; healed when the link replicates, a marker crosses it and the
-// provider's transaction arrived whole.
+// provider's barrier transaction arrived whole (the caller's is left to
+// its checkers: a flavor that discards the victim, Spock 5.0.x, loses
+// recorded rows instead of stalling the heal).
 func LockApply(c *harness.Cluster, subscriber, provider string) Mode {
 	return &lockApply{base: base{c: c, kind: "lock-apply", node: subscriber, peer: provider}}
 }
@@ -79,6 +84,9 @@ func (l *lockApply) Inject(ctx context.Context) error {
 // deadlock is one attempt: it returns the session's deadlock error when
 // the session, not the worker, was the victim.
 func (l *lockApply) deadlock(ctx context.Context, sub, prov *harness.Node) error {
+	if l.heldTxns != nil {
+		return l.deadlockHeldTxn(ctx, sub, l.heldTxns())
+	}
 	h, err := newHeldRows(ctx, sub, prov, l.kind, 2) // tokens[0] is A, tokens[1] is B
 	if err != nil {
 		return err
@@ -94,6 +102,35 @@ func (l *lockApply) deadlock(ctx context.Context, sub, prov *harness.Node) error
 		return err
 	}
 	return h.lock(ctx, 1)
+}
+
+// deadlockHeldTxn is one attempt on the caller's transaction: Block, the
+// transaction written (in the background: it commits on the provider
+// whatever the subscriber does), the worker waiting, then Close.
+func (l *lockApply) deadlockHeldTxn(ctx context.Context, sub *harness.Node, held HeldTxn) error {
+	h := &heldRow{sub: sub, provider: l.peer}
+	if err := h.open(ctx); err != nil {
+		return err
+	}
+	l.held = h
+	if err := held.Block(ctx, h.conn); err != nil {
+		return fmt.Errorf("hold the transaction of %s on %s: %w", l.peer, sub.Name, err)
+	}
+	written := make(chan error, 1)
+	go func() { written <- held.Write(ctx) }()
+	var err error
+	if l.blocked, _, err = h.waitBlocked(ctx, l.c, l.subscription(), heldSetupTimeout); err != nil {
+		if werr := <-written; werr != nil {
+			return werr
+		}
+		return err
+	}
+	closeCtx, cancel := context.WithTimeout(ctx, heldLockTimeout+5*time.Second)
+	defer cancel()
+	if err := held.Close(closeCtx, h.conn); err != nil {
+		return fmt.Errorf("close the deadlock cycle on %s: %w", sub.Name, err)
+	}
+	return nil
 }
 
 func (l *lockApply) CheckEffective(ctx context.Context, timeout time.Duration) (Detail, error) {

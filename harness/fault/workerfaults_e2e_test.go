@@ -1,7 +1,11 @@
 package fault_test
 
 import (
+	"context"
+	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -133,6 +137,43 @@ func workerFaultSpecs(cl func() (*harness.Cluster, *history.Recorder, string)) {
 		Expect(eff["server_log"]).To(ContainSubstring("deadlock detected"))
 		Expect(eff["waits_for"]).To(HavePrefix("transactionid"))
 		Expect(healed).To(HaveKey("held_rows"))
+	}, SpecTimeout(3*time.Minute))
+
+	It("makes the apply worker a deadlock's victim inside the caller's transaction, which it leaves to the caller (Spock 5.0.x: discarded)", func(ctx SpecContext) {
+		c, _, _ := cl()
+		txnID := newTxnID("n3-held")
+		insert := func(seq int) func(context.Context, *pgx.Conn) error {
+			return func(ctx context.Context, session *pgx.Conn) error {
+				_, err := session.Exec(ctx, "INSERT INTO fault_ledger VALUES ($1, $2, 'n3', 'held')", txnID, seq)
+				return err
+			}
+		}
+		write := func(ctx context.Context) error {
+			conn, err := c.Node("n3").Connect(ctx)
+			if err != nil {
+				return err
+			}
+			defer conn.Close(context.Background())
+			_, err = conn.Exec(ctx, "INSERT INTO fault_ledger SELECT $1, g, 'n3', 'p' FROM generate_series(1, 200) g", txnID)
+			return err
+		}
+		held := fault.HeldTxn{Block: insert(100), Write: write, Close: insert(1)}
+		eff, healed := effective(ctx, mode(func(c *harness.Cluster) fault.Mode {
+			return fault.WithHeldTxn(fault.LockApply(c, "n1", "n3"), func() fault.HeldTxn { return held })
+		}))
+		Expect(eff["server_log"]).To(ContainSubstring("deadlock detected"))
+		Expect(eff["waits_for"]).To(HavePrefix("transactionid"))
+		Expect(healed).NotTo(HaveKey("held_rows"), "the caller's transaction is the caller's to judge")
+		q := fmt.Sprintf("SELECT count(*) FROM fault_ledger WHERE txn_id = '%s'", txnID)
+		err := harness.WaitCount(ctx, c.Node("n1"), q, 200, 30*time.Second)
+		if err != nil && c.Flavor.Name() == "spock" {
+			log, lerr := c.ServerLog(ctx, c.Node("n1"))
+			Expect(lerr).NotTo(HaveOccurred())
+			Expect(string(log)).To(ContainSubstring("deadlock detected"), "lost without the deadlock: %v", err)
+			Expect(string(log)).To(MatchRegexp(`(?i)transaction discarded.*40P01`), "lost without a discard: %v", err)
+			return // SpockDiscardDeadlockVictim (5.0.x)
+		}
+		Expect(err).NotTo(HaveOccurred())
 	}, SpecTimeout(3*time.Minute))
 
 	It("leaves every node replicating", func(ctx SpecContext) {
