@@ -20,6 +20,8 @@ type Rate struct {
 	Fail     int            `json:"fail"`
 	Unknown  int            `json:"unknown"`
 	Skipped  int            `json:"skipped,omitempty"`
+	// Explained counts the FAILs known findings explain (not in Met).
+	Explained int `json:"explained,omitempty"`
 }
 
 // MetRate is the share of done cells that met the expected verdict, in
@@ -50,8 +52,11 @@ func (c *Campaign) Rates() []Rate {
 			continue
 		}
 		rt.Done++
-		if r.Met {
+		switch r.Outcome() {
+		case OutcomeAsExpected:
 			rt.Met++
+		case OutcomeExplained:
+			rt.Explained++
 		}
 		switch r.Verdict {
 		case verify.Pass:
@@ -177,12 +182,19 @@ func (c *Campaign) TargetDiffs() []TargetDiff {
 }
 
 // Unmet are the done cells that did not meet their expected verdict
-// (unknown ones included, skipped ones not: Skipped lists them), in
-// campaign order.
+// (unknown ones included; skipped and explained ones not: Skipped and
+// Explained list them), in campaign order.
 func (c *Campaign) Unmet() []CellResult {
+	return c.withOutcome(OutcomeUnexpected, OutcomeUnknown)
+}
+
+// Explained are the FAILs known findings explain, in campaign order.
+func (c *Campaign) Explained() []CellResult { return c.withOutcome(OutcomeExplained) }
+
+func (c *Campaign) withOutcome(want ...Outcome) []CellResult {
 	var out []CellResult
 	for _, r := range c.Cells {
-		if r.Done() && !r.Met && r.Verdict != verify.Skipped {
+		if slices.Contains(want, r.Outcome()) {
 			out = append(out, r)
 		}
 	}
@@ -191,16 +203,20 @@ func (c *Campaign) Unmet() []CellResult {
 
 // Exit codes of a campaign.
 const (
-	ExitMet     = 0 // every cell met its expected verdict
+	ExitMet     = 0 // every cell met its expected verdict or FAILed by known findings only
 	ExitUnmet   = 1 // a cell reached pass/fail other than expected
 	ExitHarness = 2 // otherwise: a harness error (unknown) or cells not run
 )
 
 // ExitCode is the campaign's exit code: 1 when any cell reached a pass or
-// fail verdict other than the expected one (a finding outranks a harness
-// error), else 2 when any cell is unknown or still pending, or when every
+// fail verdict other than the expected one that its known findings do not
+// explain (a new finding outranks a harness error), else 2 when any cell is unknown or still pending, or when every
 // cell was skipped (nothing was qualified), else 0: skipped cells beside
-// met ones do not fail a campaign (summary.md lists them with the reason).
+// met ones do not fail a campaign (summary.md lists them with the reason),
+// nor do explained FAILs: a known finding, proven again by the server's
+// evidence, is what the campaign expects of that target (summary.md lists
+// them with what matched; a FAIL the findings do not fully explain is
+// unmet).
 func (c *Campaign) ExitCode() int {
 	t := totalsOf(c.Cells)
 	switch {

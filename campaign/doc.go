@@ -34,9 +34,16 @@
 //     leaves them pending; nothing half-written is ever read as done.
 //
 //   - Verdicts are judged against the scenario's expected verdict
-//     (kill-without-recovery expects fail). ExitCode: 0 every cell met it,
-//     1 a cell reached pass/fail other than expected (a finding outranks a
-//     harness error), 2 a harness error (unknown) or a cell not run.
+//     (kill-without-recovery expects fail). A cell's Outcome is as
+//     expected, explained (a FAIL every diverged row of which the
+//     scenario's known findings on that flavor explain with the server's
+//     evidence, scenarios.Explain, run when the cell ends and kept in
+//     cell.json), unexpected, unknown, skipped or pending; reports count
+//     explained apart. ExitCode: 0 every cell met it or is explained (a
+//     known finding found again is what that target is expected to do),
+//     1 a cell reached pass/fail other than expected and unexplained (a
+//     finding outranks a harness error), 2 a harness error (unknown) or a
+//     cell not run.
 //
 //   - Flaky: a scenario on a target with mixed verdicts across seeds or
 //     repeats; a seed whose repeats disagree is flagged nondeterministic.

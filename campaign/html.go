@@ -28,6 +28,7 @@ type htmlPage struct {
 	Flaky       []Flaky
 	Diffs       []TargetDiff
 	Unmet       []unmetRow
+	Explained   []unmetRow
 }
 
 // grid is the scenarios x seeds matrix of one target.
@@ -55,6 +56,7 @@ type unmetRow struct {
 	Error         string
 	Replay, Repro string
 	Report        string
+	Explained     string
 }
 
 // RenderHTML is campaign.html: one self-contained page (inline CSS, no
@@ -69,6 +71,9 @@ func RenderHTML(c *Campaign) ([]byte, error) {
 	switch c.ExitCode() {
 	case ExitMet:
 		page.Status, page.StatusClass = "every cell met its expected verdict", "pass"
+		if t.Explained > 0 {
+			page.Status = fmt.Sprintf("every cell met its expected verdict or failed by known findings only (%d explained)", t.Explained)
+		}
 	case ExitUnmet:
 		page.Status, page.StatusClass = fmt.Sprintf("%d cells did NOT meet their expected verdict", t.Unmet), "fail"
 	default:
@@ -76,18 +81,25 @@ func RenderHTML(c *Campaign) ([]byte, error) {
 	}
 	page.Grids = grids(c)
 	for _, r := range c.Unmet() {
-		u := unmetRow{Cell: r.Cell.String(), Verdict: string(r.Verdict), Expect: string(r.Expect),
-			Failed: orDash(joinComma(r.Failed)), Error: r.Error, Replay: r.Replay}
-		if r.RunDir != "" {
-			u.Repro, u.Report = "spockchaos repro "+r.RunDir, path.Join(r.RunDir, "report.html")
-		}
-		page.Unmet = append(page.Unmet, u)
+		page.Unmet = append(page.Unmet, rowOf(r))
+	}
+	for _, r := range c.Explained() {
+		page.Explained = append(page.Explained, rowOf(r))
 	}
 	var buf bytes.Buffer
 	if err := htmlTemplate.Execute(&buf, page); err != nil {
 		return nil, fmt.Errorf("render %s: %w", HTMLFile, err)
 	}
 	return buf.Bytes(), nil
+}
+
+func rowOf(r CellResult) unmetRow {
+	u := unmetRow{Cell: r.Cell.String(), Verdict: string(r.Verdict), Expect: string(r.Expect),
+		Failed: orDash(joinComma(r.Failed)), Error: r.Error, Replay: r.Replay, Explained: r.Explained}
+	if r.RunDir != "" {
+		u.Repro, u.Report = "spockchaos repro "+r.RunDir, path.Join(r.RunDir, "report.html")
+	}
+	return u
 }
 
 func grids(c *Campaign) []grid {
@@ -135,11 +147,16 @@ func cellView(r CellResult) gridCell {
 	default:
 		v.Class, v.Label = "unknown", "?"
 	}
-	if !r.Met {
+	v.Title = fmt.Sprintf("%s: %s (expected %s), %.1f s", r.Cell, r.Verdict, r.Expect, r.DurationSeconds)
+	switch r.Outcome() {
+	case OutcomeExplained:
+		v.Class += " explained"
+		v.Label += "*"
+		v.Title += "; explained by known findings: " + r.Explained
+	case OutcomeUnexpected, OutcomeUnknown:
 		v.Class += " unmet"
 		v.Label += "!"
 	}
-	v.Title = fmt.Sprintf("%s: %s (expected %s), %.1f s", r.Cell, r.Verdict, r.Expect, r.DurationSeconds)
 	if r.RunDir != "" {
 		v.Link = path.Join(r.RunDir, "report.html")
 	}

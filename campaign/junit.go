@@ -10,8 +10,9 @@ import (
 
 // JUnitOf is the campaign's JUnit report: one testsuite per target, one
 // testcase per cell. A cell that reached pass/fail other than expected is
-// a <failure>; unknown (harness error) is an <error>; a pending cell is
-// <skipped>. Every case's output carries the replay command and the run
+// a <failure> unless known findings explain it (OutcomeExplained: passed,
+// the explanation in its output, as the exit code treats it); unknown
+// (harness error) is an <error>; a pending cell is <skipped>. Every case's output carries the replay command and the run
 // directory.
 func JUnitOf(c *Campaign) reports.JUnitTestSuites {
 	root := reports.JUnitTestSuites{Name: "spockchaos campaign " + c.Fingerprint}
@@ -29,16 +30,19 @@ func JUnitOf(c *Campaign) reports.JUnitTestSuites {
 		tc := reports.JUnitTestCase{Name: fmt.Sprintf("%s seed %d repeat %d", r.Scenario, r.Seed, r.Repeat),
 			Classname: "spockchaos.campaign." + r.Scenario, Time: r.DurationSeconds}
 		out := fmt.Sprintf("verdict: %s (expected %s)\nreplay: %s\nrun directory: %s\n", orDash(string(r.Verdict)), r.Expect, orDash(r.Replay), orDash(r.RunDir))
+		if r.Explained != "" {
+			out += "explained by known findings: " + r.Explained + "\n"
+		}
 		tc.SystemOut = out
-		switch {
-		case !r.Done():
+		switch r.Outcome() {
+		case OutcomePending:
 			tc.Skipped = &reports.JUnitProblem{Message: "not run (pending or interrupted)"}
 			s.Skipped++
-		case r.Met:
-		case r.Verdict == "skipped":
+		case OutcomeAsExpected, OutcomeExplained:
+		case OutcomeSkipped:
 			tc.Skipped = &reports.JUnitProblem{Message: "skipped: " + firstLine(r.Error)}
 			s.Skipped++
-		case r.Verdict == "pass" || r.Verdict == "fail":
+		case OutcomeUnexpected:
 			tc.Failure = &reports.JUnitProblem{Type: "verdict", Message: fmt.Sprintf("verdict %s, expected %s; failing checkers: %s",
 				r.Verdict, r.Expect, orDash(strings.Join(r.Failed, ", "))), Text: out}
 			s.Failures++

@@ -28,6 +28,10 @@ type CellResult struct {
 	Expect  verify.Verdict `json:"expect"`
 	Verdict verify.Verdict `json:"verdict,omitempty"`
 	Met     bool           `json:"met"`
+	// Explained is, for a FAIL the scenario did not expect, what the
+	// known findings of the target's flavor matched row for row
+	// (scenarios.Explain): set only when they explain every diverged row.
+	Explained string `json:"explained,omitempty"`
 	// Failed are the checkers whose verdict was not pass.
 	Failed []string `json:"failed_checkers,omitempty"`
 	// Error is the harness error that stopped the run, if any.
@@ -105,7 +109,23 @@ func resultOf(c Cell, spec *scenarios.Spec, out *scenarios.Outcome, runErr error
 		r.Verdict = verify.Unknown
 	}
 	r.Met = r.Verdict == r.Expect
+	if !r.Met && r.Verdict == verify.Fail && out != nil && out.Run != nil {
+		r.Explained = explainFail(spec, c.Target.Flavor, out)
+	}
 	return r
+}
+
+// explainFail is what the scenario's known findings on flavor matched of
+// a failed run, "" when they do not explain every diverged row.
+func explainFail(spec *scenarios.Spec, flavor string, out *scenarios.Outcome) string {
+	fs := spec.FindingsFor(flavor)
+	if len(fs) == 0 {
+		return ""
+	}
+	if ok, why := scenarios.Explain(fs, out.Dir, out.Run.Checkers); ok {
+		return why
+	}
+	return ""
 }
 
 // fillFromRun takes replay, failing checkers, recovery counts and the

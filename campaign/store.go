@@ -57,8 +57,12 @@ type Totals struct {
 	// plan (capability). Neither met nor harness errors.
 	Skipped int `json:"skipped,omitempty"`
 	// Unmet counts done cells whose pass/fail verdict was not the
-	// expected one (findings, exit 1); Unknown ones are harness errors.
+	// expected one and not explained (findings, exit 1); Unknown ones are
+	// harness errors.
 	Unmet int `json:"unmet"`
+	// Explained counts FAILs every diverged row of which known findings
+	// explain (OutcomeExplained): neither met nor unmet.
+	Explained int `json:"explained,omitempty"`
 }
 
 // totalsOf counts cells.
@@ -80,9 +84,12 @@ func totalsOf(cells []CellResult) Totals {
 		default:
 			t.Unknown++
 		}
-		if c.Met {
+		switch c.Outcome() {
+		case OutcomeAsExpected:
 			t.Met++
-		} else if c.Verdict == "pass" || c.Verdict == "fail" {
+		case OutcomeExplained:
+			t.Explained++
+		case OutcomeUnexpected:
 			t.Unmet++
 		}
 	}

@@ -15,6 +15,9 @@ func SummaryOf(c *Campaign) string {
 	var b strings.Builder
 	t := totalsOf(c.Cells)
 	status := "every cell met its expected verdict"
+	if t.Explained > 0 {
+		status = fmt.Sprintf("every cell met its expected verdict or failed by known findings only (%d explained)", t.Explained)
+	}
 	switch c.ExitCode() {
 	case ExitUnmet:
 		status = fmt.Sprintf("%d cells did NOT meet their expected verdict", t.Unmet)
@@ -22,8 +25,8 @@ func SummaryOf(c *Campaign) string {
 		status = fmt.Sprintf("%d harness errors, %d cells not run", t.Unknown, t.Pending)
 	}
 	fmt.Fprintf(&b, "## spockchaos campaign %s: %s\n\n", c.Fingerprint, status)
-	fmt.Fprintf(&b, "- cells: %d (done %d, pending %d); pass %d, fail %d, unknown %d; met expected %d\n",
-		t.Cells, t.Done, t.Pending, t.Pass, t.Fail, t.Unknown, t.Met)
+	fmt.Fprintf(&b, "- cells: %d (done %d, pending %d); pass %d, fail %d, unknown %d; met expected %d, explained by known findings %d\n",
+		t.Cells, t.Done, t.Pending, t.Pass, t.Fail, t.Unknown, t.Met, t.Explained)
 	if t.Skipped > 0 {
 		fmt.Fprintf(&b, "- skipped: %d cells the image cannot run (refused before they started)\n", t.Skipped)
 	}
@@ -38,10 +41,10 @@ func SummaryOf(c *Campaign) string {
 	if len(c.Sources) > 0 {
 		fmt.Fprintf(&b, "- merged from: %s\n", strings.Join(c.Sources, ", "))
 	}
-	b.WriteString("\n| scenario | target | expect | met expected | pass | fail | unknown | pending |\n|---|---|---|---|---|---|---|---|\n")
+	b.WriteString("\n| scenario | target | expect | met expected | explained | pass | fail | unknown | pending |\n|---|---|---|---|---|---|---|---|---|\n")
 	for _, r := range c.Rates() {
-		fmt.Fprintf(&b, "| %s | %s | %s | %d/%d (%.0f%%) | %d | %d | %d | %d |\n", r.Scenario, r.Target, r.Expect,
-			r.Met, r.Done, r.MetRate(), r.Pass, r.Fail, r.Unknown, r.Cells-r.Done)
+		fmt.Fprintf(&b, "| %s | %s | %s | %d/%d (%.0f%%) | %d | %d | %d | %d | %d |\n", r.Scenario, r.Target, r.Expect,
+			r.Met, r.Done, r.MetRate(), r.Explained, r.Pass, r.Fail, r.Unknown, r.Cells-r.Done)
 	}
 	if rts := c.RecoveryTimes(); len(rts) > 0 {
 		b.WriteString("\n### Recovery time (kill to every survivor level)\n\n| scenario | target | failed nodes | median | max | never level |\n|---|---|---|---|---|---|\n")
@@ -69,6 +72,13 @@ func SummaryOf(c *Campaign) string {
 		b.WriteString("\n### Cells skipped: the image cannot run them\n\n")
 		for _, r := range sk {
 			fmt.Fprintf(&b, "- %s: %s\n", r.Cell, mdEscape(firstLine(r.Error)))
+		}
+	}
+	if ex := c.Explained(); len(ex) > 0 {
+		b.WriteString("\n### Cells that failed by known findings only (every diverged row explained by the server's evidence)\n\n")
+		for _, r := range ex {
+			fmt.Fprintf(&b, "- %s: %s (expected %s), failing: %s\n  - explained: %s\n  - replay: `%s`\n", r.Cell, r.Verdict, r.Expect,
+				orDash(strings.Join(r.Failed, ", ")), mdEscape(r.Explained), orDash(r.Replay))
 		}
 	}
 	if un := c.Unmet(); len(un) > 0 {

@@ -228,8 +228,11 @@ func newCampaignReportCmd() *cobra.Command {
 
 func printCampaignEnd(w interface{ Write([]byte) (int, error) }, dir string, camp *campaign.Campaign) {
 	t := camp.Totals
-	fmt.Fprintf(w, "campaign %s: %d cells, %d done (pass %d, fail %d, unknown %d), %d met the expected verdict, %d pending\n",
-		camp.Fingerprint, t.Cells, t.Done, t.Pass, t.Fail, t.Unknown, t.Met, t.Pending)
+	fmt.Fprintf(w, "campaign %s: %d cells, %d done (pass %d, fail %d, unknown %d), %d met the expected verdict, %d failed by known findings, %d pending\n",
+		camp.Fingerprint, t.Cells, t.Done, t.Pass, t.Fail, t.Unknown, t.Met, t.Explained, t.Pending)
+	for _, r := range camp.Explained() {
+		fmt.Fprintf(w, "  EXPLAINED %s: %s by known findings: %s\n", r.Cell, r.Verdict, r.Explained)
+	}
 	for _, r := range camp.Unmet() {
 		fmt.Fprintf(w, "  NOT AS EXPECTED %s: %s (expected %s)  replay: %s  repro: spockchaos repro %s\n",
 			r.Cell, r.Verdict, r.Expect, r.Replay, filepath.Join(dir, filepath.FromSlash(r.RunDir)))
