@@ -2,6 +2,7 @@ package harness
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -62,6 +63,11 @@ type Tool struct {
 	Step string
 	// Cmd is the command and its arguments (no shell unless Cmd says sh).
 	Cmd []string
+	// Image runs the helper from another image than ToolsImage (the node
+	// image of another PostgreSQL major, for its binaries); Timeout
+	// replaces SidecarTimeout for a long command. Zero values: the defaults.
+	Image   string
+	Timeout time.Duration
 }
 
 // ToolResult is what a helper's command did.
@@ -75,7 +81,8 @@ type ToolResult struct {
 // not run (the node is not running, the engine failed, the timeout
 // passed); a command that ran and failed is a non-zero Code.
 func RunTool(ctx context.Context, n *Node, t Tool) (ToolResult, error) {
-	ctx, cancel := context.WithTimeout(ctx, SidecarTimeout)
+	image, timeout := cmp.Or(t.Image, ToolsImage()), cmp.Or(t.Timeout, SidecarTimeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	fail := func(what string, err error) (ToolResult, error) {
 		return ToolResult{}, fmt.Errorf("%s on %s: helper container: %s: %w", t.Step, n.Name, what, err)
@@ -95,7 +102,7 @@ func RunTool(ctx context.Context, n *Node, t Tool) (ToolResult, error) {
 	}
 	created, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{
 		Config: &container.Config{
-			Image:      ToolsImage(),
+			Image:      image,
 			User:       "0:0",
 			Entrypoint: t.Cmd[:1],
 			Cmd:        t.Cmd[1:],
@@ -108,10 +115,10 @@ func RunTool(ctx context.Context, n *Node, t Tool) (ToolResult, error) {
 		},
 	})
 	if cerrdefs.IsNotFound(err) {
-		return fail("create", fmt.Errorf("the tools image %s is not in the engine: build it with `spockchaos image`", ToolsImage()))
+		return fail("create", fmt.Errorf("the tools image %s is not in the engine: build it with `spockchaos image`", image))
 	}
 	if err != nil {
-		return fail("create from "+ToolsImage(), err)
+		return fail("create from "+image, err)
 	}
 	defer removeSidecar(ctx, cli, created.ID)
 	wait := cli.ContainerWait(ctx, created.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
@@ -126,7 +133,7 @@ func RunTool(ctx context.Context, n *Node, t Tool) (ToolResult, error) {
 		}
 		code = int(res.StatusCode)
 	case err := <-wait.Error:
-		return fail(fmt.Sprintf("wait for %q (at most %s)", strings.Join(t.Cmd, " "), SidecarTimeout), err)
+		return fail(fmt.Sprintf("wait for %q (at most %s)", strings.Join(t.Cmd, " "), timeout), err)
 	}
 	logs, err := cli.ContainerLogs(ctx, created.ID, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true})
 	if err != nil {

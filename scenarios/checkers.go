@@ -59,6 +59,9 @@ var checkers = map[string]checker{
 	// exception-audit re-judges on a stored run: its capture is stored
 	// with the observation.
 	CheckExceptionAudit: {live: (*run).exceptionAuditCheck, stored: storedExceptionAudit},
+	// double-apply re-judges on a stored run: its capture (duplicates and
+	// counts, not every commit) is stored with the observation.
+	CheckDoubleApply: {live: (*run).doubleApplyCheck, stored: storedDoubleApply},
 	CheckRejoined: {live: func(r *run, ctx context.Context, _ []verify.Target) []verify.CheckResult {
 		return []verify.CheckResult{r.rejoinedCheck(ctx)}
 	}},
@@ -136,6 +139,9 @@ func (r *run) verify(ctx context.Context) error {
 	err := r.runCheckers(ctx, targets)
 	if obs, ok := r.report.Observation.(*verify.Observation); ok && obs != nil && r.exceptions != nil {
 		obs.Exceptions = r.exceptions
+	}
+	if obs, ok := r.report.Observation.(*verify.Observation); ok && obs != nil && r.wal != nil {
+		obs.WAL = r.wal
 	}
 	return err
 }

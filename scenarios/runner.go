@@ -280,6 +280,7 @@ type run struct {
 	// exceptions is what the exception-audit checker read, stored with
 	// the observation (observation.json) for `spockchaos check`.
 	exceptions *verify.ExceptionCapture
+	wal        *verify.WALCapture
 }
 
 func (r *run) histPath() string { return filepath.Join(r.dir, "history.jsonl") }

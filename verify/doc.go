@@ -40,7 +40,8 @@
 // Each has its decision rule at the top of its file: last-update-wins
 // (history_lww.go), unique conflict (history_uniq.go), delta counter
 // (history_delta.go), replication health (replication_health.go),
-// exception audit (exception_audit.go) and divergence evidence
+// exception audit (exception_audit.go), double apply (double_apply.go:
+// a remote transaction committed twice, read from the WAL) and divergence evidence
 // (evidence.go). Convergence's method, exactness and speed are at the top
 // of convergence.go.
 package verify

@@ -20,6 +20,8 @@ type Observation struct {
 	// Exceptions is what the exception-audit checker read (nil when it
 	// did not run).
 	Exceptions *ExceptionCapture `json:"exceptions,omitempty"`
+	// WAL is what the double-apply checker read (nil when it did not run).
+	WAL *WALCapture `json:"wal,omitempty"`
 }
 
 // NodeObservation is one node's workload state. A nil field means the

@@ -1,0 +1,84 @@
+package harness
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spockchaos/spockchaos/docker"
+)
+
+// ErrNoWALDump: the engine has no image with pg_waldump of the server's
+// major (the recipe's node image of that major is it).
+var ErrNoWALDump = errors.New("no pg_waldump for this PostgreSQL major")
+
+// walDumpTimeout bounds one node's WAL read: pg_waldump decodes every
+// record of the WAL on disk (a run writes a few hundred MB at most).
+const walDumpTimeout = 2 * time.Minute
+
+// walDumpScript lists the commit records with an origin of the WAL on
+// disk, from its oldest segment, read through /proc/1/root (the node's
+// root file system, in its pid namespace): "segment NAME" first, then
+// pg_waldump's commit lines cut to what the double-apply checker reads
+// (verify.ParseWALCommits), and its last line (where the WAL ended).
+const walDumpScript = `D="/proc/1/root$1/pg_wal"
+F=$(ls "$D" | grep -E '^[0-9A-F]{24}$' | sort | head -1)
+[ -n "$F" ] || { echo "no WAL segment in $1/pg_wal" >&2; exit 3; }
+echo "segment $F"
+"/usr/lib/postgresql/$2/bin/pg_waldump" -r Transaction -p "$D" "$F" 2>&1 |
+  grep -E 'origin: node|^pg_waldump:' |
+  sed -E 's/^rmgr: Transaction.*(tx: *[0-9]+, lsn: [0-9A-F/]+),.*(desc: COMMIT).*(origin: node [0-9]+, lsn [0-9A-F/]+),.*/\1, \2 ; \3,/'`
+
+// ReadWALCommits runs pg_waldump over the WAL n has on disk, from a
+// helper of the node image of the server's major, and returns the oldest
+// segment read and the helper's output (verify.ParseWALCommits reads
+// it). Nothing runs inside the node. ErrNoWALDump when the engine has no
+// image of that major.
+func ReadWALCommits(ctx context.Context, n *Node) (segment, out string, err error) {
+	dataDir, major, err := dataDirAndMajor(ctx, n)
+	if err != nil {
+		return "", "", err
+	}
+	image := docker.ImageFor(major)
+	cli, err := docker.Client(ctx)
+	if err != nil {
+		return "", "", fmt.Errorf("read WAL of %s: %w", n.Name, err)
+	}
+	ok, err := docker.ImageExists(ctx, cli, image)
+	cli.Close()
+	if err != nil {
+		return "", "", fmt.Errorf("read WAL of %s: %w", n.Name, err)
+	}
+	if !ok {
+		return "", "", fmt.Errorf("read WAL of %s (PostgreSQL %d): %w: build %s with `spockchaos image --pg %d`", n.Name, major, ErrNoWALDump, image, major)
+	}
+	res, err := RunToolOK(ctx, n, Tool{Step: "read WAL with pg_waldump", Image: image, Timeout: walDumpTimeout,
+		Cmd: []string{"sh", "-c", walDumpScript, "sh", dataDir, strconv.Itoa(major)}})
+	if err != nil {
+		return "", "", err
+	}
+	first, rest, _ := strings.Cut(res, "\n")
+	seg, ok := strings.CutPrefix(first, "segment ")
+	if !ok {
+		return "", "", fmt.Errorf("read WAL of %s: unexpected first line %q", n.Name, first)
+	}
+	return seg, rest, nil
+}
+
+// dataDirAndMajor asks n for its data directory and PostgreSQL major.
+func dataDirAndMajor(ctx context.Context, n *Node) (string, int, error) {
+	conn, err := n.Connect(ctx)
+	if err != nil {
+		return "", 0, fmt.Errorf("read WAL: %w", err)
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var dir string
+	var num int
+	if err := conn.QueryRow(ctx, `SELECT current_setting('data_directory'), current_setting('server_version_num')::int`).Scan(&dir, &num); err != nil {
+		return "", 0, fmt.Errorf("read WAL of %s: data_directory: %w", n.Name, err)
+	}
+	return dir, num / 10000, nil
+}

@@ -1,0 +1,96 @@
+package scenarios
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/spockchaos/spockchaos/harness"
+	"github.com/spockchaos/spockchaos/verify"
+	"github.com/spockchaos/spockchaos/workload/history"
+)
+
+// CheckDoubleApply is the double-apply checker (verify.JudgeDoubleApply):
+// no survivor committed one remote transaction twice, read from the WAL
+// each has on disk.
+const CheckDoubleApply = verify.DoubleApplyCheckName
+
+// doubleApplyCheck reads every survivor's WAL, keeps the capture for
+// observation.json and judges it.
+func (r *run) doubleApplyCheck(ctx context.Context, targets []verify.Target) []verify.CheckResult {
+	if r.cluster == nil {
+		return []verify.CheckResult{{Name: CheckDoubleApply, Verdict: verify.Unknown, Summary: "no cluster to read the WAL of"}}
+	}
+	capture := &verify.WALCapture{}
+	for _, t := range targets {
+		n := r.cluster.Node(t.Name)
+		if n == nil {
+			capture.Nodes = append(capture.Nodes, verify.WALNodeCapture{Node: t.Name, Error: "not a node of the cluster"})
+			continue
+		}
+		nc, err := walNodeCapture(ctx, n)
+		if errors.Is(err, harness.ErrNoWALDump) {
+			capture = &verify.WALCapture{NotApplicable: err.Error()}
+			break
+		}
+		if err != nil {
+			nc = verify.WALNodeCapture{Node: t.Name, Error: err.Error()}
+		}
+		capture.Nodes = append(capture.Nodes, nc)
+	}
+	r.wal = capture
+	return []verify.CheckResult{verify.JudgeDoubleApply(capture)}
+}
+
+// storedDoubleApply re-judges the capture stored with a run; a run that
+// did not run the checker stored none and gets no result.
+func storedDoubleApply(_ []history.Op, obs *verify.Observation, _, _ []string) []verify.CheckResult {
+	if obs == nil || obs.WAL == nil {
+		return nil
+	}
+	return []verify.CheckResult{verify.JudgeDoubleApply(obs.WAL)}
+}
+
+// walNodeCapture reads one node's WAL commits and names their origins.
+func walNodeCapture(ctx context.Context, n *harness.Node) (verify.WALNodeCapture, error) {
+	seg, out, err := harness.ReadWALCommits(ctx, n)
+	if err != nil {
+		return verify.WALNodeCapture{}, err
+	}
+	names, err := originNames(ctx, n)
+	if err != nil {
+		return verify.WALNodeCapture{}, err
+	}
+	commits, stop := verify.ParseWALCommits(out)
+	return verify.CaptureWALNode(n.Name, seg, stop, commits, names), nil
+}
+
+// originNames maps n's origin ids to names.
+func originNames(ctx context.Context, n *harness.Node) (map[int]string, error) {
+	conn, err := n.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	var hasSpock bool
+	if err := conn.QueryRow(ctx, `SELECT to_regclass('spock.node') IS NOT NULL`).Scan(&hasSpock); err != nil {
+		return nil, fmt.Errorf("name origins on %s: %w", n.Name, err)
+	}
+	q := `SELECT roident::int, roname::text FROM pg_replication_origin`
+	if hasSpock {
+		q += ` UNION ALL SELECT node_id::int, node_name::text FROM spock.node`
+	}
+	rows, _ := conn.Query(ctx, q)
+	names := map[int]string{}
+	var id int
+	var name string
+	if _, err := pgx.ForEachRow(rows, []any{&id, &name}, func() error {
+		names[id] = name
+		return nil
+	}); err != nil {
+		return nil, fmt.Errorf("name origins on %s: %w", n.Name, err)
+	}
+	return names, nil
+}

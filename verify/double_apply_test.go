@@ -1,0 +1,93 @@
+package verify_test
+
+import (
+	"encoding/json"
+
+	. "github.com/onsi/ginkgo/v2"
+	. "github.com/onsi/gomega"
+
+	"github.com/spockchaos/spockchaos/verify"
+)
+
+var _ = Describe("double-apply", func() {
+	// Lines as pg_waldump 17 prints them (-r Transaction), with the end of
+	// the WAL on disk as its last line.
+	const waldump = `rmgr: Transaction len (rec/tot):     46/    46, tx:        749, lsn: 0/01607D28, prev 0/01607CC8, desc: COMMIT 2026-12-06 08:29:51.433284 UTC
+rmgr: Transaction len (rec/tot):     65/    65, tx:        750, lsn: 0/01607EA0, prev 0/01607E50, desc: COMMIT 2026-12-06 08:29:51.625768 UTC; origin: node 49708, lsn 0/1607E58, at 2026-12-06 08:29:51.622018 UTC
+rmgr: Transaction len (rec/tot):     65/    65, tx:        752, lsn: 0/01608088, prev 0/01608038, desc: COMMIT 2026-12-06 08:29:51.647981 UTC; origin: node 26863, lsn 0/1607FC0, at 2026-12-06 08:29:51.628864 UTC
+rmgr: Transaction len (rec/tot):     34/    34, tx:        753, lsn: 0/01608100, prev 0/01608088, desc: ABORT 2026-12-06 08:29:51.700000 UTC
+pg_waldump: error: error in WAL record at 0/1608088: invalid record length at 0/16080D0: expected at least 24, got 0`
+	// The same remote commit (origin 49708, lsn 0/1607E58) applied again
+	// after a crash-restart, as a resend behind the origin would.
+	const replayed = waldump + "\n" + `rmgr: Transaction len (rec/tot):     65/    65, tx:        901, lsn: 0/01700000, prev 0/016FFF00, desc: COMMIT 2026-12-06 08:31:00.000000 UTC; origin: node 49708, lsn 0/1607E58, at 2026-12-06 08:29:51.622018 UTC`
+	names := map[int]string{49708: "n1", 26863: "n2"}
+
+	It("parses the commits that carry an origin, and where pg_waldump stopped", func() {
+		commits, stop := verify.ParseWALCommits(waldump)
+		Expect(commits).To(Equal([]verify.WALCommit{
+			{XID: 750, LSN: "0/01607EA0", Origin: 49708, OriginLSN: "0/1607E58"},
+			{XID: 752, LSN: "0/01608088", Origin: 26863, OriginLSN: "0/1607FC0"},
+		}))
+		Expect(stop).To(HavePrefix("pg_waldump: error: error in WAL record"))
+	})
+
+	judge := func(nodes ...verify.WALNodeCapture) verify.CheckResult {
+		return verify.JudgeDoubleApply(&verify.WALCapture{Nodes: nodes})
+	}
+	node := func(name, out string) verify.WALNodeCapture {
+		commits, stop := verify.ParseWALCommits(out)
+		return verify.CaptureWALNode(name, "000000010000000000000001", stop, commits, names)
+	}
+
+	DescribeTable("judges the survivors' WAL",
+		func(c *verify.WALCapture, want verify.Verdict, says []string) {
+			res := verify.JudgeDoubleApply(c)
+			Expect(res.Verdict).To(Equal(want), res.Summary)
+			for _, s := range says {
+				Expect(res.Summary).To(ContainSubstring(s))
+			}
+		},
+		Entry("control: each remote commit once on every node",
+			&verify.WALCapture{Nodes: []verify.WALNodeCapture{node("n2", waldump), node("n3", waldump)}},
+			verify.Pass, []string{"every remote transaction committed once", "n2 2, n3 2"}),
+		Entry("planted: one remote commit applied twice on n2",
+			&verify.WALCapture{Nodes: []verify.WALNodeCapture{node("n2", replayed), node("n3", waldump)}},
+			verify.Fail, []string{"n2: 1 of its 3 commits with an origin", "origin 49708 (n1) lsn 0/1607E58 committed 2 times", "xid 750 at 0/01607EA0, xid 901 at 0/01700000"}),
+		Entry("a node whose WAL could not be read is unknown, not a pass",
+			&verify.WALCapture{Nodes: []verify.WALNodeCapture{node("n2", waldump), {Node: "n3", Error: "helper container: timeout"}}},
+			verify.Unknown, []string{"n3: helper container: timeout"}),
+		Entry("a duplicate outweighs an unreadable node",
+			&verify.WALCapture{Nodes: []verify.WALNodeCapture{node("n2", replayed), {Node: "n3", Error: "timeout"}}},
+			verify.Fail, []string{"n2: 1 of its 3"}),
+		Entry("no pg_waldump for the server's major: skipped",
+			&verify.WALCapture{NotApplicable: "no pg_waldump 15 in the tools image"}, verify.Skipped, []string{"not applicable"}),
+		Entry("nothing read: unknown", &verify.WALCapture{}, verify.Unknown, []string{"no node's WAL was read"}),
+		Entry("no capture: unknown", nil, verify.Unknown, nil),
+	)
+
+	It("never counts commits without a remote position (0/0) as duplicates", func() {
+		c := []verify.WALCommit{{XID: 1, Origin: 3, OriginLSN: "0/0"}, {XID: 2, Origin: 3, OriginLSN: "0/0"}}
+		Expect(verify.FindDuplicateApplies("n1", c)).To(BeEmpty())
+	})
+
+	It("keeps at most DuplicatesShown duplicates and the whole count", func() {
+		var c []verify.WALCommit
+		for i := range verify.DuplicatesShown + 5 {
+			lsn := "0/" + string(rune('A'+i))
+			c = append(c, verify.WALCommit{XID: uint32(2 * i), Origin: 1, OriginLSN: lsn}, verify.WALCommit{XID: uint32(2*i + 1), Origin: 1, OriginLSN: lsn})
+		}
+		n := verify.CaptureWALNode("n2", "seg", "", c, nil)
+		Expect(n.Duplicated).To(Equal(verify.DuplicatesShown + 5))
+		Expect(n.Duplicates).To(HaveLen(verify.DuplicatesShown))
+		Expect(judge(n).Summary).To(ContainSubstring("and 22 more"))
+	})
+
+	It("round-trips through JSON for `spockchaos check`", func() {
+		c := &verify.WALCapture{Nodes: []verify.WALNodeCapture{node("n2", replayed)}}
+		b, err := json.Marshal(c)
+		Expect(err).NotTo(HaveOccurred())
+		var back verify.WALCapture
+		Expect(json.Unmarshal(b, &back)).To(Succeed())
+		Expect(verify.JudgeDoubleApply(&back).Summary).To(Equal(verify.JudgeDoubleApply(c).Summary))
+	})
+})
