@@ -43,6 +43,13 @@
 // that never replicates is reported with the last ERROR/FATAL line of
 // each end's server log.
 //
+// DDL (ddl.go): Cluster.ReplicateDDL runs statements on one node by the
+// flavor's mechanism: pglogical's replicate_ddl_command (a created table
+// added to 'default' in the same command, so on every node); Spock's
+// AutoDDL, switched on in the issuing session only, with
+// spock.include_ddl_repset on at every node's start so that each peer
+// adds a created table to a set.
+//
 // User settings (Config.Settings, `--set NAME=VALUE`) are passed with -c
 // next to the flavor's own. CheckSettings (pure) refuses, before anything
 // starts, a setting the flavor's server does not know (FlavorAcceptsSetting:

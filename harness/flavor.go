@@ -68,6 +68,11 @@ type Flavor interface {
 	// name, returns the pid of that subscription's apply worker (no row
 	// when none runs).
 	ApplyWorkerQuery() string
+	// ReplicateDDL is what runs one DDL statement (schema-qualified) on a
+	// node so that every peer runs it too, at the same point of that
+	// node's stream, and a table it creates joins the 'default'
+	// replication set on every node (ddl.go).
+	ReplicateDDL(sql string) []Statement
 }
 
 // Down is the status of an enabled subscription with no worker running.

@@ -22,6 +22,9 @@ func (spock) DefaultImage() string { return "" }
 func (spock) ServerSettings(n int) map[string]string {
 	s := commonSettings(n)
 	s["shared_preload_libraries"] = "spock"
+	// A peer's apply worker adds a table AutoDDL created to a replication
+	// set only with this on (ReplicateDDL); without AutoDDL it does nothing.
+	s["spock.include_ddl_repset"] = "on"
 	return s
 }
 

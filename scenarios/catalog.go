@@ -10,7 +10,7 @@ import (
 // the whole gate stays under 15 minutes on a 2-core machine; nightly and
 // release ones run longer or bigger.
 
-var allCheckers = []string{CheckConvergence, CheckHistory, CheckReplicationHealth, CheckExceptionAudit, CheckDoubleApply}
+var allCheckers = []string{CheckConvergence, CheckHistory, CheckReplicationHealth, CheckExceptionAudit, CheckDoubleApply, CheckSchemaDiff}
 
 func init() {
 	Register(&Spec{

@@ -62,6 +62,8 @@ var checkers = map[string]checker{
 	// double-apply re-judges on a stored run: its capture (duplicates and
 	// counts, not every commit) is stored with the observation.
 	CheckDoubleApply: {live: (*run).doubleApplyCheck, stored: storedDoubleApply},
+	CheckSchemaDiff:  {live: (*run).schemaDiffCheck},
+	CheckDDL:         {live: (*run).ddlCheck},
 	CheckRejoined: {live: func(r *run, ctx context.Context, _ []verify.Target) []verify.CheckResult {
 		return []verify.CheckResult{r.rejoinedCheck(ctx)}
 	}},

@@ -34,6 +34,20 @@
 // (interrupted), the run directory is still written and the cluster
 // removed (interrupt.go).
 //
+// DDL under load (steps_ddl.go, catalog_ddl.go, issue 27): a ddl step
+// runs, on Node, a script on the workload's table through the flavor's
+// DDL replication (harness.Cluster.ReplicateDDL: Spock's AutoDDL,
+// pglogical's replicate_ddl_command): a column with a default, an index
+// on it, a new table, the default changed. Each statement is a "ddl" op
+// in the history and the step a "ddl" entry in run.json's faults (end:
+// when the script was on the last node). In the background each node,
+// once the script reached it, writes rows into the new table and, under
+// the ledger, sets the new column on ledger rows it wrote itself; a kill
+// waits for that (the reference recovery replays rows, never DDL). The
+// ddl checker fails on a survivor the script never reached or lacking an
+// acknowledged row of the new table; schema-diff (in allCheckers)
+// compares the survivors' catalogs.
+//
 // Server settings: a Spec may declare Settings its nodes need (checked at
 // registration on every flavor it runs on); Options.Settings (--set) are
 // laid over them, and resolve keeps the merge, refused before anything

@@ -58,3 +58,15 @@ func RunGroupOn(ctx context.Context, c *harness.Cluster, steps []Step) ([]record
 	err := r.doGroup(ctx, steps)
 	return r.report.Faults, err
 }
+
+// DDL under load (steps_ddl.go, ddl_check.go).
+var (
+	JudgeDDL      = judgeDDL
+	WorkloadTable = workloadTable
+)
+
+// DDLScript is newDDLScript's statements and names.
+func DDLScript(table, tag string) (statements []string, column, newTable string) {
+	s := newDDLScript(table, tag)
+	return s.Statements, s.Column, s.NewTable
+}

@@ -276,6 +276,7 @@ type run struct {
 	recoverySession
 
 	rejoins []*rejoinResult
+	ddls    []*ddlStep // the ddl steps done (steps_ddl.go)
 
 	// exceptions is what the exception-audit checker read, stored with
 	// the observation (observation.json) for `spockchaos check`.

@@ -84,6 +84,8 @@ var stepKinds = map[string]stepKind{
 	StepCancelApply:     {parts: onePart(cancelApply)},
 	StepCancelWalsender: {parts: onePart(cancelWalsender)},
 	StepLockApply:       {parts: onePart(lockApply)},
+
+	StepDDL: {do: (*run).ddl},
 }
 
 // doStep runs s by its kind's entry in stepKinds: a held kind as a group
@@ -159,6 +161,9 @@ func (r *run) lag(ctx context.Context, s Step) error {
 // kill (StepKill) SIGKILLs s.Node with transactions in flight (the fault
 // phase), then detects and recovers (afterKill).
 func (r *run) kill(ctx context.Context, s Step) error {
+	if err := r.awaitDDL(ctx); err != nil {
+		return err
+	}
 	r.captureBefore(ctx)
 	var f *fault.Fault
 	err := r.phase(record.PhaseFault, func() error {
@@ -184,6 +189,9 @@ func (r *run) killDuringNextRecovery(_ context.Context, s Step) error {
 // killLargeTxn starts a large transaction on the victim and kills the
 // victim the moment its COMMIT has been sent.
 func (r *run) killLargeTxn(ctx context.Context, s Step) error {
+	if err := r.awaitDDL(ctx); err != nil {
+		return err
+	}
 	r.captureBefore(ctx)
 	sent := make(chan struct{})
 	outcome := make(chan error, 1)

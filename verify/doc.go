@@ -41,7 +41,9 @@
 // (history_lww.go), unique conflict (history_uniq.go), delta counter
 // (history_delta.go), replication health (replication_health.go),
 // exception audit (exception_audit.go), double apply (double_apply.go:
-// a remote transaction committed twice, read from the WAL) and divergence evidence
+// a remote transaction committed twice, read from the WAL), schema diff
+// (schema_diff.go: the survivors' catalogs of the replicated schemas, in
+// the manner of pgEdge ACE's schema-diff) and divergence evidence
 // (evidence.go). Convergence's method, exactness and speed are at the top
 // of convergence.go.
 package verify

@@ -1,0 +1,43 @@
+package scenarios
+
+import (
+	"time"
+
+	"github.com/spockchaos/spockchaos/verify"
+)
+
+// DDL under load (issue 27, item 2): a node runs DDL on the ledger
+// through the flavor's DDL replication (Spock: AutoDDL; pglogical:
+// replicate_ddl_command) while the load runs, and faults hit around it.
+// The schemas (schema-diff) and the rows (convergence, history, ddl)
+// must converge.
+//
+// The kill in these plans never hits the node that ran the DDL before its
+// DDL is everywhere (a kill waits for it: awaitDDL): the reference
+// recovery replays the dead node's rows from a pgoutput slot and skips
+// the pglogical and spock schemas, whose queue tables carry the DDL, so it
+// cannot replay a DDL only the dead node had. The DDL node is
+// crash-restarted instead, while its DDL travels.
+func init() {
+	Register(&Spec{
+		Name: "ddl-under-load", Description: "a node adds a column with a default to the ledger, indexes it, creates a table and changes the default, through the flavor's DDL replication, under load; it crash-restarts at once while its DDL travels; every node writes the new table once the DDL reached it; later a lagged survivor and the kill of another node with recovery; the catalogs and rows converge",
+		Labels: []string{LabelNightly}, Nodes: 3, Timeout: 10 * time.Minute,
+		Workload: "ledger", ClientsPerNode: 2, Load: 20 * time.Second, Recovery: "auto",
+		Checkers: append([]string{CheckRecovered, CheckDDL}, allCheckers...), Expect: verify.Pass,
+		Faults: ddlUnderLoad,
+	})
+}
+
+// ddlUnderLoad: DDL on x, x crash-restarted right after; then a survivor
+// lags behind y (not x) and y is killed (laggedKill's shape).
+func ddlUnderLoad(r Rand, nodes []string, load time.Duration) []Step {
+	x := pick(r, nodes)
+	y := pick(r, nodes, x)
+	ddlAt := jitter(r, load/5, load/10)
+	return []Step{
+		{At: ddlAt, Kind: StepDDL, Node: x},
+		{At: ddlAt + 200*time.Millisecond, Kind: StepRestart, Node: x, Hold: 2 * time.Second},
+		{At: jitter(r, load/2, load/10), Kind: StepLag, Node: pick(r, nodes, y), Peer: y},
+		{At: jitter(r, load*3/4, load/10), Kind: StepKill, Node: y},
+	}
+}
