@@ -46,4 +46,8 @@
 // the manner of pgEdge ACE's schema-diff) and divergence evidence
 // (evidence.go). Convergence's method, exactness and speed are at the top
 // of convergence.go.
+//
+// The schema features' checkers (generated-columns, partitioned,
+// foreign-key, truncate, sequence-keys) have theirs at the top of
+// history_schema.go, history_fk.go, history_trunc.go and history_seq.go.
 package verify

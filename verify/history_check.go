@@ -53,6 +53,11 @@ func CheckHistory(ops []history.Op, obs *Observation, opts HistoryOptions) []Che
 		{LWWCheckName, checkLWW},
 		{UniqueCheckName, checkUnique},
 		{DeltaCheckName, checkDelta},
+		{GeneratedCheckName, checkGenerated},
+		{PartitionedCheckName, checkPartitioned},
+		{ForeignKeyCheckName, checkForeignKey},
+		{TruncateCheckName, checkTruncate},
+		{SequenceCheckName, checkSequence},
 	}
 	in, inErr := newHistoryInput(ops, obs, opts)
 	out := make([]CheckResult, 0, len(checkers))

@@ -3,6 +3,7 @@ package verify
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -28,6 +29,8 @@ type clientOp struct {
 	value json.RawMessage
 	// end is the completion's wall time (zero without one).
 	end time.Time
+	// endIndex is the completion's history index (MaxInt64 without one).
+	endIndex int64
 }
 
 // pairOps matches every invoke with the next completion of its process.
@@ -41,16 +44,17 @@ func pairOps(ops []history.Op) []clientOp {
 		switch op.Type {
 		case history.Invoke:
 			open[op.Process] = len(out)
-			out = append(out, clientOp{invoke: op, outcome: history.Info, value: op.Value})
+			out = append(out, clientOp{invoke: op, outcome: history.Info, value: op.Value, endIndex: math.MaxInt64})
 		case history.Ok, history.Fail, history.Info:
 			i, ok := open[op.Process]
 			if !ok {
-				out = append(out, clientOp{invoke: op, outcome: op.Type, value: op.Value})
+				out = append(out, clientOp{invoke: op, outcome: op.Type, value: op.Value, endIndex: op.Index})
 				continue
 			}
 			delete(open, op.Process)
 			out[i].outcome = op.Type
 			out[i].end = op.Wall
+			out[i].endIndex = op.Index
 			if len(op.Value) > 0 {
 				out[i].value = op.Value
 			}

@@ -61,7 +61,7 @@ var survivorsN2N3 = verify.HistoryOptions{Survivors: []string{"n2", "n3"}, Faile
 var _ = Describe("history checkers", func() {
 	It("are skipped, never passed, with 'not applicable' when the history has none of their ops; a run of only skipped checkers is unknown", func() {
 		results := verify.CheckHistory(nil, ledgerObs(map[string]map[string]int{"n1": {}, "n2": {}}), verify.HistoryOptions{})
-		Expect(results).To(HaveLen(8))
+		Expect(results).To(HaveLen(13))
 		for _, r := range results {
 			Expect(r.Verdict).To(Equal(verify.Skipped), r.Name)
 			Expect(r.Summary).To(HavePrefix("not applicable: no "), r.Name)

@@ -42,6 +42,8 @@ type NodeObservation struct {
 	// Delta holds every delta_counter row (delta-counter workload),
 	// ordered by key.
 	Delta []DeltaRow `json:"delta,omitempty"`
+	// Schema holds the schema-features tables (nil: none of them).
+	Schema *SchemaObservation `json:"schema,omitempty"`
 	// Tiebreakers are the Spock nodes' last-update-wins tiebreakers by
 	// node name (spock.node: info's "tiebreaker", else node_id; lower
 	// wins a commit-timestamp tie); nil without Spock.
@@ -212,6 +214,10 @@ func observeNode(ctx context.Context, s *snapshot) (*NodeObservation, error) {
 		if no.Delta, err = observeDelta(ctx, s); err != nil {
 			return nil, err
 		}
+	}
+	var err error
+	if no.Schema, err = observeSchema(ctx, s); err != nil {
+		return nil, err
 	}
 	if ok, err := exists("spock.node"); err != nil {
 		return nil, err

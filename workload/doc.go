@@ -3,7 +3,7 @@
 // exactly one of ok (it happened), fail (it certainly did not) or info
 // (unknown). Workloads: ledger, bank, hotkey, conflict, ycsb (go-ycsb core workloads
 // a..f as ycsb-a..ycsb-f; "ycsb" is A), the row-race workloads (toast,
-// unique-conflict, pk-race, delta-counter, see below), plus the large-transaction op.
+// unique-conflict, pk-race, delta-counter), schema-features, plus the large-transaction op.
 // Their tables and op values are the shared data contracts (see the
 // <Name>Schema constants and the *Value types).
 //
@@ -56,5 +56,6 @@
 //     Plan share it (runGenerated).
 //
 // Each workload's table, ops and decisions are at the top of its file
-// (bank.go, hotkey.go, conflict.go, ycsb.go, toast.go, uniq.go, pkrace.go, delta.go).
+// (bank.go, hotkey.go, conflict.go, ycsb.go, toast.go, uniq.go, pkrace.go, delta.go,
+// schema.go).
 package workload

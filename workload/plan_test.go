@@ -44,6 +44,8 @@ var _ = Describe("workload registry and plans", func() {
 		Entry("delta-counter", "delta-counter"),
 		Entry("unique-conflict", "unique-conflict"),
 		Entry("unique-conflict-no-delete", "unique-conflict-no-delete"),
+		Entry("schema-features", "schema-features"),
+		Entry("schema-truncate", "schema-truncate"),
 		Entry("ycsb a", "ycsb"),
 		Entry("ycsb d (latest, inserts)", "ycsb-d"),
 		Entry("ycsb e (scans)", "ycsb-e"),

@@ -122,6 +122,10 @@ var registry = map[string]func() Workload{
 }
 
 func init() {
+	registry["schema-features"] = func() Workload { return &SchemaFeatures{} }
+	for _, f := range SchemaFeatureNames() {
+		registry["schema-"+f] = func() Workload { return &SchemaFeatures{Only: f, FKDeletes: f == FeatureForeignKey} }
+	}
 	for _, mix := range ycsbMixNames() {
 		registry["ycsb-"+mix] = func() Workload { return &YCSB{Mix: mix} }
 	}
