@@ -22,7 +22,7 @@ func init() {
 	Register(&Spec{
 		Name: "ddl-under-load", Description: "a node adds a column with a default to the ledger, indexes it, creates a table and changes the default, through the flavor's DDL replication, under load; it crash-restarts at once while its DDL travels; every node writes the new table once the DDL reached it; later a lagged survivor and the kill of another node with recovery; the catalogs and rows converge",
 		Labels: []string{LabelNightly}, Nodes: 3, Timeout: 10 * time.Minute,
-		Workload: "ledger", ClientsPerNode: 2, Load: 20 * time.Second, Recovery: "auto",
+		Workload: "ledger", ClientsPerNode: 2, Load: 30 * time.Second, Recovery: "auto",
 		Checkers: append([]string{CheckRecovered, CheckDDL}, allCheckers...), Expect: verify.Pass,
 		Faults: ddlUnderLoad,
 	})
@@ -37,7 +37,10 @@ func ddlUnderLoad(r Rand, nodes []string, load time.Duration) []Step {
 	return []Step{
 		{At: ddlAt, Kind: StepDDL, Node: x},
 		{At: ddlAt + 200*time.Millisecond, Kind: StepRestart, Node: x, Hold: 2 * time.Second},
-		{At: jitter(r, load/2, load/10), Kind: StepLag, Node: pick(r, nodes, y), Peer: y},
-		{At: jitter(r, load*3/4, load/10), Kind: StepKill, Node: y},
+		// A crash-restart and its catch-up take about 12 s under the load
+		// (measured): the lag starts after it, the kill later, so that
+		// the lagged survivor leaves recovery work.
+		{At: jitter(r, load*2/3, load/20), Kind: StepLag, Node: pick(r, nodes, y), Peer: y},
+		{At: jitter(r, load*5/6, load/20), Kind: StepKill, Node: y},
 	}
 }
