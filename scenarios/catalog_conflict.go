@@ -33,4 +33,15 @@ func init() {
 		Workload: "conflict", ClientsPerNode: 2, Load: 10 * time.Second, Recovery: "auto",
 		Checkers: allCheckers, Expect: verify.Fail,
 	})
+	Register(&Spec{
+		Name: "conflict-apply-errors", Description: "every node inserts, updates and deletes the same 8 keys at once; pglogical's apply worker ends on an error when a local delete raced the remote update it applies (\"unexpected HTSU_Result after locking: 4\") or an insert raced another (duplicate key): replication-health MUST name each subscription whose worker died and the server's error, even once a new worker replicates (expects FAIL)",
+		Labels: []string{LabelNightly}, Nodes: 3, Timeout: 6 * time.Minute, Flavors: []string{"pglogical"},
+		Workload: "conflict", ClientsPerNode: 2, Load: 10 * time.Second, Recovery: "auto",
+		// Measured on pglogical 2.4 (conflict-delete seed 7): 5 worker
+		// exits in 10 s on 3 of 6 subscriptions, the manager restarting
+		// each within ~7 s; earlier runs saw 5 of 6 down at the load's end.
+		// A quiesce those keep from completing still hands over to the
+		// checkers (afterStalledQuiesce).
+		Checkers: allCheckers, Expect: verify.Fail, WorkerErrorsFail: true,
+	})
 }

@@ -19,6 +19,9 @@ var (
 	ReplicationHealth = replicationHealth
 	// ExceptionAudit is the exception-audit checker on a cluster.
 	ExceptionAudit = exceptionAudit
+	// AfterStalledQuiesce decides a run whose quiesce did not complete.
+	AfterStalledQuiesce = afterStalledQuiesce
+	ErrNotQuiesced      = errNotQuiesced
 )
 
 // StepKindKnown reports whether the runner has an entry for kind in its

@@ -2,12 +2,21 @@ package scenarios
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
 	"time"
+
+	"github.com/spockchaos/spockchaos/verify"
 )
 
 // quiesceTimeout bounds replication draining among the survivors.
 const quiesceTimeout = 2 * time.Minute
+
+// errNotQuiesced marks a quiesce whose survivors never all replicated and
+// passed a barrier within quiesceTimeout: the checkers still run
+// (execute), and afterStalledQuiesce decides what their results mean.
+var errNotQuiesced = errors.New("the survivors did not quiesce")
 
 // quiesce (T5) heals the lags whose both ends survived, then waits until
 // every subscription among the survivors replicates and a barrier among
@@ -25,5 +34,33 @@ func (r *run) quiesce(ctx context.Context) error {
 	if len(survivors) < 2 {
 		return nil
 	}
-	return r.cluster.WaitReady(ctx, survivors, quiesceTimeout)
+	if err := r.cluster.WaitReady(ctx, survivors, quiesceTimeout); err != nil {
+		return fmt.Errorf("%w: %w", errNotQuiesced, err)
+	}
+	return nil
+}
+
+// afterStalledQuiesce decides a run whose quiesce did not complete
+// (qerr) but whose checkers ran anyway. Their results stand only when
+// replication-health failed: subscriptions among the survivors down or
+// disabled, named with the server's reason, which is why the barrier
+// never passed; the verdict is then FAIL (replication-health's, plus
+// whatever the others found, each marked as judged on survivors that
+// never quiesced). Otherwise qerr stays the run's error and the verdict
+// unknown: a cluster that could not be brought level is neither passed
+// nor failed on a comparison of its rows.
+func afterStalledQuiesce(qerr error, checks []verify.CheckResult) ([]verify.CheckResult, error) {
+	failed := slices.ContainsFunc(checks, func(c verify.CheckResult) bool {
+		return c.Name == CheckReplicationHealth && c.Verdict == verify.Fail
+	})
+	if !failed {
+		return checks, qerr
+	}
+	out := slices.Clone(checks)
+	for i := range out {
+		if out[i].Name != CheckReplicationHealth && out[i].Verdict != verify.Skipped {
+			out[i].Summary += fmt.Sprintf(" (judged on survivors that never quiesced: %v)", qerr)
+		}
+	}
+	return out, nil
 }

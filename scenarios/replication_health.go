@@ -50,16 +50,23 @@ func (r *run) replicationHealthCheck(ctx context.Context, targets []verify.Targe
 	for _, t := range targets {
 		survivors = append(survivors, t.Name)
 	}
-	return []verify.CheckResult{replicationHealth(ctx, r.cluster, survivors, ops)}
+	return []verify.CheckResult{replicationHealthOf(ctx, r.cluster, survivors, ops, r.spec.WorkerErrorsFail)}
 }
 
 // replicationHealth judges the subscriptions among survivors on c, with
 // the fault windows of the history ops.
 func replicationHealth(ctx context.Context, c *harness.Cluster, survivors []string, ops []history.Op) verify.CheckResult {
+	return replicationHealthOf(ctx, c, survivors, ops, false)
+}
+
+// replicationHealthOf is replicationHealth, failing apply workers ended
+// by errors outside fault windows when workerErrorsFail (Spec).
+func replicationHealthOf(ctx context.Context, c *harness.Cluster, survivors []string, ops []history.Op, workerErrorsFail bool) verify.CheckResult {
 	in, err := sampleSubscriptions(ctx, c, survivors, verify.SubscriptionFaults(ops))
 	if err != nil {
 		return verify.CheckResult{Name: CheckReplicationHealth, Verdict: verify.Unknown, Summary: err.Error()}
 	}
+	in.WorkerErrorsFail = workerErrorsFail
 	subscriptionEvidence(ctx, c, &in)
 	return verify.JudgeReplicationHealth(in)
 }

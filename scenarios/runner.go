@@ -2,6 +2,7 @@ package scenarios
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -322,10 +323,16 @@ func (r *run) execute(ctx context.Context) error {
 	if err := r.loadWithFaults(ctx); err != nil {
 		return err
 	}
-	if err := r.phase(record.PhaseQuiesce, func() error { return r.quiesce(ctx) }); err != nil {
+	qerr := r.phase(record.PhaseQuiesce, func() error { return r.quiesce(ctx) })
+	if qerr != nil && (!errors.Is(qerr, errNotQuiesced) || r.stop() != nil) {
+		return qerr
+	}
+	if err := r.phase(record.PhaseVerify, func() error { return r.verify(ctx) }); err != nil || qerr == nil {
 		return err
 	}
-	return r.phase(record.PhaseVerify, func() error { return r.verify(ctx) })
+	var err error
+	r.report.Checkers, err = afterStalledQuiesce(qerr, r.report.Checkers)
+	return err
 }
 
 func (r *run) up(ctx context.Context) error {

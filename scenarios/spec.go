@@ -55,6 +55,12 @@ type Spec struct {
 	// scenario can hit (see Finding): on that flavor a FAIL the finding
 	// explains is the scenario working.
 	KnownFindings []Finding
+	// WorkerErrorsFail makes replication-health fail a subscription whose
+	// apply worker an error ended outside every fault window, even when a
+	// new worker replicates at the end (verify.ReplicationHealthInput): for
+	// a scenario whose workload is known to stop apply workers, so that
+	// its checker says so rather than the restart hiding it.
+	WorkerErrorsFail bool
 	// Settings are server settings (NAME -> VALUE) the scenario needs on
 	// every node (a user --set of the same name overrides one); checked at
 	// registration against every flavor the scenario runs on.

@@ -57,6 +57,9 @@ type SubLogLine struct {
 	// SelfDisable: the server says it disabled (or will disable) the
 	// subscription by itself.
 	SelfDisable bool `json:"self_disable,omitempty"`
+	// WorkerError: an ERROR (or FATAL) of the subscription's apply worker
+	// (its pid, from the line that started it), which ends that worker.
+	WorkerError bool `json:"worker_error,omitempty"`
 }
 
 // ReplicationHealthInput is what the decision judges.
@@ -68,6 +71,11 @@ type ReplicationHealthInput struct {
 	// the reason given when no line names the subscription.
 	Fallback map[string]string
 	Waited   string // what was waited for before the samples, in words
+	// WorkerErrorsFail makes an apply worker ended by an error outside
+	// every fault window a failure of its subscription (it did not stay
+	// replicating), even when a new worker replicates at the end: for a
+	// scenario whose workload is known to stop apply workers.
+	WorkerErrorsFail bool
 }
 
 // SubFinding is the judgement of one subscription.
@@ -168,6 +176,10 @@ func judgeSubscription(s SubSample, in ReplicationHealthInput) SubFinding {
 			return f
 		}
 	}
+	if note := workerErrors(name, s, lines, faults); note != "" && in.WorkerErrorsFail {
+		f.Verdict, f.Note = Fail, note
+		return f
+	}
 	if s.Status == subReplicating {
 		return f
 	}
@@ -249,19 +261,32 @@ func SubscriptionFaults(ops []history.Op) []SubFault {
 // '%m ...': "2006-01-02 15:04:05.000 UTC").
 func ParseSubscriptionLog(node string, log []byte, subs []string) []SubLogLine {
 	var out []SubLogLine
+	workers := map[string]string{} // apply worker pid -> its subscription
 	for _, line := range strings.Split(string(log), "\n") {
 		line = strings.TrimSpace(line)
-		lower := strings.ToLower(line)
-		disabled := strings.Contains(lower, "disabl")
-		if !disabled && !strings.Contains(line, "ERROR:") && !strings.Contains(line, "FATAL:") {
+		if sub, pid, ok := applyStart(line, subs); ok {
+			workers[pid] = sub
 			continue
 		}
+		lower := strings.ToLower(line)
+		disabled := strings.Contains(lower, "disabl")
+		isErr := strings.Contains(line, "ERROR:") || strings.Contains(line, "FATAL:")
+		if !disabled && !isErr {
+			continue
+		}
+		worker, fromWorker := workers[logPID(line)]
+		named := false
 		for _, sub := range subs {
 			if !namesWord(line, sub) {
 				continue
 			}
+			named = true
 			out = append(out, SubLogLine{Node: node, Subscription: sub, At: logTime(line), Line: line,
-				SelfDisable: strings.Contains(lower, "will be disabled") || strings.Contains(lower, "disabling subscription")})
+				SelfDisable: strings.Contains(lower, "will be disabled") || strings.Contains(lower, "disabling subscription"),
+				WorkerError: isErr && fromWorker && worker == sub})
+		}
+		if !named && isErr && fromWorker {
+			out = append(out, SubLogLine{Node: node, Subscription: worker, At: logTime(line), Line: line, WorkerError: true})
 		}
 	}
 	return out

@@ -6,6 +6,7 @@ import (
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	. "github.com/onsi/gomega/gstruct"
 
 	"github.com/spockchaos/spockchaos/verify"
 	"github.com/spockchaos/spockchaos/workload/history"
@@ -24,6 +25,11 @@ var _ = Describe("replication-health", func() {
 	selfDisable := func(s int) verify.SubLogLine {
 		return verify.SubLogLine{Node: "n2", Subscription: "sub_n2_n1", At: at(s), SelfDisable: true,
 			Line: "LOG:  SPOCK sub_n2_n1: Transaction failed, subscription will be disabled"}
+	}
+
+	workerErr := func(s int, msg string) verify.SubLogLine {
+		return verify.SubLogLine{Node: "n2", Subscription: "sub_n2_n1", At: at(s), WorkerError: true,
+			Line: at(s).Format("2006-01-02 15:04:05.000 MST") + " [32] ERROR:  " + msg}
 	}
 
 	type entry struct {
@@ -54,6 +60,14 @@ var _ = Describe("replication-health", func() {
 			Waited:  "waited 15s",
 		}, verify.Fail, []string{"n2: sub_n2_n1 down", "apply worker for sub_n2_n1 failed", "(waited 15s)"}},
 		"nothing to judge": {verify.ReplicationHealthInput{}, verify.Unknown, []string{"no subscription"}},
+		"planted: apply worker ended by errors, replicating again, strict": {verify.ReplicationHealthInput{Samples: ok, WorkerErrorsFail: true,
+			Logs: []verify.SubLogLine{workerErr(30, "unexpected HTSU_Result after locking: 4"), workerErr(40, "duplicate key value"), workerErr(45, "unexpected HTSU_Result after locking: 4")}},
+			verify.Fail, []string{"n2: sub_n2_n1: its apply worker ended on an error 3 times with no fault on it (03:00:30.000 to 03:00:45.000; now replicating)",
+				"duplicate key value | 2026", "HTSU_Result after locking: 4"}},
+		"apply worker ended by errors, not strict": {verify.ReplicationHealthInput{Samples: ok, Logs: []verify.SubLogLine{workerErr(30, "x")}},
+			verify.Pass, []string{"2 subscriptions replicating"}},
+		"apply worker ended by an error inside a lag's window, strict": {verify.ReplicationHealthInput{Samples: ok, WorkerErrorsFail: true,
+			Faults: []verify.SubFault{lag(at(20))}, Logs: []verify.SubLogLine{workerErr(15, "x")}}, verify.Pass, nil},
 	}
 
 	It("decides each table entry", func() {
@@ -113,5 +127,22 @@ not a log line sub_n2_n3 ERROR: x
 		Expect(got[1].Subscription).To(Equal("sub_n2_n3"))
 		Expect(got[1].At.IsZero()).To(BeTrue())
 		Expect(got[1].SelfDisable).To(BeFalse())
+	})
+
+	It("attributes an apply worker's errors to its subscription by the pid that started it", func() {
+		log := []byte(`2026-12-06 08:36:44.099 UTC [32] [unknown]@postgres LOG:  starting apply for subscription sub_n1_n2
+2026-12-06 08:36:44.240 UTC [37] [unknown]@postgres LOG:  starting apply for subscription sub_n1_n3
+2026-12-06 08:36:45.686 UTC [32] [unknown]@postgres LOG:  concurrent update, retrying
+2026-12-06 08:36:45.977 UTC [32] [unknown]@postgres ERROR:  unexpected HTSU_Result after locking: 4
+2026-12-06 08:36:46.022 UTC [1] LOG:  background worker "pglogical apply 5:2979946351" (PID 32) exited with exit code 1
+2026-12-06 08:36:46.100 UTC [40] [unknown]@postgres ERROR:  relation "t" does not exist
+2026-12-06 08:36:53.137 UTC [52] [unknown]@postgres LOG:  SPOCK sub_n1_n3: starting apply worker
+2026-12-06 08:36:53.200 UTC [52] [unknown]@postgres ERROR:  duplicate key value violates unique constraint "conflict_kv_pkey"
+`)
+		got := verify.ParseSubscriptionLog("n1", log, []string{"sub_n1_n2", "sub_n1_n3"})
+		Expect(got).To(HaveLen(2), "the start lines, the LOG line and the error of a session that is no apply worker are not about a subscription")
+		Expect(got[0]).To(MatchFields(IgnoreExtras, Fields{"Subscription": Equal("sub_n1_n2"), "WorkerError": BeTrue(),
+			"At": Equal(time.Date(2026, 12, 6, 8, 36, 45, 977e6, time.UTC))}))
+		Expect(got[1]).To(MatchFields(IgnoreExtras, Fields{"Subscription": Equal("sub_n1_n3"), "WorkerError": BeTrue()}))
 	})
 })
