@@ -41,26 +41,32 @@ func (r *run) quiesce(ctx context.Context) error {
 }
 
 // afterStalledQuiesce decides a run whose quiesce did not complete
-// (qerr) but whose checkers ran anyway. Their results stand only when
-// replication-health failed: subscriptions among the survivors down or
-// disabled, named with the server's reason, which is why the barrier
-// never passed; the verdict is then FAIL (replication-health's, plus
-// whatever the others found, each marked as judged on survivors that
-// never quiesced). Otherwise qerr stays the run's error and the verdict
-// unknown: a cluster that could not be brought level is neither passed
-// nor failed on a comparison of its rows.
+// (qerr) but whose checkers ran anyway. Their results stand only when a
+// checker that reads what the servers recorded failed: replication-health
+// (subscriptions among the survivors down, disabled or their workers
+// ended by errors, named with the server's reason: why the barrier never
+// passed) or exception-audit (Spock's exception_log holds failed applies
+// the workload does not explain: transactions the server discarded). The
+// verdict is then FAIL (theirs, plus whatever the others found, each
+// marked as judged on survivors that never quiesced). Otherwise qerr
+// stays the run's error and the verdict unknown: a cluster that could not
+// be brought level is neither passed nor failed on a comparison of its
+// rows.
 func afterStalledQuiesce(qerr error, checks []verify.CheckResult) ([]verify.CheckResult, error) {
-	failed := slices.ContainsFunc(checks, func(c verify.CheckResult) bool {
-		return c.Name == CheckReplicationHealth && c.Verdict == verify.Fail
-	})
-	if !failed {
+	evidence := func(c verify.CheckResult) bool { return stallEvidence[c.Name] && c.Verdict == verify.Fail }
+	if !slices.ContainsFunc(checks, evidence) {
 		return checks, qerr
 	}
 	out := slices.Clone(checks)
 	for i := range out {
-		if out[i].Name != CheckReplicationHealth && out[i].Verdict != verify.Skipped {
+		if !stallEvidence[out[i].Name] && out[i].Verdict != verify.Skipped {
 			out[i].Summary += fmt.Sprintf(" (judged on survivors that never quiesced: %v)", qerr)
 		}
 	}
 	return out, nil
 }
+
+// stallEvidence are the checkers whose failure explains a quiesce that
+// did not complete: they judge what the servers recorded, not rows that
+// may still be on their way.
+var stallEvidence = map[string]bool{CheckReplicationHealth: true, CheckExceptionAudit: true}

@@ -56,8 +56,12 @@ func workerErrors(name string, s SubSample, lines []SubLogLine, faults []SubFaul
 		return ""
 	}
 	first, last := errs[0], errs[len(errs)-1]
-	return fmt.Sprintf("%s: its apply worker ended on an error %d times with no fault on it (%s to %s; now %s); server: %s",
-		name, len(errs), stamp(first.At), stamp(last.At), s.Status, reason(distinctErrors(errs), ""))
+	times := "once"
+	if len(errs) > 1 {
+		times = fmt.Sprintf("%d times", len(errs))
+	}
+	return fmt.Sprintf("%s: its apply worker ended on an error %s with no fault on it (%s to %s; now %s); server: %s",
+		name, times, stamp(first.At), stamp(last.At), s.Status, reason(distinctErrors(errs), ""))
 }
 
 // distinctErrors keeps the last line of each distinct error message, in
