@@ -32,7 +32,7 @@ func checkForeignKey(in historyInput) CheckResult {
 		}
 		for _, c := range so.FKChildren {
 			if !parents[c.Parent] {
-				orphans = listed(orphans, fmt.Sprintf("child %d on %s: parent %d missing (child by %s)", c.ID, node, c.Parent, c.Writer))
+				orphans = append(orphans, fmt.Sprintf("child %d on %s: parent %d missing (child by %s)", c.ID, node, c.Parent, c.Writer))
 			}
 			rows.put(fmt.Sprintf("child %d", c.ID), node, fmt.Sprintf("(parent %d by %s)", c.Parent, c.Writer))
 		}

@@ -45,7 +45,7 @@ func (h held) disagreements(survivors []string) []string {
 			parts = append(parts, n+" "+r)
 		}
 		if !same {
-			out = listed(out, key+": "+strings.Join(parts, ", "))
+			out = append(out, key+": "+strings.Join(parts, ", "))
 		}
 	}
 	return out
@@ -68,8 +68,9 @@ func countOps(ops []clientOp, prefix string) int {
 }
 
 // featureVerdict is a schema-features checker's result: Pass with pass
-// when nothing is wrong, else Fail naming the differing keys and the
-// violations (what says what they are).
+// when nothing is wrong, else Fail counting and naming the differing keys
+// and the violations (what says what they are; Details lists up to
+// maxListed of each).
 func featureVerdict(pass string, diffs, bad []string, what string) CheckResult {
 	if len(diffs) == 0 && len(bad) == 0 {
 		return CheckResult{Verdict: Pass, Summary: pass}
@@ -81,7 +82,8 @@ func featureVerdict(pass string, diffs, bad []string, what string) CheckResult {
 	if len(bad) > 0 {
 		parts = append(parts, fmt.Sprintf("%d %s: %s", len(bad), what, strings.Join(bad[:min(3, len(bad))], "; ")))
 	}
-	return CheckResult{Verdict: Fail, Summary: strings.Join(parts, "; "), Details: map[string]any{"differing": diffs, what: bad}}
+	return CheckResult{Verdict: Fail, Summary: strings.Join(parts, "; "),
+		Details: map[string]any{"differing": diffs[:min(maxListed, len(diffs))], what: bad[:min(maxListed, len(bad))]}}
 }
 
 // GenExpected is what gen_kv's generated columns hold for a and b:
@@ -108,7 +110,7 @@ func checkGenerated(in historyInput) CheckResult {
 		}
 		for _, r := range so.Gen {
 			if g, h := GenExpected(r.A, r.B); r.G != g || r.H != h {
-				bad = listed(bad, fmt.Sprintf("k=%d on %s: g=%d h=%s, but a=%d b=%q give g=%d h=%s", r.K, node, r.G, r.H, r.A, r.B, g, h))
+				bad = append(bad, fmt.Sprintf("k=%d on %s: g=%d h=%s, but a=%d b=%q give g=%d h=%s", r.K, node, r.G, r.H, r.A, r.B, g, h))
 			}
 			rows.put(fmt.Sprintf("k=%d", r.K), node, fmt.Sprintf("(a=%d b=%q g=%d h=%.8s by %s)", r.A, r.B, r.G, r.H, r.Writer))
 		}
@@ -145,7 +147,7 @@ func checkPartitioned(in historyInput) CheckResult {
 		}
 		for _, r := range so.Part {
 			if want := PartitionOf(r.P); r.Partition != want {
-				bad = listed(bad, fmt.Sprintf("k=%d p=%d on %s: in %s, its key says %q", r.K, r.P, node, r.Partition, want))
+				bad = append(bad, fmt.Sprintf("k=%d p=%d on %s: in %s, its key says %q", r.K, r.P, node, r.Partition, want))
 			}
 			rows.put(fmt.Sprintf("k=%d p=%d", r.K, r.P), node, fmt.Sprintf("(v=%d by %s in %s)", r.V, r.Writer, r.Partition))
 		}

@@ -37,7 +37,7 @@ func checkSequence(in historyInput) CheckResult {
 			return unknownf("op %d (seq-insert by %s): no key in its ok completion (%v)", op.invoke.Index, op.invoke.Process, err)
 		}
 		if other, dup := gotKey[v.K]; dup {
-			bad = listed(bad, fmt.Sprintf("k=%d: acknowledged to %s and %s (the sequences collide)", v.K, other, op.invoke.TxnID))
+			bad = append(bad, fmt.Sprintf("k=%d: acknowledged to %s and %s (the sequences collide)", v.K, other, op.invoke.TxnID))
 		}
 		gotKey[v.K] = op.invoke.TxnID
 	}
