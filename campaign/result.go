@@ -72,7 +72,7 @@ func (r CellResult) Done() bool { return r.State == StateDone }
 func pendingResult(c Cell) CellResult {
 	r := CellResult{Cell: c, ID: c.ID(), State: StatePending}
 	if spec, err := scenarios.Lookup(c.Scenario); err == nil {
-		r.Expect = spec.Expect
+		r.Expect = spec.ExpectFor(c.Target.Flavor)
 	}
 	return r
 }
@@ -82,7 +82,7 @@ func pendingResult(c Cell) CellResult {
 // RunDir relative.
 func resultOf(c Cell, spec *scenarios.Spec, out *scenarios.Outcome, runErr error, started time.Time, took time.Duration, campaignDir string) CellResult {
 	r := pendingResult(c)
-	r.State, r.Expect = StateDone, spec.Expect
+	r.State, r.Expect = StateDone, spec.ExpectFor(c.Target.Flavor)
 	r.Started, r.DurationSeconds = started.UTC(), took.Seconds()
 	r.Verdict = verify.Unknown
 	if runErr != nil {

@@ -54,6 +54,24 @@ var _ = Describe("running a campaign (fake runs, no Docker)", func() {
 		Expect(log.String()).To(MatchRegexp(`ETA \d+s`))
 	})
 
+	It("judges a cell against its scenario's verdict for the cell's flavor (ExpectOn)", func() {
+		m = campaign.Matrix{Scenarios: []string{"unique-conflict-crash-restart"}, Seeds: []int64{11},
+			Targets: []campaign.Target{{Flavor: "pglogical"}, {Flavor: "spock", Image: "spock:6"}}}.Normalize()
+		fake.verdictOf = func(_ *scenarios.Spec, opts scenarios.Options, _ int) verify.Verdict {
+			if opts.Flavor == "spock" {
+				return verify.Fail
+			}
+			return verify.Pass
+		}
+		c, _ := run(context.Background(), campaign.Options{})
+		Expect(c.Cells).To(HaveLen(2))
+		for _, r := range c.Cells {
+			Expect(r.Met).To(BeTrue(), "%s: %s, expected %s", r.Cell, r.Verdict, r.Expect)
+		}
+		Expect([]verify.Verdict{c.Cells[0].Expect, c.Cells[1].Expect}).To(Equal([]verify.Verdict{verify.Pass, verify.Fail}))
+		Expect(c.ExitCode()).To(Equal(campaign.ExitMet))
+	})
+
 	It("reports a cell refused at start (the image lacks a capability) as skipped with the reason, neither met nor a harness error", func() {
 		fake.refuse = func(spec *scenarios.Spec) error {
 			if spec.Name != "kill-without-recovery" {

@@ -59,10 +59,18 @@ func init() {
 		// --set spock.check_all_uc_indexes=on (seed 7) it resolved ~660
 		// per node, but an apply that met a concurrent insert of the
 		// value failed with a duplicate key and transdiscard dropped it:
-		// FAIL, 1 of 726 values held with different keys.
+		// FAIL, 1 of 726 values held with different keys. On its default
+		// settings (6.0, seed 7, 2026-12-06) every such insert fails with
+		// a duplicate key on uniq_kv_u_key and is discarded (749, 593 and
+		// 749 "Transaction discarded in TRANSDISCARD mode ... [SQLSTATE
+		// 23505]" lines on n1, n2, n3); the discards are so slow that the
+		// quiesce barrier times out, and the checkers then judge what the
+		// servers recorded: exception-audit fails on 2,089 exception_log
+		// rows, unique-conflict on 606 of 1,038 values: FAIL on Spock
+		// (ExpectOn), no longer unknown.
 		Labels: []string{LabelGate, LabelNightly}, Nodes: 3, Timeout: 6 * time.Minute,
 		Workload: "unique-conflict-no-delete", ClientsPerNode: 2, Load: 12 * time.Second, Recovery: "auto",
-		Checkers: allCheckers, Expect: verify.Pass,
+		Checkers: allCheckers, Expect: verify.Pass, ExpectOn: map[string]verify.Verdict{"spock": verify.Fail},
 		Faults: func(r Rand, nodes []string, load time.Duration) []Step {
 			return []Step{{At: jitter(r, load/4, load/10), Kind: StepRestart, Node: pick(r, nodes), Hold: 2 * time.Second}}
 		},

@@ -8,6 +8,7 @@ import (
 	. "github.com/onsi/gomega"
 
 	"github.com/spockchaos/spockchaos/scenarios"
+	"github.com/spockchaos/spockchaos/verify"
 )
 
 var fmtSscan = fmt.Sscan
@@ -107,7 +108,22 @@ var _ = Describe("selecting scenarios", func() {
 			scenarios.Register(&scenarios.Spec{Name: "no-labels", Description: "x", Nodes: 3, Timeout: time.Minute, Load: time.Second,
 				Workload: "ledger", Recovery: "auto", Checkers: []string{"convergence"}, Expect: "pass"})
 		}).To(Panic())
+		Expect(func() {
+			scenarios.Register(&scenarios.Spec{Name: "bad-expect-on", Description: "x", Labels: []string{scenarios.LabelNightly}, Nodes: 3, Timeout: time.Minute, Load: time.Second,
+				Workload: "ledger", Recovery: "auto", Checkers: []string{"convergence"}, Expect: "pass", ExpectOn: map[string]verify.Verdict{"spock": verify.Unknown}})
+		}).To(Panic())
 	})
+
+	DescribeTable("expects a flavor's own verdict where the scenario names one (ExpectOn), else Expect",
+		func(flavor string, want verify.Verdict) {
+			spec, err := scenarios.Lookup("unique-conflict-crash-restart")
+			Expect(err).NotTo(HaveOccurred())
+			Expect(spec.ExpectFor(flavor)).To(Equal(want))
+		},
+		Entry("pglogical", "pglogical", verify.Pass),
+		Entry("the default flavor", "", verify.Pass),
+		Entry("spock (the duplicate-key discards of its default settings)", "spock", verify.Fail),
+	)
 })
 
 var _ = Describe("the replay command", func() {

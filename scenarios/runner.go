@@ -454,7 +454,7 @@ func runConfig(spec *Spec, opts Options, plan Plan) map[string]any {
 	return map[string]any{
 		"nodes": opts.Nodes, "flavor": opts.Flavor, "image": opts.Image, "pg": opts.PG, "recovery": opts.Recovery,
 		"load": opts.Duration.String(), "workload": spec.Workload, "clients_per_node": spec.ClientsPerNode,
-		"checkers": spec.Checkers, "expect": spec.Expect, "plan": plan.Steps, "keep": opts.Keep,
+		"checkers": spec.Checkers, "expect": spec.ExpectFor(opts.Flavor), "plan": plan.Steps, "keep": opts.Keep,
 	}
 }
 

@@ -51,6 +51,9 @@ type Spec struct {
 	// Expect is the verdict a correct harness reaches (Pass, or Fail for
 	// the control that must catch divergence).
 	Expect verify.Verdict
+	// ExpectOn is the verdict on a flavor where it differs from Expect
+	// (ExpectFor); the scenario's comment says what was measured there.
+	ExpectOn map[string]verify.Verdict
 	// KnownFindings are defects of a flavor, proven there, that the
 	// scenario can hit (see Finding): on that flavor a FAIL the finding
 	// explains is the scenario working.
@@ -114,6 +117,11 @@ func (s *Spec) validate() error {
 		return fmt.Errorf("no checkers")
 	case s.Expect != verify.Pass && s.Expect != verify.Fail:
 		return fmt.Errorf("expect must be pass or fail")
+	}
+	for f, v := range s.ExpectOn {
+		if v != verify.Pass && v != verify.Fail {
+			return fmt.Errorf("expect on %s must be pass or fail", f)
+		}
 	}
 	for _, l := range s.Labels {
 		if l != LabelGate && l != LabelNightly && l != LabelRelease {
@@ -229,3 +237,15 @@ func Select(pattern, label string) ([]*Spec, error) {
 
 // HasCheck reports whether the spec runs checker name.
 func (s *Spec) HasCheck(name string) bool { return slices.Contains(s.Checkers, name) }
+
+// ExpectFor is the verdict the scenario expects on flavor ("" is
+// pglogical, the default flavor): ExpectOn's, else Expect.
+func (s *Spec) ExpectFor(flavor string) verify.Verdict {
+	if flavor == "" {
+		flavor = "pglogical"
+	}
+	if v, ok := s.ExpectOn[flavor]; ok {
+		return v
+	}
+	return s.Expect
+}

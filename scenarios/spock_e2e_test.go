@@ -41,12 +41,12 @@ var _ = Describe("the gate scenarios on a Spock image", Label("e2e", "spock"), f
 				for i, f := range fs {
 					names[i] = f.Name
 				}
-				It(fmt.Sprintf("%s (seed %d) ends with verdict %s or FAILs by the known Spock findings %s", spec.Name, seed, spec.Expect, strings.Join(names, ", ")), func(ctx SpecContext) {
+				It(fmt.Sprintf("%s (seed %d) ends with verdict %s or FAILs by the known Spock findings %s", spec.Name, seed, spec.ExpectFor("spock"), strings.Join(names, ", ")), func(ctx SpecContext) {
 					opts := scenarios.Options{Seed: seed, Flavor: "spock", Image: image, OutDir: artifactsDir(), Progress: GinkgoWriter}
 					replay := scenarios.ReplayCommand(spec, opts)
 					out, err := scenarios.Run(ctx, spec, opts)
 					Expect(err).NotTo(HaveOccurred(), "harness error (replay: %s)", replay)
-					if out.Verdict == spec.Expect {
+					if out.Verdict == spec.ExpectFor("spock") {
 						return
 					}
 					Expect(out.Verdict).To(Equal(verify.Fail), "verdict of %s (replay: %s; report %s)\n%s", spec.Name, replay, out.Dir, summaryOf(out.Dir))
@@ -57,7 +57,7 @@ var _ = Describe("the gate scenarios on a Spock image", Label("e2e", "spock"), f
 				}, SpecTimeout(spec.Timeout+spec.Load))
 				continue
 			}
-			It(fmt.Sprintf("%s (seed %d) ends with verdict %s", spec.Name, seed, spec.Expect), func(ctx SpecContext) {
+			It(fmt.Sprintf("%s (seed %d) ends with verdict %s", spec.Name, seed, spec.ExpectFor("spock")), func(ctx SpecContext) {
 				runAndCheck(ctx, spec, scenarios.Options{Seed: seed, Flavor: "spock", Image: image})
 			}, SpecTimeout(spec.Timeout+spec.Load))
 		}

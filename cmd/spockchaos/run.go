@@ -71,7 +71,7 @@ seed gives and exits without starting anything.`,
 				return runErr
 			}
 			w := cmd.OutOrStdout()
-			fmt.Fprintf(w, "verdict: %s (expected for this scenario: %s)\n", out.Verdict, spec.Expect)
+			fmt.Fprintf(w, "verdict: %s (expected for this scenario: %s)\n", out.Verdict, spec.ExpectFor(opts.Flavor))
 			fmt.Fprintf(w, "seed: %d  replay: %s\n", opts.Seed, record.ReplayCommand(out.Run))
 			for _, c := range reports.DivergenceOf(out.Run.Checkers) {
 				fmt.Fprintf(w, "divergence: %s (e.g. %s)\n", c.Line, strings.Join(c.Examples, ", "))
