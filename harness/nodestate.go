@@ -17,13 +17,16 @@ const captureStatementTimeout = "5s"
 
 const slotsQuery = `SELECT to_jsonb(s) FROM pg_replication_slots s ORDER BY s.slot_name`
 
-// originsQuery lists every origin, with its progress when it has any.
+// originsQuery lists every origin, with its progress when it has any,
+// and progress kept under an id no origin is registered for (name null):
+// Spock stamps applied commits with the origin node's node_id, and crash
+// recovery advances that id, not the subscription's origin.
 const originsQuery = `SELECT jsonb_build_object(
-  'id', o.roident, 'name', o.roname,
+  'id', coalesce(o.roident, s.local_id), 'name', o.roname,
   'remote_lsn', s.remote_lsn::text, 'local_lsn', s.local_lsn::text)
 FROM pg_replication_origin o
-LEFT JOIN pg_replication_origin_status s ON s.local_id = o.roident
-ORDER BY o.roname`
+FULL JOIN pg_replication_origin_status s ON s.local_id = o.roident
+ORDER BY o.roname NULLS LAST, s.local_id`
 
 // CaptureNodeState reads the replication slots and origins of the server
 // at dsn, for the run record (nodes/<name>/ of a run directory). Each

@@ -30,7 +30,7 @@ F=$(ls "$D" | grep -E '^[0-9A-F]{24}$' | sort | head -1)
 echo "segment $F"
 "/usr/lib/postgresql/$2/bin/pg_waldump" -r Transaction -p "$D" "$F" 2>&1 |
   grep -E 'origin: node|^pg_waldump:' |
-  sed -E 's/^rmgr: Transaction.*(tx: *[0-9]+, lsn: [0-9A-F/]+),.*(desc: COMMIT).*(origin: node [0-9]+, lsn [0-9A-F/]+),.*/\1, \2 ; \3,/'`
+  sed -E 's/^rmgr: Transaction.*(tx: *[0-9]+, lsn: [0-9A-F/]+),.*(desc: COMMIT [0-9-]+ [0-9:.]+ [A-Z]+).*(origin: node [0-9]+, lsn [0-9A-F/]+),.*/\1, \2 ; \3,/'`
 
 // ReadWALCommits runs pg_waldump over the WAL n has on disk, from a
 // helper of the node image of the server's major, and returns the oldest

@@ -33,10 +33,13 @@ type WALCommit struct {
 	LSN       string `json:"lsn"`        // the local commit record's LSN
 	Origin    int    `json:"origin"`     // the replication origin id (roident; Spock: the origin node's node_id)
 	OriginLSN string `json:"origin_lsn"` // the provider's commit LSN
+	// At is the local commit's time as pg_waldump prints it ("2026-12-06
+	// 08:29:51.625768 UTC"; empty when the line had none).
+	At string `json:"at,omitempty"`
 }
 
 // walCommitLine matches a pg_waldump Transaction record with an origin.
-var walCommitLine = regexp.MustCompile(`tx:\s*(\d+), lsn: ([0-9A-F]+/[0-9A-F]+),.*desc: COMMIT .*origin: node (\d+), lsn ([0-9A-F]+/[0-9A-F]+),`)
+var walCommitLine = regexp.MustCompile(`tx:\s*(\d+), lsn: ([0-9A-F]+/[0-9A-F]+),.*desc: COMMIT (?:(\d{4}-\d\d-\d\d [0-9:.]+ [A-Z]+))?.*origin: node (\d+), lsn ([0-9A-F]+/[0-9A-F]+),`)
 
 // ParseWALCommits takes pg_waldump's output (full lines, or the
 // sidecar's) and returns the commit records that carry an origin, in WAL
@@ -53,11 +56,11 @@ func ParseWALCommits(out string) (commits []WALCommit, stop string) {
 			continue
 		}
 		xid, err1 := strconv.ParseUint(m[1], 10, 32)
-		origin, err2 := strconv.Atoi(m[3])
+		origin, err2 := strconv.Atoi(m[4])
 		if err1 != nil || err2 != nil {
 			continue
 		}
-		commits = append(commits, WALCommit{XID: uint32(xid), LSN: m[2], Origin: origin, OriginLSN: m[4]})
+		commits = append(commits, WALCommit{XID: uint32(xid), LSN: m[2], Origin: origin, OriginLSN: m[5], At: m[3]})
 	}
 	return commits, stop
 }
@@ -196,6 +199,9 @@ func describeDuplicates(n WALNodeCapture) string {
 		locals := make([]string, len(d.Commits))
 		for j, c := range d.Commits {
 			locals[j] = fmt.Sprintf("xid %d at %s", c.XID, c.LSN)
+			if c.At != "" {
+				locals[j] += ", " + c.At
+			}
 		}
 		name := strconv.Itoa(d.Origin)
 		if d.OriginName != "" {

@@ -25,10 +25,16 @@ pg_waldump: error: error in WAL record at 0/1608088: invalid record length at 0/
 	It("parses the commits that carry an origin, and where pg_waldump stopped", func() {
 		commits, stop := verify.ParseWALCommits(waldump)
 		Expect(commits).To(Equal([]verify.WALCommit{
-			{XID: 750, LSN: "0/01607EA0", Origin: 49708, OriginLSN: "0/1607E58"},
-			{XID: 752, LSN: "0/01608088", Origin: 26863, OriginLSN: "0/1607FC0"},
+			{XID: 750, LSN: "0/01607EA0", Origin: 49708, OriginLSN: "0/1607E58", At: "2026-12-06 08:29:51.625768 UTC"},
+			{XID: 752, LSN: "0/01608088", Origin: 26863, OriginLSN: "0/1607FC0", At: "2026-12-06 08:29:51.647981 UTC"},
 		}))
 		Expect(stop).To(HavePrefix("pg_waldump: error: error in WAL record"))
+	})
+
+	It("parses the sidecar's cut lines (harness.ReadWALCommits) the same way", func() {
+		cut := "tx:        750, lsn: 0/01607EA0, desc: COMMIT 2026-12-06 08:29:51.625768 UTC ; origin: node 49708, lsn 0/1607E58,"
+		commits, _ := verify.ParseWALCommits(cut)
+		Expect(commits).To(Equal([]verify.WALCommit{{XID: 750, LSN: "0/01607EA0", Origin: 49708, OriginLSN: "0/1607E58", At: "2026-12-06 08:29:51.625768 UTC"}}))
 	})
 
 	judge := func(nodes ...verify.WALNodeCapture) verify.CheckResult {
@@ -52,7 +58,7 @@ pg_waldump: error: error in WAL record at 0/1608088: invalid record length at 0/
 			verify.Pass, []string{"every remote transaction committed once", "n2 2, n3 2"}),
 		Entry("planted: one remote commit applied twice on n2",
 			&verify.WALCapture{Nodes: []verify.WALNodeCapture{node("n2", replayed), node("n3", waldump)}},
-			verify.Fail, []string{"n2: 1 of its 3 commits with an origin", "origin 49708 (n1) lsn 0/1607E58 committed 2 times", "xid 750 at 0/01607EA0, xid 901 at 0/01700000"}),
+			verify.Fail, []string{"n2: 1 of its 3 commits with an origin", "origin 49708 (n1) lsn 0/1607E58 committed 2 times", "xid 750 at 0/01607EA0, 2026-12-06 08:29:51.625768 UTC, xid 901 at 0/01700000, 2026-12-06 08:31:00.000000 UTC"}),
 		Entry("a node whose WAL could not be read is unknown, not a pass",
 			&verify.WALCapture{Nodes: []verify.WALNodeCapture{node("n2", waldump), {Node: "n3", Error: "helper container: timeout"}}},
 			verify.Unknown, []string{"n3: helper container: timeout"}),
