@@ -87,6 +87,11 @@ type Cluster struct {
 	// noBarrier: servers attached by DSN that do not replicate the
 	// barrier table (AttachServers); Barrier passes at once.
 	noBarrier bool
+	// labels, schema and serverSettings are what every node started
+	// with, so that AddNode starts one more alike (join.go).
+	labels         map[string]string
+	schema         string
+	serverSettings map[string]string
 }
 
 func (cfg *Config) setDefaults() error {
@@ -147,6 +152,7 @@ func Start(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 			return nil, err
 		}
 	}
+	c.schema = cfg.Schema
 	if err := c.configure(ctx, cfg.Schema); err != nil {
 		return nil, err
 	}
@@ -177,6 +183,7 @@ func StartNodes(ctx context.Context, cfg Config) (_ *Cluster, err error) {
 	}()
 	start := time.Now()
 	labels := runLabels(c.RunID, c.Flavor.Name(), cfg.Detached)
+	c.labels = labels
 	if cfg.ClockSkew {
 		if err := clockSkewSupport(ctx, c.Image, labels); err != nil {
 			return nil, err
@@ -237,44 +244,54 @@ func ensureImage(ctx context.Context, cfg Config) error {
 func (c *Cluster) startNodes(ctx context.Context, n int, labels map[string]string) error {
 	c.Nodes = make([]*Node, n)
 	settings := MergeSettings(c.Flavor.ServerSettings(n), c.Settings)
+	c.serverSettings = settings
 	g, gctx := errgroup.WithContext(ctx)
 	for i := range n {
 		name := fmt.Sprintf("n%d", i+1)
 		g.Go(func() error {
-			req := nodeRequest(c.RunID, name, c.Image, c.Password, c.network, settings, labels)
-			if c.clockSkew {
-				withFakeTime(&req, c.fakeTime)
-			}
-			ctr, err := testcontainers.GenericContainer(gctx, req)
-			if err != nil {
-				return fmt.Errorf("start node %s (image %s): %w", name, c.Image, err)
-			}
-			dc, ok := ctr.(*testcontainers.DockerContainer)
-			if !ok {
-				return fmt.Errorf("start node %s: unexpected container type %T", name, ctr)
-			}
-			port, err := dc.MappedPort(gctx, PostgresPort)
-			if err != nil {
-				return fmt.Errorf("start node %s: published port: %w", name, err)
-			}
-			node := &Node{Name: name, Container: dc, DSN: hostDSN("127.0.0.1", port.Port(), c.Password), NetworkDSN: networkDSN(name, c.Password)}
-			c.Nodes[i] = node
-			if err := waitAccepting(gctx, node, 60*time.Second); err != nil {
-				if _, exited := err.(*exitedError); exited {
-					return fmt.Errorf("%w%s", err, c.rejectedSetting(gctx, node))
-				}
-				// The cluster is removed on this error, its logs with it:
-				// the error carries what the server said last.
-				return fmt.Errorf("%w%s", err, c.lastLogLines(gctx, node))
-			}
-			if err := checkUserSettings(gctx, c, node, c.Settings); err != nil {
-				return err
-			}
-			node.DirectDSN = directDSN(gctx, node, c.Password)
-			return nil
+			_, err := c.startNode(gctx, name, settings, labels, func(n *Node) { c.Nodes[i] = n })
+			return err
 		})
 	}
 	return g.Wait()
+}
+
+// startNode starts the container of node name on the run network and
+// waits until its server accepts connections with the user's settings.
+// started sees the node as soon as its container runs (so that a failed
+// start is cleaned up with the run).
+func (c *Cluster) startNode(ctx context.Context, name string, settings, labels map[string]string, started func(*Node)) (*Node, error) {
+	req := nodeRequest(c.RunID, name, c.Image, c.Password, c.network, settings, labels)
+	if c.clockSkew {
+		withFakeTime(&req, c.fakeTime)
+	}
+	ctr, err := testcontainers.GenericContainer(ctx, req)
+	if err != nil {
+		return nil, fmt.Errorf("start node %s (image %s): %w", name, c.Image, err)
+	}
+	dc, ok := ctr.(*testcontainers.DockerContainer)
+	if !ok {
+		return nil, fmt.Errorf("start node %s: unexpected container type %T", name, ctr)
+	}
+	port, err := dc.MappedPort(ctx, PostgresPort)
+	if err != nil {
+		return nil, fmt.Errorf("start node %s: published port: %w", name, err)
+	}
+	node := &Node{Name: name, Container: dc, DSN: hostDSN("127.0.0.1", port.Port(), c.Password), NetworkDSN: networkDSN(name, c.Password)}
+	started(node)
+	if err := waitAccepting(ctx, node, 60*time.Second); err != nil {
+		if _, exited := err.(*exitedError); exited {
+			return nil, fmt.Errorf("%w%s", err, c.rejectedSetting(ctx, node))
+		}
+		// The cluster is removed on this error, its logs with it:
+		// the error carries what the server said last.
+		return nil, fmt.Errorf("%w%s", err, c.lastLogLines(ctx, node))
+	}
+	if err := checkUserSettings(ctx, c, node, c.Settings); err != nil {
+		return nil, err
+	}
+	node.DirectDSN = directDSN(ctx, node, c.Password)
+	return node, nil
 }
 
 // rejectedSetting is ": the server log's line about a user setting" for a

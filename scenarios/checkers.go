@@ -67,6 +67,9 @@ var checkers = map[string]checker{
 	CheckRejoined: {live: func(r *run, ctx context.Context, _ []verify.Target) []verify.CheckResult {
 		return []verify.CheckResult{r.rejoinedCheck(ctx)}
 	}},
+	CheckMembership: {live: func(r *run, ctx context.Context, _ []verify.Target) []verify.CheckResult {
+		return []verify.CheckResult{r.membershipCheck(ctx)}
+	}},
 }
 
 // knownChecker reports whether name is in the registry.

@@ -116,7 +116,9 @@ const restartReconnect = 45 * time.Second
 
 // reconnect is the workload's Reconnect for the plan (0: its default).
 func (p Plan) reconnect() time.Duration {
-	if slices.ContainsFunc(p.Steps, func(s Step) bool { return s.Kind == StepRestart || s.Kind == StepRestartProvider }) {
+	if slices.ContainsFunc(p.Steps, func(s Step) bool {
+		return s.Kind == StepRestart || s.Kind == StepRestartProvider || s.Kind == StepAddNode && s.When == joinSourceCrash
+	}) {
 		return restartReconnect
 	}
 	return 0

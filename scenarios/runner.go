@@ -278,6 +278,8 @@ type run struct {
 
 	rejoins []*rejoinResult
 	ddls    []*ddlStep // the ddl steps done (steps_ddl.go)
+	// membership: the joins and removals of the run (membership.go).
+	membership []*joinResult
 
 	// exceptions is what the exception-audit checker read, stored with
 	// the observation (observation.json) for `spockchaos check`.

@@ -65,6 +65,9 @@ var stepKinds = map[string]stepKind{
 	StepKillRecovery:   {do: (*run).killDuringNextRecovery},
 	StepRejoin:         {do: (*run).rejoin},
 	StepRewindProgress: {do: (*run).rewindProgress},
+	StepAddNode:        {do: (*run).addNode},
+	StepRemoveNode:     {do: (*run).removeNode},
+	StepPlantLeftover:  {do: (*run).plantLeftover},
 
 	StepSlowLink:      {do: (*run).slowLink, links: true},
 	StepLinkLatency:   {parts: onePart(linkLatency), links: true},

@@ -45,6 +45,7 @@ var stepMoments = map[string][]string{
 	StepCancelApply:     {"idle", "in-txn"},
 	StepCancelWalsender: {"idle", "in-txn"},
 	StepKillApply:       {"", "in-txn"},
+	StepAddNode:         {"", joinSourceCrash, joinNoCopy},
 }
 
 // checkStepMoment refuses a moment the step's kind has not.
