@@ -97,6 +97,14 @@
 // the library, or that has none, is refused before anything starts
 // (ClockSkewSupport). Only runs that ask for it pay the preload.
 //
+// Membership (join.go, leave.go): AddNode starts n<N+1> like the others
+// and joins it under load with Spock's zero-downtime add-node sequence
+// (slots on the other peers first, the source caught up past them and
+// held while the new node copies from it, the new node's origins set to
+// the source's progress at the copy); RemoveNode fences, drains and
+// unsubscribes a node and drops it; Leftovers names what a removed node
+// left on the others. A cluster with link proxies cannot grow.
+//
 // CaptureNodeState reads a node's replication slots and origins for the
 // run record (record.NodeState), each query under a statement timeout.
 //

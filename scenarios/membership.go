@@ -162,7 +162,7 @@ func (r *run) crashSourceMidCopy(ctx context.Context, s Step, source, joining *h
 // waitCopyStarted waits (at most 10 s) until the new node's sync
 // subscription is copying, and says what it saw.
 func (r *run) waitCopyStarted(ctx context.Context, n *harness.Node) string {
-	q := fmt.Sprintf(`SELECT coalesce(string_agg(coalesce(sync_relname::text, '(subscription)') || '=' || sync_status, ' '), 'none')
+	q := fmt.Sprintf(`SELECT coalesce(string_agg(coalesce(sync_relname::text, '(subscription)') || '=' || sync_status::text, ' '), 'none')
 FROM %s.local_sync_status`, pgx.Identifier{r.cluster.Flavor.Name()}.Sanitize())
 	state := "not seen"
 	_ = harness.WaitFor(ctx, "copy to "+n.Name+" to start", 10*time.Second, 20*time.Millisecond, func(ctx context.Context) (bool, string, error) {
