@@ -78,6 +78,10 @@ func init() {
 		Labels: []string{LabelGate, LabelNightly}, Nodes: 3, Timeout: 6 * time.Minute,
 		Workload: "ledger", ClientsPerNode: 2, Load: 12 * time.Second, Recovery: "auto",
 		Checkers: allCheckers, Expect: verify.Pass,
+		// Spock 6.0, seed 7: double-apply FAILs on the restarted n2 (30
+		// transactions applied again after its crash recovery), the rest
+		// passes. See SpockDoubleApplyAfterCrash.
+		KnownFindings: []Finding{SpockDoubleApplyAfterCrash},
 		Faults: func(r Rand, nodes []string, load time.Duration) []Step {
 			return []Step{{At: jitter(r, load/5, load/10), Kind: StepRestart, Node: pick(r, nodes), Hold: 2 * time.Second}}
 		},

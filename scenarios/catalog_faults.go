@@ -168,8 +168,9 @@ func init() {
 		// inside a transaction (measured on Spock 6.0, seed 7: n1 logged
 		// "falling out of apply_work() sigterm=true", then "Transaction
 		// discarded in TRANSDISCARD mode" for n2's transaction whose 5
-		// rows n1 lacked). See SpockDiscardAfterTerm.
-		KnownFindings: []Finding{SpockDiscardAfterTerm},
+		// rows n1 lacked). See SpockDiscardAfterTerm. Its crash-restarts
+		// can hit SpockDoubleApplyAfterCrash.
+		KnownFindings: []Finding{SpockDiscardAfterTerm, SpockDoubleApplyAfterCrash},
 		Faults:        chaosPlan,
 	})
 	Register(&Spec{
@@ -182,8 +183,9 @@ func init() {
 		// inside a transaction (measured on Spock 6.0, seed 7: n1 logged
 		// "falling out of apply_work() sigterm=true", then "Transaction
 		// discarded in TRANSDISCARD mode" for n2's transaction whose 5
-		// rows n1 lacked). See SpockDiscardAfterTerm.
-		KnownFindings: []Finding{SpockDiscardAfterTerm},
+		// rows n1 lacked). See SpockDiscardAfterTerm. Its crash-restarts
+		// can hit SpockDoubleApplyAfterCrash.
+		KnownFindings: []Finding{SpockDiscardAfterTerm, SpockDoubleApplyAfterCrash},
 		Faults:        chaosPlan,
 	})
 }

@@ -22,7 +22,8 @@ func init() {
 		// group with kill-apply n1 from n2, ended n2's worker 0.4 s
 		// after n1 committed xid 22497; the next worker discarded it,
 		// "Transaction discarded in TRANSDISCARD mode at LSN 0/2DA6A98").
-		KnownFindings: []Finding{SpockDiscardAfterTerm},
+		// Its crash-restarts can hit SpockDoubleApplyAfterCrash.
+		KnownFindings: []Finding{SpockDiscardAfterTerm, SpockDoubleApplyAfterCrash},
 		Faults:        overlapPlan,
 	})
 }

@@ -24,12 +24,18 @@ import (
 // lacking a class's rows logged, in a discard line one of the findings
 // owns, in any release's wording, the discard of its first and last
 // transactions, and its discards in between changed at least as many
-// rows); the CLI says which findings.
+// rows); the CLI says which findings. The crash scenarios (crash-restart,
+// delta-counter-crash-restart, schema-features-crash-restart, chaos,
+// chaos-bank, chaos-overlap) carry SpockDoubleApplyAfterCrash: Explain
+// takes double-apply's duplicates when the node's log shows a crash
+// recovery between their commits, and what they doubled (finding_crash.go).
+// A FAIL counts as the findings' only when every failing checker is
+// explained.
 
 // Finding is a defect of the system under test, proven on one flavor,
 // that a scenario can hit there: on that flavor the scenario's verdict is
 // its Expect, or a FAIL that Explain attributes to its findings, every
-// differing row of it. Anything else is still a failure of the spec.
+// failing checker of it. Anything else is still a failure of the spec.
 // Record the facts in README ("Testing a Spock build") and the scenario's
 // doc, and drop the finding when the flavor fixes it.
 type Finding struct {
@@ -48,6 +54,12 @@ type Finding struct {
 	// error it carries (after ". Initial error: ") holds one of these;
 	// none: when it carries no initial error.
 	InitialErrors []string
+	// AppliedAgainAfterCrash: the finding is a subscriber applying remote
+	// transactions a second time after its own crash recovery. Explain
+	// then takes double-apply's duplicates on a node whose log shows a
+	// crash recovery between their commits, and what they doubled there
+	// (delta-counter's "too many", convergence's delta_counter.n).
+	AppliedAgainAfterCrash bool
 }
 
 // spockDiscardLogs are the lines Spock's handle_commit (src/spock_apply.c)
@@ -127,6 +139,32 @@ var SpockDiscardDeadlockVictim = Finding{
 	Summary:       "a transaction whose apply was a deadlock's victim (SQLSTATE 40P01) is discarded under exception_behaviour transdiscard instead of retried (5.0.x; main retries it)",
 	DiscardLogs:   spockDiscardLogs,
 	InitialErrors: []string{"SQLSTATE 40P01", "deadlock detected"},
+}
+
+// SpockDoubleApplyAfterCrash: Spock 6.0 (main fd2c484a) applies remote
+// transactions twice on a node after that node's crash recovery.
+// handle_origin (src/spock_apply.c; 5.0.11 the same) sets
+// replorigin_session_origin to the remote node's Spock node_id, so every
+// local commit record is stamped with that id (no pg_replication_origin
+// row has it) and crash redo (xact_redo_commit) advances that id's
+// progress, not the subscription's origin. After the crash the
+// subscription's origin is back where it was last WAL-logged, at the
+// subscription's start ("SPOCK sub_n2_n1: reconcile: new entry seeded at
+// origin LSN 0/166FD40" on 6.0); the worker asks to stream from there,
+// the provider resends every transaction after its slot's
+// confirmed_flush, and the subscriber, which has no check of its own,
+// applies them again. With delta apply every increment is added twice
+// (delta-counter-crash-restart seed 8: key 1 +146 on n2); inserts hit
+// insert_exists and are rewritten, with nothing visible. Evidence in n2's
+// WAL (crash-restart seed 7, 30 duplicates): "origin 49708 (n1) lsn
+// 0/19DD928 committed 2 times (xid 4002 at 0/019DFC10, xid 4035 at
+// 0/019EEDF8)" around "redo done at 0/19E7FA0"; after the run n2's
+// pg_replication_origin_status holds an unregistered local_id 49708 (n1's
+// node_id) at the last duplicated origin LSN.
+var SpockDoubleApplyAfterCrash = Finding{
+	Flavor: "spock", Name: "spock-double-applies-after-crash",
+	Summary:                "after a subscriber's crash recovery its subscription's origin is behind what it applied (commits are stamped with the provider's node_id, which redo advances instead) and the resent transactions are applied again: delta increments doubled",
+	AppliedAgainAfterCrash: true,
 }
 
 // SpockFindings are the Spock findings, for the scenarios whose faults

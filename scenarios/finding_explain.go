@@ -3,7 +3,9 @@ package scenarios
 import (
 	"bufio"
 	"bytes"
+	"encoding/json"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -20,6 +22,7 @@ import (
 // line and what the CONTEXT line under it says of the transaction.
 type discard struct {
 	line   string
+	xid    int64 // the remote transaction's xid (0: not read)
 	commit time.Time
 	// rows are the transaction's row changes: its COMMIT's action number
 	// less BEGIN and COMMIT (handle_begin counts 1, every insert, update,
@@ -27,61 +30,310 @@ type discard struct {
 	rows int
 }
 
-// Explain says whether the findings account for every differing row of a
-// failed run: each divergence class of the convergence checker is rows
-// absent on some nodes (no differing columns), and each node lacking them
-// logged, in lines one of the findings owns, the discard of the
-// transactions committed at the class's first and last commit time, and
-// of transactions committed in between with at least as many row changes
-// as the class has rows. It returns why not, or what it matched. A FAIL
-// alone never explains anything.
+// Explain says whether the findings account for a failed run: every
+// failing checker is explained, or none is. Convergence: each divergence
+// class is rows absent on some nodes (no differing columns), and each
+// node lacking them logged, in lines one of the findings owns, the
+// discard of the transactions committed at the class's first and last
+// commit time, and of transactions committed in between with at least as
+// many row changes as the class has rows; or (a finding with
+// AppliedAgainAfterCrash) delta_counter rows differing in n only, every
+// node off the others' value one that applied again after its crash,
+// with delta-counter's "too many" for that key. Double-apply: every node
+// with duplicates shows a crash recovery between each duplicate's
+// commits (finding_crash.go). Delta-counter: only "too many" on such
+// nodes. Durability: only whole transactions lost on nodes whose
+// convergence rows the discards explained. Exception-audit: only rows of
+// transactions those nodes logged the discard of (remote xid and commit
+// time). Any other failing checker explains nothing. It returns why not,
+// or what it matched. A FAIL alone never explains anything.
 func Explain(findings []Finding, dir string, checkers []verify.CheckResult) (bool, string) {
-	classes, why := absentClasses(checkers)
-	if classes == nil {
-		return false, why
+	failed := failedInExplainOrder(checkers)
+	if len(failed) == 0 {
+		return false, "no checker failed: nothing for a finding to explain"
 	}
-	logs := map[string][]discard{}
+	e := &explainer{findings: findings, dir: dir, logs: map[string][]byte{}, discards: map[string][]discard{}, discarded: map[string]bool{}}
 	var matched []string
-	for _, c := range classes {
-		for _, node := range c.AbsentOn {
-			if _, read := logs[node]; !read {
-				ds, err := discardsIn(filepath.Join(record.NodeDir(dir, node), "server.log"))
-				if err != nil {
-					return false, fmt.Sprintf("%s: %v", node, err)
-				}
-				logs[node] = ds
-			}
-			ok, what := explainClass(findings, c, node, logs[node])
-			if !ok {
-				return false, what
-			}
-			matched = append(matched, what)
+	for _, c := range failed {
+		ok, what := e.explain(c)
+		if !ok {
+			return false, what
 		}
+		matched = append(matched, what)
 	}
 	return true, strings.Join(matched, "; ")
 }
 
-// absentClasses are the divergence classes of a failed convergence check
-// when every one is rows absent on some node with their commit times; nil
-// and why not otherwise.
-func absentClasses(checkers []verify.CheckResult) ([]verify.DivergenceClass, string) {
-	i := slices.IndexFunc(checkers, func(c verify.CheckResult) bool { return c.Name == CheckConvergence })
-	if i < 0 || checkers[i].Verdict != verify.Fail {
-		return nil, "the convergence check did not fail: nothing for a finding to explain"
+// explainOrder puts the checkers whose explanation others rest on first:
+// double-apply names the nodes that applied again, delta-counter their
+// keys, convergence the nodes that discarded.
+var explainOrder = []string{CheckDoubleApply, verify.DeltaCheckName, CheckConvergence}
+
+func failedInExplainOrder(checkers []verify.CheckResult) []verify.CheckResult {
+	var out []verify.CheckResult
+	for _, c := range checkers {
+		if c.Verdict == verify.Fail {
+			out = append(out, c)
+		}
 	}
-	classes := reports.DivergenceOf(checkers[i : i+1])
+	rank := func(c verify.CheckResult) int {
+		if i := slices.Index(explainOrder, c.Name); i >= 0 {
+			return i
+		}
+		return len(explainOrder)
+	}
+	slices.SortStableFunc(out, func(a, b verify.CheckResult) int { return rank(a) - rank(b) })
+	return out
+}
+
+// explainer holds what one Explain has read and matched so far.
+type explainer struct {
+	findings []Finding
+	dir      string
+	logs     map[string][]byte
+	discards map[string][]discard
+	// doubled are the nodes whose duplicates a crash recovery explains,
+	// tooMany their counters delta-counter found too high, discarded the
+	// nodes whose missing rows the discards explain.
+	doubled   map[string]bool
+	tooMany   map[string]map[string]bool
+	discarded map[string]bool
+}
+
+func (e *explainer) explain(c verify.CheckResult) (bool, string) {
+	switch c.Name {
+	case CheckDoubleApply:
+		return e.doubleApply(c)
+	case verify.DeltaCheckName:
+		return e.deltaCounter(c)
+	case CheckConvergence:
+		return e.convergence(c)
+	case verify.DurabilityCheckName:
+		return e.durability(c)
+	case CheckExceptionAudit:
+		return e.exceptionAudit(c)
+	}
+	return false, fmt.Sprintf("%s failed (%s): no finding explains it", c.Name, c.Summary)
+}
+
+// crashFinding is the first finding with AppliedAgainAfterCrash ("" none).
+func (e *explainer) crashFinding() string {
+	for _, f := range e.findings {
+		if f.AppliedAgainAfterCrash {
+			return f.Name
+		}
+	}
+	return ""
+}
+
+func (e *explainer) serverLog(node string) ([]byte, error) {
+	if b, ok := e.logs[node]; ok {
+		return b, nil
+	}
+	b, err := os.ReadFile(filepath.Join(record.NodeDir(e.dir, node), "server.log"))
+	if err != nil {
+		return nil, fmt.Errorf("%s: read the server log: %w", node, err)
+	}
+	e.logs[node] = b
+	return b, nil
+}
+
+func (e *explainer) doubleApply(c verify.CheckResult) (bool, string) {
+	name := e.crashFinding()
+	if name == "" {
+		return false, "double-apply failed (" + c.Summary + "): no finding explains a transaction applied twice"
+	}
+	var capture verify.WALCapture
+	if !detailsAs(c, &capture) {
+		return false, "double-apply failed with no WAL capture to match"
+	}
+	e.doubled = map[string]bool{}
+	var matched []string
+	for _, n := range capture.Nodes {
+		if n.Duplicated == 0 {
+			continue
+		}
+		log, err := e.serverLog(n.Node)
+		if err != nil {
+			return false, err.Error()
+		}
+		ok, what := explainDuplicates(n, crashRecoveries(log))
+		if !ok {
+			return false, what
+		}
+		e.doubled[n.Node] = true
+		matched = append(matched, what)
+	}
+	if len(matched) == 0 {
+		return false, "double-apply failed with no duplicate listed"
+	}
+	return true, fmt.Sprintf("double-apply by %s: %s", name, strings.Join(matched, "; "))
+}
+
+func (e *explainer) deltaCounter(c verify.CheckResult) (bool, string) {
+	if len(e.doubled) == 0 {
+		return false, "delta-counter failed (" + c.Summary + "): no node applied transactions again after a crash recovery"
+	}
+	var lines []string
+	if !detailsAs(c, &lines) {
+		return false, "delta-counter failed with no violations listed"
+	}
+	keys, why := explainTooMany(lines, e.doubled)
+	if keys == nil {
+		return false, why
+	}
+	e.tooMany = keys
+	return true, fmt.Sprintf("delta-counter: %d counters too high, all on nodes that applied again after their crash", len(lines))
+}
+
+func (e *explainer) convergence(c verify.CheckResult) (bool, string) {
+	classes := reports.DivergenceOf([]verify.CheckResult{c})
 	if len(classes) == 0 {
-		return nil, "the failed convergence check has no divergence class"
+		return false, "the failed convergence check has no divergence class"
 	}
-	for _, c := range classes {
-		if len(c.AbsentOn) == 0 || len(c.DifferingColumns) > 0 {
-			return nil, "not rows missing on some node: " + c.Line
+	var matched []string
+	for _, cl := range classes {
+		var ok bool
+		var what string
+		switch {
+		case len(cl.AbsentOn) > 0 && len(cl.DifferingColumns) == 0:
+			ok, what = e.absentClass(cl)
+		case cl.Table == deltaTable && len(cl.AbsentOn) == 0 && slices.Equal(cl.DifferingColumns, []string{deltaColumn}) && len(e.tooMany) > 0:
+			ok, what = e.deltaClass(c, cl)
+		default:
+			return false, "not rows missing on some node, nor counters doubled after a crash: " + cl.Line
 		}
-		if c.FirstCommit == nil || c.LastCommit == nil {
-			return nil, "no commit time to match: " + c.Line
+		if !ok {
+			return false, what
+		}
+		matched = append(matched, what)
+	}
+	return true, strings.Join(matched, "; ")
+}
+
+// absentClass matches a class of missing rows to its nodes' discards.
+func (e *explainer) absentClass(c verify.DivergenceClass) (bool, string) {
+	if findingNames(e.findings) == "" {
+		return false, "rows missing, and no finding explains missing rows: " + c.Line
+	}
+	if c.FirstCommit == nil || c.LastCommit == nil {
+		return false, "no commit time to match: " + c.Line
+	}
+	var matched []string
+	for _, node := range c.AbsentOn {
+		ds, err := e.discardsOf(node)
+		if err != nil {
+			return false, err.Error()
+		}
+		ok, what := explainClass(e.findings, c, node, ds)
+		if !ok {
+			return false, what
+		}
+		e.discarded[node] = true
+		matched = append(matched, what)
+	}
+	return true, strings.Join(matched, "; ")
+}
+
+// deltaClass matches a class of delta_counter rows differing in n to the
+// nodes that applied again (every row of the table, explainDeltaRows).
+func (e *explainer) deltaClass(c verify.CheckResult, cl verify.DivergenceClass) (bool, string) {
+	var rep verify.ConvergenceReport
+	if !detailsAs(c, &rep) {
+		return false, "no convergence rows to match: " + cl.Line
+	}
+	i := slices.IndexFunc(rep.Tables, func(t verify.TableResult) bool { return t.Table == cl.Table })
+	if i < 0 {
+		return false, "no rows of " + cl.Table + " to match: " + cl.Line
+	}
+	if ok, why := explainDeltaRows(rep.Tables[i], e.doubled, e.tooMany); !ok {
+		return false, why
+	}
+	return true, cl.Line + ": counters doubled on " + strings.Join(slices.Sorted(maps.Keys(e.tooMany)), ", ")
+}
+
+func (e *explainer) discardsOf(node string) ([]discard, error) {
+	if ds, ok := e.discards[node]; ok {
+		return ds, nil
+	}
+	log, err := e.serverLog(node)
+	if err != nil {
+		return nil, err
+	}
+	ds, err := discardsIn(log)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", node, err)
+	}
+	e.discards[node] = ds
+	return ds, nil
+}
+
+// durability is explained when every lost transaction is wholly missing
+// on nodes whose missing rows the discards explained, and none split.
+func (e *explainer) durability(c verify.CheckResult) (bool, string) {
+	var d struct {
+		Lost []struct {
+			TxnID  string         `json:"txn_id"`
+			Rows   int            `json:"rows"`
+			Counts map[string]int `json:"counts"`
+		} `json:"lost_via_survivors"`
+		LostCount int `json:"lost_count"`
+		ViaFailed struct {
+			Split int `json:"split"`
+		} `json:"acknowledged_via_failed"`
+	}
+	if !detailsAs(c, &d) || d.LostCount != len(d.Lost) || d.ViaFailed.Split > 0 || d.LostCount == 0 {
+		return false, "durability failed (" + c.Summary + "): not only lost transactions, each listed"
+	}
+	for _, t := range d.Lost {
+		for node, n := range t.Counts {
+			if n == t.Rows {
+				continue
+			}
+			if n != 0 || !e.discarded[node] {
+				return false, fmt.Sprintf("durability: %s has %d of the %d rows of %s, not a discard the findings explain", node, n, t.Rows, t.TxnID)
+			}
 		}
 	}
-	return classes, ""
+	return true, fmt.Sprintf("durability: the %d lost transactions are the discarded ones", d.LostCount)
+}
+
+// exceptionAudit is explained when every unexplained exception_log row
+// belongs to a transaction its node logged the discard of.
+func (e *explainer) exceptionAudit(c verify.CheckResult) (bool, string) {
+	var d struct {
+		Rows        []verify.ExceptionRow `json:"unexplained_exceptions"`
+		Resolutions []json.RawMessage     `json:"unexplained_resolutions"`
+	}
+	if !detailsAs(c, &d) || len(d.Rows) == 0 || len(d.Resolutions) > 0 {
+		return false, "exception-audit failed (" + c.Summary + "): not only exception_log rows to match"
+	}
+	for _, r := range d.Rows {
+		ds, err := e.discardsOf(r.Node)
+		if err != nil {
+			return false, err.Error()
+		}
+		if !slices.ContainsFunc(ds, func(x discard) bool {
+			return x.xid == r.RemoteXID && x.commit.Equal(r.RemoteCommitTS) && findingOwns(e.findings, x.line)
+		}) {
+			return false, fmt.Sprintf("exception-audit: %s never logged a discard the findings own of remote xid %d committed at %s", r.Node, r.RemoteXID, pgTimestamp(r.RemoteCommitTS))
+		}
+	}
+	return true, fmt.Sprintf("exception-audit: its %d rows are of the discarded transactions", len(d.Rows))
+}
+
+func findingOwns(findings []Finding, line string) bool {
+	return slices.ContainsFunc(findings, func(f Finding) bool { return f.Owns(line) })
+}
+
+// detailsAs decodes a checker's details (a value in a live run, JSON
+// once stored) into v.
+func detailsAs(c verify.CheckResult, v any) bool {
+	if c.Details == nil {
+		return false
+	}
+	b, err := json.Marshal(c.Details)
+	return err == nil && json.Unmarshal(b, v) == nil
 }
 
 // explainClass matches one class's rows missing on node to the discards
@@ -117,10 +369,13 @@ func explainClass(findings []Finding, c verify.DivergenceClass, node string, ds 
 	return true, fmt.Sprintf("%s discarded the transaction committed at %s (%s, %d rows)", node, pgTimestamp(*c.FirstCommit), strings.Join(by, ", "), c.Rows)
 }
 
+// findingNames names the findings that own discard lines.
 func findingNames(findings []Finding) string {
 	var names []string
 	for _, f := range findings {
-		names = append(names, f.Name)
+		if len(f.DiscardLogs) > 0 {
+			names = append(names, f.Name)
+		}
 	}
 	return strings.Join(names, " or ")
 }
@@ -128,11 +383,7 @@ func findingNames(findings []Finding) string {
 // discardsIn reads a server log for discard lines (any release's
 // wording) and the transaction their CONTEXT lines name ("... xid N
 // committed at <ts> (action #N) ...").
-func discardsIn(path string) ([]discard, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read the server log: %w", err)
-	}
+func discardsIn(b []byte) ([]discard, error) {
 	var out []discard
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -166,6 +417,10 @@ func parseDiscardContext(line, context string) (discard, bool) {
 		return discard{}, false
 	}
 	d := discard{line: line, commit: at.UTC(), rows: -1}
+	if _, x, ok := strings.Cut(context, ", xid "); ok {
+		x, _, _ = strings.Cut(x, " ")
+		d.xid, _ = strconv.ParseInt(x, 10, 64)
+	}
 	if _, n, ok := strings.Cut(rest, "(action #"); ok {
 		n, _, _ = strings.Cut(n, ")")
 		if actions, err := strconv.Atoi(n); err == nil {
