@@ -21,27 +21,7 @@ import (
 // "too many" and convergence's delta_counter.n, all on n2).
 var _ = Describe("a remote transaction applied again after the subscriber's crash recovery", func() {
 	crash := scenarios.SpockDoubleApplyAfterCrash
-	// load copies a testdata run to a temporary directory and returns it
-	// with its failing checkers, decoded as a stored run's are.
-	load := func(name string) (string, []verify.CheckResult) {
-		dir := GinkgoT().TempDir()
-		src := filepath.Join("testdata", name)
-		Expect(filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
-			Expect(err).NotTo(HaveOccurred())
-			rel, _ := filepath.Rel(src, p)
-			if info.IsDir() {
-				return os.MkdirAll(filepath.Join(dir, rel), 0o755)
-			}
-			b, err := os.ReadFile(p)
-			Expect(err).NotTo(HaveOccurred())
-			return os.WriteFile(filepath.Join(dir, rel), b, 0o644)
-		})).To(Succeed())
-		b, err := os.ReadFile(filepath.Join(dir, "run.json"))
-		Expect(err).NotTo(HaveOccurred())
-		var run record.Run
-		Expect(json.Unmarshal(b, &run)).To(Succeed())
-		return dir, run.Checkers
-	}
+	load := loadRunDir
 	// capture is the double-apply checker's capture, to plant defects in.
 	capture := func(checks []verify.CheckResult) (*verify.WALCapture, int) {
 		for i, c := range checks {
@@ -194,5 +174,76 @@ var _ = Describe("a remote transaction applied again after the subscriber's cras
 			Expect(s.FindingsFor("spock")).To(ContainElement(crash), name)
 			Expect(s.FindingsFor("pglogical")).To(BeEmpty(), name)
 		}
+	})
+})
+
+// loadRunDir copies a testdata run to a temporary directory and returns it
+// with its failing checkers, decoded as a stored run's are.
+func loadRunDir(name string) (string, []verify.CheckResult) {
+	dir := GinkgoT().TempDir()
+	src := filepath.Join("testdata", name)
+	Expect(filepath.Walk(src, func(p string, info os.FileInfo, err error) error {
+		Expect(err).NotTo(HaveOccurred())
+		rel, _ := filepath.Rel(src, p)
+		if info.IsDir() {
+			return os.MkdirAll(filepath.Join(dir, rel), 0o755)
+		}
+		b, err := os.ReadFile(p)
+		Expect(err).NotTo(HaveOccurred())
+		return os.WriteFile(filepath.Join(dir, rel), b, 0o644)
+	})).To(Succeed())
+	b, err := os.ReadFile(filepath.Join(dir, "run.json"))
+	Expect(err).NotTo(HaveOccurred())
+	var run record.Run
+	Expect(json.Unmarshal(b, &run)).To(Succeed())
+	return dir, run.Checkers
+}
+
+// testdata/spock-apply-worker-faults-s7: the failing checkers of an
+// apply-worker-faults run on Spock 6.0 (seed 7, 2026-12-06) and n2's
+// discard lines: n1's xid 34841 (5 rows) discarded after a SIGTERM;
+// convergence, durability and exception-audit fail by it alone.
+var _ = Describe("every failing checker of a discard's run explained", func() {
+	edit := func(checks []verify.CheckResult, name string, f func(map[string]any)) {
+		for i := range checks {
+			if checks[i].Name == name {
+				b, err := json.Marshal(checks[i].Details)
+				Expect(err).NotTo(HaveOccurred())
+				var m map[string]any
+				Expect(json.Unmarshal(b, &m)).To(Succeed())
+				f(m)
+				checks[i].Details = m
+				return
+			}
+		}
+		Fail("no checker " + name)
+	}
+
+	It("explains convergence, durability and exception-audit by the SIGTERM's discard", func() {
+		dir, checks := loadRunDir("spock-apply-worker-faults-s7")
+		ok, why := scenarios.Explain(scenarios.SpockFindings, dir, checks)
+		Expect(ok).To(BeTrue(), why)
+		Expect(why).To(ContainSubstring("durability: the 1 lost transactions are the discarded ones"))
+		Expect(why).To(ContainSubstring("exception-audit: its 5 rows are of the discarded transactions"))
+	})
+
+	It("does not explain a lost transaction on a node that discarded nothing", func() {
+		dir, checks := loadRunDir("spock-apply-worker-faults-s7")
+		edit(checks, "durability", func(m map[string]any) {
+			m["lost_via_survivors"].([]any)[0].(map[string]any)["counts"].(map[string]any)["n3"] = 0.0
+		})
+		ok, why := scenarios.Explain(scenarios.SpockFindings, dir, checks)
+		Expect(ok).To(BeFalse())
+		Expect(why).To(ContainSubstring("durability: n3 has 0 of the 5 rows"))
+	})
+
+	It("does not explain an exception_log row of a transaction not discarded", func() {
+		dir, checks := loadRunDir("spock-apply-worker-faults-s7")
+		edit(checks, scenarios.CheckExceptionAudit, func(m map[string]any) {
+			m["unexplained_exceptions"].([]any)[4].(map[string]any)["remote_xid"] = 34842.0
+		})
+		ok, why := scenarios.Explain(scenarios.SpockFindings, dir, checks)
+		Expect(ok).To(BeFalse())
+		Expect(why).To(ContainSubstring("n2 never logged a discard the findings own of remote xid 34842"))
 	})
 })

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/spockchaos/spockchaos/record"
 	"github.com/spockchaos/spockchaos/reports"
 	"github.com/spockchaos/spockchaos/scenarios"
 	"github.com/spockchaos/spockchaos/verify"
@@ -41,6 +42,7 @@ func newCheckCmd() *cobra.Command {
 				}
 			} else {
 				printRecheck(cmd.OutOrStdout(), rc)
+				printStoredFindings(cmd.OutOrStdout(), args[0])
 			}
 			switch rc.Verdict {
 			case verify.Pass:
@@ -79,4 +81,21 @@ func orNone(v verify.Verdict) string {
 		return "none"
 	}
 	return string(v)
+}
+
+// printStoredFindings says, for a stored FAIL of a scenario with known
+// findings on its flavor, whether they explain it (its stored checkers,
+// scenarios.Explain); nothing otherwise.
+func printStoredFindings(w io.Writer, dir string) {
+	run, err := record.Load(dir)
+	if err != nil || run.EffectiveVerdict() != verify.Fail {
+		return
+	}
+	spec, err := scenarios.Lookup(run.Scenario)
+	if err != nil {
+		return
+	}
+	if fs := spec.FindingsFor(run.Flavor); len(fs) > 0 {
+		printFindings(w, run.Flavor, fs, dir, run.Checkers)
+	}
 }

@@ -80,7 +80,7 @@ seed gives and exits without starting anything.`,
 				fmt.Fprintln(w, line)
 			}
 			if fs := spec.FindingsFor(opts.Flavor); len(fs) > 0 && out.Verdict == verify.Fail {
-				printFindings(w, opts.Flavor, fs, out)
+				printFindings(w, opts.Flavor, fs, out.Dir, out.Run.Checkers)
 			}
 			printReportAndKept(w, out)
 			switch {
@@ -156,11 +156,11 @@ func printReportAndKept(w io.Writer, out *scenarios.Outcome) {
 	fmt.Fprintf(w, "remove it with: spockchaos down %s\n", out.Kept.RunID)
 }
 
-// printFindings says whether the known findings of flavor explain a FAIL
-// row for row (scenarios.Explain: the server logged the discards), and
-// which of them did.
-func printFindings(w io.Writer, flavor string, fs []scenarios.Finding, out *scenarios.Outcome) {
-	ok, why := scenarios.Explain(fs, out.Dir, out.Run.Checkers)
+// printFindings says whether the known findings of flavor explain a FAIL,
+// every failing checker of it (scenarios.Explain: the server's evidence),
+// and which of them did.
+func printFindings(w io.Writer, flavor string, fs []scenarios.Finding, dir string, checkers []verify.CheckResult) {
+	ok, why := scenarios.Explain(fs, dir, checkers)
 	if !ok {
 		fmt.Fprintf(w, "not by the known %s findings: %s\n", flavor, why)
 		return
