@@ -24,6 +24,14 @@ import (
 // parent's owner deleted it stay on the nodes that applied the insert
 // after the delete (orphans on n1, e.g. "child 302965395819133 on n1:
 // parent 22 missing", and rows on the restarted node only).
+// Spock 6.0 (seed 7): every feature checker and convergence pass in
+// -crash-restart and -kill; the runs FAIL on double-apply only. After
+// the crash n2's apply restarts from an old origin LSN ("SPOCK sub_n2_n1:
+// reconcile: new entry seeded at origin LSN 0/16A5820") and re-commits
+// 16 transactions applied before it (insert_exists with the same tuple,
+// xid, origin and commit time: finding SpockDoubleApplyAfterCrash). In
+// -kill, double-apply counts the reference recovery's 76 replayed
+// transactions on n1, all under n2's origin at one LSN.
 func init() {
 	Register(&Spec{
 		Name: "schema-features-crash-restart", Description: "every node writes a table with STORED generated columns, moves rows between partitions, inserts children of any node's parents, inserts into a table n1 truncates now and then and into one it leaves alone, and inserts rows keyed by its own sequence, while one node crashes and restarts; every node converges and each feature's checker holds (generated = f(base) everywhere, each row in its key's partition, no orphan, the truncates' outcome, no sequence key lost or overwritten)",
