@@ -35,11 +35,11 @@
 //
 //   - Verdicts are judged against the scenario's expected verdict
 //     (kill-without-recovery expects fail). A cell's Outcome is as
-//     expected, explained (a FAIL every diverged row of which the
+//     expected, explained (a FAIL every failing checker of which the
 //     scenario's known findings on that flavor explain with the server's
 //     evidence, scenarios.Explain, run when the cell ends and kept in
-//     cell.json; no other checker failed for a cause a discard cannot
-//     account for, e.g. double-apply), unexpected, unknown, skipped or pending; reports count
+//     cell.json; none may have failed to judge), unexpected, unknown,
+//     skipped or pending; reports count
 //     explained apart. ExitCode: 0 every cell met it or is explained (a
 //     known finding found again is what that target is expected to do),
 //     1 a cell reached pass/fail other than expected and unexplained (a

@@ -9,7 +9,7 @@ type Outcome string
 const (
 	OutcomeAsExpected = Outcome("as expected") // the verdict is the expected one
 	// OutcomeExplained is a FAIL where the scenario expected another
-	// verdict, every diverged row attributed to a named known finding of
+	// verdict, every failing checker attributed to a named known finding of
 	// the target's flavor with the server's own evidence
 	// (scenarios.Explain; CellResult.Explained says what matched).
 	OutcomeExplained  = Outcome("explained")

@@ -29,8 +29,8 @@ type CellResult struct {
 	Verdict verify.Verdict `json:"verdict,omitempty"`
 	Met     bool           `json:"met"`
 	// Explained is, for a FAIL the scenario did not expect, what the
-	// known findings of the target's flavor matched row for row
-	// (scenarios.Explain): set only when they explain every diverged row.
+	// known findings of the target's flavor matched (scenarios.Explain):
+	// set only when they explain every failing checker.
 	Explained string `json:"explained,omitempty"`
 	// Failed are the checkers whose verdict was not pass.
 	Failed []string `json:"failed_checkers,omitempty"`
@@ -116,11 +116,11 @@ func resultOf(c Cell, spec *scenarios.Spec, out *scenarios.Outcome, runErr error
 }
 
 // explainFail is what the scenario's known findings on flavor matched of
-// a failed run, "" when they do not explain every diverged row or another
-// checker failed or could not judge (unexplainedChecker).
+// a failed run, "" when they do not explain every failing checker, or a
+// checker could not judge (scenarios.Explain).
 func explainFail(spec *scenarios.Spec, flavor string, out *scenarios.Outcome) string {
 	fs := spec.FindingsFor(flavor)
-	if len(fs) == 0 || unexplainedChecker(out.Run.Checkers) != "" {
+	if len(fs) == 0 {
 		return ""
 	}
 	if ok, why := scenarios.Explain(fs, out.Dir, out.Run.Checkers); ok {
@@ -152,26 +152,4 @@ func fillFromRun(r *CellResult, run *record.Run) {
 			}
 		}
 	}
-}
-
-// discardShows are the checkers whose failure a discarded transaction
-// accounts for: its rows missing (convergence and the history checks of
-// the workloads) and its rows in Spock's exception_log.
-var discardShows = map[string]bool{
-	verify.ConvergenceCheckName: true, verify.DurabilityCheckName: true, verify.AtomicityCheckName: true,
-	verify.IndeterminateCheckName: true, verify.BankCheckName: true, verify.HotkeyCheckName: true,
-	verify.LWWCheckName: true, verify.UniqueCheckName: true, verify.DeltaCheckName: true,
-	verify.ExceptionAuditCheckName: true,
-}
-
-// unexplainedChecker is the first checker that failed or could not judge
-// and whose failure no discard accounts for (e.g. double-apply,
-// replication-health): a FAIL with such a cause is not the findings'.
-func unexplainedChecker(checks []verify.CheckResult) string {
-	for _, c := range checks {
-		if c.Problem() && !discardShows[c.Name] {
-			return c.Name
-		}
-	}
-	return ""
 }

@@ -60,8 +60,8 @@ type Totals struct {
 	// expected one and not explained (findings, exit 1); Unknown ones are
 	// harness errors.
 	Unmet int `json:"unmet"`
-	// Explained counts FAILs every diverged row of which known findings
-	// explain (OutcomeExplained): neither met nor unmet.
+	// Explained counts FAILs every failing checker of which known
+	// findings explain (OutcomeExplained): neither met nor unmet.
 	Explained int `json:"explained,omitempty"`
 }
 

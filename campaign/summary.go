@@ -75,7 +75,7 @@ func SummaryOf(c *Campaign) string {
 		}
 	}
 	if ex := c.Explained(); len(ex) > 0 {
-		b.WriteString("\n### Cells that failed by known findings only (every diverged row explained by the server's evidence)\n\n")
+		b.WriteString("\n### Cells that failed by known findings only (every failing checker explained by the server's evidence)\n\n")
 		for _, r := range ex {
 			fmt.Fprintf(&b, "- %s: %s (expected %s), failing: %s\n  - explained: %s\n  - replay: `%s`\n", r.Cell, r.Verdict, r.Expect,
 				orDash(strings.Join(r.Failed, ", ")), mdEscape(r.Explained), orDash(r.Replay))

@@ -9,6 +9,7 @@ import (
 	"github.com/spockchaos/spockchaos/harness"
 	"github.com/spockchaos/spockchaos/harness/fault"
 	"github.com/spockchaos/spockchaos/record"
+	"github.com/spockchaos/spockchaos/verify"
 )
 
 // Exported for the specs of package scenarios_test.
@@ -72,4 +73,10 @@ var (
 func DDLScript(table, tag string) (statements []string, column, newTable string) {
 	s := newDDLScript(table, tag)
 	return s.Statements, s.Column, s.NewTable
+}
+
+// DuplicatesAcrossCrash is the crash rule on one node's duplicates and
+// server log (explainDuplicates).
+func DuplicatesAcrossCrash(n verify.WALNodeCapture, log string) (bool, string) {
+	return explainDuplicates(n, crashRecoveries([]byte(log)))
 }

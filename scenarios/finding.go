@@ -20,7 +20,7 @@ import (
 // (a cancelled apply, SQLSTATE 57014, discarded; 5.0.x and 6.0) and
 // SpockDiscardDeadlockVictim (a deadlock's victim discarded; 5.0.x). On
 // that flavor the Spock suite accepts the expected verdict or a FAIL the
-// scenario's findings explain together, row for row (Explain: each node
+// scenario's findings explain together, every failing checker (Explain: each node
 // lacking a class's rows logged, in a discard line one of the findings
 // owns, in any release's wording, the discard of its first and last
 // transactions, and its discards in between changed at least as many

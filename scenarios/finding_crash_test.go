@@ -167,6 +167,14 @@ var _ = Describe("a remote transaction applied again after the subscriber's cras
 		Expect(why).To(ContainSubstring("atomicity failed"))
 	})
 
+	It("does not explain a run in which a checker could not judge", func() {
+		dir, checks := load("spock-crash-restart-s7")
+		checks = append(checks, verify.CheckResult{Name: "replication-health", Verdict: verify.Unknown, Summary: "timed out"})
+		ok, why := scenarios.Explain([]scenarios.Finding{crash}, dir, checks)
+		Expect(ok).To(BeFalse())
+		Expect(why).To(ContainSubstring("replication-health could not judge"))
+	})
+
 	It("is carried by the crash scenarios on Spock only", func() {
 		for _, name := range []string{"crash-restart", "delta-counter-crash-restart"} {
 			s, err := scenarios.Lookup(name)
@@ -247,3 +255,42 @@ var _ = Describe("every failing checker of a discard's run explained", func() {
 		Expect(why).To(ContainSubstring("n2 never logged a discard the findings own of remote xid 34842"))
 	})
 })
+
+// Two crash recoveries of one node (PostgreSQL 17's lines) and a restart
+// with nothing to redo, which gives no boundary.
+const twoCrashes = `2026-12-06 09:00:10.000 UTC [1] LOG:  database system is ready to accept connections
+2026-12-06 09:00:20.500 UTC [16] LOG:  database system was not properly shut down; automatic recovery in progress
+2026-12-06 09:00:20.510 UTC [16] LOG:  redo starts at 0/152F7E0
+2026-12-06 09:00:20.550 UTC [16] LOG:  redo done at 0/1700000 system usage: CPU: user: 0.00 s, system: 0.00 s, elapsed: 0.05 s
+2026-12-06 09:00:20.700 UTC [1] LOG:  database system is ready to accept connections
+2026-12-06 09:00:30.500 UTC [16] LOG:  database system was not properly shut down; automatic recovery in progress
+2026-12-06 09:00:30.510 UTC [16] LOG:  redo is not required
+2026-12-06 09:00:30.700 UTC [1] LOG:  database system is ready to accept connections
+2026-12-06 09:00:40.500 UTC [16] LOG:  database system was not properly shut down; automatic recovery in progress
+2026-12-06 09:00:40.550 UTC [16] LOG:  redo done at 0/1800000 system usage: CPU: user: 0.00 s, system: 0.00 s, elapsed: 0.05 s
+2026-12-06 09:00:40.700 UTC [1] LOG:  database system is ready to accept connections
+`
+
+var _ = DescribeTable("the crash rule: each two commits of a duplicate on either side of a crash recovery",
+	func(log string, want bool, lsnAt ...string) {
+		var commits []verify.WALCommit
+		for i := 0; i < len(lsnAt); i += 2 {
+			commits = append(commits, verify.WALCommit{XID: uint32(100 + i), LSN: lsnAt[i], At: lsnAt[i+1], Origin: 49708, OriginLSN: "0/1600000"})
+		}
+		n := verify.WALNodeCapture{Node: "n2", Duplicated: 1, Duplicates: []verify.DuplicateApply{{Node: "n2", Origin: 49708, OriginLSN: "0/1600000", Commits: commits}}}
+		ok, why := scenarios.DuplicatesAcrossCrash(n, log)
+		Expect(ok).To(Equal(want), why)
+	},
+	Entry("across the first recovery", twoCrashes, true, "0/16FFF00", "", "0/1710000", ""),
+	Entry("the earlier commit is the last record replayed", twoCrashes, true, "0/1700000", "", "0/1710000", ""),
+	Entry("across the second recovery", twoCrashes, true, "0/1750000", "", "0/1850000", ""),
+	Entry("three commits, one recovery between each two", twoCrashes, true, "0/16FFF00", "", "0/1750000", "", "0/1850000", ""),
+	Entry("three commits, two after the same recovery", twoCrashes, false, "0/16FFF00", "", "0/1710000", "", "0/1750000", ""),
+	Entry("both between the recoveries", twoCrashes, false, "0/1710000", "", "0/1750000", ""),
+	Entry("both before any crash", twoCrashes, false, "0/1600000", "", "0/16F0000", ""),
+	Entry("times agree", twoCrashes, true, "0/16FFF00", "2026-12-06 09:00:20.400000 UTC", "0/1710000", "2026-12-06 09:00:21.000000 UTC"),
+	Entry("the earlier commit's time after the recovery began", twoCrashes, false, "0/16FFF00", "2026-12-06 09:00:20.600000 UTC", "0/1710000", "2026-12-06 09:00:21.000000 UTC"),
+	Entry("the later commit's time before the server was ready", twoCrashes, false, "0/16FFF00", "2026-12-06 09:00:20.400000 UTC", "0/1710000", "2026-12-06 09:00:20.650000 UTC"),
+	Entry("a restart with nothing to redo gives no boundary", strings.Join(strings.Split(twoCrashes, "\n")[5:8], "\n"), false, "0/16FFF00", "", "0/1710000", ""),
+	Entry("a clean restart is no crash", "2026-12-06 09:00:10.000 UTC [1] LOG:  database system was shut down at 2026-12-06 09:00:09 UTC\n2026-12-06 09:00:10.000 UTC [1] LOG:  database system is ready to accept connections\n", false, "0/16FFF00", "", "0/1710000", ""),
+)

@@ -45,9 +45,13 @@ type discard struct {
 // nodes. Durability: only whole transactions lost on nodes whose
 // convergence rows the discards explained. Exception-audit: only rows of
 // transactions those nodes logged the discard of (remote xid and commit
-// time). Any other failing checker explains nothing. It returns why not,
+// time). Any other failing checker, or any checker that could not judge
+// (unknown), and nothing is explained. It returns why not,
 // or what it matched. A FAIL alone never explains anything.
 func Explain(findings []Finding, dir string, checkers []verify.CheckResult) (bool, string) {
+	if i := slices.IndexFunc(checkers, func(c verify.CheckResult) bool { return c.Verdict == verify.Unknown }); i >= 0 {
+		return false, fmt.Sprintf("%s could not judge (%s): a finding explains no run with a checker that could not judge", checkers[i].Name, checkers[i].Summary)
+	}
 	failed := failedInExplainOrder(checkers)
 	if len(failed) == 0 {
 		return false, "no checker failed: nothing for a finding to explain"
