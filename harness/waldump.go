@@ -22,15 +22,41 @@ const walDumpTimeout = 2 * time.Minute
 // walDumpScript lists the commit records with an origin of the WAL on
 // disk, from its oldest segment, read through /proc/1/root (the node's
 // root file system, in its pid namespace): "segment NAME" first, then
-// pg_waldump's commit lines cut to what the double-apply checker reads
-// (verify.ParseWALCommits), and its last line (where the WAL ended).
+// each such commit cut to what the double-apply checker reads
+// (verify.ParseWALCommits) with " rels:" and the relfilenodes its
+// transaction and subtransactions wrote (from their records' blkrefs),
+// and pg_waldump's last line (where the WAL ended). awk keeps the
+// relfilenodes of open transactions only.
 const walDumpScript = `D="/proc/1/root$1/pg_wal"
 F=$(ls "$D" | grep -E '^[0-9A-F]{24}$' | sort | head -1)
 [ -n "$F" ] || { echo "no WAL segment in $1/pg_wal" >&2; exit 3; }
 echo "segment $F"
-"/usr/lib/postgresql/$2/bin/pg_waldump" -r Transaction -p "$D" "$F" 2>&1 |
-  grep -E 'origin: node|^pg_waldump:' |
-  sed -E 's/^rmgr: Transaction.*(tx: *[0-9]+, lsn: [0-9A-F/]+),.*(desc: COMMIT [0-9-]+ [0-9:.]+ [A-Z]+).*(origin: node [0-9]+, lsn [0-9A-F/]+),.*/\1, \2 ; \3,/'`
+"/usr/lib/postgresql/$2/bin/pg_waldump" -p "$D" "$F" 2>&1 | awk '
+/^pg_waldump:/ { print; next }
+{ tx = $0; sub(/.*tx: */, "", tx); sub(/,.*/, "", tx) }
+tx == "0" { next }
+/^rmgr: Transaction/ {
+  if ($0 ~ /desc: COMMIT/ && $0 ~ /origin: node/) {
+    r = rels[tx]
+    if ($0 ~ /subxacts: /) {
+      s = $0; sub(/.*subxacts: /, "", s); sub(/;.*/, "", s)
+      n = split(s, a, " ")
+      for (i = 1; i <= n; i++) { r = r rels[a[i]]; delete rels[a[i]] }
+    }
+    print $0 " rels:" r
+  }
+  delete rels[tx]
+  next
+}
+/blkref #[0-9]+: rel / {
+  line = $0
+  while (match(line, /rel [0-9]+\/[0-9]+\/[0-9]+/)) {
+    f = substr(line, RSTART + 4, RLENGTH - 4); sub(/.*\//, "", f)
+    if (index(rels[tx] " ", " " f " ") == 0) rels[tx] = rels[tx] " " f
+    line = substr(line, RSTART + RLENGTH)
+  }
+}' |
+  sed -E 's/^rmgr: Transaction.*(tx: *[0-9]+, lsn: [0-9A-F/]+),.*(desc: COMMIT [0-9-]+ [0-9:.]+ [A-Z]+).*(origin: node [0-9]+, lsn [0-9A-F/]+),.*( rels:[ 0-9]*)$/\1, \2 ; \3,\4/'`
 
 // ReadWALCommits runs pg_waldump over the WAL n has on disk, from a
 // helper of the node image of the server's major, and returns the oldest

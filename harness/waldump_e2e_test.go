@@ -54,6 +54,7 @@ var _ = Describe("reading a node's WAL commits", Label("e2e", "harness"), func()
 		Expect(dups[0].Origin).To(Equal(origin))
 		Expect(dups[0].OriginLSN).To(Equal("0/DEAD00"))
 		Expect(dups[0].Commits).To(HaveLen(2))
+		Expect(dups[0].Commits[0].Rels).NotTo(BeEmpty(), "the relations each commit wrote are read")
 		var planted80 int
 		for _, c := range commits {
 			if c.Origin == origin && c.OriginLSN == "0/DEAD80" {

@@ -59,12 +59,42 @@ func walNodeCapture(ctx context.Context, n *harness.Node) (verify.WALNodeCapture
 	if err != nil {
 		return verify.WALNodeCapture{}, err
 	}
-	names, err := originNames(ctx, n)
+	names, own, err := originNamesAndOwnRels(ctx, n)
 	if err != nil {
 		return verify.WALNodeCapture{}, err
 	}
 	commits, stop := verify.ParseWALCommits(out)
-	return verify.CaptureWALNode(n.Name, seg, stop, commits, names), nil
+	return verify.CaptureWALNode(n.Name, seg, stop, commits, names, own), nil
+}
+
+// ownRelsSQL lists the relfilenodes of the replication system's own
+// tables, their indexes and TOAST tables (spock's, pglogical's schemas).
+const ownRelsSQL = `SELECT pg_relation_filenode(c.oid)::bigint FROM pg_class c
+WHERE pg_relation_filenode(c.oid) IS NOT NULL AND (c.relnamespace::regnamespace::text IN ('spock', 'pglogical')
+  OR c.oid IN (SELECT reltoastrelid FROM pg_class t WHERE t.relnamespace::regnamespace::text IN ('spock', 'pglogical')))`
+
+// originNamesAndOwnRels reads n's origin names (originNames) and its
+// replication system's own relfilenodes (ownRelsSQL).
+func originNamesAndOwnRels(ctx context.Context, n *harness.Node) (map[int]string, map[uint32]bool, error) {
+	names, err := originNames(ctx, n)
+	if err != nil {
+		return nil, nil, err
+	}
+	conn, err := n.Connect(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer conn.Close(context.WithoutCancel(ctx))
+	rows, _ := conn.Query(ctx, ownRelsSQL)
+	own := map[uint32]bool{}
+	var f int64
+	if _, err := pgx.ForEachRow(rows, []any{&f}, func() error {
+		own[uint32(f)] = true
+		return nil
+	}); err != nil {
+		return nil, nil, fmt.Errorf("list the replication system's tables on %s: %w", n.Name, err)
+	}
+	return names, own, nil
 }
 
 // originNames maps n's origin ids to names.

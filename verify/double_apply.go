@@ -3,6 +3,7 @@ package verify
 import (
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -20,7 +21,8 @@ import (
 // from the oldest segment not yet recycled; a run's WAL rarely reaches a
 // recycle (max_wal_size), and the capture says where it starts. An origin
 // LSN of 0/0 (a commit with an origin but no remote position: table
-// copies) is never a duplicate. A node whose WAL could not be read makes
+// copies) is never a duplicate, nor is a commit that wrote only the
+// replication system's own tables (AppliedData). A node whose WAL could not be read makes
 // the checker unknown; a server major with no pg_waldump in the tools
 // image makes it skipped, never a pass.
 
@@ -36,10 +38,15 @@ type WALCommit struct {
 	// At is the local commit's time as pg_waldump prints it ("2026-12-06
 	// 08:29:51.625768 UTC"; empty when the line had none).
 	At string `json:"at,omitempty"`
+	// Rels are the relfilenodes the transaction wrote (nil: not read).
+	Rels []uint32 `json:"rels,omitempty"`
 }
 
 // walCommitLine matches a pg_waldump Transaction record with an origin.
 var walCommitLine = regexp.MustCompile(`tx:\s*(\d+), lsn: ([0-9A-F]+/[0-9A-F]+),.*desc: COMMIT (?:(\d{4}-\d\d-\d\d [0-9:.]+ [A-Z]+))?.*origin: node (\d+), lsn ([0-9A-F]+/[0-9A-F]+),`)
+
+// walRels matches the sidecar's list of relfilenodes a commit wrote.
+var walRels = regexp.MustCompile(` rels:([ 0-9]*)$`)
 
 // ParseWALCommits takes pg_waldump's output (full lines, or the
 // sidecar's) and returns the commit records that carry an origin, in WAL
@@ -60,7 +67,16 @@ func ParseWALCommits(out string) (commits []WALCommit, stop string) {
 		if err1 != nil || err2 != nil {
 			continue
 		}
-		commits = append(commits, WALCommit{XID: uint32(xid), LSN: m[2], Origin: origin, OriginLSN: m[5], At: m[3]})
+		c := WALCommit{XID: uint32(xid), LSN: m[2], Origin: origin, OriginLSN: m[5], At: m[3]}
+		if r := walRels.FindStringSubmatch(line); r != nil {
+			c.Rels = []uint32{}
+			for _, f := range strings.Fields(r[1]) {
+				if n, err := strconv.ParseUint(f, 10, 32); err == nil {
+					c.Rels = append(c.Rels, uint32(n))
+				}
+			}
+		}
+		commits = append(commits, c)
 	}
 	return commits, stop
 }
@@ -73,6 +89,22 @@ type DuplicateApply struct {
 	OriginName string      `json:"origin_name,omitempty"`
 	OriginLSN  string      `json:"origin_lsn"`
 	Commits    []WALCommit `json:"commits"`
+}
+
+// AppliedData keeps the commits that wrote data: those whose relations
+// were read (Rels non-nil) and include one that is not the replication
+// system's own (own: its catalog's relfilenodes, e.g. Spock 5.0.x's
+// spock.progress, which the worker updates about once a second in a
+// transaction of its own that carries the origin and the LSN of the last
+// remote commit). Commits whose relations were not read are kept.
+func AppliedData(commits []WALCommit, own map[uint32]bool) []WALCommit {
+	out := make([]WALCommit, 0, len(commits))
+	for _, c := range commits {
+		if c.Rels == nil || slices.ContainsFunc(c.Rels, func(r uint32) bool { return !own[r] }) {
+			out = append(out, c)
+		}
+	}
+	return out
 }
 
 // FindDuplicateApplies groups a node's commits by origin and origin LSN
@@ -114,12 +146,15 @@ type WALNodeCapture struct {
 	// line (the end of the WAL it could read).
 	FirstSegment string `json:"first_segment"`
 	Stop         string `json:"stop,omitempty"`
-	// Commits counts the commit records with an origin; Duplicated the
+	// Commits counts the commit records with an origin that wrote data
+	// (AppliedData), Bookkeeping those that wrote only the replication
+	// system's own tables; Duplicated the
 	// remote transactions committed more than once (Duplicates holds at
 	// most DuplicatesShown of them).
-	Commits    int              `json:"commits"`
-	Duplicated int              `json:"duplicated"`
-	Duplicates []DuplicateApply `json:"duplicates,omitempty"`
+	Commits     int              `json:"commits"`
+	Bookkeeping int              `json:"bookkeeping,omitempty"`
+	Duplicated  int              `json:"duplicated"`
+	Duplicates  []DuplicateApply `json:"duplicates,omitempty"`
 	// Error is why this node's WAL could not be read ("" when it was).
 	Error string `json:"error,omitempty"`
 }
@@ -133,10 +168,12 @@ type WALCapture struct {
 }
 
 // CaptureWALNode turns one node's parsed commits into its capture;
-// names maps origin ids to what to call them (node or origin name).
-func CaptureWALNode(node, firstSegment, stop string, commits []WALCommit, names map[int]string) WALNodeCapture {
-	dups := FindDuplicateApplies(node, commits)
-	c := WALNodeCapture{Node: node, FirstSegment: firstSegment, Stop: stop, Commits: len(commits), Duplicated: len(dups)}
+// names maps origin ids to what to call them (node or origin name), own
+// holds the replication system's own relfilenodes (AppliedData).
+func CaptureWALNode(node, firstSegment, stop string, commits []WALCommit, names map[int]string, own map[uint32]bool) WALNodeCapture {
+	data := AppliedData(commits, own)
+	dups := FindDuplicateApplies(node, data)
+	c := WALNodeCapture{Node: node, FirstSegment: firstSegment, Stop: stop, Commits: len(data), Bookkeeping: len(commits) - len(data), Duplicated: len(dups)}
 	if len(dups) > DuplicatesShown {
 		dups = dups[:DuplicatesShown]
 	}

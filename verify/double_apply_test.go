@@ -2,6 +2,7 @@ package verify_test
 
 import (
 	"encoding/json"
+	"strings"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
@@ -42,7 +43,7 @@ pg_waldump: error: error in WAL record at 0/1608088: invalid record length at 0/
 	}
 	node := func(name, out string) verify.WALNodeCapture {
 		commits, stop := verify.ParseWALCommits(out)
-		return verify.CaptureWALNode(name, "000000010000000000000001", stop, commits, names)
+		return verify.CaptureWALNode(name, "000000010000000000000001", stop, commits, names, nil)
 	}
 
 	DescribeTable("judges the survivors' WAL",
@@ -71,6 +72,27 @@ pg_waldump: error: error in WAL record at 0/1608088: invalid record length at 0/
 		Entry("no capture: unknown", nil, verify.Unknown, nil),
 	)
 
+	It("reads the relations a cut line's transaction wrote, and counts only commits that wrote data", func() {
+		// Spock 5.0.x: the apply's commit, then its progress update (only
+		// spock.progress, relfilenode 16500) with the same origin LSN.
+		cut := "tx: 1236, lsn: 0/016CAB98, desc: COMMIT 2026-12-06 09:19:42.161078 UTC ; origin: node 9057, lsn 0/16CB748, rels: 16663 16669\n" +
+			"tx: 1239, lsn: 0/016CB390, desc: COMMIT 2026-12-06 09:19:42.165542 UTC ; origin: node 9057, lsn 0/16CB748, rels: 16500\n" +
+			"tx: 1240, lsn: 0/016CB400, desc: COMMIT 2026-12-06 09:19:42.166000 UTC ; origin: node 9057, lsn 0/16CB800, rels:"
+		commits, _ := verify.ParseWALCommits(cut)
+		Expect(commits[0].Rels).To(Equal([]uint32{16663, 16669}))
+		Expect(commits[2].Rels).To(BeEmpty())
+		Expect(commits[2].Rels).NotTo(BeNil(), "read, and nothing written")
+		own := map[uint32]bool{16500: true}
+		n := verify.CaptureWALNode("n1", "seg", "", commits, nil, own)
+		Expect(n.Duplicated).To(Equal(0), "a bookkeeping commit is not a second apply")
+		Expect(n.Commits).To(Equal(1))
+		Expect(n.Bookkeeping).To(Equal(2))
+		// Control: the same pair where the second wrote the table again.
+		again := strings.Replace(cut, "rels: 16500", "rels: 16663 16669", 1)
+		commits, _ = verify.ParseWALCommits(again)
+		Expect(verify.CaptureWALNode("n1", "seg", "", commits, nil, own).Duplicated).To(Equal(1))
+	})
+
 	It("never counts commits without a remote position (0/0) as duplicates", func() {
 		c := []verify.WALCommit{{XID: 1, Origin: 3, OriginLSN: "0/0"}, {XID: 2, Origin: 3, OriginLSN: "0/0"}}
 		Expect(verify.FindDuplicateApplies("n1", c)).To(BeEmpty())
@@ -82,7 +104,7 @@ pg_waldump: error: error in WAL record at 0/1608088: invalid record length at 0/
 			lsn := "0/" + string(rune('A'+i))
 			c = append(c, verify.WALCommit{XID: uint32(2 * i), Origin: 1, OriginLSN: lsn}, verify.WALCommit{XID: uint32(2*i + 1), Origin: 1, OriginLSN: lsn})
 		}
-		n := verify.CaptureWALNode("n2", "seg", "", c, nil)
+		n := verify.CaptureWALNode("n2", "seg", "", c, nil, nil)
 		Expect(n.Duplicated).To(Equal(verify.DuplicatesShown + 5))
 		Expect(n.Duplicates).To(HaveLen(verify.DuplicatesShown))
 		Expect(judge(n).Summary).To(ContainSubstring("and 22 more"))
