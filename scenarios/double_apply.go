@@ -30,7 +30,7 @@ func (r *run) doubleApplyCheck(ctx context.Context, targets []verify.Target) []v
 			capture.Nodes = append(capture.Nodes, verify.WALNodeCapture{Node: t.Name, Error: "not a node of the cluster"})
 			continue
 		}
-		nc, err := walNodeCapture(ctx, n)
+		nc, err := walNodeCapture(ctx, n, r.pinnedReplays())
 		if errors.Is(err, harness.ErrNoWALDump) {
 			capture = &verify.WALCapture{NotApplicable: err.Error()}
 			break
@@ -44,6 +44,21 @@ func (r *run) doubleApplyCheck(ctx context.Context, targets []verify.Target) []v
 	return []verify.CheckResult{verify.JudgeDoubleApply(capture)}
 }
 
+// pinnedReplays are the reference recovery's replays on Spock, whose
+// commits all carry the target's origin progress from before the replay
+// (recovery/reference: Spock's stream has no origin LSN), from the
+// recovery's measured progress.
+func (r *run) pinnedReplays() []verify.PinnedReplay {
+	if r.recovered == nil || r.cluster == nil || r.cluster.Flavor.Name() != "spock" {
+		return nil
+	}
+	var out []verify.PinnedReplay
+	for _, p := range r.recovered.Progress {
+		out = append(out, verify.PinnedReplay{Node: p.Node, Origin: p.Origin, LSN: p.Before})
+	}
+	return out
+}
+
 // storedDoubleApply re-judges the capture stored with a run; a run that
 // did not run the checker stored none and gets no result.
 func storedDoubleApply(_ []history.Op, obs *verify.Observation, _, _ []string) []verify.CheckResult {
@@ -54,7 +69,7 @@ func storedDoubleApply(_ []history.Op, obs *verify.Observation, _, _ []string) [
 }
 
 // walNodeCapture reads one node's WAL commits and names their origins.
-func walNodeCapture(ctx context.Context, n *harness.Node) (verify.WALNodeCapture, error) {
+func walNodeCapture(ctx context.Context, n *harness.Node, pinned []verify.PinnedReplay) (verify.WALNodeCapture, error) {
 	seg, out, err := harness.ReadWALCommits(ctx, n)
 	if err != nil {
 		return verify.WALNodeCapture{}, err
@@ -64,7 +79,7 @@ func walNodeCapture(ctx context.Context, n *harness.Node) (verify.WALNodeCapture
 		return verify.WALNodeCapture{}, err
 	}
 	commits, stop := verify.ParseWALCommits(out)
-	return verify.CaptureWALNode(n.Name, seg, stop, commits, names, own), nil
+	return verify.CaptureWALNode(n.Name, seg, stop, commits, names, own, pinned), nil
 }
 
 // ownRelsSQL lists the relfilenodes of the replication system's own

@@ -135,6 +135,46 @@ func FindDuplicateApplies(node string, commits []WALCommit) []DuplicateApply {
 	return out
 }
 
+// PinnedReplay is a harness recovery's replay on Node under its origin
+// Origin (by name) whose commits all carry one origin LSN, LSN: the
+// reference recovery on Spock, whose stream has no origin LSN, keeps the
+// origin where it was until the replay is proven complete. Its commits
+// share that LSN by design; they are the harness's, not a second apply.
+type PinnedReplay struct {
+	Node, Origin, LSN string
+}
+
+// sameLSN compares two LSNs in any of PostgreSQL's spellings ("0/0170CA10"
+// and "0/170CA10" are one).
+func sameLSN(a, b string) bool {
+	pa, pb := parseLSN(a), parseLSN(b)
+	return pa == pb && pa != ^uint64(0)
+}
+
+func parseLSN(s string) uint64 {
+	hi, lo, ok := strings.Cut(s, "/")
+	h, err1 := strconv.ParseUint(hi, 16, 32)
+	l, err2 := strconv.ParseUint(lo, 16, 32)
+	if !ok || err1 != nil || err2 != nil {
+		return ^uint64(0)
+	}
+	return h<<32 | l
+}
+
+// withoutPinned drops the duplicates that are a pinned replay of node.
+func withoutPinned(node string, dups []DuplicateApply, names map[int]string, pinned []PinnedReplay) (kept []DuplicateApply, harness int) {
+	for _, d := range dups {
+		if slices.ContainsFunc(pinned, func(p PinnedReplay) bool {
+			return p.Node == node && p.Origin == names[d.Origin] && sameLSN(p.LSN, d.OriginLSN)
+		}) {
+			harness += len(d.Commits)
+			continue
+		}
+		kept = append(kept, d)
+	}
+	return kept, harness
+}
+
 // DuplicatesShown bounds the duplicates a node keeps in the capture (and
 // the report); the count is always whole.
 const DuplicatesShown = 20
@@ -151,10 +191,13 @@ type WALNodeCapture struct {
 	// system's own tables; Duplicated the
 	// remote transactions committed more than once (Duplicates holds at
 	// most DuplicatesShown of them).
-	Commits     int              `json:"commits"`
-	Bookkeeping int              `json:"bookkeeping,omitempty"`
-	Duplicated  int              `json:"duplicated"`
-	Duplicates  []DuplicateApply `json:"duplicates,omitempty"`
+	Commits     int `json:"commits"`
+	Bookkeeping int `json:"bookkeeping,omitempty"`
+	// HarnessReplays counts the commits of the harness's pinned replays
+	// (PinnedReplay), which share one origin LSN by design.
+	HarnessReplays int              `json:"harness_replays,omitempty"`
+	Duplicated     int              `json:"duplicated"`
+	Duplicates     []DuplicateApply `json:"duplicates,omitempty"`
 	// Error is why this node's WAL could not be read ("" when it was).
 	Error string `json:"error,omitempty"`
 }
@@ -169,11 +212,13 @@ type WALCapture struct {
 
 // CaptureWALNode turns one node's parsed commits into its capture;
 // names maps origin ids to what to call them (node or origin name), own
-// holds the replication system's own relfilenodes (AppliedData).
-func CaptureWALNode(node, firstSegment, stop string, commits []WALCommit, names map[int]string, own map[uint32]bool) WALNodeCapture {
+// holds the replication system's own relfilenodes (AppliedData), pinned
+// the harness's own replays (PinnedReplay).
+func CaptureWALNode(node, firstSegment, stop string, commits []WALCommit, names map[int]string, own map[uint32]bool, pinned []PinnedReplay) WALNodeCapture {
 	data := AppliedData(commits, own)
-	dups := FindDuplicateApplies(node, data)
-	c := WALNodeCapture{Node: node, FirstSegment: firstSegment, Stop: stop, Commits: len(data), Bookkeeping: len(commits) - len(data), Duplicated: len(dups)}
+	dups, harness := withoutPinned(node, FindDuplicateApplies(node, data), names, pinned)
+	c := WALNodeCapture{Node: node, FirstSegment: firstSegment, Stop: stop, Commits: len(data), Bookkeeping: len(commits) - len(data),
+		HarnessReplays: harness, Duplicated: len(dups)}
 	if len(dups) > DuplicatesShown {
 		dups = dups[:DuplicatesShown]
 	}

@@ -43,7 +43,7 @@ pg_waldump: error: error in WAL record at 0/1608088: invalid record length at 0/
 	}
 	node := func(name, out string) verify.WALNodeCapture {
 		commits, stop := verify.ParseWALCommits(out)
-		return verify.CaptureWALNode(name, "000000010000000000000001", stop, commits, names, nil)
+		return verify.CaptureWALNode(name, "000000010000000000000001", stop, commits, names, nil, nil)
 	}
 
 	DescribeTable("judges the survivors' WAL",
@@ -83,14 +83,32 @@ pg_waldump: error: error in WAL record at 0/1608088: invalid record length at 0/
 		Expect(commits[2].Rels).To(BeEmpty())
 		Expect(commits[2].Rels).NotTo(BeNil(), "read, and nothing written")
 		own := map[uint32]bool{16500: true}
-		n := verify.CaptureWALNode("n1", "seg", "", commits, nil, own)
+		n := verify.CaptureWALNode("n1", "seg", "", commits, nil, own, nil)
 		Expect(n.Duplicated).To(Equal(0), "a bookkeeping commit is not a second apply")
 		Expect(n.Commits).To(Equal(1))
 		Expect(n.Bookkeeping).To(Equal(2))
 		// Control: the same pair where the second wrote the table again.
 		again := strings.Replace(cut, "rels: 16500", "rels: 16663 16669", 1)
 		commits, _ = verify.ParseWALCommits(again)
-		Expect(verify.CaptureWALNode("n1", "seg", "", commits, nil, own).Duplicated).To(Equal(1))
+		Expect(verify.CaptureWALNode("n1", "seg", "", commits, nil, own, nil).Duplicated).To(Equal(1))
+	})
+
+	It("leaves out the harness's pinned replay on Spock, and only that", func() {
+		// The reference recovery replayed three of n2's transactions on n1
+		// under origin 1 (spk_postgres_n1_sub_n2_n1), all at 0/16A5820.
+		var c []verify.WALCommit
+		for i := range 3 {
+			c = append(c, verify.WALCommit{XID: uint32(100 + i), Origin: 1, OriginLSN: "0/16A5820", Rels: []uint32{16390}})
+		}
+		names := map[int]string{1: "spk_postgres_n1_sub_n2_n1", 26863: "n2"}
+		pin := []verify.PinnedReplay{{Node: "n1", Origin: "spk_postgres_n1_sub_n2_n1", LSN: "0/016A5820"}}
+		n := verify.CaptureWALNode("n1", "seg", "", c, names, nil, pin)
+		Expect(n.Duplicated).To(Equal(0))
+		Expect(n.HarnessReplays).To(Equal(3))
+		// Controls: another node, another origin, another LSN stay duplicates.
+		for _, p := range []verify.PinnedReplay{{Node: "n3", Origin: pin[0].Origin, LSN: pin[0].LSN}, {Node: "n1", Origin: "n2", LSN: pin[0].LSN}, {Node: "n1", Origin: pin[0].Origin, LSN: "0/16A5828"}} {
+			Expect(verify.CaptureWALNode("n1", "seg", "", c, names, nil, []verify.PinnedReplay{p}).Duplicated).To(Equal(1), "%+v", p)
+		}
 	})
 
 	It("never counts commits without a remote position (0/0) as duplicates", func() {
@@ -104,7 +122,7 @@ pg_waldump: error: error in WAL record at 0/1608088: invalid record length at 0/
 			lsn := "0/" + string(rune('A'+i))
 			c = append(c, verify.WALCommit{XID: uint32(2 * i), Origin: 1, OriginLSN: lsn}, verify.WALCommit{XID: uint32(2*i + 1), Origin: 1, OriginLSN: lsn})
 		}
-		n := verify.CaptureWALNode("n2", "seg", "", c, nil, nil)
+		n := verify.CaptureWALNode("n2", "seg", "", c, nil, nil, nil)
 		Expect(n.Duplicated).To(Equal(verify.DuplicatesShown + 5))
 		Expect(n.Duplicates).To(HaveLen(verify.DuplicatesShown))
 		Expect(judge(n).Summary).To(ContainSubstring("and 22 more"))
