@@ -37,7 +37,7 @@ func init() {
 		Labels: []string{LabelNightly}, Nodes: 3, Timeout: 10 * time.Minute,
 		Workload: "ledger", ClientsPerNode: 2, Load: 30 * time.Second, Recovery: "auto",
 		Checkers: append([]string{CheckRecovered, CheckDDL}, allCheckers...), Expect: verify.Pass,
-		// Measured: pass on pglogical (seed 7) and on Spock 6.0 (seed 7:
+		// Measured: pass on pglogical (seeds 7, 8) and on Spock 6.0 (seed 7:
 		// each peer logged "table 'ddl_n3_8637' was added to 'default'
 		// replication set", 0 exception_log rows, no double apply).
 		Faults: ddlPartitionKill,
