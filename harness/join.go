@@ -2,6 +2,7 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 	"time"
@@ -37,7 +38,11 @@ type JoinReport struct {
 	// the copy holds its changes: the new node streams from there.
 	Handover map[string]string `json:"handover"`
 	Copy     time.Duration     `json:"copy_ns"`
-	Total    time.Duration     `json:"total_ns"`
+	// CopyAttempts counts the copies started; CopyFailures says why each
+	// failed one failed (a copy cut off cannot resume: it is set up again).
+	CopyAttempts int           `json:"copy_attempts"`
+	CopyFailures []string      `json:"copy_failures,omitempty"`
+	Total        time.Duration `json:"total_ns"`
 }
 
 // handoverPeer is one peer (not the source) during a join: the slot it
@@ -133,7 +138,7 @@ func (c *Cluster) AddNode(ctx context.Context, opts JoinOptions) (*Node, *JoinRe
 		return nil, rep, err
 	}
 	copyStart := time.Now()
-	if err := step("copy from the source", c.copyFromSource(ctx, j, n, conn, source, opts)); err != nil {
+	if err := step("copy from the source", c.copyFromSource(ctx, j, n, conn, source, opts, rep)); err != nil {
 		return nil, rep, err
 	}
 	rep.Copy = time.Since(copyStart)
@@ -298,24 +303,103 @@ func waitOriginFree(ctx context.Context, conn *pgx.Conn, origin, what string, ti
 	})
 }
 
+// copyAttempts bounds how often a join starts its copy again: a copy cut
+// off mid-way cannot resume (pglogical: "subscriber ... initialization
+// failed during nonrecoverable step (d), please try the setup again").
+const copyAttempts = 3
+
 // copyFromSource is step 4: n's subscription to the source with data
-// sync, awaited until it replicates.
-func (c *Cluster) copyFromSource(ctx context.Context, j joiner, n *Node, conn *pgx.Conn, source *Node, opts JoinOptions) error {
+// sync, awaited until it replicates. A copy that failed for good (its
+// subscription down, not synchronized) is set up again: the
+// subscription dropped, n's tables emptied of the partial copy, and
+// created anew; the report counts the attempts.
+func (c *Cluster) copyFromSource(ctx context.Context, j joiner, n *Node, conn *pgx.Conn, source *Node, opts JoinOptions, rep *JoinReport) error {
 	sub := c.Flavor.SubscriptionName(n.Name, source.Name)
 	subscribe := j.SubscribeSync(n.Peer(), source.Peer())
 	if opts.SkipCopy {
 		subscribe = c.Flavor.Subscribe(n.Peer(), source.Peer())
 	}
-	if err := execStatements(ctx, conn, subscribe); err != nil {
-		return fmt.Errorf("create %s on %s: %w", sub, n.Name, err)
-	}
-	c.hurryWorkers(ctx, n, conn)
-	if opts.DuringCopy != nil {
-		if err := opts.DuringCopy(ctx, source, n); err != nil {
-			return fmt.Errorf("during the copy: %w", err)
+	for attempt := 1; ; attempt++ {
+		rep.CopyAttempts = attempt
+		if err := execStatements(ctx, conn, subscribe); err != nil {
+			return fmt.Errorf("create %s on %s (attempt %d): %w", sub, n.Name, attempt, err)
+		}
+		c.hurryWorkers(ctx, n, conn)
+		if opts.DuringCopy != nil && attempt == 1 {
+			if err := opts.DuringCopy(ctx, source, n); err != nil {
+				return fmt.Errorf("during the copy: %w", err)
+			}
+		}
+		err := c.waitCopied(ctx, n, conn, sub, opts.Timeout)
+		if err == nil || !errors.Is(err, errCopyFailed) || attempt == copyAttempts {
+			return err
+		}
+		rep.CopyFailures = append(rep.CopyFailures, fmt.Sprintf("attempt %d: %v", attempt, err))
+		if err := c.undoCopy(ctx, j, n, conn, sub); err != nil {
+			return fmt.Errorf("set up the copy again after attempt %d: %w", attempt, err)
 		}
 	}
-	return c.WaitLinks(ctx, []Link{{Subscriber: n, Provider: source}}, opts.Timeout)
+}
+
+// errCopyFailed: the sync subscription is down and not synchronized for
+// copyFailedAfter: its copy will not finish.
+var errCopyFailed = errors.New("the copy failed for good")
+
+const copyFailedAfter = 5 * time.Second
+
+// waitCopied waits until sub replicates, or says errCopyFailed with the
+// server's last error line.
+func (c *Cluster) waitCopied(ctx context.Context, n *Node, conn *pgx.Conn, sub string, timeout time.Duration) error {
+	syncQ := fmt.Sprintf(`SELECT coalesce(min(l.sync_status::text), '?') FROM %[1]s.local_sync_status l JOIN %[1]s.subscription s ON s.sub_id = l.sync_subid
+WHERE s.sub_name = $1 AND l.sync_relname IS NULL`, pgx.Identifier{c.Flavor.Name()}.Sanitize())
+	var downSince time.Time
+	what := fmt.Sprintf("%s on %s to copy and replicate", sub, n.Name)
+	return WaitFor(ctx, what, timeout, 200*time.Millisecond, func(ctx context.Context) (bool, string, error) {
+		st, err := c.SubscriptionStatuses(ctx, conn)
+		if err != nil {
+			return false, "", err
+		}
+		var sync string
+		if err := conn.QueryRow(ctx, syncQ, sub).Scan(&sync); err != nil {
+			return false, "", err
+		}
+		state := fmt.Sprintf("%s %s, sync status %s", sub, st[sub], sync)
+		if st[sub] == Replicating {
+			return true, state, nil
+		}
+		if st[sub] != Down || sync == "r" {
+			downSince = time.Time{}
+			return false, state, nil
+		}
+		if downSince.IsZero() {
+			downSince = time.Now()
+		}
+		if time.Since(downSince) < copyFailedAfter {
+			return false, state, nil
+		}
+		log, _ := c.ServerLog(ctx, n)
+		return false, state, fmt.Errorf("%w: %s; %s", errCopyFailed, state, LastError(log))
+	})
+}
+
+// undoCopy drops sub and empties n's replicated tables of what a failed
+// copy left (n has no subscriber yet: nothing replicates the TRUNCATE).
+func (c *Cluster) undoCopy(ctx context.Context, j joiner, n *Node, conn *pgx.Conn, sub string) error {
+	if err := execStatements(ctx, conn, j.DropSubscription(sub)); err != nil {
+		return fmt.Errorf("drop %s on %s: %w", sub, n.Name, err)
+	}
+	var tables string
+	if err := conn.QueryRow(ctx, `SELECT coalesce(string_agg(format('%I.%I', schemaname, tablename), ', '), '') FROM pg_tables
+WHERE schemaname NOT IN ('pg_catalog', 'information_schema', 'pglogical', 'spock')`).Scan(&tables); err != nil {
+		return fmt.Errorf("list tables on %s: %w", n.Name, err)
+	}
+	if tables == "" {
+		return nil
+	}
+	if _, err := conn.Exec(ctx, "TRUNCATE "+tables); err != nil {
+		return fmt.Errorf("empty %s on %s: %w", tables, n.Name, err)
+	}
+	return nil
 }
 
 // thawSource enables the source's subscriptions from the peers again.

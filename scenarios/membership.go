@@ -285,7 +285,11 @@ func (r *run) judgeMembership(ctx context.Context, res *joinResult) (verify.Verd
 		if n > 0 {
 			return verify.Fail, fmt.Sprintf("%s joined from %s and logged %d conflicts on the workload's rows: rows it copied were applied again", res.Node, res.Join.Source, n)
 		}
-		return verify.Pass, fmt.Sprintf("%s joined from %s (copy %s, handover %v), no conflict logged on it", res.Node, res.Join.Source, res.Join.Copy.Round(100*time.Millisecond), res.Join.Handover)
+		again := ""
+		if len(res.Join.CopyFailures) > 0 {
+			again = fmt.Sprintf(", copied %d times: %s", res.Join.CopyAttempts, strings.Join(res.Join.CopyFailures, "; "))
+		}
+		return verify.Pass, fmt.Sprintf("%s joined from %s (copy %s, handover %v%s), no conflict logged on it", res.Node, res.Join.Source, res.Join.Copy.Round(100*time.Millisecond), res.Join.Handover, again)
 	}
 	left, err := r.cluster.Leftovers(ctx, res.Node, r.nodes(r.alive))
 	if err != nil {
