@@ -341,7 +341,9 @@ func (c *Cluster) copyFromSource(ctx context.Context, j joiner, n *Node, conn *p
 	}
 }
 
-// errCopyFailed: the sync subscription is down and not synchronized for
+// errCopyFailed: the sync subscription is down (pglogical) or disabled
+// (Spock 6.0 disables it: "initialization failed during nonrecoverable
+// step (d). Subscription disabled.") and not synchronized for
 // copyFailedAfter: its copy will not finish.
 var errCopyFailed = errors.New("the copy failed for good")
 
@@ -367,7 +369,7 @@ WHERE s.sub_name = $1 AND l.sync_relname IS NULL`, pgx.Identifier{c.Flavor.Name(
 		if st[sub] == Replicating {
 			return true, state, nil
 		}
-		if st[sub] != Down || sync == "r" {
+		if (st[sub] != Down && st[sub] != "disabled") || sync == "r" {
 			downSince = time.Time{}
 			return false, state, nil
 		}
