@@ -35,6 +35,11 @@ import (
 // schema-features-partition passes on Spock 6.0 (seed 7), double-apply
 // too: Spock's repset_add_all_tables put part_kv's rows into replication
 // as well (each row in its partition on every node).
+// schema-fk-crash-restart FAILs on Spock 6.0 (seed 7) as on pglogical:
+// 251 fk_child rows differ (239 of origin n3 on the restarted n2 only,
+// whose log shows 240 "remote delete_missing on relation
+// public.fk_child ... Resolution: skip": the cascade's child deletes
+// arrived before the inserts) and 154 orphans.
 func init() {
 	Register(&Spec{
 		Name: "schema-features-crash-restart", Description: "every node writes a table with STORED generated columns, moves rows between partitions, inserts children of any node's parents, inserts into a table n1 truncates now and then and into one it leaves alone, and inserts rows keyed by its own sequence, while one node crashes and restarts; every node converges and each feature's checker holds (generated = f(base) everywhere, each row in its key's partition, no orphan, the truncates' outcome, no sequence key lost or overwritten)",
