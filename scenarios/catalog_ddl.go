@@ -30,7 +30,8 @@ func init() {
 		// "reconcile: new entry seeded at origin LSN ..." and applied 8
 		// transactions it had committed before the crash again (the same
 		// as plain crash-restart on 6.0: not the DDL's doing).
-		Faults: ddlUnderLoad,
+		KnownFindings: []Finding{SpockDoubleApplyAfterCrash},
+		Faults:        ddlUnderLoad,
 	})
 	Register(&Spec{
 		Name: "ddl-partition-kill", Description: "a node runs the DDL script under load and is cut off from the others at once while its DDL travels; after the heal, a survivor lags behind another node, which is killed with recovery; the catalogs and rows converge",
