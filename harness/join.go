@@ -72,7 +72,7 @@ type handoverPeer struct {
 //  5. the new node's origin for each peer is set to copiedTo and its
 //     subscription enabled: the peer streams from exactly where the copy
 //     ends, so nothing written meanwhile is missed or applied twice;
-//  6. every node subscribes to the new one, and the cluster is ready.
+//  6. every node subscribes to the new one; its links replicate.
 //
 // Every wait names the node and the step. On error the new node stays in
 // the run (its container is cleaned up with the run), not in c.Nodes.
@@ -155,7 +155,14 @@ func (c *Cluster) AddNode(ctx context.Context, opts JoinOptions) (*Node, *JoinRe
 		return nil, rep, err
 	}
 	c.Nodes = append(c.Nodes, n)
-	if err := step("wait for the grown mesh", c.WaitReady(ctx, c.Nodes, opts.Timeout)); err != nil {
+	// Only the new node's links: a lag elsewhere (a disabled subscription
+	// between two old nodes) must not hold the join up; quiesce's barrier
+	// judges the whole mesh later.
+	var links []Link
+	for _, x := range c.Nodes[:len(c.Nodes)-1] {
+		links = append(links, Link{Subscriber: n, Provider: x}, Link{Subscriber: x, Provider: n})
+	}
+	if err := step("wait for the new node's subscriptions", c.WaitLinks(ctx, links, opts.Timeout)); err != nil {
 		return n, rep, err
 	}
 	rep.Total = time.Since(start)
