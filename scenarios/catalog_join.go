@@ -32,6 +32,11 @@ func init() {
 		Labels: []string{LabelNightly}, Nodes: 3, Timeout: 8 * time.Minute,
 		Workload: "ledger", ClientsPerNode: 2, Load: 20 * time.Second, Recovery: "none",
 		Checkers: membershipCheckers, Expect: verify.Pass,
+		// Spock 6.0 seed 7: the crash-restarted source applied again the
+		// last transaction of n1 it had applied before its crash (origin
+		// n1 lsn 0/1E68420 committed twice on n2, 12 s apart): the crash
+		// finding, not the join's (the new node had no conflict).
+		KnownFindings: []Finding{SpockDoubleApplyAfterCrash},
 		Faults: func(r Rand, nodes []string, load time.Duration) []Step {
 			return []Step{joinStep(r, nodes, load, joinSourceCrash)}
 		},
