@@ -80,3 +80,22 @@ func DDLScript(table, tag string) (statements []string, column, newTable string)
 func DuplicatesAcrossCrash(n verify.WALNodeCapture, log string) (bool, string) {
 	return explainDuplicates(n, crashRecoveries([]byte(log)))
 }
+
+// ServerDisabled is serverDisabled on subscriptions given as
+// {subscriber, subscription} pairs.
+func ServerDisabled(subs [][2]string, statuses map[string]map[string]string, lines []verify.SubLogLine, since time.Time) (verify.SubLogLine, bool) {
+	var ts []touchedSub
+	for _, s := range subs {
+		ts = append(ts, touchedSub{s[0], s[1]})
+	}
+	return serverDisabled(ts, statuses, lines, since)
+}
+
+// SubsAmong is subsAmong as {subscriber, subscription} pairs.
+func SubsAmong(targets []string, name func(sub, prov string) string) [][2]string {
+	var out [][2]string
+	for _, t := range subsAmong(targets, name) {
+		out = append(out, [2]string{t.node, t.sub})
+	}
+	return out
+}

@@ -22,7 +22,9 @@ import (
 // has passed: every heal action first (latest fault first), then every
 // heal confirmed (once every node it restarted accepts connections), so
 // that no heal check waits on a fault still in force or a node starting.
-// Every held step, overlapping or not, is a group, and a group heals
+// A heal confirmation the server answered by disabling a subscription
+// is a note, not an error (heal_disabled.go). Every held step,
+// overlapping or not, is a group, and a group heals
 // every fault it injected on every path: its holds passing, a failed
 // inject or effect check of any of them, the run's timeout or a signal
 // (then the heal actions only, bounded by stopHealTimeout; the cluster
@@ -95,7 +97,11 @@ func (r *run) runGroup(ctx context.Context, steps []Step, partsOf func(Step) []h
 				return err
 			}
 		}
-		for _, p := range partsOf(s) {
+		parts := partsOf(s)
+		if r.skipDisabled(s, parts) {
+			continue
+		}
+		for _, p := range parts {
 			in, err := r.injectPart(ctx, s, p)
 			if in != nil {
 				done = append(done, in)
@@ -170,7 +176,7 @@ func (r *run) healGroup(ctx context.Context, done []*injected) error {
 	}
 	for _, in := range done {
 		if !stopped && in.f.State() == fault.Healing {
-			if err := in.f.WaitHealed(ctx); err != nil {
+			if err := in.f.WaitHealed(ctx); err != nil && !r.healDisabled(ctx, in, err) {
 				errs = append(errs, fmt.Errorf("step %q: %w", in.step, err))
 			}
 		}

@@ -278,6 +278,9 @@ type run struct {
 
 	rejoins []*rejoinResult
 	ddls    []*ddlStep // the ddl steps done (steps_ddl.go)
+	// disabledSubs: subscriptions the server disabled during a held
+	// fault, to the index of that fault's record (heal_disabled.go).
+	disabledSubs map[touchedSub]int
 	// membership: the joins and removals of the run (membership.go).
 	membership []*joinResult
 
