@@ -59,9 +59,11 @@
 // Decisions of each part sit at the top of its file: runner.go (phases,
 // the slot keeper and standby), checkers.go (replication-health,
 // exception-audit, evidence), steps_faults.go, steps_provider.go,
-// steps_worker.go, group.go (overlapping faults), rejoin.go, membership.go
-// (nodes joining and leaving: add-node, remove-node, the membership checker),
-// interrupt.go, finding.go (known findings) and catalog_*.go.
+// steps_worker.go, group.go (overlapping faults), heal_disabled.go (a
+// heal the server answered by disabling a subscription), rejoin.go,
+// membership.go (nodes joining and leaving: add-node, remove-node, the
+// membership checker), interrupt.go, finding.go (known findings) and
+// catalog_*.go.
 //
 // The Ginkgo suite in this package runs the catalog by label (gate,
 // nightly, release); a spec passes when the run's verdict is the one the
