@@ -175,9 +175,10 @@ func withoutPinned(node string, dups []DuplicateApply, names map[int]string, pin
 	return kept, harness
 }
 
-// DuplicatesShown bounds the duplicates a node keeps in the capture (and
-// the report); the count is always whole.
-const DuplicatesShown = 20
+// DuplicatesShown bounds the duplicates a node keeps in the capture (the
+// summary names three); the count is always whole. Explain judges only a
+// whole list, so the bound is well above what a run has shown (30).
+const DuplicatesShown = 2000
 
 // WALNodeCapture is what the checker read from one node's WAL.
 type WALNodeCapture struct {
