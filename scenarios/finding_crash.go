@@ -39,7 +39,7 @@ func crashRecoveries(log []byte) []crashRecovery {
 	for _, line := range strings.Split(string(log), "\n") {
 		switch {
 		case strings.Contains(line, "was not properly shut down; automatic recovery in progress"):
-			cur = &crashRecovery{began: logTime(line)}
+			cur = &crashRecovery{began: verify.LogTime(line)}
 		case cur != nil && cur.redoDone == 0 && strings.Contains(line, "redo done at "):
 			_, rest, _ := strings.Cut(line, "redo done at ")
 			lsn, err := pglogrepl.ParseLSN(strings.Fields(rest)[0])
@@ -48,29 +48,16 @@ func crashRecoveries(log []byte) []crashRecovery {
 				continue
 			}
 			cur.redoDone = lsn
-			cur.line = fmt.Sprintf("redo done at %s (%s)", lsn, logTime(line).Format("15:04:05.000"))
+			cur.line = fmt.Sprintf("redo done at %s (%s)", lsn, verify.LogTime(line).Format("15:04:05.000"))
 		case cur != nil && strings.Contains(line, "database system is ready to accept connections"):
 			if cur.redoDone != 0 {
-				cur.ready = logTime(line)
+				cur.ready = verify.LogTime(line)
 				out = append(out, *cur)
 			}
 			cur = nil
 		}
 	}
 	return out
-}
-
-// logTime reads a server log line's time (log_line_prefix '%m ...').
-func logTime(line string) time.Time {
-	f := strings.Fields(line)
-	if len(f) < 3 {
-		return time.Time{}
-	}
-	t, err := time.Parse("2006-01-02 15:04:05.000 MST", f[0]+" "+f[1]+" "+f[2])
-	if err != nil {
-		return time.Time{}
-	}
-	return t
 }
 
 // straddles says whether recovery r lies between local commits a and b

@@ -156,7 +156,7 @@ func parseLogEntries(log []byte) []logEntry {
 			last.lines = append(last.lines, line)
 			continue
 		}
-		out = append(out, logEntry{at: logTime(line), severity: strings.TrimSuffix(sev, ":"), lines: []string{line}})
+		out = append(out, logEntry{at: LogTime(line), severity: strings.TrimSuffix(sev, ":"), lines: []string{line}})
 	}
 	return out
 }

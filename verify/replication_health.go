@@ -281,12 +281,12 @@ func ParseSubscriptionLog(node string, log []byte, subs []string) []SubLogLine {
 				continue
 			}
 			named = true
-			out = append(out, SubLogLine{Node: node, Subscription: sub, At: logTime(line), Line: line,
+			out = append(out, SubLogLine{Node: node, Subscription: sub, At: LogTime(line), Line: line,
 				SelfDisable: strings.Contains(lower, "will be disabled") || strings.Contains(lower, "disabling subscription"),
 				WorkerError: isErr && fromWorker && worker == sub})
 		}
 		if !named && isErr && fromWorker {
-			out = append(out, SubLogLine{Node: node, Subscription: worker, At: logTime(line), Line: line, WorkerError: true})
+			out = append(out, SubLogLine{Node: node, Subscription: worker, At: LogTime(line), Line: line, WorkerError: true})
 		}
 	}
 	return out
@@ -313,8 +313,9 @@ func identByte(b byte) bool {
 	return b == '_' || b >= '0' && b <= '9' || b >= 'a' && b <= 'z' || b >= 'A' && b <= 'Z'
 }
 
-// logTime reads the time at the start of a server-log line ("" -> zero).
-func logTime(line string) time.Time {
+// LogTime reads the time at the start of a server-log line
+// (log_line_prefix '%m ...'; zero when it has none).
+func LogTime(line string) time.Time {
 	f := strings.Fields(line)
 	if len(f) < 3 {
 		return time.Time{}
