@@ -52,8 +52,10 @@ type Finding struct {
 	DiscardLogs []string
 	// InitialErrors: a discard line is the finding's when the initial
 	// error it carries (after ". Initial error: ") holds one of these;
-	// none: when it carries no initial error.
-	InitialErrors []string
+	// none: when it carries no initial error. AnyInitialError: whatever
+	// it carries, or none.
+	InitialErrors   []string
+	AnyInitialError bool
 	// AppliedAgainAfterCrash: the finding is a subscriber applying remote
 	// transactions a second time after its own crash recovery. Explain
 	// then takes double-apply's duplicates on a node whose log shows a
@@ -141,6 +143,35 @@ var SpockDiscardDeadlockVictim = Finding{
 	InitialErrors: []string{"SQLSTATE 40P01", "deadlock detected"},
 }
 
+// spockSubDisableLogs is the line Spock 5.0.x's handle_commit logs when
+// it "handles" a failed transaction under exception_behaviour
+// sub_disable; its CONTEXT names the transaction as a discard's does.
+var spockSubDisableLogs = []string{"exception handled (SUB_DISABLE)"}
+
+// discardLogs are every wording discardsIn reads.
+var discardLogs = append(append([]string{}, spockDiscardLogs...), spockSubDisableLogs...)
+
+// SpockSubDisableLosesTxn: Spock 5.0.11 under exception_behaviour
+// sub_disable loses the transaction it should hold back: after an apply
+// error (a cancel, 57014; a deadlock's victim, 40P01) or a SIGTERM inside
+// the transaction (no initial error), the worker logs "exception handled
+// (SUB_DISABLE) at LSN ..." (CONTEXT: its xid, commit time and action
+// count), replays it with use_try_block, finds no error and fails with
+// "exception handling had no exception(s) during replay in TRANSDISCARD
+// or SUB_DISABLE mode"; the next worker goes on past it with the
+// subscription still enabled and the transaction's rows logged to
+// exception_log as "sub_disable: tuple discarded due to exception". 6.0
+// (main fd2c484a) disables the subscription instead ("Transaction failed,
+// subscription will be disabled"), as the mode says. Measured:
+// apply-worker-faults and provider-faults seed 7 with --set
+// spock.exception_behaviour=sub_disable on 5.0.11.
+var SpockSubDisableLosesTxn = Finding{
+	Flavor: "spock", Name: "spock-sub-disable-loses-txn",
+	Summary:         "under exception_behaviour sub_disable a failed or interrupted transaction is logged as handled, then skipped with the subscription left enabled (5.0.11; 6.0 disables the subscription)",
+	DiscardLogs:     spockSubDisableLogs,
+	AnyInitialError: true,
+}
+
 // SpockDoubleApplyAfterCrash: Spock 6.0 (main fd2c484a) applies remote
 // transactions twice on a node after that node's crash recovery.
 // handle_origin (src/spock_apply.c; 5.0.11 the same) sets
@@ -169,7 +200,7 @@ var SpockDoubleApplyAfterCrash = Finding{
 
 // SpockFindings are the Spock findings, for the scenarios whose faults
 // reach them all.
-var SpockFindings = []Finding{SpockDiscardAfterTerm, SpockDiscardAfterCancel, SpockDiscardDeadlockVictim}
+var SpockFindings = []Finding{SpockDiscardAfterTerm, SpockDiscardAfterCancel, SpockDiscardDeadlockVictim, SpockSubDisableLosesTxn}
 
 // Owns says whether a server log line is a discard of this finding.
 func (f Finding) Owns(line string) bool {
@@ -177,6 +208,9 @@ func (f Finding) Owns(line string) bool {
 		return false
 	}
 	_, initial, has := strings.Cut(line, initialErrorMark)
+	if f.AnyInitialError {
+		return true
+	}
 	if len(f.InitialErrors) == 0 {
 		return !has
 	}

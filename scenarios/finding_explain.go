@@ -394,7 +394,7 @@ func discardsIn(b []byte) ([]discard, error) {
 	pending := ""
 	for sc.Scan() {
 		line := sc.Text()
-		if containsAny(line, spockDiscardLogs) {
+		if containsAny(line, discardLogs) {
 			pending = line
 			continue
 		}

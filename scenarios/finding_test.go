@@ -112,14 +112,23 @@ const (
 	discard5         = "LOG:  SPOCK sub_n2_n1: transaction discarded (TRANSDISCARD) at LSN 0/59BF5A8"
 	discardOther     = "LOG:  SPOCK sub_n2_n1: transaction discarded (TRANSDISCARD) at LSN 0/59BF5A8. Initial error: [SQLSTATE 23505] duplicate key value violates unique constraint"
 	notADiscard      = "LOG:  SPOCK: caught initial exception - [SQLSTATE 57014] canceling statement due to user request"
+	// 5.0.11 under exception_behaviour sub_disable.
+	subDisable5Dead = "LOG:  SPOCK sub_n1_n3: exception handled (SUB_DISABLE) at LSN 0/AF7F2F8. Initial error: [SQLSTATE 40P01] deadlock detected"
+	subDisable5Term = "LOG:  SPOCK sub_n1_n3: exception handled (SUB_DISABLE) at LSN 0/7C27158"
+	// 6.0 under sub_disable: the subscription is disabled, nothing lost.
+	subDisable60 = "LOG:  SPOCK sub_n2_n1: Transaction failed, subscription will be disabled at LSN 0/2C99200. Initial error: [SQLSTATE 57014] canceling statement due to user request"
 )
 
 var _ = DescribeTable("which finding owns a discard line",
-	func(line string, term, cancel, deadlock bool) {
+	func(line string, term, cancel, deadlock bool, subDisable ...bool) {
 		Expect(scenarios.SpockDiscardAfterTerm.Owns(line)).To(Equal(term), "SIGTERM")
 		Expect(scenarios.SpockDiscardAfterCancel.Owns(line)).To(Equal(cancel), "cancel")
 		Expect(scenarios.SpockDiscardDeadlockVictim.Owns(line)).To(Equal(deadlock), "deadlock")
+		Expect(scenarios.SpockSubDisableLosesTxn.Owns(line)).To(Equal(len(subDisable) > 0 && subDisable[0]), "sub_disable")
 	},
+	Entry("5.0.11 sub_disable, 40P01: sub_disable only", subDisable5Dead, false, false, false, true),
+	Entry("5.0.11 sub_disable, no initial error: sub_disable only", subDisable5Term, false, false, false, true),
+	Entry("6.0 sub_disable disables the subscription: none", subDisable60, false, false, false, false),
 	Entry("6.0, no initial error: SIGTERM", discard60, true, false, false),
 	Entry("5.0.x wording, no initial error: SIGTERM", discard5, true, false, false),
 	Entry("6.0, 57014: cancel", discard60Cancel, false, true, false),
