@@ -37,10 +37,11 @@
 //     (kill-without-recovery expects fail). A cell's Outcome is as
 //     expected, explained (a FAIL every failing checker of which the
 //     scenario's known findings on that flavor explain with the server's
-//     evidence, scenarios.Explain, run when the cell ends and kept in
-//     cell.json; none may have failed to judge), unexpected, unknown,
-//     skipped or pending; reports count
-//     explained apart. ExitCode: 0 every cell met it or is explained (a
+//     evidence, scenarios.Explain, run when the cell ends and again
+//     whenever the campaign is indexed (run, report, merge) from the
+//     cell's stored run, so a finding that lands later counts; none may
+//     have failed to judge), unexpected, unknown, skipped or pending;
+//     reports count explained apart. ExitCode: 0 every cell met it or is explained (a
 //     known finding found again is what that target is expected to do),
 //     1 a cell reached pass/fail other than expected and unexplained (a
 //     finding outranks a harness error), 2 a harness error (unknown) or a

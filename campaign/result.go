@@ -110,23 +110,47 @@ func resultOf(c Cell, spec *scenarios.Spec, out *scenarios.Outcome, runErr error
 	}
 	r.Met = r.Verdict == r.Expect
 	if !r.Met && r.Verdict == verify.Fail && out != nil && out.Run != nil {
-		r.Explained = explainFail(spec, c.Target.Flavor, out)
+		r.Explained = explainFail(spec, c.Target.Flavor, out.Dir, out.Run.Checkers)
 	}
 	return r
 }
 
 // explainFail is what the scenario's known findings on flavor matched of
-// a failed run, "" when they do not explain every failing checker, or a
-// checker could not judge (scenarios.Explain).
-func explainFail(spec *scenarios.Spec, flavor string, out *scenarios.Outcome) string {
+// the failed run stored in runDir, "" when they do not explain every
+// failing checker, or a checker could not judge (scenarios.Explain).
+func explainFail(spec *scenarios.Spec, flavor, runDir string, checkers []record.CheckResult) string {
 	fs := spec.FindingsFor(flavor)
 	if len(fs) == 0 {
 		return ""
 	}
-	if ok, why := scenarios.Explain(fs, out.Dir, out.Run.Checkers); ok {
+	if ok, why := scenarios.Explain(fs, runDir, checkers); ok {
 		return why
 	}
 	return ""
+}
+
+// rejudged is a done cell of the campaign in dir with Explained worked
+// out again by this build's known findings from the cell's stored run:
+// a report or merge made after a finding landed (or its evidence rule
+// changed) counts the FAILs it explains now, and no longer counts one
+// whose evidence stopped matching. A cell that is not an unmet FAIL, or
+// whose run or scenario this build cannot read, keeps its stored
+// judgement.
+func rejudged(dir string, r CellResult) CellResult {
+	if r.Met || r.Verdict != verify.Fail || r.RunDir == "" {
+		return r
+	}
+	runDir := filepath.Join(dir, filepath.FromSlash(r.RunDir))
+	run, err := record.Load(runDir)
+	if err != nil {
+		return r
+	}
+	spec, err := scenarios.Lookup(r.Scenario)
+	if err != nil {
+		return r
+	}
+	r.Explained = explainFail(spec, r.Target.Flavor, runDir, run.Checkers)
+	return r
 }
 
 // fillFromRun takes replay, failing checkers, recovery counts and the

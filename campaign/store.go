@@ -175,8 +175,9 @@ func writeJSONAtomic(path string, v any) error {
 
 // Index builds the campaign of dir: every cell of the matrix that is done
 // in dir, and every cell of selection that is not (pending), in the
-// matrix's canonical order. Cells done in dir but outside the matrix are
-// an error (a directory of another campaign).
+// matrix's canonical order. Done FAILs are judged again against this
+// build's known findings (rejudged). Cells done in dir but outside the
+// matrix are an error (a directory of another campaign).
 func Index(dir string, m Matrix, selection Shard) (*Campaign, error) {
 	m = m.Normalize()
 	done, err := doneCells(dir)
@@ -193,7 +194,7 @@ func Index(dir string, m Matrix, selection Shard) (*Campaign, error) {
 	for _, c := range m.Cells() {
 		known[c.ID()] = true
 		if r, ok := done[c.ID()]; ok {
-			camp.Cells = append(camp.Cells, r)
+			camp.Cells = append(camp.Cells, rejudged(dir, r))
 		} else if inSelection[c.ID()] {
 			camp.Cells = append(camp.Cells, pendingResult(c))
 		}
