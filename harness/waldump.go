@@ -8,6 +8,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/spockchaos/spockchaos/docker"
 )
 
@@ -61,10 +63,11 @@ tx == "0" { next }
 // ReadWALCommits runs pg_waldump over the WAL n has on disk, from a
 // helper of the node image of the server's major, and returns the oldest
 // segment read and the helper's output (verify.ParseWALCommits reads
-// it). Nothing runs inside the node. ErrNoWALDump when the engine has no
-// image of that major.
-func ReadWALCommits(ctx context.Context, n *Node) (segment, out string, err error) {
-	dataDir, major, err := dataDirAndMajor(ctx, n)
+// it). Nothing runs inside the node; conn, a connection to n, tells its
+// data directory and major. ErrNoWALDump when the engine has no image of
+// that major.
+func ReadWALCommits(ctx context.Context, n *Node, conn *pgx.Conn) (segment, out string, err error) {
+	dataDir, major, err := dataDirAndMajor(ctx, n.Name, conn)
 	if err != nil {
 		return "", "", err
 	}
@@ -94,17 +97,13 @@ func ReadWALCommits(ctx context.Context, n *Node) (segment, out string, err erro
 	return seg, rest, nil
 }
 
-// dataDirAndMajor asks n for its data directory and PostgreSQL major.
-func dataDirAndMajor(ctx context.Context, n *Node) (string, int, error) {
-	conn, err := n.Connect(ctx)
-	if err != nil {
-		return "", 0, fmt.Errorf("read WAL: %w", err)
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
+// dataDirAndMajor asks node over conn for its data directory and
+// PostgreSQL major.
+func dataDirAndMajor(ctx context.Context, node string, conn *pgx.Conn) (string, int, error) {
 	var dir string
 	var num int
 	if err := conn.QueryRow(ctx, `SELECT current_setting('data_directory'), current_setting('server_version_num')::int`).Scan(&dir, &num); err != nil {
-		return "", 0, fmt.Errorf("read WAL of %s: data_directory: %w", n.Name, err)
+		return "", 0, fmt.Errorf("read WAL of %s: data_directory: %w", node, err)
 	}
 	return dir, num / 10000, nil
 }

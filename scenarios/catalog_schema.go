@@ -43,40 +43,35 @@ import (
 // public.fk_child ... Resolution: skip": the cascade's child deletes
 // arrived before the inserts) and 154 orphans.
 func init() {
-	Register(&Spec{
-		Name: "schema-features-crash-restart", Description: "every node writes a table with STORED generated columns, moves rows between partitions, inserts children of any node's parents, inserts into a table n1 truncates now and then and into one it leaves alone, and inserts rows keyed by its own sequence, while one node crashes and restarts; every node converges and each feature's checker holds (generated = f(base) everywhere, each row in its key's partition, no orphan, the truncates' outcome, no sequence key lost or overwritten)",
-		Labels: []string{LabelNightly}, Nodes: 3, Timeout: 6 * time.Minute,
-		Workload: "schema-features", ClientsPerNode: 2, Load: 12 * time.Second, Recovery: "auto",
-		Checkers: allCheckers, Expect: verify.Pass, KnownFindings: []Finding{SpockDoubleApplyAfterCrash},
-		Faults: func(r Rand, nodes []string, load time.Duration) []Step {
-			return []Step{{At: jitter(r, load/4, load/10), Kind: StepRestart, Node: pick(r, nodes), Hold: 2 * time.Second}}
-		},
-	})
-	Register(&Spec{
-		Name: "schema-features-kill", Description: "the schema-features load while a node is SIGKILLed mid-load and stays down; recovery; the survivors converge and each feature's checker holds on them (a dead node's acknowledged writes are not demanded)",
-		Labels: []string{LabelNightly}, Nodes: 3, Timeout: 6 * time.Minute,
-		Workload: "schema-features", ClientsPerNode: 2, Load: 12 * time.Second, Recovery: "auto",
-		Checkers: allCheckers, Expect: verify.Pass,
-		Faults: func(r Rand, nodes []string, load time.Duration) []Step {
+	Register(schemaSpec("schema-features-crash-restart", "schema-features", "every node writes a table with STORED generated columns, moves rows between partitions, inserts children of any node's parents, inserts into a table n1 truncates now and then and into one it leaves alone, and inserts rows keyed by its own sequence, while one node crashes and restarts; every node converges and each feature's checker holds (generated = f(base) everywhere, each row in its key's partition, no orphan, the truncates' outcome, no sequence key lost or overwritten)",
+		verify.Pass, crashRestartAt(4), SpockDoubleApplyAfterCrash))
+	Register(schemaSpec("schema-features-kill", "schema-features", "the schema-features load while a node is SIGKILLed mid-load and stays down; recovery; the survivors converge and each feature's checker holds on them (a dead node's acknowledged writes are not demanded)",
+		verify.Pass, func(r Rand, nodes []string, load time.Duration) []Step {
 			return []Step{{At: jitter(r, load*3/10, load/5), Kind: StepKill, Node: pick(r, nodes)}}
-		},
-	})
-	Register(&Spec{
-		Name: "schema-features-partition", Description: "the schema-features load while one node is cut off from the others for 4 s and healed; everything converges and each feature's checker holds",
-		Labels: []string{LabelNightly}, Nodes: 3, Timeout: 6 * time.Minute,
-		Workload: "schema-features", ClientsPerNode: 2, Load: 12 * time.Second, Recovery: "auto",
-		Checkers: allCheckers, Expect: verify.Pass,
-		Faults: func(r Rand, nodes []string, load time.Duration) []Step {
+		}))
+	Register(schemaSpec("schema-features-partition", "schema-features", "the schema-features load while one node is cut off from the others for 4 s and healed; everything converges and each feature's checker holds",
+		verify.Pass, func(r Rand, nodes []string, load time.Duration) []Step {
 			return []Step{{At: jitter(r, load/5, load/10), Kind: StepPartition, Node: pick(r, nodes), Hold: 4 * time.Second}}
-		},
-	})
-	Register(&Spec{
-		Name: "schema-fk-crash-restart", Description: "every node inserts children of any node's parents while each parent's owner deletes it (cascading, or its children first), and one node crashes and restarts; a child applied after its parent's delete (the apply runs with referential triggers off) is an orphan: the foreign-key checker names each by child, parent and node",
+		}))
+	Register(schemaSpec("schema-fk-crash-restart", "schema-fk", "every node inserts children of any node's parents while each parent's owner deletes it (cascading, or its children first), and one node crashes and restarts; a child applied after its parent's delete (the apply runs with referential triggers off) is an orphan: the foreign-key checker names each by child, parent and node",
+		verify.Fail, crashRestartAt(4)))
+}
+
+// schemaSpec is a nightly schema-feature scenario: 3 nodes, 2 clients a
+// node writing workload for 12 s, every checker, recovery auto.
+func schemaSpec(name, workload, description string, expect verify.Verdict, faults func(Rand, []string, time.Duration) []Step, findings ...Finding) *Spec {
+	return &Spec{
+		Name: name, Description: description,
 		Labels: []string{LabelNightly}, Nodes: 3, Timeout: 6 * time.Minute,
-		Workload: "schema-fk", ClientsPerNode: 2, Load: 12 * time.Second, Recovery: "auto",
-		Checkers: allCheckers, Expect: verify.Fail,
-		Faults: func(r Rand, nodes []string, load time.Duration) []Step {
-			return []Step{{At: jitter(r, load/4, load/10), Kind: StepRestart, Node: pick(r, nodes), Hold: 2 * time.Second}}
-		},
-	})
+		Workload: workload, ClientsPerNode: 2, Load: 12 * time.Second, Recovery: "auto",
+		Checkers: allCheckers, Expect: expect, KnownFindings: findings, Faults: faults,
+	}
+}
+
+// crashRestartAt crash-restarts one node for 2 s about load/div into the
+// load.
+func crashRestartAt(div time.Duration) func(Rand, []string, time.Duration) []Step {
+	return func(r Rand, nodes []string, load time.Duration) []Step {
+		return []Step{{At: jitter(r, load/div, load/10), Kind: StepRestart, Node: pick(r, nodes), Hold: 2 * time.Second}}
+	}
 }

@@ -68,13 +68,23 @@ func storedDoubleApply(_ []history.Op, obs *verify.Observation, _, _ []string) [
 	return []verify.CheckResult{verify.JudgeDoubleApply(obs.WAL)}
 }
 
-// walNodeCapture reads one node's WAL commits and names their origins.
+// walNodeCapture reads one node's WAL commits and names their origins,
+// over one connection to it.
 func walNodeCapture(ctx context.Context, n *harness.Node, pinned []verify.PinnedReplay) (verify.WALNodeCapture, error) {
-	seg, out, err := harness.ReadWALCommits(ctx, n)
+	conn, err := n.Connect(ctx)
 	if err != nil {
 		return verify.WALNodeCapture{}, err
 	}
-	names, own, err := originNamesAndOwnRels(ctx, n)
+	defer conn.Close(context.WithoutCancel(ctx))
+	seg, out, err := harness.ReadWALCommits(ctx, n, conn)
+	if err != nil {
+		return verify.WALNodeCapture{}, err
+	}
+	names, err := originNames(ctx, n.Name, conn)
+	if err != nil {
+		return verify.WALNodeCapture{}, err
+	}
+	own, err := ownRels(ctx, n.Name, conn)
 	if err != nil {
 		return verify.WALNodeCapture{}, err
 	}
@@ -88,18 +98,8 @@ const ownRelsSQL = `SELECT pg_relation_filenode(c.oid)::bigint FROM pg_class c
 WHERE pg_relation_filenode(c.oid) IS NOT NULL AND (c.relnamespace::regnamespace::text IN ('spock', 'pglogical')
   OR c.oid IN (SELECT reltoastrelid FROM pg_class t WHERE t.relnamespace::regnamespace::text IN ('spock', 'pglogical')))`
 
-// originNamesAndOwnRels reads n's origin names (originNames) and its
-// replication system's own relfilenodes (ownRelsSQL).
-func originNamesAndOwnRels(ctx context.Context, n *harness.Node) (map[int]string, map[uint32]bool, error) {
-	names, err := originNames(ctx, n)
-	if err != nil {
-		return nil, nil, err
-	}
-	conn, err := n.Connect(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
+// ownRels reads node's replication system's own relfilenodes (ownRelsSQL).
+func ownRels(ctx context.Context, node string, conn *pgx.Conn) (map[uint32]bool, error) {
 	rows, _ := conn.Query(ctx, ownRelsSQL)
 	own := map[uint32]bool{}
 	var f int64
@@ -107,21 +107,17 @@ func originNamesAndOwnRels(ctx context.Context, n *harness.Node) (map[int]string
 		own[uint32(f)] = true
 		return nil
 	}); err != nil {
-		return nil, nil, fmt.Errorf("list the replication system's tables on %s: %w", n.Name, err)
+		return nil, fmt.Errorf("list the replication system's tables on %s: %w", node, err)
 	}
-	return names, own, nil
+	return own, nil
 }
 
-// originNames maps n's origin ids to names.
-func originNames(ctx context.Context, n *harness.Node) (map[int]string, error) {
-	conn, err := n.Connect(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer conn.Close(context.WithoutCancel(ctx))
+// originNames maps node's origin ids to names: pg_replication_origin's,
+// and on Spock its node ids (the origins its commits carry).
+func originNames(ctx context.Context, node string, conn *pgx.Conn) (map[int]string, error) {
 	var hasSpock bool
 	if err := conn.QueryRow(ctx, `SELECT to_regclass('spock.node') IS NOT NULL`).Scan(&hasSpock); err != nil {
-		return nil, fmt.Errorf("name origins on %s: %w", n.Name, err)
+		return nil, fmt.Errorf("name origins on %s: %w", node, err)
 	}
 	q := `SELECT roident::int, roname::text FROM pg_replication_origin`
 	if hasSpock {
@@ -135,7 +131,7 @@ func originNames(ctx context.Context, n *harness.Node) (map[int]string, error) {
 		names[id] = name
 		return nil
 	}); err != nil {
-		return nil, fmt.Errorf("name origins on %s: %w", n.Name, err)
+		return nil, fmt.Errorf("name origins on %s: %w", node, err)
 	}
 	return names, nil
 }
