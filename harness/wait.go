@@ -2,9 +2,14 @@ package harness
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 )
+
+// ErrTimedOut is wrapped by a wait's error when its timeout passed (not
+// when its context ended first).
+var ErrTimedOut = errors.New("timed out")
 
 // WaitFor calls check every interval until it reports done, returns an
 // error, or timeout passes. On timeout the error names what was awaited and
@@ -41,7 +46,7 @@ func waitFor(ctx context.Context, what string, timeout, interval, most time.Dura
 			if time.Now().Before(deadline) {
 				return fmt.Errorf("wait for %s: %w (last state: %s)", what, ctx.Err(), state)
 			}
-			return fmt.Errorf("wait for %s: timed out after %s (last state: %s)", what, timeout, state)
+			return fmt.Errorf("wait for %s: %w after %s (last state: %s)", what, ErrTimedOut, timeout, state)
 		case <-time.After(interval):
 		}
 		interval = min(2*interval, most)

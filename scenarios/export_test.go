@@ -99,3 +99,6 @@ func SubsAmong(targets []string, name func(sub, prov string) string) [][2]string
 	}
 	return out
 }
+
+// ServerMayHaveAnswered is serverMayHaveAnswered.
+var ServerMayHaveAnswered = serverMayHaveAnswered

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/spockchaos/spockchaos/harness"
 	"github.com/spockchaos/spockchaos/harness/fault"
 	"github.com/spockchaos/spockchaos/verify"
 )
@@ -25,6 +26,12 @@ import (
 // subscription so disabled are skipped, with a note on the disabling
 // fault: their effect could not be seen. The subscription is never
 // re-enabled. Otherwise the heal error stands (the run ends unknown).
+//
+// The same holds for a fault step that injects and heals at once
+// (sub-restart-cycle, sub-option-cycle: injectIsFaultStep) whose inject
+// timed out waiting for the worker the server never started because it
+// disabled the subscription: the step ends with the note and is not
+// healed (its heal would enable the subscription again).
 
 // healSlack widens the fault's start when a disable line's time is read:
 // the server's clock and the harness's record differ by a moment.
@@ -72,14 +79,29 @@ func serverDisabled(subs []touchedSub, statuses map[string]map[string]string, li
 	return verify.SubLogLine{}, false
 }
 
+// serverMayHaveAnswered reports whether a fault's failed wait, err, may
+// be the server's doing: its heal confirmation failed, or a wait of its
+// inject timed out, and the run itself is not stopping.
+func serverMayHaveAnswered(ctx context.Context, err error) bool {
+	return ctx.Err() == nil && (errors.Is(err, fault.ErrNotHealed) || errors.Is(err, harness.ErrTimedOut))
+}
+
 // healDisabled reads whether the server disabled a subscription in.f
 // touches, after its heal confirmation failed with herr; if so it
 // records the note and the subscription, and the heal error is dropped.
 func (r *run) healDisabled(ctx context.Context, in *injected, herr error) bool {
-	if !errors.Is(herr, fault.ErrNotHealed) || in.record < 0 {
+	return r.faultDisabled(ctx, in.f.Mode(), in.step, in.record, "healing not observed", herr)
+}
+
+// faultDisabled: whether the server disabled a subscription mode touches
+// since the start of run-record fault i, after err (a wait of the fault
+// that failed); if so it records the note (what, the server's line, err)
+// and the subscription, and err is to be dropped.
+func (r *run) faultDisabled(ctx context.Context, mode fault.Mode, step Step, i int, what string, err error) bool {
+	if !serverMayHaveAnswered(ctx, err) || i < 0 {
 		return false
 	}
-	subs := subsAmong(in.f.Mode().Targets(), r.cluster.Flavor.SubscriptionName)
+	subs := subsAmong(mode.Targets(), r.cluster.Flavor.SubscriptionName)
 	ctx, cancel := context.WithTimeout(ctx, 20*time.Second)
 	defer cancel()
 	statuses := map[string]map[string]string{}
@@ -98,18 +120,18 @@ func (r *run) healDisabled(ctx context.Context, in *injected, herr error) bool {
 		}
 		lines = append(lines, verify.ParseSubscriptionLog(t.node, log, names)...)
 	}
-	l, ok := serverDisabled(subs, statuses, lines, r.report.Faults[in.record].Start)
+	l, ok := serverDisabled(subs, statuses, lines, r.report.Faults[i].Start)
 	if !ok {
 		return false
 	}
-	note := fmt.Sprintf("healing not observed: the server disabled %s on %s at %s: %s (heal check: %v)",
-		l.Subscription, l.Node, l.At.UTC().Format("15:04:05.000"), l.Line, herr)
-	r.out.linef("step %q: %s\n", in.step, note)
-	r.report.Faults[in.record].Detail += "; " + note
+	note := fmt.Sprintf("%s: the server disabled %s on %s at %s: %s (%v)",
+		what, l.Subscription, l.Node, l.At.UTC().Format("15:04:05.000"), l.Line, err)
+	r.out.linef("step %q: %s\n", step, note)
+	r.report.Faults[i].Detail += "; " + note
 	if r.disabledSubs == nil {
 		r.disabledSubs = map[touchedSub]int{}
 	}
-	r.disabledSubs[touchedSub{l.Node, l.Subscription}] = in.record
+	r.disabledSubs[touchedSub{l.Node, l.Subscription}] = i
 	return true
 }
 

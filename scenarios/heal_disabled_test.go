@@ -1,11 +1,16 @@
 package scenarios_test
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
 
+	"github.com/spockchaos/spockchaos/harness"
+	"github.com/spockchaos/spockchaos/harness/fault"
 	"github.com/spockchaos/spockchaos/scenarios"
 	"github.com/spockchaos/spockchaos/verify"
 )
@@ -50,4 +55,22 @@ var _ = Describe("a heal confirmation that timed out", func() {
 		Expect(scenarios.SubsAmong([]string{"n2", "n1"}, name)).To(Equal([][2]string{{"n2", "sub_n2_n1"}, {"n1", "sub_n1_n2"}}))
 		Expect(scenarios.SubsAmong([]string{"n1"}, name)).To(BeEmpty(), "a one-node fault touches no subscription")
 	})
+
+	DescribeTable("asks the server only about a failed wait: a heal not seen, or an inject's wait that timed out",
+		func(stopping bool, err error, ask bool) {
+			ctx := context.Background()
+			if stopping {
+				c, cancel := context.WithCancel(ctx)
+				cancel()
+				ctx = c
+			}
+			Expect(scenarios.ServerMayHaveAnswered(ctx, err)).To(Equal(ask))
+		},
+		Entry("heal confirmation failed", false, fmt.Errorf("wait healed sub-restart-cycle on n1: %w: x", fault.ErrNotHealed), true),
+		Entry("the sub-restart-cycle's wait for a new apply worker timed out", false,
+			fmt.Errorf("sub-restart-cycle cycle 2: wait for a new apply worker: %w after 1m0s (last state: none)", harness.ErrTimedOut), true),
+		Entry("an SQL error of the inject: the harness's, not the server's answer", false, errors.New("disable sub_n1_n3 on n1: ERROR: syntax"), false),
+		Entry("the run is stopping (Ctrl-C, its timeout): never the server's", true,
+			fmt.Errorf("wait for x: %w after 1m0s", harness.ErrTimedOut), false),
+	)
 })

@@ -105,9 +105,16 @@ func injectIsFaultStep(held heldFault) func(r *run, ctx context.Context, s Step)
 		f := fault.New(mode, r.rec)
 		i := r.addFault(s, 0, detail)
 		if err := f.InjectAndConfirm(ctx); err != nil {
+			if r.faultDisabled(ctx, mode, s, i, "not healed, inject stopped", err) {
+				r.report.EndFault(i)
+				return nil
+			}
 			return err
 		}
 		err := f.HealAndConfirm(ctx)
+		if err != nil && r.faultDisabled(ctx, mode, s, i, "healing not observed", err) {
+			err = nil
+		}
 		r.report.EndFault(i)
 		return err
 	}
