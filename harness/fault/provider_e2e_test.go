@@ -51,12 +51,7 @@ func describeProviderFaults(get func() (*harness.Cluster, *history.Recorder, str
 	DescribeTable("a no-op provider or subscription fault fails its effect check",
 		func(ctx SpecContext, mode func(*harness.Cluster) fault.Mode) {
 			c, rec, _ := get()
-			f := fault.New(noopInject{mode(c)}, rec)
-			f.EffectTimeout = 3 * time.Second
-			Expect(f.Inject(ctx)).To(Succeed())
-			err := f.WaitEffective(ctx)
-			GinkgoWriter.Printf("no-op %s: %v\n", f, err)
-			Expect(err).To(MatchError(fault.ErrNotEffective))
+			expectNoopNotEffective(ctx, mode(c), rec)
 		},
 		Entry("restart provider", func(c *harness.Cluster) fault.Mode { return fault.RestartProvider(c, "n1") }, SpecTimeout(time.Minute)),
 		Entry("stall provider", func(c *harness.Cluster) fault.Mode { return fault.StallProvider(c, "n1", "n2") }, SpecTimeout(time.Minute)),

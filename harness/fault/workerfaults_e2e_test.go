@@ -73,12 +73,7 @@ func workerFaultSpecs(cl func() (*harness.Cluster, *history.Recorder, string)) {
 	DescribeTable("a no-op control of an apply-worker fault fails its effect check",
 		func(ctx SpecContext, make func(*harness.Cluster) fault.Mode) {
 			c, rec, _ := cl()
-			f := fault.New(noopInject{make(c)}, rec)
-			f.EffectTimeout = 3 * time.Second
-			Expect(f.Inject(ctx)).To(Succeed())
-			err := f.WaitEffective(ctx)
-			GinkgoWriter.Printf("no-op %s: %v\n", f, err)
-			Expect(err).To(MatchError(fault.ErrNotEffective))
+			expectNoopNotEffective(ctx, make(c), rec)
 		},
 		Entry("cancel-apply in-txn", func(c *harness.Cluster) fault.Mode { return fault.CancelApply(c, "n2", "n1", fault.InTxn) }, SpecTimeout(time.Minute)),
 		Entry("cancel-walsender idle", func(c *harness.Cluster) fault.Mode { return fault.CancelWalsender(c, "n1", "n3", fault.Idle) }, SpecTimeout(time.Minute)),
