@@ -60,7 +60,7 @@ func init() {
 		// 1, 2, 3, 7) 4 FAILed so, every missing row explained; none lost
 		// anything around restart-provider or stall-provider. See
 		// SpockDiscardAfterTerm.
-		KnownFindings: []Finding{SpockDiscardAfterTerm, SpockSubDisableLosesTxn},
+		KnownFindings: []Finding{SpockDiscardAfterTerm, SpockSubDisableLosesTxn, SpockDiscardModeLogsApplied},
 		Faults: func(r Rand, nodes []string, load time.Duration) []Step {
 			a := pick(r, nodes)
 			b := pick(r, nodes, a)

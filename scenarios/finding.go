@@ -62,6 +62,13 @@ type Finding struct {
 	// crash recovery between their commits, and what they doubled there
 	// (delta-counter's "too many", convergence's delta_counter.n).
 	AppliedAgainAfterCrash bool
+	// AppliedRowLogs: the finding is the subscriber logging rows it
+	// applied to spock.exception_log as discarded; these are the
+	// error_message prefixes of such rows. Explain then takes
+	// exception-audit's rows with one of them when no other checker
+	// failed: every row is on every survivor and every acknowledged
+	// write is there, so none was discarded.
+	AppliedRowLogs []string
 }
 
 // spockDiscardLogs are the lines Spock's handle_commit (src/spock_apply.c)
@@ -198,9 +205,34 @@ var SpockDoubleApplyAfterCrash = Finding{
 	AppliedAgainAfterCrash: true,
 }
 
+// SpockDiscardModeLogsApplied: Spock 5.0.x under exception_behaviour
+// discard logs every row of a replayed transaction to spock.exception_log
+// as discarded, though it applied them. After an apply error (a cancel,
+// 57014; a deadlock's victim, 40P01: "caught initial exception") or a
+// SIGTERM inside a transaction (its commit_lsn left in the shared entry,
+// see SpockDiscardAfterTerm) the worker replays the transaction with
+// use_try_block, each row in a subtransaction; in discard mode a row that
+// succeeds is kept (ReleaseCurrentSubTransaction) and then logged anyway
+// (log_insert_exception / _update_ / _delete_ with failed = false under
+// the default spock.exception_logging = all), its message
+// discard_collateral_message's "discard: tuple discarded due to exception
+// at command_counter N" (5.0.10 and 5.0.11; "unavailable" before), in
+// the apply transaction, which commits (src/spock_apply.c, v5.0.11).
+// The audit trail says a row was discarded that every node holds. 6.0
+// (main, d8cf5db8 "log discarded DMLs to exception_log via dry-run
+// replay") logs only the rows that failed. Measured on 5.0.11:
+// apply-worker-faults and provider-faults seed 7 with --set
+// spock.exception_behaviour=discard: exception-audit the only failing
+// checker (10,000 and 15 rows), convergence and history pass.
+var SpockDiscardModeLogsApplied = Finding{
+	Flavor: "spock", Name: "spock-discard-mode-logs-applied-rows",
+	Summary:        "under exception_behaviour discard a replayed transaction's rows are logged to spock.exception_log as discarded though they were applied (5.0.x; 6.0 logs only failed rows)",
+	AppliedRowLogs: []string{"discard: tuple discarded due to exception"},
+}
+
 // SpockFindings are the Spock findings, for the scenarios whose faults
 // reach them all.
-var SpockFindings = []Finding{SpockDiscardAfterTerm, SpockDiscardAfterCancel, SpockDiscardDeadlockVictim, SpockSubDisableLosesTxn}
+var SpockFindings = []Finding{SpockDiscardAfterTerm, SpockDiscardAfterCancel, SpockDiscardDeadlockVictim, SpockSubDisableLosesTxn, SpockDiscardModeLogsApplied}
 
 // Owns says whether a server log line is a discard of this finding.
 func (f Finding) Owns(line string) bool {

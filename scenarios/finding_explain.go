@@ -56,7 +56,8 @@ func Explain(findings []Finding, dir string, checkers []verify.CheckResult) (boo
 	if len(failed) == 0 {
 		return false, "no checker failed: nothing for a finding to explain"
 	}
-	e := &explainer{findings: findings, dir: dir, logs: map[string][]byte{}, discards: map[string][]discard{}, discarded: map[string]bool{}}
+	e := &explainer{findings: findings, dir: dir, logs: map[string][]byte{}, discards: map[string][]discard{}, discarded: map[string]bool{},
+		auditOnly: len(failed) == 1 && failed[0].Name == CheckExceptionAudit}
 	var matched []string
 	for _, c := range failed {
 		ok, what := e.explain(c)
@@ -102,6 +103,9 @@ type explainer struct {
 	doubled   map[string]bool
 	tooMany   map[string]map[string]bool
 	discarded map[string]bool
+	// auditOnly: exception-audit is the only failing checker (the rows
+	// and acknowledged writes are all there).
+	auditOnly bool
 }
 
 func (e *explainer) explain(c verify.CheckResult) (bool, string) {
@@ -312,7 +316,12 @@ func (e *explainer) exceptionAudit(c verify.CheckResult) (bool, string) {
 	if !detailsAs(c, &d) || len(d.Rows) == 0 || len(d.Resolutions) > 0 {
 		return false, "exception-audit failed (" + c.Summary + "): not only exception_log rows to match"
 	}
+	applied := 0
 	for _, r := range d.Rows {
+		if e.appliedRowLogged(r) {
+			applied++
+			continue
+		}
 		ds, err := e.discardsOf(r.Node)
 		if err != nil {
 			return false, err.Error()
@@ -323,7 +332,33 @@ func (e *explainer) exceptionAudit(c verify.CheckResult) (bool, string) {
 			return false, fmt.Sprintf("exception-audit: %s never logged a discard the findings own of remote xid %d committed at %s", r.Node, r.RemoteXID, pgTimestamp(r.RemoteCommitTS))
 		}
 	}
+	if applied > 0 {
+		return true, fmt.Sprintf("exception-audit: %d of its %d rows logged as discarded are on every survivor (%s), the others of the discarded transactions",
+			applied, len(d.Rows), e.appliedRowFindings()[0].Name)
+	}
 	return true, fmt.Sprintf("exception-audit: its %d rows are of the discarded transactions", len(d.Rows))
+}
+
+// appliedRowLogged: r's message is one a finding's subscriber writes for a
+// row it applied (AppliedRowLogs), and nothing else failed: convergence
+// and history passed, so the row is on every survivor.
+func (e *explainer) appliedRowLogged(r verify.ExceptionRow) bool {
+	if !e.auditOnly {
+		return false
+	}
+	return slices.ContainsFunc(e.appliedRowFindings(), func(f Finding) bool {
+		return slices.ContainsFunc(f.AppliedRowLogs, func(p string) bool { return strings.HasPrefix(r.Error, p) })
+	})
+}
+
+func (e *explainer) appliedRowFindings() []Finding {
+	var out []Finding
+	for _, f := range e.findings {
+		if len(f.AppliedRowLogs) > 0 {
+			out = append(out, f)
+		}
+	}
+	return out
 }
 
 func findingOwns(findings []Finding, line string) bool {
