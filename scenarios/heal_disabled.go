@@ -31,7 +31,9 @@ import (
 // (sub-restart-cycle, sub-option-cycle: injectIsFaultStep) whose inject
 // timed out waiting for the worker the server never started because it
 // disabled the subscription: the step ends with the note and is not
-// healed (its heal would enable the subscription again).
+// healed (its heal would enable the subscription again); a later such
+// step that needs a subscription the server disabled is skipped, as held
+// steps are.
 
 // healSlack widens the fault's start when a disable line's time is read:
 // the server's clock and the harness's record differ by a moment.

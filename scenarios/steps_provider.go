@@ -102,6 +102,9 @@ func (r *run) stallProvider(ctx context.Context, s Step) error {
 func injectIsFaultStep(held heldFault) func(r *run, ctx context.Context, s Step) error {
 	return func(r *run, ctx context.Context, s Step) error {
 		mode, detail := held(r.cluster, s)
+		if r.skipDisabled(s, []heldPart{{mode: mode}}) {
+			return nil
+		}
 		f := fault.New(mode, r.rec)
 		i := r.addFault(s, 0, detail)
 		if err := f.InjectAndConfirm(ctx); err != nil {
