@@ -86,7 +86,7 @@ func DuplicatesAcrossCrash(n verify.WALNodeCapture, log string) (bool, string) {
 func ServerDisabled(subs [][2]string, statuses map[string]map[string]string, lines []verify.SubLogLine, since time.Time) (verify.SubLogLine, bool) {
 	var ts []touchedSub
 	for _, s := range subs {
-		ts = append(ts, touchedSub{s[0], s[1]})
+		ts = append(ts, touchedSub{node: s[0], sub: s[1]})
 	}
 	return serverDisabled(ts, statuses, lines, since)
 }
@@ -102,3 +102,17 @@ func SubsAmong(targets []string, name func(sub, prov string) string) [][2]string
 
 // ServerMayHaveAnswered is serverMayHaveAnswered.
 var ServerMayHaveAnswered = serverMayHaveAnswered
+
+// DisabledAmong is disabledAmong on {subscriber, subscription, provider}
+// triples, answered as {subscriber, subscription} pairs.
+func DisabledAmong(disabled [][3]string, alive []string) [][2]string {
+	m := map[touchedSub]int{}
+	for i, d := range disabled {
+		m[touchedSub{d[0], d[1], d[2]}] = i
+	}
+	var out [][2]string
+	for _, t := range disabledAmong(m, alive) {
+		out = append(out, [2]string{t.node, t.sub})
+	}
+	return out
+}

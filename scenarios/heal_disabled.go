@@ -22,7 +22,9 @@ import (
 // appended to the fault's detail in run.json) instead of an error, and
 // the run goes on to quiesce and the checkers, where replication-health
 // names the subscription with the server's reason (the stalled quiesce
-// hands over to it, afterStalledQuiesce). Later held steps that touch a
+// hands over to it, afterStalledQuiesce; it does not wait at all while
+// such a subscription has both ends among the survivors: disabledAmong).
+// Later held steps that touch a
 // subscription so disabled are skipped, with a note on the disabling
 // fault: their effect could not be seen. The subscription is never
 // re-enabled. Otherwise the heal error stands (the run ends unknown).
@@ -39,8 +41,9 @@ import (
 // the server's clock and the harness's record differ by a moment.
 const healSlack = 2 * time.Second
 
-// touchedSub is a subscription (on its subscriber) a fault touches.
-type touchedSub struct{ node, sub string }
+// touchedSub is a subscription (on its subscriber, from its provider) a
+// fault touches.
+type touchedSub struct{ node, sub, prov string }
 
 // subsAmong are the subscriptions between every ordered pair of targets,
 // named by name(subscriber, provider).
@@ -48,7 +51,7 @@ func subsAmong(targets []string, name func(sub, prov string) string) []touchedSu
 	var out []touchedSub
 	for _, s := range targets {
 		for _, p := range targets {
-			t := touchedSub{s, name(s, p)}
+			t := touchedSub{s, name(s, p), p}
 			if s != p && !slices.Contains(out, t) {
 				out = append(out, t)
 			}
@@ -99,8 +102,8 @@ func (r *run) healDisabled(ctx context.Context, in *injected, herr error) bool {
 // since the start of run-record fault i, after err (a wait of the fault
 // that failed); if so it records the note (what, the server's line, err)
 // and the subscription, and err is to be dropped.
-func (r *run) faultDisabled(ctx context.Context, mode fault.Mode, step Step, i int, what string, err error) bool {
-	if !serverMayHaveAnswered(ctx, err) || i < 0 {
+func (r *run) faultDisabled(ctx context.Context, mode fault.Mode, step Step, rec int, what string, err error) bool {
+	if !serverMayHaveAnswered(ctx, err) || rec < 0 {
 		return false
 	}
 	subs := subsAmong(mode.Targets(), r.cluster.Flavor.SubscriptionName)
@@ -122,18 +125,19 @@ func (r *run) faultDisabled(ctx context.Context, mode fault.Mode, step Step, i i
 		}
 		lines = append(lines, verify.ParseSubscriptionLog(t.node, log, names)...)
 	}
-	l, ok := serverDisabled(subs, statuses, lines, r.report.Faults[i].Start)
+	l, ok := serverDisabled(subs, statuses, lines, r.report.Faults[rec].Start)
 	if !ok {
 		return false
 	}
 	note := fmt.Sprintf("%s: the server disabled %s on %s at %s: %s (%v)",
 		what, l.Subscription, l.Node, l.At.UTC().Format("15:04:05.000"), l.Line, err)
 	r.out.linef("step %q: %s\n", step, note)
-	r.report.Faults[i].Detail += "; " + note
+	r.report.Faults[rec].Detail += "; " + note
 	if r.disabledSubs == nil {
 		r.disabledSubs = map[touchedSub]int{}
 	}
-	r.disabledSubs[touchedSub{l.Node, l.Subscription}] = i
+	i := slices.IndexFunc(subs, func(t touchedSub) bool { return t.node == l.Node && t.sub == l.Subscription })
+	r.disabledSubs[subs[i]] = rec
 	return true
 }
 

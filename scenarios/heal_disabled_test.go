@@ -73,4 +73,15 @@ var _ = Describe("a heal confirmation that timed out", func() {
 		Entry("the run is stopping (Ctrl-C, its timeout): never the server's", true,
 			fmt.Errorf("wait for x: %w after 1m0s", harness.ErrTimedOut), false),
 	)
+
+	DescribeTable("keeps the survivors from quiescing only while both ends of a disabled subscription survive",
+		func(alive []string, want [][2]string) {
+			disabled := [][3]string{{"n1", "sub_n1_n3", "n3"}, {"n2", "sub_n2_n1", "n1"}}
+			Expect(scenarios.DisabledAmong(disabled, alive)).To(Equal(want))
+		},
+		Entry("every node alive: both, in subscriber order", []string{"n1", "n2", "n3"}, [][2]string{{"n1", "sub_n1_n3"}, {"n2", "sub_n2_n1"}}),
+		Entry("the provider n3 is dead: its subscription is not among the survivors'", []string{"n1", "n2"}, [][2]string{{"n2", "sub_n2_n1"}}),
+		Entry("the subscriber n2 is dead", []string{"n1", "n3"}, [][2]string{{"n1", "sub_n1_n3"}}),
+		Entry("none disabled among the survivors: quiesce waits as ever", []string{"n2", "n3"}, nil),
+	)
 })

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spockchaos/spockchaos/verify"
@@ -34,10 +35,27 @@ func (r *run) quiesce(ctx context.Context) error {
 	if len(survivors) < 2 {
 		return nil
 	}
+	if d := disabledAmong(r.disabledSubs, r.alive); len(d) > 0 {
+		return fmt.Errorf("%w: the server disabled %s on %s during the run and the harness never enables it again: not waited for", errNotQuiesced, d[0].sub, d[0].node)
+	}
 	if err := r.cluster.WaitReady(ctx, survivors, quiesceTimeout); err != nil {
 		return fmt.Errorf("%w: %w", errNotQuiesced, err)
 	}
 	return nil
+}
+
+// disabledAmong are the subscriptions the server disabled during the run
+// (heal_disabled.go) whose subscriber and provider both survive: the
+// survivors cannot quiesce while one is disabled. In subscriber order.
+func disabledAmong(disabled map[touchedSub]int, alive []string) []touchedSub {
+	var out []touchedSub
+	for t := range disabled {
+		if slices.Contains(alive, t.node) && slices.Contains(alive, t.prov) {
+			out = append(out, t)
+		}
+	}
+	slices.SortFunc(out, func(a, b touchedSub) int { return strings.Compare(a.node+"/"+a.sub, b.node+"/"+b.sub) })
+	return out
 }
 
 // afterStalledQuiesce decides a run whose quiesce did not complete
