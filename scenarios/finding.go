@@ -220,10 +220,14 @@ var SpockDoubleApplyAfterCrash = Finding{
 // the apply transaction, which commits (src/spock_apply.c, v5.0.11).
 // The audit trail says a row was discarded that every node holds. 6.0
 // (main, d8cf5db8 "log discarded DMLs to exception_log via dry-run
-// replay") logs only the rows that failed. Measured on 5.0.11:
-// apply-worker-faults and provider-faults seed 7 with --set
-// spock.exception_behaviour=discard: exception-audit the only failing
-// checker (10,000 and 15 rows), convergence and history pass.
+// replay") logs only the rows that failed. Measured on 5.0.11 with --set
+// spock.exception_behaviour=discard, seed 7: provider-faults, n1 logged
+// the 10 rows of n3's xid 24750 as "discard: tuple discarded due to
+// exception (root cause not captured)" after its sub-restart-cycle's
+// SIGTERMs ("falling out of apply_work() sigterm=true"), every row on
+// every node (convergence, durability pass; exception-audit the only
+// failing checker); apply-worker-faults (an earlier build) 10,000 rows of
+// the cancelled large transaction, all present.
 var SpockDiscardModeLogsApplied = Finding{
 	Flavor: "spock", Name: "spock-discard-mode-logs-applied-rows",
 	Summary:        "under exception_behaviour discard a replayed transaction's rows are logged to spock.exception_log as discarded though they were applied (5.0.x; 6.0 logs only failed rows)",

@@ -40,7 +40,7 @@ var _ = Describe("spock-discard-mode-logs-applied-rows", func() {
 		},
 		Entry("discard-mode rows, exception-audit the only failing checker: explained",
 			withFinding, []verify.CheckResult{pass(scenarios.CheckConvergence), pass(scenarios.CheckHistory), audit(applied, applied)},
-			true, "2 of its 2 rows logged as discarded are on every survivor (spock-discard-mode-logs-applied-rows)"),
+			true, "its 2 rows, logged as discarded, are on every survivor (spock-discard-mode-logs-applied-rows)"),
 		Entry("the same rows while convergence failed (rows may be missing): not explained",
 			withFinding, []verify.CheckResult{fail(scenarios.CheckConvergence), audit(applied)},
 			false, ""),

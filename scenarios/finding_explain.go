@@ -333,8 +333,12 @@ func (e *explainer) exceptionAudit(c verify.CheckResult) (bool, string) {
 		}
 	}
 	if applied > 0 {
-		return true, fmt.Sprintf("exception-audit: %d of its %d rows logged as discarded are on every survivor (%s), the others of the discarded transactions",
-			applied, len(d.Rows), e.appliedRowFindings()[0].Name)
+		name := e.appliedRowFindings()[0].Name
+		if applied == len(d.Rows) {
+			return true, fmt.Sprintf("exception-audit: its %d rows, logged as discarded, are on every survivor (%s)", applied, name)
+		}
+		return true, fmt.Sprintf("exception-audit: %d of its %d rows, logged as discarded, are on every survivor (%s), the others are of the discarded transactions",
+			applied, len(d.Rows), name)
 	}
 	return true, fmt.Sprintf("exception-audit: its %d rows are of the discarded transactions", len(d.Rows))
 }
