@@ -138,11 +138,17 @@ not a log line sub_n2_n3 ERROR: x
 2026-12-06 08:36:46.100 UTC [40] [unknown]@postgres ERROR:  relation "t" does not exist
 2026-12-06 08:36:53.137 UTC [52] [unknown]@postgres LOG:  SPOCK sub_n1_n3: starting apply worker
 2026-12-06 08:36:53.200 UTC [52] [unknown]@postgres ERROR:  duplicate key value violates unique constraint "conflict_kv_pkey"
+2026-12-06 12:15:44.682 UTC [140] LOG:  SPOCK sub_n1_n2: connected
+2026-12-06 12:15:45.141 UTC [140] ERROR:  StartTransactionCommand: unexpected state STARTED
+2026-12-06 12:15:46.000 UTC [141] LOG:  SPOCK sub_n1_n2: connected to nothing in particular
+2026-12-06 12:15:46.100 UTC [141] ERROR:  not an apply worker's: its line only looks like the mark
 `)
 		got := verify.ParseSubscriptionLog("n1", log, []string{"sub_n1_n2", "sub_n1_n3"})
-		Expect(got).To(HaveLen(2), "the start lines, the LOG line and the error of a session that is no apply worker are not about a subscription")
+		Expect(got).To(HaveLen(3), "the start lines, the LOG line and the error of a session that is no apply worker are not about a subscription")
 		Expect(got[0]).To(MatchFields(IgnoreExtras, Fields{"Subscription": Equal("sub_n1_n2"), "WorkerError": BeTrue(),
 			"At": Equal(time.Date(2026, 12, 6, 8, 36, 45, 977e6, time.UTC))}))
 		Expect(got[1]).To(MatchFields(IgnoreExtras, Fields{"Subscription": Equal("sub_n1_n3"), "WorkerError": BeTrue()}))
+		Expect(got[2]).To(MatchFields(IgnoreExtras, Fields{"Subscription": Equal("sub_n1_n2"), "WorkerError": BeTrue(),
+			"Line": ContainSubstring("unexpected state STARTED")}), "Spock's worker is known by its 'connected' line (5.0.11 logs this error as SIGTERM ends it)")
 	})
 })

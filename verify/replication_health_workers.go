@@ -7,24 +7,31 @@ import (
 )
 
 // applyStartMarks are the lines an apply worker logs as it starts, before
-// the subscription's name: pglogical 2 ("starting apply for subscription
-// <sub>", LOG) and Spock ("SPOCK <sub>: starting apply worker", DEBUG1:
-// seen only with log_min_messages at debug1).
-var applyStartMarks = []string{"starting apply for subscription ", "SPOCK "}
+// the subscription's name, and what must follow the name: pglogical 2
+// ("starting apply for subscription <sub>", LOG) and Spock ("SPOCK <sub>:
+// starting apply worker", DEBUG1: seen only with log_min_messages at
+// debug1; "SPOCK <sub>: connected", LOG, once the worker reached its
+// provider: 5.0.x and 6.0; whole: the line ends there).
+var applyStartMarks = []struct {
+	before, after string
+	whole         bool
+}{
+	{"starting apply for subscription ", "", false},
+	{"SPOCK ", ": starting apply", false},
+	{"SPOCK ", ": connected", true},
+}
 
 // applyStart reads an apply worker's start line: its subscription (one
 // of subs) and pid.
 func applyStart(line string, subs []string) (sub, pid string, ok bool) {
-	if !strings.Contains(line, "starting apply") {
-		return "", "", false
-	}
 	for _, mark := range applyStartMarks {
-		_, rest, found := strings.Cut(line, mark)
+		_, rest, found := strings.Cut(line, mark.before)
 		if !found {
 			continue
 		}
 		for _, s := range subs {
-			if strings.HasPrefix(rest, s) && namesWord(rest, s) {
+			after := strings.TrimPrefix(rest, s)
+			if strings.HasPrefix(rest, s) && namesWord(rest, s) && (after == mark.after || !mark.whole && strings.HasPrefix(after, mark.after)) {
 				return s, logPID(line), logPID(line) != ""
 			}
 		}
