@@ -17,8 +17,10 @@ import (
 // discards the resent transaction under exception_behaviour transdiscard
 // (README, Testing a Spock build, has the LSNs). apply-worker-faults
 // carries every Spock finding (SpockFindings): also SpockDiscardAfterCancel
-// (a cancelled apply, SQLSTATE 57014, discarded; 5.0.x and 6.0) and
-// SpockDiscardDeadlockVictim (a deadlock's victim discarded; 5.0.x). On
+// (a cancelled apply, SQLSTATE 57014, discarded; 5.0.x and 6.0),
+// SpockDiscardDeadlockVictim (a deadlock's victim discarded; 5.0.x),
+// SpockSubDisableLosesTxn and SpockDiscardModeLogsApplied (5.0.x in the
+// sub_disable and discard modes; provider-faults carries them too). On
 // that flavor the Spock suite accepts the expected verdict or a FAIL the
 // scenario's findings explain together, every failing checker (Explain: each node
 // lacking a class's rows logged, in a discard line one of the findings
@@ -29,6 +31,8 @@ import (
 // chaos-bank, chaos-overlap) carry SpockDoubleApplyAfterCrash: Explain
 // takes double-apply's duplicates when the node's log shows a crash
 // recovery between their commits, and what they doubled (finding_crash.go).
+// A finding with AppliedRowLogs explains exception_log rows in its
+// wording when exception-audit is the only failing checker.
 // A FAIL counts as the findings' only when every failing checker is
 // explained.
 
