@@ -66,10 +66,17 @@ clean:            ## remove leftovers of dead runs and local build output
 	rm -rf bin
 
 # Release qualification: every gate scenario x 10 seeds on the default
-# flavor (README, false-positive figure). Resumable: the same command
-# continues into the same folder. Prints, last, the campaign's wall time
-# against the cells' own time (bookkeeping ratio, target <= 1.05).
+# flavor, or on a Spock image with SPOCKCHAOS_SPOCK_IMAGE=IMG (README,
+# false-positive figures). Resumable: the same command continues into the
+# same folder. Prints, last, the campaign's wall time against the cells'
+# own time (bookkeeping ratio, target <= 1.05).
 .PHONY: qualify
+ifeq ($(SPOCKCHAOS_SPOCK_IMAGE),)
 QUALIFY_OUT ?= $(OUT)/qualify
-qualify: setup build ## every gate scenario x 10 seeds, campaign report in $(QUALIFY_OUT)/campaign.html
-	$(BIN) campaign --label gate --seeds 10 --out $(QUALIFY_OUT)
+QUALIFY_TARGET :=
+else
+QUALIFY_OUT ?= $(OUT)/qualify-spock
+QUALIFY_TARGET := --flavor spock --image $(SPOCKCHAOS_SPOCK_IMAGE)
+endif
+qualify: setup build ## every gate scenario x 10 seeds (on SPOCKCHAOS_SPOCK_IMAGE if set), campaign report in $(QUALIFY_OUT)/campaign.html
+	$(BIN) campaign --label gate --seeds 10 $(QUALIFY_TARGET) --out $(QUALIFY_OUT)
