@@ -99,7 +99,7 @@ func (r *run) healDisabled(ctx context.Context, in *injected, herr error) bool {
 }
 
 // faultDisabled: whether the server disabled a subscription mode touches
-// since the start of run-record fault i, after err (a wait of the fault
+// since the start of run-record fault rec, after err (a wait of the fault
 // that failed); if so it records the note (what, the server's line, err)
 // and the subscription, and err is to be dropped.
 func (r *run) faultDisabled(ctx context.Context, mode fault.Mode, step Step, rec int, what string, err error) bool {
