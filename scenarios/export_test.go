@@ -88,7 +88,8 @@ func ServerDisabled(subs [][2]string, statuses map[string]map[string]string, lin
 	for _, s := range subs {
 		ts = append(ts, touchedSub{node: s[0], sub: s[1]})
 	}
-	return serverDisabled(ts, statuses, lines, since)
+	_, l, ok := serverDisabled(ts, statuses, lines, since)
+	return l, ok
 }
 
 // SubsAmong is subsAmong as {subscriber, subscription} pairs.

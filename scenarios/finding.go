@@ -247,10 +247,10 @@ func (f Finding) Owns(line string) bool {
 	if !containsAny(line, f.DiscardLogs) {
 		return false
 	}
-	_, initial, has := strings.Cut(line, initialErrorMark)
 	if f.AnyInitialError {
 		return true
 	}
+	_, initial, has := strings.Cut(line, initialErrorMark)
 	if len(f.InitialErrors) == 0 {
 		return !has
 	}

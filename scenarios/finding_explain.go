@@ -57,7 +57,7 @@ func Explain(findings []Finding, dir string, checkers []verify.CheckResult) (boo
 		return false, "no checker failed: nothing for a finding to explain"
 	}
 	e := &explainer{findings: findings, dir: dir, logs: map[string][]byte{}, discards: map[string][]discard{}, discarded: map[string]bool{},
-		auditOnly: len(failed) == 1 && failed[0].Name == CheckExceptionAudit}
+		auditOnly: len(failed) == 1 && failed[0].Name == CheckExceptionAudit, appliedRows: appliedRowFinding(findings)}
 	var matched []string
 	for _, c := range failed {
 		ok, what := e.explain(c)
@@ -104,8 +104,10 @@ type explainer struct {
 	tooMany   map[string]map[string]bool
 	discarded map[string]bool
 	// auditOnly: exception-audit is the only failing checker (the rows
-	// and acknowledged writes are all there).
-	auditOnly bool
+	// and acknowledged writes are all there); appliedRows is the finding
+	// with AppliedRowLogs, if any.
+	auditOnly   bool
+	appliedRows *Finding
 }
 
 func (e *explainer) explain(c verify.CheckResult) (bool, string) {
@@ -333,7 +335,7 @@ func (e *explainer) exceptionAudit(c verify.CheckResult) (bool, string) {
 		}
 	}
 	if applied > 0 {
-		name := e.appliedRowFindings()[0].Name
+		name := e.appliedRows.Name
 		if applied == len(d.Rows) {
 			return true, fmt.Sprintf("exception-audit: its %d rows, logged as discarded, are on every survivor (%s)", applied, name)
 		}
@@ -343,26 +345,22 @@ func (e *explainer) exceptionAudit(c verify.CheckResult) (bool, string) {
 	return true, fmt.Sprintf("exception-audit: its %d rows are of the discarded transactions", len(d.Rows))
 }
 
-// appliedRowLogged: r's message is one a finding's subscriber writes for a
-// row it applied (AppliedRowLogs), and nothing else failed: convergence
-// and history passed, so the row is on every survivor.
+// appliedRowLogged: r's message is one the appliedRows finding's
+// subscriber writes for a row it applied (AppliedRowLogs), and nothing
+// else failed: convergence and history passed, so the row is on every
+// survivor.
 func (e *explainer) appliedRowLogged(r verify.ExceptionRow) bool {
-	if !e.auditOnly {
-		return false
-	}
-	return slices.ContainsFunc(e.appliedRowFindings(), func(f Finding) bool {
-		return slices.ContainsFunc(f.AppliedRowLogs, func(p string) bool { return strings.HasPrefix(r.Error, p) })
-	})
+	return e.auditOnly && e.appliedRows != nil &&
+		slices.ContainsFunc(e.appliedRows.AppliedRowLogs, func(p string) bool { return strings.HasPrefix(r.Error, p) })
 }
 
-func (e *explainer) appliedRowFindings() []Finding {
-	var out []Finding
-	for _, f := range e.findings {
-		if len(f.AppliedRowLogs) > 0 {
-			out = append(out, f)
-		}
+// appliedRowFinding is the first of findings with AppliedRowLogs (nil:
+// none).
+func appliedRowFinding(findings []Finding) *Finding {
+	if i := slices.IndexFunc(findings, func(f Finding) bool { return len(f.AppliedRowLogs) > 0 }); i >= 0 {
+		return &findings[i]
 	}
-	return out
+	return nil
 }
 
 func findingOwns(findings []Finding, line string) bool {

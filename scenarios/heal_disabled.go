@@ -64,9 +64,9 @@ func subsAmong(targets []string, name func(sub, prov string) string) []touchedSu
 // since the fault started: the subscription is disabled now (statuses:
 // subscriber -> subscription -> status) and its subscriber's log holds a
 // self-disable line about it, timed no earlier than since less healSlack
-// (a line with no time cannot be tied to the fault). It returns the
-// latest such line.
-func serverDisabled(subs []touchedSub, statuses map[string]map[string]string, lines []verify.SubLogLine, since time.Time) (verify.SubLogLine, bool) {
+// (a line with no time cannot be tied to the fault). It returns that
+// subscription and the latest such line.
+func serverDisabled(subs []touchedSub, statuses map[string]map[string]string, lines []verify.SubLogLine, since time.Time) (touchedSub, verify.SubLogLine, bool) {
 	for _, t := range subs {
 		if statuses[t.node][t.sub] != "disabled" {
 			continue
@@ -78,10 +78,10 @@ func serverDisabled(subs []touchedSub, statuses map[string]map[string]string, li
 			}
 		}
 		if found.Line != "" {
-			return found, true
+			return t, found, true
 		}
 	}
-	return verify.SubLogLine{}, false
+	return touchedSub{}, verify.SubLogLine{}, false
 }
 
 // serverMayHaveAnswered reports whether a fault's failed wait, err, may
@@ -125,7 +125,7 @@ func (r *run) faultDisabled(ctx context.Context, mode fault.Mode, step Step, rec
 		}
 		lines = append(lines, verify.ParseSubscriptionLog(t.node, log, names)...)
 	}
-	l, ok := serverDisabled(subs, statuses, lines, r.report.Faults[rec].Start)
+	t, l, ok := serverDisabled(subs, statuses, lines, r.report.Faults[rec].Start)
 	if !ok {
 		return false
 	}
@@ -136,8 +136,7 @@ func (r *run) faultDisabled(ctx context.Context, mode fault.Mode, step Step, rec
 	if r.disabledSubs == nil {
 		r.disabledSubs = map[touchedSub]int{}
 	}
-	i := slices.IndexFunc(subs, func(t touchedSub) bool { return t.node == l.Node && t.sub == l.Subscription })
-	r.disabledSubs[subs[i]] = rec
+	r.disabledSubs[t] = rec
 	return true
 }
 

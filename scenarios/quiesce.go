@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -54,7 +55,9 @@ func disabledAmong(disabled map[touchedSub]int, alive []string) []touchedSub {
 			out = append(out, t)
 		}
 	}
-	slices.SortFunc(out, func(a, b touchedSub) int { return strings.Compare(a.node+"/"+a.sub, b.node+"/"+b.sub) })
+	slices.SortFunc(out, func(a, b touchedSub) int {
+		return cmp.Or(strings.Compare(a.node, b.node), strings.Compare(a.sub, b.sub))
+	})
 	return out
 }
 
