@@ -39,14 +39,14 @@ func withImageFiles(ctx context.Context, image string, labels map[string]string,
 		return err
 	}
 	defer cli.Close()
-	created, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{
+	id, err := createHelper(ctx, cli, "spockchaos-files", client.ContainerCreateOptions{
 		Config: &container.Config{Image: image, Entrypoint: []string{"true"}, Cmd: []string{}, Labels: labels},
 	})
 	if err != nil {
 		return fmt.Errorf("read files of image %s: create a container: %w", image, err)
 	}
-	defer removeSidecar(ctx, cli, created.ID)
-	return fn(&imageFiles{cli: cli, image: image, id: created.ID})
+	defer removeHelper(ctx, cli, id)
+	return fn(&imageFiles{cli: cli, image: image, id: id})
 }
 
 // errNoFile: the image has no such file.

@@ -92,15 +92,15 @@ func RunTool(ctx context.Context, n *Node, t Tool) (ToolResult, error) {
 		return fail("engine", err)
 	}
 	defer cli.Close()
-	id := n.Container.GetContainerID()
-	node, err := cli.ContainerInspect(ctx, id, client.ContainerInspectOptions{})
+	nodeID := n.Container.GetContainerID()
+	node, err := cli.ContainerInspect(ctx, nodeID, client.ContainerInspectOptions{})
 	if err != nil {
 		return fail("inspect node container", err)
 	}
 	if node.Container.State == nil || !node.Container.State.Running {
 		return fail("join namespaces", errors.New("the node's container is not running"))
 	}
-	created, err := cli.ContainerCreate(ctx, client.ContainerCreateOptions{
+	id, err := createHelper(ctx, cli, "spockchaos-tool-"+n.Name, client.ContainerCreateOptions{
 		Config: &container.Config{
 			Image:      image,
 			User:       "0:0",
@@ -109,8 +109,8 @@ func RunTool(ctx context.Context, n *Node, t Tool) (ToolResult, error) {
 			Labels:     sidecarLabels(node.Container.Config.Labels, n.Name),
 		},
 		HostConfig: &container.HostConfig{
-			NetworkMode: container.NetworkMode("container:" + id),
-			PidMode:     container.PidMode("container:" + id),
+			NetworkMode: container.NetworkMode("container:" + nodeID),
+			PidMode:     container.PidMode("container:" + nodeID),
 			CapAdd:      []string{"NET_ADMIN", "SYS_PTRACE"},
 		},
 	})
@@ -120,9 +120,9 @@ func RunTool(ctx context.Context, n *Node, t Tool) (ToolResult, error) {
 	if err != nil {
 		return fail("create from "+image, err)
 	}
-	defer removeSidecar(ctx, cli, created.ID)
-	wait := cli.ContainerWait(ctx, created.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
-	if _, err := cli.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
+	defer removeHelper(ctx, cli, id)
+	wait := cli.ContainerWait(ctx, id, client.ContainerWaitOptions{Condition: container.WaitConditionNextExit})
+	if _, err := cli.ContainerStart(ctx, id, client.ContainerStartOptions{}); err != nil {
 		return fail("start", err)
 	}
 	var code int
@@ -135,7 +135,7 @@ func RunTool(ctx context.Context, n *Node, t Tool) (ToolResult, error) {
 	case err := <-wait.Error:
 		return fail(fmt.Sprintf("wait for %q (at most %s)", strings.Join(t.Cmd, " "), timeout), err)
 	}
-	logs, err := cli.ContainerLogs(ctx, created.ID, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true})
+	logs, err := cli.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStdout: true, ShowStderr: true})
 	if err != nil {
 		return fail("read output", err)
 	}
@@ -172,9 +172,9 @@ func sidecarLabels(nodeLabels map[string]string, node string) map[string]string 
 	return l
 }
 
-// removeSidecar force-removes a helper on a fresh context, so that a
-// cancelled call still removes it.
-func removeSidecar(ctx context.Context, cli *testcontainers.DockerClient, id string) {
+// removeHelper force-removes a helper container (by id or name) on a
+// fresh context, so that a cancelled call still removes it.
+func removeHelper(ctx context.Context, cli *testcontainers.DockerClient, id string) {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
 	defer cancel()
 	_, _ = cli.ContainerRemove(ctx, id, client.ContainerRemoveOptions{Force: true})
