@@ -32,8 +32,8 @@ demo: setup build ## bring up a cluster, show how to connect, remove it
 	$(BIN) up --detach --json
 	$(BIN) down --all
 
-test: setup-tests ## everything the CI gate runs: unit tests and end-to-end specs
-	$(GINKGO) $(GINKGO_FLAGS) --label-filter='(gate || !(nightly || release)) && !spock' ./...
+test: setup-tests ## everything the CI gate runs: unit tests and end-to-end specs (a failed scenario spec's runs kept in $(OUT)/test/failed-runs)
+	SPOCKCHAOS_KEEP_FAILED=$(abspath $(OUT))/test/failed-runs $(GINKGO) $(GINKGO_FLAGS) --label-filter='(gate || !(nightly || release)) && !spock' ./...
 
 gate: setup       ## the CI gate scenarios only (JUnit in $(OUT)/test/junit.xml), under 15 minutes
 	$(GINKGO) $(GINKGO_FLAGS) --label-filter='gate' ./scenarios

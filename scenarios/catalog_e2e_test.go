@@ -165,11 +165,38 @@ func runAndCheck(ctx SpecContext, spec *scenarios.Spec, opts scenarios.Options) 
 	return out
 }
 
+// artifactsDir is where a spec's runs go: SPOCKCHAOS_ARTIFACTS, or a
+// temporary folder removed after the spec. With SPOCKCHAOS_KEEP_FAILED
+// (`make test` sets it under its output folder), the runs of a failed
+// spec are copied there first: a timing-dependent FAIL in CI keeps its
+// server logs for whoever reads it.
 func artifactsDir() string {
 	if d := os.Getenv("SPOCKCHAOS_ARTIFACTS"); d != "" {
 		return d
 	}
-	return filepath.Join(GinkgoT().TempDir(), "runs")
+	dir := filepath.Join(GinkgoT().TempDir(), "runs")
+	if keep := os.Getenv("SPOCKCHAOS_KEEP_FAILED"); keep != "" {
+		DeferCleanup(func() {
+			if CurrentSpecReport().Failed() {
+				keepRuns(dir, keep)
+			}
+		})
+	}
+	return dir
+}
+
+// keepRuns copies every run directory in dir into keep (one folder per
+// run, named as in dir) and says where.
+func keepRuns(dir, keep string) {
+	runs, _ := os.ReadDir(dir)
+	for _, r := range runs {
+		dest := filepath.Join(keep, r.Name())
+		if err := os.CopyFS(dest, os.DirFS(filepath.Join(dir, r.Name()))); err != nil {
+			GinkgoWriter.Printf("keep the failed spec's run %s: %v\n", r.Name(), err)
+			continue
+		}
+		GinkgoWriter.Printf("the failed spec's run is kept in %s\n", dest)
+	}
 }
 
 func summaryOf(dir string) string {
