@@ -8,10 +8,9 @@ import (
 )
 
 // Nodes joining and leaving the running cluster (issue 27, item 3). The
-// ledger keeps writing on the first nodes throughout: its clients are
-// fixed when the load starts, so a joined node receives writes and takes
-// none, and a removed node's clients see their writes fail from its fence
-// on.
+// ledger writes on the first nodes throughout and, once a node has joined,
+// on it too (its own clients from then on); a removed node's clients see
+// their writes fail from its fence on.
 
 // membershipCheckers are the checkers of every scenario here: the new
 // node is a survivor, so convergence and durability judge it too.
@@ -19,7 +18,7 @@ var membershipCheckers = append([]string{CheckMembership}, allCheckers...)
 
 func init() {
 	Register(&Spec{
-		Name: "join-under-load", Description: "a fourth node joins (copy from one peer, the others handed over at the copy's positions) while the ledger writes on the first three: it converges with every node, holds every acknowledged write, and nothing was applied twice on it",
+		Name: "join-under-load", Description: "a fourth node joins (copy from one peer, the others handed over at the copy's positions) while the ledger writes on the first three, then takes writes itself: it converges with every node, holds every acknowledged write, and nothing was applied twice on it",
 		Labels: []string{LabelNightly}, Nodes: 3, Timeout: 8 * time.Minute,
 		Workload: "ledger", ClientsPerNode: 2, Load: 20 * time.Second, Recovery: "none",
 		Checkers: membershipCheckers, Expect: verify.Pass,

@@ -117,3 +117,5 @@ func DisabledAmong(disabled [][3]string, alive []string) [][2]string {
 	}
 	return out
 }
+
+var ProgressNodes = progressNodes

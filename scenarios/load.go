@@ -26,8 +26,10 @@ func (r *run) loadWithFaults(ctx context.Context) error {
 	// The load has no duration of its own: it stops when its duration has
 	// passed AND the plan is done (plus a tail), so that a step delayed by
 	// a slow machine still happens under load.
+	r.joined = make(chan workload.Target, len(r.plan.Steps))
+	defer func() { r.joined = nil }()
 	cfg := workload.RunConfig{Nodes: r.targets(r.alive), Recorder: r.rec, Seed: r.opts.Seed,
-		ClientsPerNode: r.spec.ClientsPerNode, Progress: r.showProgress, Reconnect: r.plan.reconnect()}
+		ClientsPerNode: r.spec.ClientsPerNode, Progress: r.showProgress, Reconnect: r.plan.reconnect(), Joined: r.joined}
 	r.out.linef("phase %s (%s, %s)\n", record.PhaseLoad, r.wl.Name(), r.opts.Duration)
 	go func() {
 		stats, err := r.wl.Run(loadCtx, cfg)
@@ -100,12 +102,28 @@ func (r *run) showProgress(s workload.Stats) {
 	}
 	line := fmt.Sprintf("  load %s %s/%s  %.0f ops/s  ok=%d fail=%d info=%d", bar(s.Elapsed, r.opts.Duration),
 		s.Elapsed.Round(time.Second), r.opts.Duration, s.Rate(), s.Ok, s.Fail, s.Info)
-	for _, name := range r.plan.Nodes {
-		if ns, ok := s.PerNode[name]; ok {
-			line += fmt.Sprintf("  %s:%d", name, ns.Ops())
-		}
+	for _, name := range progressNodes(r.plan.Nodes, s.PerNode) {
+		line += fmt.Sprintf("  %s:%d", name, s.PerNode[name].Ops())
 	}
 	r.out.statusf("%s", line)
+}
+
+// progressNodes are the nodes of a progress line: the plan's that have
+// figures, in the plan's order, then any other (a joined node), sorted.
+func progressNodes(planned []string, perNode map[string]workload.NodeStats) []string {
+	var out, extra []string
+	for _, name := range planned {
+		if _, ok := perNode[name]; ok {
+			out = append(out, name)
+		}
+	}
+	for name := range perNode {
+		if !slices.Contains(planned, name) {
+			extra = append(extra, name)
+		}
+	}
+	slices.Sort(extra)
+	return append(out, extra...)
 }
 
 // restartReconnect is how long a client keeps reconnecting to its node

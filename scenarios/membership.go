@@ -17,7 +17,8 @@ import (
 )
 
 // Membership steps (issue 27): nodes join and leave the running cluster
-// while the workload writes on the others.
+// while the workload writes on the others (and, once joined, on the new
+// node).
 const (
 	// StepAddNode starts a new node Node (the next name: n4 on three
 	// nodes) and joins it with Peer as its sync source (harness.AddNode).
@@ -69,9 +70,9 @@ type joinResult struct {
 }
 
 // addNode (StepAddNode) joins s.Node from s.Peer while the load runs and
-// counts it alive: the checkers then judge it as a survivor. The workload
-// keeps its clients on the first nodes (its targets are fixed when the
-// load starts): the new node receives writes, it takes none.
+// counts it alive: the checkers then judge it as a survivor. Once it has
+// joined the workload gives it clients of its own (loadOn): for the rest
+// of the load it takes writes as well as receiving them.
 func (r *run) addNode(ctx context.Context, s Step) error {
 	res := &joinResult{Kind: StepAddNode, Node: s.Node}
 	r.membership = append(r.membership, res)
@@ -97,7 +98,20 @@ func (r *run) addNode(ctx context.Context, s Step) error {
 		return fmt.Errorf("add node: %s", res.Error)
 	}
 	r.out.linef("%s joined from %s in %s (copy %s)\n", n.Name, s.Peer, res.Took.Round(100*time.Millisecond), rep.Copy.Round(100*time.Millisecond))
+	r.loadOn(n.Name)
 	return nil
+}
+
+// loadOn gives the load clients on a node that joined: from now on it
+// takes writes too. (The channel holds one entry per planned step.)
+func (r *run) loadOn(name string) {
+	if r.joined == nil {
+		return
+	}
+	select {
+	case r.joined <- r.targets([]string{name})[0]:
+	default:
+	}
 }
 
 func whenDetail(when string) string {

@@ -1,6 +1,8 @@
 package scenarios_test
 
 import (
+	"path/filepath"
+	"strings"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -8,6 +10,7 @@ import (
 
 	"github.com/spockchaos/spockchaos/scenarios"
 	"github.com/spockchaos/spockchaos/verify"
+	"github.com/spockchaos/spockchaos/workload/history"
 )
 
 // checkerOf is the named checker's result in out's run (nil when absent).
@@ -23,6 +26,25 @@ func checkerOf(out *scenarios.Outcome, name string) *verify.CheckResult {
 // The membership scenarios' checks must be able to fail: a join that
 // skips the copy and a removal that leaves a slot behind, each planted
 // on purpose, must fail the check that is about them.
+var _ = Describe("a node that joined under load", Label("e2e", "nightly"), func() {
+	It("takes writes of its own from its join on, and they reach every peer", func(ctx SpecContext) {
+		spec, err := scenarios.Lookup("join-under-load")
+		Expect(err).NotTo(HaveOccurred())
+		out := runAndCheck(ctx, spec, scenarios.Options{Seed: 7})
+		ops, err := history.Load(filepath.Join(out.Dir, "history.jsonl"))
+		Expect(err).NotTo(HaveOccurred())
+		var joinedOK int
+		for _, op := range ops {
+			if op.Type == history.Ok && op.Node == "n4" && strings.HasPrefix(op.Process, "n4-c") {
+				joinedOK++
+			}
+		}
+		// The pass above includes durability: each of these is on every node.
+		Expect(joinedOK).To(BeNumerically(">", 100), "acknowledged writes on the joined n4")
+		GinkgoWriter.Printf("n4 acknowledged %d writes\n", joinedOK)
+	}, SpecTimeout(8*time.Minute))
+})
+
 var _ = Describe("joins and removals with a planted defect", Label("e2e", "nightly"), func() {
 	It("fails convergence and durability when the new node joined without its data copied", func(ctx SpecContext) {
 		base, err := scenarios.Lookup("join-under-load")

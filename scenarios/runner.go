@@ -283,6 +283,9 @@ type run struct {
 	disabledSubs map[touchedSub]int
 	// membership: the joins and removals of the run (membership.go).
 	membership []*joinResult
+	// joined hands a node that joined during the load to the workload,
+	// which gives it clients (nil outside the load).
+	joined chan workload.Target
 
 	// exceptions is what the exception-audit checker read, stored with
 	// the observation (observation.json) for `spockchaos check`.

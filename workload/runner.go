@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -27,9 +28,10 @@ func runGenerated(ctx context.Context, cfg RunConfig, w generated) (Stats, error
 	})
 }
 
-// runClients starts cfg.ClientsPerNode clients on every node, each running
-// the step newStep makes for it until ctx is done, the duration passed or
-// the op budget is spent. It waits for every client to finish its op in
+// runClients starts cfg.ClientsPerNode clients on every node (and on each
+// node cfg.Joined brings, once it comes), each running the step newStep
+// makes for it until ctx is done, the duration passed or the op budget is
+// spent. It waits for every client to finish its op in
 // flight and returns the totals.
 func runClients(ctx context.Context, cfg RunConfig, newStep func(c *client) stepFunc) (Stats, error) {
 	if err := cfg.setDefaults(); err != nil {
@@ -54,37 +56,61 @@ func runClients(ctx context.Context, cfg RunConfig, newStep func(c *client) step
 	defer stopProgress()
 
 	var wg sync.WaitGroup
-	for ni, node := range cfg.Nodes {
-		for i := range cfg.ClientsPerNode {
-			process := ProcessID(node.Name, i)
-			c := &client{process: process, nodes: cfg.Nodes, at: ni, rng: ClientRand(cfg.Seed, process), cfg: &cfg, stats: stats, log: log}
-			step := newStep(c)
-			stats.clients(node.Name, +1)
-			wg.Go(func() {
-				defer func() { stats.clients(c.node().Name, -1); c.dropConn() }()
-				next := time.Now()
-				for ctx.Err() == nil {
-					if interval > 0 {
-						if !sleepUntil(ctx, next) {
-							return
-						}
-						next = next.Add(interval)
-						// A client more than a second behind its schedule
-						// (a slow node) starts over instead of bursting.
-						if lag := time.Since(next); lag > time.Second {
-							next = time.Now()
-						}
-					}
-					if cfg.OpCount > 0 && budget.Add(-1) < 0 {
+	// start runs client i of nodes[at] (its failover list is nodes).
+	start := func(nodes []Target, at, i int) {
+		process := ProcessID(nodes[at].Name, i)
+		c := &client{process: process, nodes: nodes, at: at, rng: ClientRand(cfg.Seed, process), cfg: &cfg, stats: stats, log: log}
+		step := newStep(c)
+		stats.clients(nodes[at].Name, +1)
+		wg.Go(func() {
+			defer func() { stats.clients(c.node().Name, -1); c.dropConn() }()
+			next := time.Now()
+			for ctx.Err() == nil {
+				if interval > 0 {
+					if !sleepUntil(ctx, next) {
 						return
 					}
-					if !c.ensureConn(ctx) {
-						return
+					next = next.Add(interval)
+					// A client more than a second behind its schedule
+					// (a slow node) starts over instead of bursting.
+					if lag := time.Since(next); lag > time.Second {
+						next = time.Now()
 					}
-					step(ctx)
 				}
-			})
+				if cfg.OpCount > 0 && budget.Add(-1) < 0 {
+					return
+				}
+				if !c.ensureConn(ctx) {
+					return
+				}
+				step(ctx)
+			}
+		})
+	}
+	for at := range cfg.Nodes {
+		for i := range cfg.ClientsPerNode {
+			start(cfg.Nodes, at, i)
 		}
+	}
+	if cfg.Joined != nil {
+		// Counted in wg itself, so that Wait never races an Add.
+		wg.Go(func() {
+			nodes := slices.Clone(cfg.Nodes)
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case t, ok := <-cfg.Joined:
+					if !ok {
+						return
+					}
+					nodes = append(slices.Clip(nodes), t)
+					for i := range cfg.ClientsPerNode {
+						start(nodes, len(nodes)-1, i)
+					}
+				}
+			}
+		})
 	}
 	wg.Wait()
 	return stats.snapshot(), nil

@@ -104,6 +104,35 @@ var _ = Describe("the client runner", func() {
 		Expect(nodesOf).To(HaveKeyWithValue("n1-c0", map[string]bool{"n2": true}))
 	}, SpecTimeout(30*time.Second))
 
+	It("gives a node that joins mid-load clients of its own (Joined), and none without it", func(ctx SpecContext) {
+		run := func(joined chan workload.Target) (workload.Stats, map[string]bool) {
+			var mu sync.Mutex
+			processes := map[string]bool{}
+			if joined != nil {
+				time.AfterFunc(300*time.Millisecond, func() { joined <- workload.Target{Name: "n2", DSN: live.dsn()} })
+			}
+			stats, err := workload.RunStepsForTest(ctx, workload.RunConfig{
+				Nodes:    []workload.Target{{Name: "n1", DSN: live.dsn()}},
+				Recorder: history.NewRecorder(&bytes.Buffer{}), ClientsPerNode: 2, Duration: time.Second, Joined: joined,
+			}, func(process, node string) {
+				mu.Lock()
+				processes[process+"@"+node] = true
+				mu.Unlock()
+				time.Sleep(time.Millisecond)
+			})
+			Expect(err).NotTo(HaveOccurred())
+			return stats, processes
+		}
+		stats, processes := run(make(chan workload.Target, 1))
+		Expect(processes).To(Equal(map[string]bool{"n1-c0@n1": true, "n1-c1@n1": true, "n2-c0@n2": true, "n2-c1@n2": true}))
+		Expect(stats.PerNode["n2"].Ok).To(BeNumerically(">", 10))
+		Expect(stats.PerNode["n2"].Ok).To(BeNumerically("<", stats.PerNode["n1"].Ok), "n2's clients started late")
+		// Control: the same run with no Joined channel never writes on n2.
+		stats, processes = run(nil)
+		Expect(processes).To(HaveLen(2))
+		Expect(stats.PerNode).NotTo(HaveKey("n2"))
+	}, SpecTimeout(30*time.Second))
+
 	It("stops on cancellation without an error", func(ctx SpecContext) {
 		runCtx, cancel := context.WithCancel(ctx)
 		time.AfterFunc(200*time.Millisecond, cancel)

@@ -80,6 +80,11 @@ type RunConfig struct {
 	TxnPrefix string
 	// Progress, if set, receives a snapshot about once a second.
 	Progress func(Stats)
+	// Joined, if set, brings nodes that joined the cluster while the load
+	// runs: each gets ClientsPerNode clients of its own from then on
+	// (failing over, with Failover, to Nodes). With it, the load runs until
+	// ctx is done or Duration passed, even when OpCount is spent.
+	Joined <-chan Target
 }
 
 func (cfg *RunConfig) setDefaults() error {
