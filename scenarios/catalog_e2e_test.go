@@ -1,6 +1,7 @@
 package scenarios_test
 
 import (
+	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -26,7 +27,7 @@ const gateSeed = 20261125
 var _ = Describe("the scenario catalog", func() {
 	for _, spec := range scenarios.All() {
 		labels := append([]string{"e2e", "scenario"}, spec.Labels...)
-		It(spec.Name+" ends with verdict "+string(spec.Expect), Label(labels...), func(ctx SpecContext) {
+		It(spec.Name+" ends with verdict "+string(spec.Expect)+findingsNote(spec, "pglogical"), Label(labels...), func(ctx SpecContext) {
 			if len(spec.Flavors) > 0 && !slices.Contains(spec.Flavors, "pglogical") {
 				Skip(fmt.Sprintf("%s runs on flavor %v only", spec.Name, spec.Flavors))
 			}
@@ -41,13 +42,24 @@ var _ = Describe("the scenario catalog", func() {
 
 // runAndCheck runs spec with opts and checks that it ends with the spec's
 // expected verdict, for the right reasons (see the scenario-specific
-// checks below). It returns the outcome.
+// checks below), or with a FAIL that the known findings of the flavor
+// (a proven defect of the system under test) explain from the servers'
+// evidence, every failing checker of it (scenarios.Explain). It returns
+// the outcome.
 func runAndCheck(ctx SpecContext, spec *scenarios.Spec, opts scenarios.Options) *scenarios.Outcome {
 	opts.OutDir, opts.Progress = artifactsDir(), GinkgoWriter
 	replay := scenarios.ReplayCommand(spec, opts)
 	out, err := scenarios.Run(ctx, spec, opts)
 	Expect(err).NotTo(HaveOccurred(), "harness error (replay: %s)", replay)
 	expect := spec.ExpectFor(opts.Flavor)
+	if fs := spec.FindingsFor(cmp.Or(opts.Flavor, "pglogical")); out.Verdict != expect && out.Verdict == verify.Fail && len(fs) > 0 {
+		ok, why := scenarios.Explain(fs, out.Dir, out.Run.Checkers)
+		Expect(ok).To(BeTrue(), "%s FAILed, and not by its known findings%s: %s (replay: %s; report %s)\n%s",
+			spec.Name, findingsNote(spec, cmp.Or(opts.Flavor, "pglogical")), why, replay, out.Dir, summaryOf(out.Dir))
+		AddReportEntry("known finding", why)
+		GinkgoWriter.Printf("%s FAILed by a known finding: %s\n", spec.Name, why)
+		return out
+	}
 	Expect(out.Verdict).To(Equal(expect), "verdict of %s (replay: %s; report %s)\n%s",
 		spec.Name, replay, out.Dir, summaryOf(out.Dir))
 	if spec.WorkerErrorsFail {
@@ -163,6 +175,20 @@ func runAndCheck(ctx SpecContext, spec *scenarios.Spec, opts scenarios.Options) 
 		Expect(out.Run.Recovery.TransactionsRecovered).To(BeNumerically(">", 0))
 	}
 	return out
+}
+
+// findingsNote names the known findings of spec on flavor for a spec's
+// title ("" when none).
+func findingsNote(spec *scenarios.Spec, flavor string) string {
+	fs := spec.FindingsFor(flavor)
+	if len(fs) == 0 {
+		return ""
+	}
+	names := make([]string, len(fs))
+	for i, f := range fs {
+		names[i] = f.Name
+	}
+	return " or FAILs by the known " + flavor + " findings " + strings.Join(names, ", ")
 }
 
 // artifactsDir is where a spec's runs go: SPOCKCHAOS_ARTIFACTS, or a

@@ -70,7 +70,11 @@ func init() {
 		// (ExpectOn), no longer unknown.
 		Labels: []string{LabelGate, LabelNightly}, Nodes: 3, Timeout: 6 * time.Minute,
 		Workload: "unique-conflict-no-delete", ClientsPerNode: 2, Load: 12 * time.Second, Recovery: "auto",
+		// pglogical 2 applies the remote row of a commit-time tie on every
+		// node, so two nodes inserting one value in the same microsecond
+		// swap keys: seen once in the gate (PglogicalTieAppliesRemote).
 		Checkers: allCheckers, Expect: verify.Pass, ExpectOn: map[string]verify.Verdict{"spock": verify.Fail},
+		KnownFindings: []Finding{PglogicalTieAppliesRemote},
 		Faults: func(r Rand, nodes []string, load time.Duration) []Step {
 			return []Step{{At: jitter(r, load/4, load/10), Kind: StepRestart, Node: pick(r, nodes), Hold: 2 * time.Second}}
 		},

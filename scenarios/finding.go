@@ -73,6 +73,14 @@ type Finding struct {
 	// failed: every row is on every survivor and every acknowledged
 	// write is there, so none was discarded.
 	AppliedRowLogs []string
+	// CommitTimeTies: the finding is last-update-wins resolving a tie of
+	// commit times (to the microsecond) on every node by the same rule
+	// ("apply the remote row"), so that two nodes swap. Explain then takes
+	// unique-conflict's disagreements that are ties (verify.UniqTie: every
+	// survivor's row committed at the same instant, read from the servers'
+	// pg_commit_ts) and convergence's uniq_kv rows of exactly those keys
+	// (finding_tie.go).
+	CommitTimeTies bool
 }
 
 // spockDiscardLogs are the lines Spock's handle_commit (src/spock_apply.c)

@@ -39,7 +39,11 @@ type discard struct {
 // many row changes as the class has rows; or (a finding with
 // AppliedAgainAfterCrash) delta_counter rows differing in n only, every
 // node off the others' value one that applied again after its crash,
-// with delta-counter's "too many" for that key. Double-apply: every node
+// with delta-counter's "too many" for that key; or (a finding with
+// CommitTimeTies) uniq_kv rows that are exactly the keys of
+// unique-conflict's ties. Unique-conflict: every value it names is a tie
+// of commit times on every node, and no row lacks an acknowledged insert
+// (finding_tie.go). Double-apply: every node
 // with duplicates shows a crash recovery between each duplicate's
 // commits (finding_crash.go). Delta-counter: only "too many" on such
 // nodes. Durability: only whole transactions lost on nodes whose
@@ -72,7 +76,7 @@ func Explain(findings []Finding, dir string, checkers []verify.CheckResult) (boo
 // explainOrder puts the checkers whose explanation others rest on first:
 // double-apply names the nodes that applied again, delta-counter their
 // keys, convergence the nodes that discarded.
-var explainOrder = []string{CheckDoubleApply, verify.DeltaCheckName, CheckConvergence}
+var explainOrder = []string{CheckDoubleApply, verify.DeltaCheckName, verify.UniqueCheckName, CheckConvergence}
 
 func failedInExplainOrder(checkers []verify.CheckResult) []verify.CheckResult {
 	var out []verify.CheckResult
@@ -108,6 +112,10 @@ type explainer struct {
 	// with AppliedRowLogs, if any.
 	auditOnly   bool
 	appliedRows *Finding
+	// tieKeys and tieTimes are the keys and commit times of the
+	// unique-conflict ties explained (finding_tie.go).
+	tieKeys  map[string]bool
+	tieTimes map[time.Time]bool
 }
 
 func (e *explainer) explain(c verify.CheckResult) (bool, string) {
@@ -122,6 +130,8 @@ func (e *explainer) explain(c verify.CheckResult) (bool, string) {
 		return e.durability(c)
 	case CheckExceptionAudit:
 		return e.exceptionAudit(c)
+	case verify.UniqueCheckName:
+		return e.uniqueTies(c)
 	}
 	return false, fmt.Sprintf("%s failed (%s): no finding explains it", c.Name, c.Summary)
 }
@@ -206,6 +216,8 @@ func (e *explainer) convergence(c verify.CheckResult) (bool, string) {
 		var ok bool
 		var what string
 		switch {
+		case cl.Table == uniqTable && len(e.tieKeys) > 0 && len(cl.AbsentOn) > 0 && len(cl.DifferingColumns) == 0:
+			ok, what = e.tieClass(cl)
 		case len(cl.AbsentOn) > 0 && len(cl.DifferingColumns) == 0:
 			ok, what = e.absentClass(cl)
 		case cl.Table == deltaTable && len(cl.AbsentOn) == 0 && slices.Equal(cl.DifferingColumns, []string{deltaColumn}) && len(e.tooMany) > 0:

@@ -32,32 +32,9 @@ var _ = Describe("the gate scenarios on a Spock image", Label("e2e", "spock"), f
 			if !spec.HasLabel(scenarios.LabelGate) {
 				continue
 			}
-			if fs := spec.FindingsFor("spock"); len(fs) > 0 {
-				// A proven defect of Spock this scenario can hit: pass, or a
-				// FAIL that the finding explains row by row (the subscriber
-				// that lacks the rows logged their discard). Any other
-				// outcome fails the spec.
-				names := make([]string, len(fs))
-				for i, f := range fs {
-					names[i] = f.Name
-				}
-				It(fmt.Sprintf("%s (seed %d) ends with verdict %s or FAILs by the known Spock findings %s", spec.Name, seed, spec.ExpectFor("spock"), strings.Join(names, ", ")), func(ctx SpecContext) {
-					opts := scenarios.Options{Seed: seed, Flavor: "spock", Image: image, OutDir: artifactsDir(), Progress: GinkgoWriter}
-					replay := scenarios.ReplayCommand(spec, opts)
-					out, err := scenarios.Run(ctx, spec, opts)
-					Expect(err).NotTo(HaveOccurred(), "harness error (replay: %s)", replay)
-					if out.Verdict == spec.ExpectFor("spock") {
-						return
-					}
-					Expect(out.Verdict).To(Equal(verify.Fail), "verdict of %s (replay: %s; report %s)\n%s", spec.Name, replay, out.Dir, summaryOf(out.Dir))
-					ok, why := scenarios.Explain(fs, out.Dir, out.Run.Checkers)
-					Expect(ok).To(BeTrue(), "%s FAILed, and not by %s: %s (replay: %s; report %s)\n%s", spec.Name, strings.Join(names, ", "), why, replay, out.Dir, summaryOf(out.Dir))
-					AddReportEntry("known Spock finding", why)
-					GinkgoWriter.Printf("%s FAILed by the known Spock finding: %s\n", spec.Name, why)
-				}, SpecTimeout(spec.Timeout+spec.Load))
-				continue
-			}
-			It(fmt.Sprintf("%s (seed %d) ends with verdict %s", spec.Name, seed, spec.ExpectFor("spock")), func(ctx SpecContext) {
+			// A scenario with known Spock findings may also FAIL by them,
+			// explained from the servers' evidence (runAndCheck).
+			It(fmt.Sprintf("%s (seed %d) ends with verdict %s%s", spec.Name, seed, spec.ExpectFor("spock"), findingsNote(spec, "spock")), func(ctx SpecContext) {
 				runAndCheck(ctx, spec, scenarios.Options{Seed: seed, Flavor: "spock", Image: image})
 			}, SpecTimeout(spec.Timeout+spec.Load))
 		}

@@ -6,6 +6,7 @@ import (
 	"maps"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spockchaos/spockchaos/workload/history"
 )
@@ -35,10 +36,14 @@ type uniqOpValue struct {
 }
 
 // UniqDisagreement is one unique value the survivors do not agree on:
-// the row each holds for it (nil: none).
+// the row each holds for it (nil: none). Tie: every survivor holds a
+// row, and all carry the same commit time, to the microsecond (two
+// nodes inserted the value in the same microsecond: last-update-wins
+// has no winner by time; the line says so).
 type UniqDisagreement struct {
 	U       int                 `json:"u"`
 	Holders map[string]*UniqRow `json:"holders"`
+	Tie     bool                `json:"tie,omitempty"`
 	Line    string              `json:"line"`
 }
 
@@ -130,7 +135,26 @@ func uniqDisagreement(u int, held map[string]*UniqRow, survivors []string) (Uniq
 		}
 	}
 	d.Line = fmt.Sprintf("u=%d: %s", u, strings.Join(parts, ", "))
+	if !same {
+		if ts, ok := UniqTie(d.Holders); ok {
+			d.Tie = true
+			d.Line += fmt.Sprintf(" (every row committed at %s: a tie)", ts.UTC().Format("15:04:05.000000"))
+		}
+	}
 	return d, same
+}
+
+// UniqTie is the commit time every holder's row carries, when every
+// survivor holds a row with a known one and they are all equal (a tie).
+func UniqTie(holders map[string]*UniqRow) (time.Time, bool) {
+	var ts time.Time
+	for _, row := range holders {
+		if row == nil || row.CommitTS == nil || !ts.IsZero() && !row.CommitTS.Equal(ts) {
+			return time.Time{}, false
+		}
+		ts = *row.CommitTS
+	}
+	return ts, !ts.IsZero()
 }
 
 func sameHolder(a, b *UniqRow) bool {

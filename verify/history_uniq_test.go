@@ -3,6 +3,7 @@ package verify_test
 import (
 	. "github.com/onsi/ginkgo/v2"
 	. "github.com/onsi/gomega"
+	"time"
 
 	"github.com/spockchaos/spockchaos/verify"
 	"github.com/spockchaos/spockchaos/workload/history"
@@ -53,6 +54,8 @@ var _ = Describe("the unique-conflict checker", func() {
 		uniqOp{"n3-c1", "uniq-delete", 5, 0, history.Ok},
 		uniqOp{"n2-c1", "uniq-insert", 7, 77, history.Info},
 	)
+	t0 := time.Date(2026, 12, 6, 12, 0, 0, 123456000, time.UTC)
+	at := func(r verify.UniqRow, ts time.Time) verify.UniqRow { r.CommitTS = &ts; return r }
 	won := verify.UniqRow{K: 22, U: 3, Writer: "n2-c0"}
 	lost := verify.UniqRow{K: 11, U: 3, Writer: "n1-c0"}
 	info := verify.UniqRow{K: 77, U: 7, Writer: "n2-c1"}
@@ -82,6 +85,24 @@ var _ = Describe("the unique-conflict checker", func() {
 		Entry("every node holds a key no insert wrote",
 			raced, map[string][]verify.UniqRow{"n1": {stranger}, "n2": {stranger}, "n3": {stranger}}, verify.Fail,
 			[]string{"u=3 k=99 on n1: no insert of this key in the history"}),
+		Entry("two nodes swapped keys committed in the same microsecond: the tie is named",
+			raced, map[string][]verify.UniqRow{"n1": {at(won, t0)}, "n2": {at(lost, t0)}, "n3": {at(won, t0)}}, verify.Fail,
+			[]string{"u=3: n1 holds k=22 (by n2-c0), n2 holds k=11 (by n1-c0), n3 holds k=22 (by n2-c0) (every row committed at 12:00:00.123456: a tie)"}),
+	)
+
+	DescribeTable("calls a disagreement a tie only when every survivor's row has the same commit time",
+		func(rows map[string][]verify.UniqRow, tie bool) {
+			r := byName(verify.CheckHistory(raced, uniqObs(rows), verify.HistoryOptions{}))[verify.UniqueCheckName]
+			Expect(r.Verdict).To(Equal(verify.Fail), r.Summary)
+			diffs := r.Details.(map[string]any)["differing"].([]verify.UniqDisagreement)
+			Expect(diffs).To(HaveLen(1))
+			Expect(diffs[0].Tie).To(Equal(tie), diffs[0].Line)
+			Expect(diffs[0].Line).To(map[bool]OmegaMatcher{true: ContainSubstring("a tie"), false: Not(ContainSubstring("tie"))}[tie])
+		},
+		Entry("all equal", map[string][]verify.UniqRow{"n1": {at(won, t0)}, "n2": {at(lost, t0)}, "n3": {at(won, t0)}}, true),
+		Entry("one a microsecond later", map[string][]verify.UniqRow{"n1": {at(won, t0)}, "n2": {at(lost, t0.Add(time.Microsecond))}, "n3": {at(won, t0)}}, false),
+		Entry("one commit time unknown", map[string][]verify.UniqRow{"n1": {at(won, t0)}, "n2": {lost}, "n3": {at(won, t0)}}, false),
+		Entry("a node holds none", map[string][]verify.UniqRow{"n1": {at(won, t0)}, "n2": {at(lost, t0)}, "n3": {}}, false),
 	)
 
 	It("fails when a survivor has no uniq_kv table, and is skipped without its ops", func() {

@@ -59,11 +59,15 @@ type ConflictRow struct {
 	CommitTS *time.Time `json:"commit_ts,omitempty"`
 }
 
-// UniqRow is one row of uniq_kv: primary key k, unique value u.
+// UniqRow is one row of uniq_kv: primary key k, unique value u, and the
+// commit time of its version (pg_xact_commit_timestamp(xmin): on a
+// subscriber, the origin's commit time of the change it applied; nil
+// when unknown).
 type UniqRow struct {
-	K      int64  `json:"k"`
-	U      int    `json:"u"`
-	Writer string `json:"writer"`
+	K        int64      `json:"k"`
+	U        int        `json:"u"`
+	Writer   string     `json:"writer"`
+	CommitTS *time.Time `json:"commit_ts,omitempty"`
 }
 
 // DeltaRow is one counter of delta_counter.
@@ -238,13 +242,13 @@ func observeNode(ctx context.Context, s *snapshot) (*NodeObservation, error) {
 }
 
 func observeUniq(ctx context.Context, s *snapshot) ([]UniqRow, error) {
-	rows, err := s.tx.Query(ctx, "SELECT k, u, writer FROM uniq_kv ORDER BY u")
+	rows, err := s.tx.Query(ctx, "SELECT k, u, writer, pg_xact_commit_timestamp(xmin) FROM uniq_kv ORDER BY u")
 	if err != nil {
 		return nil, fmt.Errorf("read uniq_kv on %s: %w", s.target.Name, err)
 	}
 	out := []UniqRow{}
 	var r UniqRow
-	if _, err := pgx.ForEachRow(rows, []any{&r.K, &r.U, &r.Writer}, func() error {
+	if _, err := pgx.ForEachRow(rows, []any{&r.K, &r.U, &r.Writer, &r.CommitTS}, func() error {
 		out = append(out, r)
 		return nil
 	}); err != nil {
