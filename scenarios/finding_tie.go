@@ -17,13 +17,12 @@ import (
 // change." Two nodes that insert different keys with one unique value
 // and commit in the same microsecond therefore each take the other's
 // row: they end holding each other's key, and a third node holds
-// whichever arrived last. Seen once in the gate (unique-conflict-crash-restart,
-// seed 20261125, make test 2026-12-06: "u=394016336: n1 holds
-// k=3590203235235138 (by n2-c0), n2 holds k=1577008216730810 (by n1-c1),
-// n3 holds k=3590203235235138"), and not in 3 reruns nor 15 more of the
-// same seed; that run's commit times were not captured, so it is
-// consistent with the finding, not proven by it. The evidence Explain
-// wants is the servers' own: every
+// whichever arrived last. Seen in the gate (unique-conflict-crash-restart,
+// seed 20261125) and in 1 of 18 reruns of it, where both nodes logged
+// "CONFLICT: remote INSERT on relation public.uniq_kv (local index
+// uniq_kv_u_key). Resolution: apply_remote." with the local and the
+// remote tuple's timestamps equal (15:02:48.801171; README has the
+// lines). The evidence Explain wants is the servers' own: every
 // node's row for the value carries the same commit time
 // (pg_xact_commit_timestamp of its version, which on a subscriber is the
 // origin's commit time).
