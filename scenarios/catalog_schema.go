@@ -70,8 +70,8 @@ func schemaSpec(name, workload, description string, expect verify.Verdict, fault
 
 // crashRestartAt crash-restarts one node for 2 s about load/div into the
 // load.
-func crashRestartAt(div time.Duration) func(Rand, []string, time.Duration) []Step {
+func crashRestartAt(div int) func(Rand, []string, time.Duration) []Step {
 	return func(r Rand, nodes []string, load time.Duration) []Step {
-		return []Step{{At: jitter(r, load/div, load/10), Kind: StepRestart, Node: pick(r, nodes), Hold: 2 * time.Second}}
+		return []Step{{At: jitter(r, load/time.Duration(div), load/10), Kind: StepRestart, Node: pick(r, nodes), Hold: 2 * time.Second}}
 	}
 }
