@@ -18,7 +18,7 @@ import (
 // and commit in the same microsecond therefore each take the other's
 // row: they end holding each other's key, and a third node holds
 // whichever arrived last. Seen in the gate (unique-conflict-crash-restart,
-// seed 20261125) and in 1 of 18 reruns of it, where both nodes logged
+// seed 20261125) and in 2 of 28 reruns of it, where both nodes logged
 // "CONFLICT: remote INSERT on relation public.uniq_kv (local index
 // uniq_kv_u_key). Resolution: apply_remote." with the local and the
 // remote tuple's timestamps equal (15:02:48.801171; README has the
