@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/spockchaos/spockchaos/verify"
@@ -73,6 +74,15 @@ type Finding struct {
 	// failed: every row is on every survivor and every acknowledged
 	// write is there, so none was discarded.
 	AppliedRowLogs []string
+	// HoldLogs are the lines (one per wording) with which the subscriber,
+	// instead of discarding the transaction, disables the subscription
+	// over it (exception_behaviour sub_disable), having logged its rows
+	// to spock.exception_log as discarded; the transaction comes again
+	// once the subscription is enabled. Their CONTEXT names it as a
+	// discard's does, and the same initial-error rule picks the lines
+	// the finding owns. Explain takes exception-audit's rows of such a
+	// transaction, never rows missing.
+	HoldLogs []string
 	// CommitTimeTies: the finding is last-update-wins resolving a tie of
 	// commit times (to the microsecond) on every node by the same rule
 	// ("apply the remote row"), so that two nodes swap. Explain then takes
@@ -115,10 +125,20 @@ const initialErrorMark = ". Initial error: "
 // 5.0.10 also after a connection error inside a transaction (a cancelled
 // walsender: "connection error during apply, exiting via rethrow: ...
 // data stream ended"), which 5.0.11 and 6.0 clear first.
+//
+// Under exception_behaviour sub_disable 6.0 takes the resent transaction
+// for a failed one the same way, with no error at all: it logs its rows to
+// exception_log as "sub_disable: tuple discarded due to exception (root
+// cause not captured)" and disables the subscription ("Transaction
+// failed, subscription will be disabled at LSN 0/A95C4E0", CONTEXT xid
+// 86365, no initial error; provider-faults seed 7). The rows arrive once
+// the subscription is enabled again: a needless stop, and exception_log
+// rows for rows that were applied (HoldLogs).
 var SpockDiscardAfterTerm = Finding{
 	Flavor: "spock", Name: "spock-discards-txn-after-sigterm",
-	Summary:     "a transaction whose apply worker got SIGTERM (pg_terminate_backend, or sub_disable immediate) between BEGIN and COMMIT is discarded by the next worker under exception_behaviour transdiscard",
+	Summary:     "a transaction whose apply worker got SIGTERM (pg_terminate_backend, or sub_disable immediate) between BEGIN and COMMIT is discarded by the next worker under exception_behaviour transdiscard (under sub_disable, 6.0 disables the subscription over it with no error)",
 	DiscardLogs: spockDiscardLogs,
+	HoldLogs:    spockHoldLogs,
 }
 
 // SpockDiscardAfterCancel: Spock 5.0.x and 6.0 (main fd2c484) discard a
@@ -141,6 +161,7 @@ var SpockDiscardAfterCancel = Finding{
 	Flavor: "spock", Name: "spock-discards-txn-after-cancel",
 	Summary:       "a transaction whose apply was cancelled (SQLSTATE 57014: pg_cancel_backend of the apply worker) is discarded under exception_behaviour transdiscard instead of retried",
 	DiscardLogs:   spockDiscardLogs,
+	HoldLogs:      spockHoldLogs,
 	InitialErrors: []string{"SQLSTATE 57014", "canceling statement due to user request", "canceling statement due to statement timeout"},
 }
 
@@ -167,8 +188,18 @@ var SpockDiscardDeadlockVictim = Finding{
 // sub_disable; its CONTEXT names the transaction as a discard's does.
 var spockSubDisableLogs = []string{"exception handled (SUB_DISABLE)"}
 
+// spockHoldLogs is the line Spock 6.0's handle_commit (src/spock_apply.c)
+// logs under exception_behaviour sub_disable when the replay of a
+// transaction taken for a failed one found no error: it commits the rows'
+// exception_log entries, not the rows, then disables the subscription
+// ("disabling subscription due to exceptions"). Measured (provider-faults
+// seed 7 --set spock.exception_behaviour=sub_disable, 6.0 main fd2c484a):
+// the transaction came again once the subscription was enabled, and
+// convergence and durability passed.
+var spockHoldLogs = []string{"Transaction failed, subscription will be disabled"}
+
 // discardLogs are every wording discardsIn reads.
-var discardLogs = append(append([]string{}, spockDiscardLogs...), spockSubDisableLogs...)
+var discardLogs = slices.Concat(spockDiscardLogs, spockSubDisableLogs, spockHoldLogs)
 
 // SpockSubDisableLosesTxn: Spock 5.0.11 under exception_behaviour
 // sub_disable loses the transaction it should hold back: after an apply
@@ -251,8 +282,16 @@ var SpockDiscardModeLogsApplied = Finding{
 var SpockFindings = []Finding{SpockDiscardAfterTerm, SpockDiscardAfterCancel, SpockDiscardDeadlockVictim, SpockSubDisableLosesTxn, SpockDiscardModeLogsApplied}
 
 // Owns says whether a server log line is a discard of this finding.
-func (f Finding) Owns(line string) bool {
-	if !containsAny(line, f.DiscardLogs) {
+func (f Finding) Owns(line string) bool { return f.owns(line, f.DiscardLogs) }
+
+// Holds says whether a server log line is a disable over a transaction
+// of this finding (HoldLogs).
+func (f Finding) Holds(line string) bool { return f.owns(line, f.HoldLogs) }
+
+// owns: line has one of wordings and an initial error (or none) the
+// finding takes.
+func (f Finding) owns(line string, wordings []string) bool {
+	if !containsAny(line, wordings) {
 		return false
 	}
 	if f.AnyInitialError {

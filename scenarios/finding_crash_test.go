@@ -247,7 +247,7 @@ var _ = Describe("every failing checker of a discard's run explained", func() {
 		ok, why := scenarios.Explain(scenarios.SpockFindings, dir, checks)
 		Expect(ok).To(BeTrue(), why)
 		Expect(why).To(ContainSubstring("durability: the 1 lost transactions are the discarded ones"))
-		Expect(why).To(ContainSubstring("exception-audit: its 5 rows are of the discarded transactions"))
+		Expect(why).To(ContainSubstring("exception-audit: its 5 rows are of the discarded (or held) transactions"))
 	})
 
 	It("does not explain a lost transaction on a node that discarded nothing", func() {
@@ -267,7 +267,7 @@ var _ = Describe("every failing checker of a discard's run explained", func() {
 		})
 		ok, why := scenarios.Explain(scenarios.SpockFindings, dir, checks)
 		Expect(ok).To(BeFalse())
-		Expect(why).To(ContainSubstring("n2 never logged a discard the findings own of remote xid 34842"))
+		Expect(why).To(ContainSubstring("n2 never logged a discard (or a disable over it) the findings own of remote xid 34842"))
 	})
 })
 

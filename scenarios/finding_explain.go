@@ -341,9 +341,9 @@ func (e *explainer) exceptionAudit(c verify.CheckResult) (bool, string) {
 			return false, err.Error()
 		}
 		if !slices.ContainsFunc(ds, func(x discard) bool {
-			return x.xid == r.RemoteXID && x.commit.Equal(r.RemoteCommitTS) && findingOwns(e.findings, x.line)
+			return x.xid == r.RemoteXID && x.commit.Equal(r.RemoteCommitTS) && (findingOwns(e.findings, x.line) || findingHolds(e.findings, x.line))
 		}) {
-			return false, fmt.Sprintf("exception-audit: %s never logged a discard the findings own of remote xid %d committed at %s", r.Node, r.RemoteXID, pgTimestamp(r.RemoteCommitTS))
+			return false, fmt.Sprintf("exception-audit: %s never logged a discard (or a disable over it) the findings own of remote xid %d committed at %s", r.Node, r.RemoteXID, pgTimestamp(r.RemoteCommitTS))
 		}
 	}
 	if applied > 0 {
@@ -354,7 +354,7 @@ func (e *explainer) exceptionAudit(c verify.CheckResult) (bool, string) {
 		return true, fmt.Sprintf("exception-audit: %d of its %d rows, logged as discarded, are on every survivor (%s), the others are of the discarded transactions",
 			applied, len(d.Rows), name)
 	}
-	return true, fmt.Sprintf("exception-audit: its %d rows are of the discarded transactions", len(d.Rows))
+	return true, fmt.Sprintf("exception-audit: its %d rows are of the discarded (or held) transactions", len(d.Rows))
 }
 
 // appliedRowLogged: r's message is one the appliedRows finding's
@@ -377,6 +377,10 @@ func appliedRowFinding(findings []Finding) *Finding {
 
 func findingOwns(findings []Finding, line string) bool {
 	return slices.ContainsFunc(findings, func(f Finding) bool { return f.Owns(line) })
+}
+
+func findingHolds(findings []Finding, line string) bool {
+	return slices.ContainsFunc(findings, func(f Finding) bool { return f.Holds(line) })
 }
 
 // detailsAs decodes a checker's details (a value in a live run, JSON

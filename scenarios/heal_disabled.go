@@ -22,12 +22,14 @@ import (
 // appended to the fault's detail in run.json) instead of an error, and
 // the run goes on to quiesce and the checkers, where replication-health
 // names the subscription with the server's reason (the stalled quiesce
-// hands over to it, afterStalledQuiesce; it does not wait at all while
-// such a subscription has both ends among the survivors: disabledAmong).
+// hands over to it, afterStalledQuiesce).
 // Later held steps that touch a
 // subscription so disabled are skipped, with a note on the disabling
-// fault: their effect could not be seen. The subscription is never
-// re-enabled. Otherwise the heal error stands (the run ends unknown).
+// fault: their effect could not be seen. The subscription stays disabled
+// until the load is over; the quiesce then enables it again, as an
+// operator would (resumeDisabled), and the checkers judge what the
+// disable held back and lost. Otherwise the heal error stands (the run
+// ends unknown).
 //
 // The same holds for a fault step that injects and heals at once
 // (sub-restart-cycle, sub-option-cycle: injectIsFaultStep) whose inject

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/spockchaos/spockchaos/harness/fault"
 	"github.com/spockchaos/spockchaos/verify"
 )
 
@@ -20,9 +21,11 @@ const quiesceTimeout = 2 * time.Minute
 // (execute), and afterStalledQuiesce decides what their results mean.
 var errNotQuiesced = errors.New("the survivors did not quiesce")
 
-// quiesce (T5) heals the lags whose both ends survived, then waits until
-// every subscription among the survivors replicates and a barrier among
-// them passes: every survivor has applied every other's writes.
+// quiesce (T5) heals the lags whose both ends survived, enables again the
+// subscriptions the server disabled during the run (resumeDisabled), then
+// waits until every subscription among the survivors replicates and a
+// barrier among them passes: every survivor has applied every other's
+// writes.
 func (r *run) quiesce(ctx context.Context) error {
 	for _, l := range r.lags {
 		if slices.Contains(r.alive, l.receiver) && slices.Contains(r.alive, l.origin) {
@@ -36,8 +39,8 @@ func (r *run) quiesce(ctx context.Context) error {
 	if len(survivors) < 2 {
 		return nil
 	}
-	if d := disabledAmong(r.disabledSubs, r.alive); len(d) > 0 {
-		return fmt.Errorf("%w: the server disabled %s on %s during the run and the harness never enables it again: not waited for", errNotQuiesced, d[0].sub, d[0].node)
+	if err := r.resumeDisabled(ctx, disabledAmong(r.disabledSubs, r.alive)); err != nil {
+		return fmt.Errorf("%w: %w", errNotQuiesced, err)
 	}
 	if err := r.cluster.WaitReady(ctx, survivors, quiesceTimeout); err != nil {
 		return fmt.Errorf("%w: %w", errNotQuiesced, err)
@@ -45,9 +48,30 @@ func (r *run) quiesce(ctx context.Context) error {
 	return nil
 }
 
+// resumeDisabled enables each subscription the server disabled during
+// the run, as its operator would once the load is over (what
+// exception_behaviour sub_disable asks of one: look, then resume), so
+// that the checkers judge what the disable held back, and what it lost,
+// rather than rows still queued behind it. Each gets a note on the fault
+// record that saw the disable. A server that disables it again makes the
+// quiesce stall, and replication-health names it with the server's
+// reason.
+func (r *run) resumeDisabled(ctx context.Context, subs []touchedSub) error {
+	for _, t := range subs {
+		if err := fault.Enable(ctx, r.cluster, t.node, t.prov); err != nil {
+			return fmt.Errorf("enable %s on %s again after the load (the server had disabled it): %w", t.sub, t.node, err)
+		}
+		note := fmt.Sprintf("after the load the harness enabled %s on %s again, as an operator would", t.sub, t.node)
+		r.out.linef("%s\n", note)
+		r.report.Faults[r.disabledSubs[t]].Detail += "; " + note
+	}
+	return nil
+}
+
 // disabledAmong are the subscriptions the server disabled during the run
 // (heal_disabled.go) whose subscriber and provider both survive: the
-// survivors cannot quiesce while one is disabled. In subscriber order.
+// survivors cannot quiesce while one is disabled (resumeDisabled enables
+// them). In subscriber order.
 func disabledAmong(disabled map[touchedSub]int, alive []string) []touchedSub {
 	var out []touchedSub
 	for t := range disabled {
