@@ -33,7 +33,11 @@ import (
 // takes double-apply's duplicates when the node's log shows a crash
 // recovery between their commits, and what they doubled (finding_crash.go).
 // A finding with AppliedRowLogs explains exception_log rows in its
-// wording when exception-audit is the only failing checker.
+// wording when exception-audit is the only failing checker; one with
+// HoldLogs, the exception_log rows of a transaction the subscriber
+// disabled its subscription over. On pglogical, unique-conflict-crash-restart
+// carries PglogicalTieAppliesRemote (finding_tie.go): two inserts of one
+// unique value committed in the same microsecond swap keys.
 // A FAIL counts as the findings' only when every failing checker is
 // explained.
 
