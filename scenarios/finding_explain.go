@@ -68,7 +68,9 @@ func Explain(findings []Finding, dir string, checkers []verify.CheckResult) (boo
 		if !ok {
 			return false, what
 		}
-		matched = append(matched, what)
+		if !slices.Contains(matched, what) {
+			matched = append(matched, what)
+		}
 	}
 	return true, strings.Join(matched, "; ")
 }

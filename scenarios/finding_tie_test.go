@@ -44,7 +44,7 @@ var _ = Describe("pglogical-lww-tie-applies-remote", func() {
 		},
 		Entry("the swap seen, one commit time on every node: explained",
 			with, []verify.CheckResult{pass, swapped, unique(swap(tie))},
-			true, "unique-conflict: 1 values held with different keys, every node's row of each committed in the same microsecond (pglogical-lww-tie-applies-remote); convergence: 1 uniq_kv rows, keys of the ties"),
+			true, "unique-conflict: 1 values held with different keys, every node's row of each committed in the same microsecond (pglogical-lww-tie-applies-remote); convergence: uniq_kv rows, keys of the ties (pglogical-lww-tie-applies-remote)"),
 		Entry("n2's row a microsecond later (a real disagreement): not explained",
 			with, []verify.CheckResult{swapped, unique(swap(tie.Add(time.Microsecond)))},
 			false, "not a tie of commit times"),
