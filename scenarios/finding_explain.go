@@ -68,9 +68,7 @@ func Explain(findings []Finding, dir string, checkers []verify.CheckResult) (boo
 		if !ok {
 			return false, what
 		}
-		if !slices.Contains(matched, what) {
-			matched = append(matched, what)
-		}
+		matched = append(matched, what)
 	}
 	return true, strings.Join(matched, "; ")
 }
@@ -230,7 +228,9 @@ func (e *explainer) convergence(c verify.CheckResult) (bool, string) {
 		if !ok {
 			return false, what
 		}
-		matched = append(matched, what)
+		if !slices.Contains(matched, what) {
+			matched = append(matched, what)
+		}
 	}
 	return true, strings.Join(matched, "; ")
 }
