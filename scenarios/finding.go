@@ -274,7 +274,15 @@ var SpockDoubleApplyAfterCrash = Finding{
 // SIGTERMs ("falling out of apply_work() sigterm=true"), every row on
 // every node (convergence, durability pass; exception-audit the only
 // failing checker); apply-worker-faults (an earlier build) 10,000 rows of
-// the cancelled large transaction, all present.
+// the cancelled large transaction, all present. The row at the action that
+// failed first is logged with the initial error itself as its message
+// (log_insert_exception's err_msg when xact_action_counter equals the
+// entry's failed_action), applied all the same: apply-worker-faults seed 7
+// (2026-12-06), n2's xids 39005 and 52369 each one "[SQLSTATE 57014]
+// canceling statement due to user request" row and four "discard: tuple
+// discarded due to exception at command_counter 2" rows, every row on
+// every node. Explain takes such a row when its transaction has rows in
+// the applied-row wording and a finding takes its initial error.
 var SpockDiscardModeLogsApplied = Finding{
 	Flavor: "spock", Name: "spock-discard-mode-logs-applied-rows",
 	Summary:        "under exception_behaviour discard a replayed transaction's rows are logged to spock.exception_log as discarded though they were applied (5.0.x; 6.0 logs only failed rows)",

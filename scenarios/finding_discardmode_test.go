@@ -19,6 +19,9 @@ var _ = Describe("spock-discard-mode-logs-applied-rows", func() {
 			RemoteCommitTS: commit, Table: "public.ledger", Operation: "INSERT", Error: msg}
 	}
 	applied := row("discard: tuple discarded due to exception at command_counter 3")
+	// The row at the action that failed first carries the initial error.
+	firstFailed := row("[SQLSTATE 57014] canceling statement due to user request")
+	otherTxn := func(r verify.ExceptionRow) verify.ExceptionRow { r.RemoteXID = 4712; return r }
 	audit := func(rows ...verify.ExceptionRow) verify.CheckResult {
 		return verify.CheckResult{Name: scenarios.CheckExceptionAudit, Verdict: verify.Fail, Summary: "unexplained rows",
 			Details: map[string]any{"unexplained_exceptions": rows}}
@@ -46,6 +49,15 @@ var _ = Describe("spock-discard-mode-logs-applied-rows", func() {
 			false, ""),
 		Entry("another message (a real apply error) among them: not explained",
 			withFinding, []verify.CheckResult{pass(scenarios.CheckConvergence), audit(applied, row("[SQLSTATE 23505] duplicate key value violates unique constraint"))},
+			false, "never logged a discard"),
+		Entry("the row of the first failed action, in a transaction whose other rows have the applied-row wording: explained",
+			withFinding, []verify.CheckResult{pass(scenarios.CheckConvergence), audit(applied, firstFailed, applied)},
+			true, "its 3 rows, logged as discarded, are on every survivor"),
+		Entry("an initial error's row of a transaction with no applied-row wording: not explained",
+			withFinding, []verify.CheckResult{pass(scenarios.CheckConvergence), audit(applied, otherTxn(firstFailed))},
+			false, "never logged a discard"),
+		Entry("an initial error no finding takes (only the applied-row finding): not explained",
+			[]scenarios.Finding{scenarios.SpockDiscardModeLogsApplied}, []verify.CheckResult{pass(scenarios.CheckConvergence), audit(applied, firstFailed)},
 			false, "never logged a discard"),
 		Entry("a scenario without the finding (control): not explained",
 			[]scenarios.Finding{scenarios.SpockDiscardAfterCancel}, []verify.CheckResult{pass(scenarios.CheckConvergence), audit(applied)},

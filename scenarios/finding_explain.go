@@ -333,8 +333,9 @@ func (e *explainer) exceptionAudit(c verify.CheckResult) (bool, string) {
 		return false, "exception-audit failed (" + c.Summary + "): not only exception_log rows to match"
 	}
 	applied := 0
+	replayed := e.replayedTxns(d.Rows)
 	for _, r := range d.Rows {
-		if e.appliedRowLogged(r) {
+		if e.appliedRowLogged(r) || replayed[replayKey{r.Node, r.RemoteXID}] && e.initialErrorTaken(r.Error) {
 			applied++
 			continue
 		}
@@ -366,6 +367,31 @@ func (e *explainer) exceptionAudit(c verify.CheckResult) (bool, string) {
 func (e *explainer) appliedRowLogged(r verify.ExceptionRow) bool {
 	return e.auditOnly && e.appliedRows != nil &&
 		slices.ContainsFunc(e.appliedRows.AppliedRowLogs, func(p string) bool { return strings.HasPrefix(r.Error, p) })
+}
+
+// replayKey is a remote transaction on one subscriber.
+type replayKey struct {
+	node string
+	xid  int64
+}
+
+// replayedTxns are the transactions of rows with the applied-row wording
+// (appliedRowLogged): replayed row by row, every row applied.
+func (e *explainer) replayedTxns(rows []verify.ExceptionRow) map[replayKey]bool {
+	out := map[replayKey]bool{}
+	for _, r := range rows {
+		if e.appliedRowLogged(r) {
+			out[replayKey{r.Node, r.RemoteXID}] = true
+		}
+	}
+	return out
+}
+
+// initialErrorTaken: msg is an initial error one of the findings takes
+// (InitialErrors): the message the replay gives the row at the action
+// that failed first.
+func (e *explainer) initialErrorTaken(msg string) bool {
+	return slices.ContainsFunc(e.findings, func(f Finding) bool { return len(f.InitialErrors) > 0 && containsAny(msg, f.InitialErrors) })
 }
 
 // appliedRowFinding is the first of findings with AppliedRowLogs (nil:
