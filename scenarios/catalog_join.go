@@ -12,6 +12,17 @@ import (
 // on it too (its own clients from then on); a removed node's clients see
 // their writes fail from its fence on.
 
+// joinFindings: the join freezes its source's subscriptions from the
+// other peers (spock.sub_disable), which on Spock 6.0 SIGTERMs an apply
+// worker inside a transaction, and the next worker discards that
+// transaction. Measured, join-under-load seed 7 (6.0 main fd2c484a, with
+// the joined node writing): n2, the source, "falling out of apply_work()
+// sigterm=true" then "Transaction discarded in TRANSDISCARD mode" for n1's
+// xid 29070 and n3's xid 28833, the 10 rows it lacked; with
+// sub_disable(sub, false) the same (spock_manager.c kills every worker of
+// a disabled subscription), n1's xid 28314.
+var joinFindings = []Finding{SpockDiscardAfterTerm}
+
 // membershipCheckers are the checkers of every scenario here: the new
 // node is a survivor, so convergence and durability judge it too.
 var membershipCheckers = append([]string{CheckMembership}, allCheckers...)
@@ -21,7 +32,7 @@ func init() {
 		Name: "join-under-load", Description: "a fourth node joins (copy from one peer, the others handed over at the copy's positions) while the ledger writes on the first three, then takes writes itself: it converges with every node, holds every acknowledged write, and nothing was applied twice on it",
 		Labels: []string{LabelNightly}, Nodes: 3, Timeout: 8 * time.Minute,
 		Workload: "ledger", ClientsPerNode: 2, Load: 20 * time.Second, Recovery: "none",
-		Checkers: membershipCheckers, Expect: verify.Pass,
+		Checkers: membershipCheckers, Expect: verify.Pass, KnownFindings: joinFindings,
 		Faults: func(r Rand, nodes []string, load time.Duration) []Step {
 			return []Step{joinStep(r, nodes, load, "")}
 		},
@@ -35,7 +46,7 @@ func init() {
 		// last transaction of n1 it had applied before its crash (origin
 		// n1 lsn 0/1E68420 committed twice on n2, 12 s apart): the crash
 		// finding, not the join's (the new node had no conflict).
-		KnownFindings: []Finding{SpockDoubleApplyAfterCrash},
+		KnownFindings: append([]Finding{SpockDoubleApplyAfterCrash}, joinFindings...),
 		Faults: func(r Rand, nodes []string, load time.Duration) []Step {
 			return []Step{joinStep(r, nodes, load, joinSourceCrash)}
 		},
@@ -44,7 +55,7 @@ func init() {
 		Name: "join-during-lag", Description: "one peer lags behind another (its subscription disabled) while a fourth node joins from a third under load: the lag heals after the load and every node, the new one included, converges",
 		Labels: []string{LabelNightly}, Nodes: 3, MinNodes: 3, Timeout: 8 * time.Minute,
 		Workload: "ledger", ClientsPerNode: 2, Load: 20 * time.Second, Recovery: "none",
-		Checkers: membershipCheckers, Expect: verify.Pass,
+		Checkers: membershipCheckers, Expect: verify.Pass, KnownFindings: joinFindings,
 		Faults: JoinDuringLag,
 	})
 	Register(&Spec{
@@ -60,7 +71,7 @@ func init() {
 		Name: "join-then-leave", Description: "a fourth node joins under load, then one of the first nodes is removed under load: the three left converge, hold every acknowledged write, and keep nothing of the removed node",
 		Labels: []string{LabelNightly}, Nodes: 3, Timeout: 8 * time.Minute,
 		Workload: "ledger", ClientsPerNode: 2, Load: 25 * time.Second, Recovery: "none",
-		Checkers: membershipCheckers, Expect: verify.Pass,
+		Checkers: membershipCheckers, Expect: verify.Pass, KnownFindings: joinFindings,
 		Faults: func(r Rand, nodes []string, load time.Duration) []Step {
 			join := joinStep(r, nodes, load/2, "")
 			return []Step{join, {At: load * 6 / 10, Kind: StepRemoveNode, Node: pick(r, nodes, join.Peer)}}

@@ -260,6 +260,42 @@ var _ = Describe("every failing checker of a discard's run explained", func() {
 		Expect(why).To(ContainSubstring("durability: n3 has 0 of the 5 rows"))
 	})
 
+	// The same transaction acknowledged via a node that left or failed:
+	// durability lists it as split among the survivors.
+	asSplit := func(m map[string]any) map[string]any {
+		lost := m["lost_via_survivors"].([]any)
+		m["acknowledged_via_failed"] = map[string]any{"split": float64(len(lost)), "split_txns": lost}
+		m["lost_via_survivors"], m["lost_count"] = []any{}, 0.0
+		return m
+	}
+
+	It("explains a discarded transaction acknowledged via a node that left (split among the survivors)", func() {
+		dir, checks := loadRunDir("spock-apply-worker-faults-s7")
+		edit(checks, "durability", func(m map[string]any) { asSplit(m) })
+		ok, why := scenarios.Explain(scenarios.SpockFindings, dir, checks)
+		Expect(ok).To(BeTrue(), why)
+		Expect(why).To(ContainSubstring("durability: the 1 lost transactions are the discarded ones"))
+	})
+
+	It("does not explain a split the list does not hold, nor one on a node that discarded nothing", func() {
+		dir, checks := loadRunDir("spock-apply-worker-faults-s7")
+		edit(checks, "durability", func(m map[string]any) {
+			asSplit(m)["acknowledged_via_failed"].(map[string]any)["split"] = 2.0
+		})
+		ok, why := scenarios.Explain(scenarios.SpockFindings, dir, checks)
+		Expect(ok).To(BeFalse())
+		Expect(why).To(ContainSubstring("not only lost transactions, each listed"))
+
+		dir, checks = loadRunDir("spock-apply-worker-faults-s7")
+		edit(checks, "durability", func(m map[string]any) {
+			m["lost_via_survivors"].([]any)[0].(map[string]any)["counts"].(map[string]any)["n3"] = 0.0
+			asSplit(m)
+		})
+		ok, why = scenarios.Explain(scenarios.SpockFindings, dir, checks)
+		Expect(ok).To(BeFalse())
+		Expect(why).To(ContainSubstring("durability: n3 has 0 of the 5 rows"))
+	})
+
 	It("does not explain an exception_log row of a transaction not discarded", func() {
 		dir, checks := loadRunDir("spock-apply-worker-faults-s7")
 		edit(checks, scenarios.CheckExceptionAudit, func(m map[string]any) {

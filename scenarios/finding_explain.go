@@ -292,24 +292,28 @@ func (e *explainer) discardsOf(node string) ([]discard, error) {
 	return ds, nil
 }
 
-// durability is explained when every lost transaction is wholly missing
-// on nodes whose missing rows the discards explained, and none split.
+// durability is explained when every lost transaction (acknowledged via
+// a survivor, or split among the survivors when acknowledged via a node
+// that failed or left) is wholly missing on nodes whose missing rows the
+// discards explained, and whole on the others.
 func (e *explainer) durability(c verify.CheckResult) (bool, string) {
+	type txn struct {
+		TxnID  string         `json:"txn_id"`
+		Rows   int            `json:"rows"`
+		Counts map[string]int `json:"counts"`
+	}
 	var d struct {
-		Lost []struct {
-			TxnID  string         `json:"txn_id"`
-			Rows   int            `json:"rows"`
-			Counts map[string]int `json:"counts"`
-		} `json:"lost_via_survivors"`
-		LostCount int `json:"lost_count"`
+		Lost      []txn `json:"lost_via_survivors"`
+		LostCount int   `json:"lost_count"`
 		ViaFailed struct {
-			Split int `json:"split"`
+			Split     int   `json:"split"`
+			SplitTxns []txn `json:"split_txns"`
 		} `json:"acknowledged_via_failed"`
 	}
-	if !detailsAs(c, &d) || d.LostCount != len(d.Lost) || d.ViaFailed.Split > 0 || d.LostCount == 0 {
+	if !detailsAs(c, &d) || d.LostCount != len(d.Lost) || d.ViaFailed.Split != len(d.ViaFailed.SplitTxns) || d.LostCount+d.ViaFailed.Split == 0 {
 		return false, "durability failed (" + c.Summary + "): not only lost transactions, each listed"
 	}
-	for _, t := range d.Lost {
+	for _, t := range append(d.Lost, d.ViaFailed.SplitTxns...) {
 		for node, n := range t.Counts {
 			if n == t.Rows {
 				continue
@@ -319,7 +323,7 @@ func (e *explainer) durability(c verify.CheckResult) (bool, string) {
 			}
 		}
 	}
-	return true, fmt.Sprintf("durability: the %d lost transactions are the discarded ones", d.LostCount)
+	return true, fmt.Sprintf("durability: the %d lost transactions are the discarded ones", d.LostCount+d.ViaFailed.Split)
 }
 
 // exceptionAudit is explained when every unexplained exception_log row
