@@ -216,6 +216,9 @@ func artifactsDir() string {
 func keepRuns(dir, keep string) {
 	runs, _ := os.ReadDir(dir)
 	for _, r := range runs {
+		if !r.IsDir() {
+			continue // "latest", a link to one of them
+		}
 		dest := filepath.Join(keep, r.Name())
 		if err := os.CopyFS(dest, os.DirFS(filepath.Join(dir, r.Name()))); err != nil {
 			GinkgoWriter.Printf("keep the failed spec's run %s: %v\n", r.Name(), err)
