@@ -1,8 +1,6 @@
 package scenarios_test
 
 import (
-	"os"
-	"path/filepath"
 	"time"
 
 	. "github.com/onsi/ginkgo/v2"
@@ -34,10 +32,7 @@ var _ = Describe("spock-discard-mode-logs-applied-rows", func() {
 
 	DescribeTable("explains exception_log rows only when they are the applied-row wording and every row is there",
 		func(findings []scenarios.Finding, checks []verify.CheckResult, want bool, says string) {
-			dir := GinkgoT().TempDir()
-			Expect(os.MkdirAll(filepath.Join(dir, "nodes", "n2"), 0o755)).To(Succeed())
-			Expect(os.WriteFile(filepath.Join(dir, "nodes", "n2", "server.log"), []byte("LOG:  SPOCK: caught initial exception - [SQLSTATE 57014] canceling statement due to user request\n"), 0o644)).To(Succeed())
-			ok, why := scenarios.Explain(findings, dir, checks)
+			ok, why := explainWithLog(findings, "n2", "LOG:  SPOCK: caught initial exception - [SQLSTATE 57014] canceling statement due to user request\n", checks)
 			Expect(ok).To(Equal(want), why)
 			Expect(why).To(ContainSubstring(says))
 		},

@@ -31,10 +31,7 @@ var _ = Describe("a subscription disabled over a transaction (HoldLogs)", func()
 
 	DescribeTable("explains the exception_log rows of the held transaction, never rows missing",
 		func(log string, findings []scenarios.Finding, checks []verify.CheckResult, want bool, says string) {
-			dir := GinkgoT().TempDir()
-			Expect(os.MkdirAll(filepath.Join(dir, "nodes", "n1"), 0o755)).To(Succeed())
-			Expect(os.WriteFile(filepath.Join(dir, "nodes", "n1", "server.log"), []byte(log), 0o644)).To(Succeed())
-			ok, why := scenarios.Explain(findings, dir, checks)
+			ok, why := explainWithLog(findings, "n1", log, checks)
 			Expect(ok).To(Equal(want), why)
 			Expect(why).To(ContainSubstring(says))
 		},
@@ -55,3 +52,12 @@ var _ = Describe("a subscription disabled over a transaction (HoldLogs)", func()
 			false, "never logged a discard (or a disable over it)"),
 	)
 })
+
+// explainWithLog runs Explain on a run directory whose only file is
+// node's server log.
+func explainWithLog(findings []scenarios.Finding, node, log string, checks []verify.CheckResult) (bool, string) {
+	dir := GinkgoT().TempDir()
+	Expect(os.MkdirAll(filepath.Join(dir, "nodes", node), 0o755)).To(Succeed())
+	Expect(os.WriteFile(filepath.Join(dir, "nodes", node, "server.log"), []byte(log), 0o644)).To(Succeed())
+	return scenarios.Explain(findings, dir, checks)
+}
