@@ -1,7 +1,6 @@
 package scenarios_test
 
 import (
-	"cmp"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -52,10 +51,10 @@ func runAndCheck(ctx SpecContext, spec *scenarios.Spec, opts scenarios.Options) 
 	out, err := scenarios.Run(ctx, spec, opts)
 	Expect(err).NotTo(HaveOccurred(), "harness error (replay: %s)", replay)
 	expect := spec.ExpectFor(opts.Flavor)
-	if fs := spec.FindingsFor(cmp.Or(opts.Flavor, "pglogical")); out.Verdict != expect && out.Verdict == verify.Fail && len(fs) > 0 {
+	if fs := spec.FindingsFor(opts.Flavor); out.Verdict != expect && out.Verdict == verify.Fail && len(fs) > 0 {
 		ok, why := scenarios.Explain(fs, out.Dir, out.Run.Checkers)
-		Expect(ok).To(BeTrue(), "%s FAILed, and not by its known findings%s: %s (replay: %s; report %s)\n%s",
-			spec.Name, findingsNote(spec, cmp.Or(opts.Flavor, "pglogical")), why, replay, out.Dir, summaryOf(out.Dir))
+		Expect(ok).To(BeTrue(), "%s FAILed, and not by its known findings %v: %s (replay: %s; report %s)\n%s",
+			spec.Name, fs, why, replay, out.Dir, summaryOf(out.Dir))
 		AddReportEntry("known finding", why)
 		GinkgoWriter.Printf("%s FAILed by a known finding: %s\n", spec.Name, why)
 		return out

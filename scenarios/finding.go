@@ -125,13 +125,13 @@ const initialErrorMark = ". Initial error: "
 // at LSN ..."). No error ever occurred, so the line carries no initial
 // error. Spock 5.0.7 to 5.0.11 store the commit_lsn the same way and
 // discard so too ("transaction discarded (TRANSDISCARD) at LSN ...";
-// sub_disable(name, false) is no safer: 6.0's manager kills every running
-// worker of a disabled subscription (spock_manager.c), so a join's freeze
-// of its source loses the same way, join-under-load seed 7;
 // measured on 5.0.7 to 5.0.9, apply-worker-faults seed 7); 5.0.8 to
 // 5.0.10 also after a connection error inside a transaction (a cancelled
 // walsender: "connection error during apply, exiting via rethrow: ...
 // data stream ended"), which 5.0.11 and 6.0 clear first.
+// sub_disable(name, false) is no safer: 6.0's manager kills every running
+// worker of a disabled subscription (spock_manager.c), so a join's freeze
+// of its source loses the same way (join-under-load seed 7).
 //
 // Under exception_behaviour sub_disable 6.0 takes the resent transaction
 // for a failed one the same way, with no error at all: it logs its rows to
@@ -328,11 +328,12 @@ func containsAny(s string, subs []string) bool {
 	return false
 }
 
-// FindingsFor are the findings of spec on flavor (nil: none).
+// FindingsFor are the findings of spec on flavor ("": the default
+// flavor; nil: none).
 func (s *Spec) FindingsFor(flavor string) []Finding {
 	var out []Finding
 	for _, f := range s.KnownFindings {
-		if f.Flavor == flavor {
+		if f.Flavor == flavorOr(flavor) {
 			out = append(out, f)
 		}
 	}

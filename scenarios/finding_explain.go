@@ -113,9 +113,11 @@ type explainer struct {
 	auditOnly   bool
 	appliedRows *Finding
 	// tieKeys and tieTimes are the keys and commit times of the
-	// unique-conflict ties explained (finding_tie.go).
+	// unique-conflict ties explained, tieRows the uniq_kv rows of the
+	// convergence classes matched to them so far (finding_tie.go).
 	tieKeys  map[string]bool
 	tieTimes map[time.Time]bool
+	tieRows  int64
 }
 
 func (e *explainer) explain(c verify.CheckResult) (bool, string) {
@@ -339,7 +341,7 @@ func (e *explainer) exceptionAudit(c verify.CheckResult) (bool, string) {
 	applied := 0
 	replayed := e.replayedTxns(d.Rows)
 	for _, r := range d.Rows {
-		if e.appliedRowLogged(r) || replayed[replayKey{r.Node, r.RemoteXID}] && e.initialErrorTaken(r.Error) {
+		if replayed[replayKey{r.Node, r.RemoteXID}] && (e.appliedRowLogged(r) || e.initialErrorTaken(r.Error)) {
 			applied++
 			continue
 		}
@@ -348,7 +350,7 @@ func (e *explainer) exceptionAudit(c verify.CheckResult) (bool, string) {
 			return false, err.Error()
 		}
 		if !slices.ContainsFunc(ds, func(x discard) bool {
-			return x.xid == r.RemoteXID && x.commit.Equal(r.RemoteCommitTS) && (findingOwns(e.findings, x.line) || findingHolds(e.findings, x.line))
+			return x.xid == r.RemoteXID && x.commit.Equal(r.RemoteCommitTS) && findingTakes(e.findings, x.line)
 		}) {
 			return false, fmt.Sprintf("exception-audit: %s never logged a discard (or a disable over it) the findings own of remote xid %d committed at %s", r.Node, r.RemoteXID, pgTimestamp(r.RemoteCommitTS))
 		}
@@ -407,12 +409,10 @@ func appliedRowFinding(findings []Finding) *Finding {
 	return nil
 }
 
-func findingOwns(findings []Finding, line string) bool {
-	return slices.ContainsFunc(findings, func(f Finding) bool { return f.Owns(line) })
-}
-
-func findingHolds(findings []Finding, line string) bool {
-	return slices.ContainsFunc(findings, func(f Finding) bool { return f.Holds(line) })
+// findingTakes: line is a discard, or a disable over a transaction, that
+// one of findings owns.
+func findingTakes(findings []Finding, line string) bool {
+	return slices.ContainsFunc(findings, func(f Finding) bool { return f.Owns(line) || f.Holds(line) })
 }
 
 // detailsAs decodes a checker's details (a value in a live run, JSON

@@ -1,6 +1,7 @@
 package scenarios
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
 	"slices"
@@ -240,11 +241,11 @@ func (s *Spec) HasCheck(name string) bool { return slices.Contains(s.Checkers, n
 
 // ExpectFor is the verdict the scenario expects on flavor ("" is
 // pglogical, the default flavor): ExpectOn's, else Expect.
+// flavorOr is flavor, or the default flavor (pglogical) for "".
+func flavorOr(flavor string) string { return cmp.Or(flavor, "pglogical") }
+
 func (s *Spec) ExpectFor(flavor string) verify.Verdict {
-	if flavor == "" {
-		flavor = "pglogical"
-	}
-	if v, ok := s.ExpectOn[flavor]; ok {
+	if v, ok := s.ExpectOn[flavorOr(flavor)]; ok {
 		return v
 	}
 	return s.Expect

@@ -36,14 +36,13 @@ type uniqOpValue struct {
 }
 
 // UniqDisagreement is one unique value the survivors do not agree on:
-// the row each holds for it (nil: none). Tie: every survivor holds a
-// row, and all carry the same commit time, to the microsecond (two
-// nodes inserted the value in the same microsecond: last-update-wins
-// has no winner by time; the line says so).
+// the row each holds for it (nil: none). When every survivor's row
+// carries the same commit time (UniqTie: two nodes inserted the value in
+// the same microsecond, and last-update-wins has no winner by time) the
+// line says it is a tie.
 type UniqDisagreement struct {
 	U       int                 `json:"u"`
 	Holders map[string]*UniqRow `json:"holders"`
-	Tie     bool                `json:"tie,omitempty"`
 	Line    string              `json:"line"`
 }
 
@@ -137,7 +136,6 @@ func uniqDisagreement(u int, held map[string]*UniqRow, survivors []string) (Uniq
 	d.Line = fmt.Sprintf("u=%d: %s", u, strings.Join(parts, ", "))
 	if !same {
 		if ts, ok := UniqTie(d.Holders); ok {
-			d.Tie = true
 			d.Line += fmt.Sprintf(" (every row committed at %s: a tie)", ts.UTC().Format("15:04:05.000000"))
 		}
 	}

@@ -64,27 +64,7 @@ func runClients(ctx context.Context, cfg RunConfig, newStep func(c *client) step
 		stats.clients(nodes[at].Name, +1)
 		wg.Go(func() {
 			defer func() { stats.clients(c.node().Name, -1); c.dropConn() }()
-			next := time.Now()
-			for ctx.Err() == nil {
-				if interval > 0 {
-					if !sleepUntil(ctx, next) {
-						return
-					}
-					next = next.Add(interval)
-					// A client more than a second behind its schedule
-					// (a slow node) starts over instead of bursting.
-					if lag := time.Since(next); lag > time.Second {
-						next = time.Now()
-					}
-				}
-				if cfg.OpCount > 0 && budget.Add(-1) < 0 {
-					return
-				}
-				if !c.ensureConn(ctx) {
-					return
-				}
-				step(ctx)
-			}
+			c.loop(ctx, step, interval, &budget)
 		})
 	}
 	for at := range cfg.Nodes {
@@ -114,6 +94,33 @@ func runClients(ctx context.Context, cfg RunConfig, newStep func(c *client) step
 	}
 	wg.Wait()
 	return stats.snapshot(), nil
+}
+
+// loop runs step until ctx is done, the client cannot reach a node or
+// the op budget (with OpCount) is spent, one op every interval (0: back
+// to back).
+func (c *client) loop(ctx context.Context, step stepFunc, interval time.Duration, budget *atomic.Int64) {
+	next := time.Now()
+	for ctx.Err() == nil {
+		if interval > 0 {
+			if !sleepUntil(ctx, next) {
+				return
+			}
+			next = next.Add(interval)
+			// A client more than a second behind its schedule (a slow
+			// node) starts over instead of bursting.
+			if lag := time.Since(next); lag > time.Second {
+				next = time.Now()
+			}
+		}
+		if c.cfg.OpCount > 0 && budget.Add(-1) < 0 {
+			return
+		}
+		if !c.ensureConn(ctx) {
+			return
+		}
+		step(ctx)
+	}
 }
 
 func sleepUntil(ctx context.Context, t time.Time) bool {
